@@ -1,0 +1,103 @@
+"""`assistant chat`: the dialog by text, interactive or as JSON lines (the contract other parts test against)."""
+
+import json
+import os
+import sys
+from datetime import date
+
+from assistant.errors import AssistantError
+from assistant.privacy import mask
+
+
+def register(sub):
+    p = sub.add_parser("chat", help="文字对话 / talk to the assistant by text")
+    p.add_argument("--json", action="store_true", help="one utterance per stdin line in, one JSON object per line out")
+    p.add_argument("--audio", action="store_true", help="each stdin line is a WAV file heard as the user's turn")
+    p.add_argument("--model", help="vosk model folder (for --audio)")
+    add_session_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_session_arguments(p):
+    """Options every conversation command shares."""
+    p.add_argument("--flows", help="folder with the flow files (default: the packaged flows/)")
+    p.add_argument("--today", help="pretend today is this date, YYYY-MM-DD (for trying out reminders)")
+    p.add_argument("--config", help="settings file made by `assistant setup` (default: the user's config folder)")
+
+
+def today_from(args) -> date:
+    value = getattr(args, "today", None) or os.environ.get("ASSISTANT_TODAY")
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise AssistantError(f"日期格式不对: '{value}',请写成 2026-03-05 这样 (--today must be YYYY-MM-DD)") from None
+
+
+def new_session(args):
+    """A Session built from the command's options: flows, saved settings, today's date."""
+    from assistant.dialog import Session
+    from assistant.flows import load_flows
+    from assistant.settings import load_settings
+
+    flows = load_flows(getattr(args, "flows", None))
+    return Session(flows, config=load_settings(getattr(args, "config", None)), today=today_from(args))
+
+
+def run(args) -> int:
+    session = new_session(args)
+    hear = _text_hearing
+    if args.audio:
+        from assistant.audio.files import wav_hearing
+
+        hear = wav_hearing(session, getattr(args, "model", None))
+    if args.json or args.audio:
+        return run_json(session, _stdin_lines(), hear, sys.stdout)
+    return run_interactive(session)
+
+
+def _text_hearing(line: str) -> str:
+    return line
+
+
+def _stdin_lines():
+    # Bytes, so a line that is not valid UTF-8 becomes replacement characters instead of a crash.
+    for raw in sys.stdin.buffer:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def turn_record(turn: int, heard, reply) -> dict:
+    record = {"turn": turn, "heard": None if heard is None else mask(heard), "say": reply.say, "state": reply.state}
+    if turn:
+        record["intent"] = reply.intent
+    return record
+
+
+def run_json(session, lines, hear, out) -> int:
+    """The text contract: greeting as turn 0, then one JSON object per input line; exit 0 at end of input."""
+    _emit(out, turn_record(0, None, session.greet()))
+    for turn, line in enumerate(lines, start=1):
+        heard = hear(line)
+        _emit(out, turn_record(turn, heard, session.handle(heard)))
+    return 0
+
+
+def _emit(out, record):
+    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def run_interactive(session) -> int:
+    print("(打字和助手对话;说“再见”或按 Ctrl-D 结束。Type to talk; Ctrl-D ends.)")
+    print("助手:", session.greet().say)
+    while True:
+        try:
+            line = input("您: ")
+        except EOFError:
+            print()
+            return 0
+        reply = session.handle(line)
+        print("助手:", reply.say)
+        if "goodbye" in reply.controls:
+            return 0

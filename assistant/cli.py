@@ -1,0 +1,46 @@
+"""Argument parsing and wiring only: each command lives in the module named after it."""
+
+import argparse
+import importlib
+import sys
+
+from assistant.errors import AssistantError
+
+# Each module exposes register(subparsers); it sets `func` on its parser. Imports stay light
+# (no vosk, no TensorFlow) so `assistant --help` is instant on an old laptop.
+COMMAND_MODULES = [
+    "assistant.chat",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="养老金资格认证语音助手 (offline pension certification voice assistant)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        # No command: an elder double-clicking the launcher expects it to just start talking.
+        args = parser.parse_args(["run", *(argv or [])] if "run" in _commands(parser) else ["chat"])
+    try:
+        return args.func(args) or 0
+    except AssistantError as exc:
+        print(f"assistant: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\n再见。", file=sys.stderr)
+        return 130
+
+
+def _commands(parser):
+    for action in parser._subparsers._group_actions:  # argparse keeps no public list
+        return set(action.choices)
+    return set()

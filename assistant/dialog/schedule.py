@@ -1,0 +1,37 @@
+"""When is the next certification due? The region's rule from regions.yaml, else the general one."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from assistant.flows import Flows, Region
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The next certification date and the rule it came from."""
+
+    last: date
+    due: date
+    rule: Region
+    """the region whose cycle was used (the general rule when the place has none)"""
+    place: str | None
+    """the place asked about; set and without a rule of its own means the general rule stood in"""
+
+    @property
+    def general(self) -> bool:
+        return self.rule.name == "general"
+
+
+def rule_for(flows: Flows, place: str | None) -> Region:
+    """The cycle rule for a place: its own, else its province's, else the general rule."""
+    region = flows.find_region(place) if place else None
+    while region is not None:
+        if region.cycle_days:
+            return region
+        region = flows.find_region(region.within) if region.within else None
+    return flows.general_region
+
+
+def next_deadline(flows: Flows, last: date, place: str | None) -> Deadline:
+    rule = rule_for(flows, place)
+    return Deadline(last, last + timedelta(days=rule.cycle_days), rule, place)

@@ -1,0 +1,298 @@
+"""One conversation: understands each utterance and decides what to say next.
+
+The `transitions` state machine holds every allowed move between states; this class adds what a
+retiree needs around it: questions answered anywhere, repeat/slower/back/start over, confirmation
+when unsure, and never keeping a number the user said.
+"""
+
+from datetime import date
+
+from transitions import Machine
+
+from assistant.dialog.reply import Reply, VoiceSettings
+from assistant.dialog.schedule import next_deadline
+from assistant.flows import RETURN, Flows, sentences
+from assistant.privacy import find_private
+from assistant.understanding import ACCEPT, CONFIRM, IntentMatcher, has_chinese, parse_date, spoken_date
+
+MAX_CHARS = 200
+"""Longer input is not a spoken sentence (a 10,000-character paste); ask for a short one."""
+MISSES_BEFORE_PERSON = 3
+_VOICE_CONTROLS = {"slower": ("rate_step", -1), "faster": ("rate_step", 1),
+                   "louder": ("volume_step", 1), "softer": ("volume_step", -1)}
+_AT_LIMIT = {"slower": "slowest", "faster": "fastest", "louder": "loudest", "softer": "softest"}
+_STEP_OPTIONS = ["好了", "再说一遍", "上一步"]
+
+
+class _Position:
+    """The model the state machine moves (kept apart so trigger names cannot clash with Session's)."""
+
+
+def build_machine(flows: Flows, position: _Position) -> Machine:
+    machine = Machine(model=position, states=list(flows.states), initial=flows.start, auto_transitions=True,
+                      ignore_invalid_triggers=True)
+    for state in flows.states.values():
+        for intent, dest in state.on.items():
+            if dest != RETURN:
+                machine.add_transition(intent, state.name, dest)
+    # Added after the states' own moves, so a state's own meaning of an intent wins.
+    for intent, dest in flows.goto.items():
+        machine.add_transition(intent, "*", dest)
+    return machine
+
+
+class Session:
+    """A conversation with one user; `greet()` first, then `handle(text)` for each utterance."""
+
+    def __init__(self, flows: Flows, config=None, today: date | None = None, matcher: IntentMatcher | None = None):
+        self.flows = flows
+        self.config = config
+        self.today = today or date.today()
+        self.matcher = matcher or IntentMatcher(flows)
+        self._position = _Position()
+        self.machine = build_machine(flows, self._position)
+        self.voice = VoiceSettings()
+        self.reset()
+
+    # --- state ---------------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._position.state
+
+    def reset(self):
+        """Forget everything about the conversation (a new user at the kiosk)."""
+        self.machine.set_state(self.flows.start)
+        self.history: list[str] = []
+        self.returns: list[str] = []
+        self.misses = 0
+        self.pending: tuple | None = None
+        self.last_content: list[str] = []
+
+    def allowed_intents(self) -> list[str]:
+        state = self.flows.states[self.state]
+        # Naming the walk one is already in ("我打开微信了") must not restart it.
+        allowed = [i for i in self.flows.allowed_intents(self.state)
+                   if not (i in self.flows.goto and i not in state.on and state.walk is not None
+                           and self._walk_of(self.flows.goto[i]) == state.walk)]
+        # In a step, "对/是的" means the same as "好了".
+        return allowed + ["yes"] if "next" in state.on and "yes" not in allowed else allowed
+
+    def expected_phrases(self) -> list[str]:
+        """What the user is likely to say now: the recogniser's grammar for this state."""
+        intents = self.allowed_intents() + (["yes", "no"] if self.pending else [])
+        return list(dict.fromkeys(p.text for i in intents for p in self.flows.intents[i].phrases))
+
+    def options(self) -> list[str]:
+        state = self.flows.states[self.state]
+        return state.options or (_STEP_OPTIONS if state.walk else ["重新开始", "我能说什么", "再见"])
+
+    # --- turns ---------------------------------------------------------------------------------
+    def greet(self) -> Reply:
+        self.reset()
+        parts = self._state_sentences(self.state) + self._deadline_reminder()
+        self.last_content = parts
+        return self._reply(parts, None)
+
+    def handle(self, text: str) -> Reply:
+        text = (text or "").strip()
+        private = find_private(text)
+        if private:
+            # The number never reaches matching, history or any reply.
+            return self._reply([self._say("numbers" if private == "number" else "secret"), self._you_can_say()],
+                               "private")
+        if not text:
+            return self._reply([self._say("silence"), self._you_can_say()], "silence")
+        if len(text) > MAX_CHARS:
+            return self._reply([self._say("too_long"), self._you_can_say()], "too_long")
+
+        pending, self.pending = self.pending, None
+        if pending:
+            reply = self._resolve_pending(pending, text)
+            if reply:
+                return reply
+
+        match = self.matcher.match(text, self.allowed_intents(), preferred=self.flows.states[self.state].on)
+        if match is None or match.score < CONFIRM:
+            return self._not_understood(text)
+        self.misses = 0
+        if match.runner_up:
+            self.pending = ("choose", match.intent, match.runner_up, text)
+            first, second = (self.flows.intents[i].label for i in (match.intent, match.runner_up))
+            return self._reply([self._say("choose", first=first, second=second)], "choose")
+        if match.score < ACCEPT:
+            self.pending = ("confirm", match.intent, text)
+            return self._reply([self._say("confirm", label=self.flows.intents[match.intent].label)], "confirm")
+        return self._execute(match.intent, text)
+
+    # --- what each intent does -----------------------------------------------------------------
+    def _execute(self, intent: str, text: str) -> Reply:
+        if intent in self.flows.controls:
+            return self._control(intent)
+        if intent in self.flows.answer_of:
+            return self._answer(intent, text)
+        state = self.flows.states[self.state]
+        if intent == "yes" and "yes" not in state.on and "next" in state.on:
+            intent = "next"
+        dest = state.on.get(intent, self.flows.goto.get(intent))
+        if dest == RETURN:
+            return self._come_back()
+        if dest is None:  # an intent the state does not use, e.g. "对" where nothing was asked
+            return self._not_understood(text)
+        before = self.state
+        self._position.trigger(intent)
+        self._arrived(before)
+        return self._content(self._state_sentences(self.state), intent)
+
+    def _arrived(self, before: str):
+        self.history.append(before)
+        now = self.flows.states[self.state]
+        if now.returns and not self.flows.states[before].returns:
+            self.returns.append(before)
+        elif not now.returns:
+            self.returns.clear()
+
+    def _come_back(self) -> Reply:
+        target = self.returns.pop() if self.returns else self.flows.start
+        self.history.append(self.state)
+        self.machine.set_state(target)
+        return self._content([self._say("back_to_step"), *self._ask_sentences(target)], "next")
+
+    def _control(self, intent: str) -> Reply:
+        if intent == "repeat":
+            return self._reply(self.last_content or self._state_sentences(self.state), intent)
+        if intent in _VOICE_CONTROLS:
+            field, delta = _VOICE_CONTROLS[intent]
+            changed = self.voice.step(field, delta)
+            ack = self._say(intent if changed else _AT_LIMIT[intent])
+            return self._reply([ack, *self.last_content], intent, controls=[intent] if changed else [])
+        if intent == "back":
+            if not self.history:
+                return self._content([self._say("first_step"), *self._ask_sentences(self.state)], intent)
+            self.machine.set_state(self.history.pop())
+            if not self.flows.states[self.state].returns:
+                self.returns.clear()
+            return self._content([self._say("back"), *self._state_sentences(self.state)], intent)
+        if intent == "start_over":
+            self.reset()
+            return self._content([self._say("start_over"), *self._ask_sentences(self.state)], intent)
+        if intent == "help":
+            return self._reply([self._say("help_state", options=self._options_text()), self._say("help_always")],
+                               intent)
+        if intent in ("human", "goodbye"):
+            before = self.state
+            self.machine.set_state(intent)
+            self._arrived(before)
+            reply = self._content(self._state_sentences(intent), intent)
+            if intent == "goodbye":
+                reply.controls.append("goodbye")
+            return reply
+        raise AssertionError(f"control '{intent}' has no behaviour")  # the loader only allows known controls
+
+    def _answer(self, intent: str, text: str) -> Reply:
+        answer_id = self.flows.answer_of[intent]
+        if answer_id == "next_date":
+            return self._next_date(text)
+        parts = self.flows.answers[answer_id].sentences
+        return self._content([*parts, *self._return_prompt()], intent)
+
+    def _next_date(self, text: str) -> Reply:
+        answer = self.flows.answers["next_date"]
+        last = parse_date(text, self.today) or getattr(self.config, "last_certified", None)
+        place = self.flows.place_in(self.matcher.norm.text(text)) or getattr(self.config, "region", None)
+        if last is None:
+            self.pending = ("date", place)
+            return self._reply(sentences(answer.templates["ask"]), "q_next_date")
+        return self._content([*self._deadline_sentences(last, place), *self._return_prompt()], "q_next_date")
+
+    def _deadline_sentences(self, last: date, place: str | None) -> list[str]:
+        answer = self.flows.answers["next_date"]
+        t = answer.templates
+        deadline = next_deadline(self.flows, last, place)
+        parts = []
+        if place and deadline.general:
+            parts.append(t["unknown_region"].format(region=place))
+        rule = t["general_rule"] if deadline.general else t["region_rule"].format(
+            region=deadline.rule.name, cycle=deadline.rule.cycle)
+        parts.append(answer.say.format(rule=rule, last=spoken_date(last), deadline=spoken_date(deadline.due)))
+        days = (deadline.due - self.today).days
+        parts.append(t["remaining"].format(days=days) if days >= 0 else t["overdue"].format(days=-days))
+        parts += sentences(t["caveat"])
+        return parts
+
+    def _deadline_reminder(self) -> list[str]:
+        last = getattr(self.config, "last_certified", None)
+        if not last:
+            return []
+        t = self.flows.answers["next_date"].templates
+        due = next_deadline(self.flows, last, getattr(self.config, "region", None)).due
+        days = (due - self.today).days
+        if days < 0:
+            return [t["greeting_overdue"].format(days=-days)]
+        if days <= 30:
+            return [t["greeting_soon"].format(deadline=spoken_date(due), days=days)]
+        return []
+
+    def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
+        kind = pending[0]
+        if kind == "date":
+            last = parse_date(text, self.today)
+            if last:
+                place = self.flows.place_in(self.matcher.norm.text(text)) or pending[1]
+                return self._content([*self._deadline_sentences(last, place), *self._return_prompt()], "q_next_date")
+            match = self.matcher.match(text, self.allowed_intents())
+            if match and match.sure:
+                return None  # the user moved on to something else
+            return self._content([self._say("no_date"), *self._return_prompt()], "unknown")
+        candidates = [pending[1], pending[2]] if kind == "choose" else [pending[1]]
+        match = self.matcher.match(text, [*candidates, "yes", "no"])
+        if match and match.score >= ACCEPT:
+            if match.intent == "yes" and kind == "confirm":
+                return self._execute(pending[1], pending[-1])
+            if match.intent in candidates:
+                return self._execute(match.intent, pending[-1])
+            if match.intent == "no":
+                return self._reply([self._say("confirm_again")], "no")
+        return None
+
+    def _not_understood(self, text: str) -> Reply:
+        self.misses += 1
+        foreign = not has_chinese(text)
+        first = self._say("foreign" if foreign else "not_understood")
+        if self.misses >= MISSES_BEFORE_PERSON:
+            self.misses = 0
+            return self._reply([first, self._say("offer_person")], "foreign" if foreign else "unknown")
+        return self._reply([first, self._you_can_say()], "foreign" if foreign else "unknown")
+
+    # --- sentences ------------------------------------------------------------------------------
+    def _say(self, key: str, **values) -> str:
+        return self.flows.say[key].format(**values)
+
+    def _state_sentences(self, name: str) -> list[str]:
+        return self.flows.states[name].sentences
+
+    def _ask_sentences(self, name: str) -> list[str]:
+        return self.flows.states[name].ask_sentences
+
+    def _return_prompt(self) -> list[str]:
+        return [self._say("back_to_step"), *self._ask_sentences(self.state)]
+
+    def _options_text(self) -> str:
+        quoted = [f"“{o}”" for o in self.options()]
+        if len(quoted) == 1:
+            return quoted[0]
+        return self._say("comma").join(quoted[:-1]) + self._say("or") + quoted[-1]
+
+    def _you_can_say(self) -> str:
+        return self._say("you_can_say", options=self._options_text())
+
+    def _walk_of(self, state: str) -> str | None:
+        return self.flows.states[state].walk if state in self.flows.states else None
+
+    def _content(self, parts: list[str], intent: str) -> Reply:
+        self.last_content = parts
+        return self._reply(parts, intent)
+
+    def _reply(self, parts: list[str], intent: str | None, controls=None) -> Reply:
+        state = self.flows.states[self.state]
+        return Reply(say="".join(parts), parts=list(parts), state=self.state, intent=intent,
+                     controls=list(controls or []), options=self.options(), progress=state.progress)

@@ -1,0 +1,156 @@
+"""What the flow files describe, as plain dataclasses the dialog reads."""
+
+import re
+from dataclasses import dataclass, field
+
+_SENTENCE = re.compile(r"[^。!?!?]+[。!?!?]*")
+
+
+def sentences(text: str) -> list[str]:
+    """Split spoken text into sentences: each one is a prompt that can be rendered ahead of time."""
+    return [s.strip() for s in _SENTENCE.findall(text.replace("\n", "")) if s.strip()]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One way a user may say something, with where it was written."""
+
+    text: str
+    file: str
+    line: int
+
+
+@dataclass
+class Source:
+    """Where a fact comes from: a seed file and a quote from it, or 'product' for the assistant itself."""
+
+    file: str
+    quote: str
+    line: int
+
+
+@dataclass
+class Intent:
+    """A meaning the user can express, with the phrases that express it."""
+
+    name: str
+    label: str
+    phrases: list[Phrase]
+    typed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    """A place in the dialog: what is said on arrival and where each answer leads."""
+
+    name: str
+    say: str
+    options: list[str]
+    on: dict[str, str]
+    sources: list[Source]
+    file: str
+    line: int
+    walk: str | None = None
+    """Top-level walk this step belongs to (None for free-standing states)."""
+    progress: tuple[int, int] | None = None
+    """(step number, steps in the walk) for a step; None elsewhere."""
+    returns: bool = False
+    """Entering this walk from outside remembers where to come back to (troubleshooting)."""
+    ask: str = ""
+    """the short form said when coming back here after a question (defaults to say)"""
+
+    @property
+    def sentences(self) -> list[str]:
+        return sentences(self.say)
+
+    @property
+    def ask_sentences(self) -> list[str]:
+        return sentences(self.ask or self.say)
+
+
+@dataclass
+class Answer:
+    """Knowledge spoken in reply to a question; extra templates for answers filled in live."""
+
+    id: str
+    say: str
+    sources: list[Source]
+    templates: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sentences(self) -> list[str]:
+        return sentences(self.say)
+
+
+@dataclass
+class Region:
+    """A province's or city's certification rule."""
+
+    name: str
+    aliases: list[str]
+    cycle_days: int | None
+    cycle: str | None
+    app: str | None
+    within: str | None
+    note: str | None
+    sources: list[Source]
+
+
+@dataclass
+class Flows:
+    """Everything the assistant knows and says, loaded from flows/."""
+
+    start: str
+    intents: dict[str, Intent]
+    states: dict[str, State]
+    controls: list[str]
+    answer_of: dict[str, str]
+    """question intent -> answer id (spoken anywhere, then back to where the user was)"""
+    goto: dict[str, str]
+    """intent -> state, understood in every state"""
+    answers: dict[str, Answer]
+    say: dict[str, str]
+    """the assistant's own conversation sentences (phrases.yaml)"""
+    fillers: list[str]
+    general_region: Region
+    regions: dict[str, Region]
+    provinces: list[str]
+    """every province-level name, to tell a place without a rule from no place at all"""
+
+    def global_intents(self) -> list[str]:
+        return [*self.controls, *self.answer_of, *self.goto]
+
+    def allowed_intents(self, state: str) -> list[str]:
+        """Intents understood in this state: its own answers first, then the global ones."""
+        local = list(self.states[state].on)
+        return local + [i for i in self.global_intents() if i not in local]
+
+    def fixed_sentences(self) -> list[str]:
+        """Every sentence the assistant may say that has no live part: rendered ahead of time."""
+        texts = [s for st in self.states.values() for s in st.sentences + st.ask_sentences]
+        for answer in self.answers.values():
+            texts += answer.sentences
+            for template in answer.templates.values():
+                texts += sentences(template)
+        for text in self.say.values():
+            texts += sentences(text)
+        texts += [r.note for r in self.regions.values() if r.note]
+        seen = dict.fromkeys(t for t in texts if "{" not in t)
+        return list(seen)
+
+    def grammar_phrases(self) -> list[Phrase]:
+        """Every phrase users may say, for the recogniser's grammar."""
+        return [p for intent in self.intents.values() for p in intent.phrases]
+
+    def find_region(self, name: str) -> Region | None:
+        for region in self.regions.values():
+            if name == region.name or name in region.aliases:
+                return region
+        return None
+
+    def place_in(self, text: str) -> str | None:
+        """The most specific place named in the text (a listed city beats its province), if any."""
+        names = [(n, r.name) for r in self.regions.values() for n in (r.name, *r.aliases)]
+        names += [(p, p) for p in self.provinces]
+        found = [(len(n), canonical) for n, canonical in names if n in text]
+        return max(found)[1] if found else None

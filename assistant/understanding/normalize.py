@@ -1,0 +1,69 @@
+"""Bring what was heard or typed into one comparable form: characters and fuzzy pinyin."""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from opencc import OpenCC
+from pypinyin import lazy_pinyin
+
+_T2S = OpenCC("t2s")
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+# Digits are spoken as characters; both forms must land on the same phrase ("12333" / "幺二三三三").
+_DIGITS = str.maketrans({"0": "零", "1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
+                         "8": "八", "9": "九", "幺": "一", "〇": "零", "您": "你"})
+_REPEAT = re.compile(r"(.{1,2}?)\1+")
+# Accents and the recogniser blur these sounds: zh/z, ch/c, sh/s, n/l, -ng/-n, f/h before u.
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("r", "l"))
+_FUZZY_FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"), ("iong", "ong"))
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def has_chinese(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+class Normalizer:
+    """Removes fillers, punctuation, traditional forms and repetitions the same way on both sides."""
+
+    def __init__(self, fillers: list[str]):
+        self._fillers = re.compile("|".join(re.escape(f) for f in sorted(fillers, key=len, reverse=True)))
+
+    def text(self, raw: str) -> str:
+        text = unicodedata.normalize("NFKC", raw)
+        text = _T2S.convert(text).lower().translate(_DIGITS)
+        text = _PUNCT.sub("", text)
+        stripped = self._fillers.sub("", text)
+        # A filler alone ("嗯") is still an answer; keep it rather than hear silence.
+        text = stripped or text
+        return _REPEAT.sub(r"\1", text)
+
+    def key(self, text: str) -> str:
+        """Fuzzy pinyin of already-normalised text, one symbol per syllable so matches align with characters."""
+        return "".join(_syllable_symbol(s) for s in lazy_pinyin(text, errors=lambda chars: list(chars)))
+
+
+@lru_cache(maxsize=4096)
+def _syllable_symbol(syllable: str) -> str:
+    if not syllable.isascii() or len(syllable) == 1 and not syllable.isalpha():
+        return syllable
+    fuzzy = syllable
+    for a, b in _FUZZY_INITIALS:
+        if fuzzy.startswith(a):
+            fuzzy = b + fuzzy[len(a):]
+            break
+    for a, b in _FUZZY_FINALS:
+        if fuzzy.endswith(a):
+            fuzzy = fuzzy[: -len(a)] + b
+            break
+    return _symbol_for(fuzzy)
+
+
+_SYMBOLS: dict[str, str] = {}
+
+
+def _symbol_for(fuzzy: str) -> str:
+    # Private-use code points: a syllable becomes one "character", so edit distance counts syllables.
+    if fuzzy not in _SYMBOLS:
+        _SYMBOLS[fuzzy] = chr(0xF0000 + len(_SYMBOLS))
+    return _SYMBOLS[fuzzy]
