@@ -12,7 +12,7 @@ ACCEPT = 82.0
 """At or above: act on it."""
 CONFIRM = 64.0
 """Between CONFIRM and ACCEPT: ask "您是说……吗?" before acting."""
-TIE = 4.0
+TIE = 6.0
 """Two different intents closer than this are ambiguous: ask which one."""
 _NEGATION = "不没别未"
 
@@ -74,14 +74,16 @@ class IntentMatcher:
             best = max((self._score(e, text, key) for e in self.entries.get(intent, ())), default=None)
             if best:
                 bonus = 2.0 if intent in preferred else 0.0
-                scored.append((best[0] + bonus, best[1], intent, best[2]))
+                scored.append((best[0] + bonus, best[1], intent, best[2], best[3]))
         if not scored:
             return None
         scored.sort(reverse=True)
-        score, length, intent, phrase = scored[0]
+        score, length, intent, phrase, span = scored[0]
         runner = next((s for s in scored[1:] if s[2] != intent), None)
-        ambiguous = (runner is not None and score >= ACCEPT and score - runner[0] < TIE and runner[1] == length
-                     and runner[3] not in phrase and phrase not in runner[3])
+        # Two intents said in two different places of the sentence ("微信还是支付宝"): ask which.
+        # Overlapping hits ("刷脸失败了") are one thing said, and the better reading stands.
+        ambiguous = (runner is not None and score >= ACCEPT and score - runner[0] < TIE
+                     and not _overlap(span, runner[4]))
         return Match(intent, min(score, 100.0), phrase, runner[2] if ambiguous else None)
 
     def _match_typed(self, text: str, allowed: list[str]) -> Match | None:
@@ -94,12 +96,16 @@ class IntentMatcher:
 
     @staticmethod
     def _score(entry: _Entry, text: str, key: str):
-        """(score, phrase length, phrase): longer phrases win ties, so "不行" beats "行"."""
+        """(score, phrase length, phrase, span in text): longer phrases win ties, so "不行" beats "行"."""
         scores = []
         for needle, hay in ((entry.text, text), (entry.key, key)):
             if len(needle) <= len(hay):
                 hit = fuzz.partial_ratio_alignment(needle, hay)
                 score, start = hit.score, hit.dest_start
+                # rapidfuzz also tries windows cut off at the text's edges; half a phrase is not the phrase.
+                window = hit.dest_end - hit.dest_start
+                if window < len(needle) - 1:
+                    score *= window / len(needle)
                 # One- and two-character phrases must be found exactly, or they match anything; a single
                 # character ("是", "好") only counts as (nearly) the whole answer, not inside a sentence.
                 if len(needle) <= 2 and score < 100 or len(needle) == 1 and len(hay) > 2:
@@ -112,8 +118,15 @@ class IntentMatcher:
                 # A short phrase inside a long sentence is weaker evidence than the whole sentence.
                 coverage = len(needle) / len(hay)
                 score -= 10 * (1 - coverage) if len(needle) <= 2 else 4 * (1 - coverage)
+                span = (hit.dest_start, hit.dest_end)
             else:
-                score = fuzz.ratio(needle, hay) - 5
-            scores.append(score)
-        score = max(scores[0], scores[1] - 1.5)
-        return score, len(entry.text), entry.text
+                score, span = fuzz.ratio(needle, hay) - 5, (0, len(hay))
+            scores.append((score, span))
+        (char_score, char_span), (key_score, key_span) = scores
+        if char_score >= key_score - 1.5:
+            return char_score, len(entry.text), entry.text, char_span
+        return key_score - 1.5, len(entry.text), entry.text, key_span
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[1] and b[0] < a[1]

@@ -1,0 +1,117 @@
+"""Every channel's full walk, spoken the way an elder would, through the real `chat --json` program."""
+
+import pytest
+
+from tests.chatdriver import ChatProcess, chat
+
+FACE_WORDS = ["光线", "墨镜", "眼镜", "头发", "框框", "眨眼", "认证成功", "我的认证记录"]
+PREPARE_WORDS = ["安卓", "无线网", "身份证号", "不用告诉我"]
+
+# (what the user says to choose, walk prefix, answers while walking, words the walk must speak)
+CHANNELS = [
+    ("呃 我用微信吧", "wechat", [], ["城市服务", "参保地", "养老待遇资格认证", "电子社保卡"]),
+    ("支付宝", "alipay", [], ["市民中心", "社保待遇资格认证", "本人认证", "代人认证", "粤事通"]),
+    ("那个 掌上12333", "app12333", ["没注册过"], ["应用商店", "蓝色图标", "人社", "注册", "验证码", "退休认证", "我知道了"]),
+    ("我们这里用老来网", "laolai", [], ["公众号", "社保认证", "参保地", "等系统通知"]),
+    ("江西新余的赣服通", "ganfutong", [], ["赣服通", "热门服务", "养老认证", "代人办理"]),
+    ("广东粤事通", "yueshitong", [], ["粤事通", "市民中心", "页面的指引"]),
+    ("我住在国外", "abroad", [], ["中国领事", "养老金资格", "境外居住证明", "国内社保系统"]),
+]
+
+
+def walk_to_end(first, answers, expected_prefix):
+    """Choose a channel, then answer each step like a user until the result step, then say it worked."""
+    with ChatProcess() as conversation:
+        state = conversation.say(first)["state"]
+        for _ in range(30):
+            assert state.startswith(expected_prefix), f"left the walk: {state}"
+            if state.endswith("face.result"):
+                break
+            state = conversation.say(answers.pop(0) if state.endswith("account") and answers else "好了")["state"]
+        else:
+            pytest.fail("the walk never reached the result step")
+        conversation.say("成功了")
+    return conversation.records
+
+
+@pytest.mark.parametrize("first, walk, answers, words", CHANNELS, ids=[c[1] for c in CHANNELS])
+def test_full_walk_reaches_success(first, walk, answers, words):
+    records = walk_to_end(first, list(answers), walk)
+    spoken = "".join(r["say"] for r in records)
+    for word in words + FACE_WORDS + PREPARE_WORDS:
+        assert word in spoken, f"the {walk} walk never says {word}"
+    assert records[-1]["state"] == "done"
+    assert "办好了" in records[-1]["say"]
+    # Each instruction is short: one step at a time.
+    for r in records[1:-1]:
+        assert len(r["say"]) <= 130, r["say"]
+
+
+def test_12333_login_and_forgotten_password_branches():
+    base = ["掌上12333", "好了", "好了", "好了", "好了"]
+    records = chat(base + ["注册过", "忘记密码", "好了", "好了"])
+    states = [r["state"] for r in records]
+    assert states[5:] == ["app12333.account", "app12333.login", "app12333.reset", "app12333.login", "app12333.entry"]
+    assert "重新设密码" in records[7]["say"]
+
+
+@pytest.mark.parametrize("first, expected", [("孩子帮我弄", "family"), ("家里人帮忙", "family")])
+def test_relative_phone_wechat_family_service(first, expected):
+    records = chat([first, "微信亲情服务", "好了", "好了", "好了", "好了"])
+    assert records[1]["state"] == expected
+    assert records[2]["state"] == "family_wechat.open"
+    spoken = "".join(r["say"] for r in records)
+    for word in ["电子社保卡", "亲情服务", "正面的照片", "为他人认证", "姓名和身份证号", "摄像头"]:
+        assert word in spoken
+    assert records[-1]["state"] == "family_wechat.face.light"
+
+
+def test_relative_phone_alipay_proxy():
+    records = chat(["代人认证", "支付宝", "好了", "好了"])
+    assert [r["state"] for r in records[1:]] == ["family", "family_alipay.open", "family_alipay.proxy",
+                                                   "family_alipay.face.light"]
+    assert "代人认证" in records[3]["say"]
+
+
+def test_remote_help_no_smartphone_and_bedridden():
+    records = chat(["家里人帮忙", "子女不在身边 能屏幕共享吗", "我没有智能手机 是老年机", "我妈卧床 出不了门"])
+    assert "屏幕共享" in records[2]["say"] and "声音" in records[2]["say"]
+    assert all(w in records[3]["say"] for w in ["身份证", "社保卡", "社保经办大厅"])
+    assert all(w in records[4]["say"] for w in ["上门认证", "12333"])
+    assert records[4]["state"] == "family", "questions keep the user where they were"
+
+
+def test_other_ways_and_local_apps_menu():
+    records = chat(["还有别的办法吗", "本地的软件", "老来网"])
+    assert [r["state"] for r in records[1:]] == ["other_ways", "local_apps", "laolai.prepare.phone"]
+
+
+def test_face_failure_walks_through_every_tip_then_offers_a_person():
+    lines = ["微信"] + ["好了"] * 14 + ["失败了", "还是不行", "还是不行", "还是不行", "还是不行"]
+    records = chat(lines)
+    assert records[15]["state"] == "wechat.face.result"
+    tips = [r["say"] for r in records[16:20]]
+    assert "光线" in tips[0] and "背光" in tips[0]
+    assert "口罩" in tips[1] and "淡" not in tips[1] or "妆" in tips[1]
+    assert "慢一点" in tips[2]
+    assert "安卓手机" in tips[3] and "苹果" in tips[3] and "支付宝" in tips[3]
+    assert records[-1]["state"] == "human" and "12333" in records[-1]["say"]
+
+
+def test_troubleshooting_returns_to_the_step_it_interrupted():
+    records = chat(["支付宝", "好了", "好了", "好了", "一直在转圈圈", "好了"])
+    assert records[4]["state"] == "alipay.open"
+    assert records[5]["state"] == "trouble_spinning.network" and "无线网" in records[5]["say"]
+    assert records[6]["state"] == "alipay.open" and "市民中心" in records[6]["say"]
+
+
+@pytest.mark.parametrize("utterance, state, words", [
+    ("找不到在哪里", "trouble_entry.search", ["搜索框", "退休认证"]),
+    ("它提示要更新", "trouble_update.update", ["新版本", "更新"]),
+    ("刷脸刷不了", "trouble_face.light", ["光线"]),
+])
+def test_troubleshooting_from_any_step(utterance, state, words):
+    records = chat(["掌上12333", "好了", "好了", "好了", utterance, "好了"])
+    assert records[5]["state"] == state
+    assert all(w in records[5]["say"] for w in words)
+    assert records[6]["state"] == records[4]["state"], "好了 goes back to the interrupted step"
