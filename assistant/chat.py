@@ -76,9 +76,17 @@ def turn_record(turn: int, heard, reply) -> dict:
 
 def run_json(session, lines, hear, out) -> int:
     """The text contract: greeting as turn 0, then one JSON object per input line; exit 0 at end of input."""
+    from assistant.errors import AudioInputError
+
     _emit(out, turn_record(0, None, session.greet()))
     for turn, line in enumerate(lines, start=1):
-        heard = hear(line)
+        try:
+            heard = hear(line)
+        except AudioInputError as exc:
+            # One bad recording is one unanswered turn, never the end of the conversation.
+            print(f"assistant: {exc}", file=sys.stderr)
+            _emit(out, turn_record(turn, None, session.not_heard()))
+            continue
         _emit(out, turn_record(turn, heard, session.handle(heard)))
     return 0
 

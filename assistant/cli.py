@@ -10,6 +10,9 @@ from assistant.errors import AssistantError
 # (no vosk, no TensorFlow) so `assistant --help` is instant on an old laptop.
 COMMAND_MODULES = [
     "assistant.chat",
+    "assistant.recognition.commands",
+    "assistant.speech.commands",
+    "assistant.voice_commands",
 ]
 
 

@@ -124,6 +124,10 @@ class Session:
             return self._reply([self._say("confirm", label=self.flows.intents[match.intent].label)], "confirm")
         return self._execute(match.intent, text)
 
+    def not_heard(self) -> Reply:
+        """The sound of a turn could not be used at all (a broken recording, a failed microphone)."""
+        return self._reply([self._say("not_heard"), self._you_can_say()], "not_heard")
+
     # --- what each intent does -----------------------------------------------------------------
     def _execute(self, intent: str, text: str) -> Reply:
         if intent in self.flows.controls:

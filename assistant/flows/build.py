@@ -245,7 +245,7 @@ def _load_phrases(path: Path):
 _NEEDED_SAY = ("not_understood", "you_can_say", "offer_person", "silence", "confirm", "choose", "confirm_again",
                "back_to_step", "slower", "faster", "louder", "softer", "slowest", "fastest", "loudest", "softest",
                "first_step", "back", "start_over", "help_state", "help_always", "numbers", "secret", "too_long",
-               "foreign", "no_date", "or", "comma")
+               "foreign", "no_date", "not_heard", "or", "comma")
 
 
 def _region(name, body) -> Region:

@@ -1,0 +1,169 @@
+"""`assistant run` (the live voice loop), `assistant devices`, and `assistant doctor` (set-up check)."""
+
+import time
+
+from assistant.chat import add_session_arguments, new_session
+from assistant.errors import AssistantError
+
+TEST_SENTENCE = "您好,我是养老金认证小助手。您能听清我说话吗?"
+
+
+def register(sub):
+    run = sub.add_parser("run", help="语音对话(麦克风和扬声器)/ the live voice assistant")
+    add_device_arguments(run)
+    run.add_argument("--voice", help="声音设置 / voice profile name or .toml file")
+    run.add_argument("--no-barge-in", action="store_true", help="说话时不让人打断 / do not stop talking when the user talks")
+    run.add_argument("--reminder-after", type=float, default=30.0, metavar="SECONDS",
+                     help="多久没人说话就轻轻提醒一次 / gentle reminder after this much quiet (0 = never)")
+    run.add_argument("--max-turns", type=int, help="听这么多次就结束(测试用)/ stop after N user turns (for tests)")
+    add_session_arguments(run)
+    run.set_defaults(func=cmd_run)
+
+    devices = sub.add_parser("devices", help="列出麦克风和扬声器 / list microphones and speakers")
+    devices.set_defaults(func=cmd_devices)
+
+    doctor = sub.add_parser("doctor", help="检查模型、声音、麦克风、扬声器 / check model, voice, microphone, speaker")
+    add_device_arguments(doctor)
+    doctor.add_argument("--voice", help="声音设置 / voice profile")
+    doctor.add_argument("--seconds", type=float, default=3.0, help="录音检查几秒 / seconds to record for the level check")
+    doctor.set_defaults(func=cmd_doctor)
+
+
+def add_device_arguments(p):
+    p.add_argument("--model", help="语音识别模型文件夹 / vosk model folder")
+    p.add_argument("--input-device", metavar="NAME|NUMBER", help="麦克风 / microphone (see `assistant devices`)")
+    p.add_argument("--output-device", metavar="NAME|NUMBER", help="扬声器 / speaker (see `assistant devices`)")
+
+
+def build_speaker(args):
+    from assistant.speech.player import Player
+    from assistant.speech.profiles import load_profile
+    from assistant.speech.speaker import Speaker
+
+    settings_voice = None
+    try:
+        from assistant.settings import load_settings
+
+        settings_voice = getattr(load_settings(getattr(args, "config", None)), "voice", None)
+    except AssistantError:
+        pass
+    return Speaker(load_profile(args.voice or settings_voice), player=Player(args.output_device))
+
+
+def cmd_run(args) -> int:
+    from assistant.audio.microphone import Microphone
+    from assistant.hearing import check_grammar
+    from assistant.loop import LoopOptions, VoiceLoop
+    from assistant.recognition.recognizer import Recognizer
+
+    session = new_session(args)
+    check_grammar(session.flows)
+    recognizer = Recognizer(args.model)
+    speaker = build_speaker(args)
+    options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns)
+    loop = VoiceLoop(session, recognizer, speaker, lambda: Microphone(args.input_device).open(), options,
+                     out=lambda line: print(line, flush=True))
+    try:
+        return loop.run()
+    finally:
+        loop.close()
+
+
+def cmd_devices(args) -> int:
+    from assistant.audio.microphone import input_devices
+    from assistant.speech.player import output_devices
+
+    print("麦克风 (input devices):")
+    for index, name in input_devices() or [("-", "没有 (none)")]:
+        print(f"  {index}: {name}")
+    print("扬声器 (output devices):")
+    for index, name in output_devices() or [("-", "没有 (none)")]:
+        print(f"  {index}: {name}")
+    print("用 --input-device / --output-device 加上编号或名字来选择。(choose with --input-device/--output-device)")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    """Each check runs on its own; the report says in plain Chinese what to fix."""
+    checks = [("语音识别模型 (speech model)", _check_model), ("对话内容 (flows)", _check_flows),
+              ("声音 (voice)", _check_voice), ("麦克风 (microphone)", _check_microphone),
+              ("扬声器 (speaker)", _check_speaker)]
+    problems = 0
+    for title, check in checks:
+        try:
+            lines, ok = check(args)
+        except AssistantError as exc:
+            lines, ok = [str(exc)], False
+        except Exception as exc:  # noqa: BLE001 - a doctor reports every failure, it never crashes
+            lines, ok = [f"{exc.__class__.__name__}: {exc}"], False
+        problems += not ok
+        print(f"{'✔' if ok else '✘'} {title}")
+        for line in lines:
+            print(f"    {line}")
+    print()
+    print("全部正常,可以用了。(all good)" if not problems else f"有 {problems} 项要处理,见上面的说明。({problems} to fix)")
+    return 0 if not problems else 1
+
+
+def _check_model(args):
+    from assistant.recognition.model import load_model
+
+    started = time.monotonic()
+    loaded = load_model(args.model)
+    return [f"{getattr(loaded, 'path', '')} 加载用时 {time.monotonic() - started:.1f} 秒"], True
+
+
+def _check_flows(args):
+    from assistant.flows import load_flows
+    from assistant.hearing import check_grammar
+
+    flows = load_flows()
+    check_grammar(flows)
+    return [f"{len(flows.states)} 个步骤, {len(flows.grammar_phrases())} 个说法都能识别"], True
+
+
+def _check_voice(args):
+    from assistant.speech.commands import describe_voice_status
+
+    return describe_voice_status(), True
+
+
+def _check_microphone(args):
+    import numpy as np
+
+    from assistant.audio.microphone import Microphone
+
+    mic = Microphone(args.input_device).open()
+    print(f"    请说几句话,录音 {args.seconds:.0f} 秒…… (speak now, recording)", flush=True)
+    chunks, heard = [], 0.0
+    try:
+        while heard < args.seconds:
+            pcm = mic.read(timeout=2.0)
+            if pcm is None:
+                break
+            chunks.append(pcm)
+            heard += len(pcm) / 32000
+    finally:
+        mic.close()
+    samples = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.float32) / 32768
+    if samples.size == 0:
+        return ["麦克风没有送来声音。请检查麦克风有没有插好、有没有被静音。"], False
+    peak = float(np.max(np.abs(samples)))
+    level = 20 * np.log10(max(float(np.sqrt(np.mean(samples ** 2))), 1e-9))
+    if peak < 0.01:
+        return [f"声音太小 ({level:.0f} dB)。请把麦克风音量调大,或者离麦克风近一点。"], False
+    if peak > 0.99:
+        return [f"声音太大,有破音 ({level:.0f} dB)。请把麦克风音量调小一点。"], True
+    return [f"声音正常 ({level:.0f} dB)。"], True
+
+
+def _check_speaker(args):
+    speaker = build_speaker(args)
+    try:
+        result = speaker.say([TEST_SENTENCE], blocking=True)
+    finally:
+        speaker.close()
+    if result is None:
+        return ["没有声音可以播放。"], False
+    return [f"已经说了一句“{TEST_SENTENCE}”。没听到的话,请检查扬声器音量和插头。"], True
+
