@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -181,13 +182,18 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
            "PULSE_SOURCE": "user_voice.monitor", "ASSISTANT_CONFIG_DIR": str(tmp_path / "config"),
            "ASSISTANT_CACHE_DIR": str(tmp_path / "cache"), "ASSISTANT_VOSK_MODEL": str(vosk_model_dir)}
     with audio_room.record() as speech:
+        recording_before = audio_room.source_outputs()
         proc = subprocess.Popen([sys.executable, "-m", "assistant", "run", "--input-device", "pulse",
                                  "--output-device", "pulse", "--max-turns", "1", "--reminder-after", "25",
                                  "--voice", "standard"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first = proc.stdout.readline()
         assert first.startswith("助手: 您好"), first + proc.stderr.read()
-        player = threading.Timer(1.0, lambda: subprocess.run(
+        deadline = time.monotonic() + 60
+        while audio_room.source_outputs() <= recording_before:  # the user speaks once the assistant listens
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.05)
+        player = threading.Timer(0.5, lambda: subprocess.run(
             ["paplay", "--server", audio_room.server, "--device=user_voice", str(user)], check=True, timeout=60))
         player.start()
         out, err = proc.communicate(timeout=120)
