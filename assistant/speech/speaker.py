@@ -1,0 +1,138 @@
+"""Says a reply: each part from the cache when pre-rendered, else synthesised live; pauses; rate; volume."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import VoiceError
+from assistant.speech import effects
+from assistant.speech.cache import VoiceCache, cache_key
+from assistant.speech.engines import open_engine, speakable
+
+log = logging.getLogger(__name__)
+
+#: Silence before the first word: Bluetooth and USB speakers wake up on the first samples and swallow them.
+LEAD_IN_MS = 120
+
+
+class Speaker:
+    """Turns reply parts into sound with one voice profile; `settings` carries the session's 慢一点/大声点 steps."""
+
+    def __init__(self, profile=None, cache: VoiceCache | None = None, player=None, engine=None):
+        if profile is None:
+            from assistant.speech.profiles import load_profile
+
+            profile = load_profile()
+        self.profile = profile
+        self.cache = cache if cache is not None else VoiceCache()
+        self._player = player
+        self._engine = engine
+        self.last_sources: list[str] = []
+        """Where each part of the last reply came from: "cache" or "live" (for tests and `doctor`)."""
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            self._engine = open_engine(self.profile.engine, self.profile.voice)
+        return self._engine
+
+    @property
+    def player(self):
+        if self._player is None:
+            from assistant.speech.player import Player
+
+            self._player = Player()
+        return self._player
+
+    def warm_up(self) -> None:
+        """Start the engine's child now (the natural voice needs a few seconds to load)."""
+        self.engine.warm_up()
+
+    def _fall_back(self, exc: VoiceError) -> bool:
+        """With engine "auto", a natural voice that fails gives way to the system voice for good."""
+        if self.profile.engine != "auto" or getattr(self._engine, "name", None) != "natural":
+            return False
+        log.warning("natural voice failed, using the system voice from now on: %s", exc)
+        from assistant.speech.pyttsx3_engine import Pyttsx3Engine
+
+        self._engine.close()
+        self._engine = Pyttsx3Engine(self.profile.voice)
+        return True
+
+    def _identity(self) -> str:
+        try:
+            return self.engine.identity
+        except VoiceError as exc:
+            if self._fall_back(exc):
+                return self.engine.identity
+            raise
+
+    def part_audio(self, text: str, rate: float) -> tuple[np.ndarray, int, str]:
+        """One part at speed factor `rate`: (samples, sample rate, "cache" | "live")."""
+        hit = self.cache.get(cache_key(text, self._identity(), self.profile.rate))
+        if hit is not None:
+            samples, sample_rate = hit
+            # Cached at the profile's own rate; WSOLA keeps the pitch when the user asked for slower/faster.
+            return effects.time_stretch(samples, sample_rate, self.profile.rate / rate), sample_rate, "cache"
+        try:
+            samples, sample_rate = self.engine.synthesize(text, rate)
+        except VoiceError as exc:
+            if not self._fall_back(exc):
+                raise
+            samples, sample_rate = self.engine.synthesize(text, rate)
+        return effects.trim_silence(samples, sample_rate), sample_rate, "live"
+
+    def compose(self, parts: list[str], settings=None) -> tuple[np.ndarray, int, float]:
+        """All parts joined with the profile's pauses, loudness-normalised: (samples, rate, volume to apply)."""
+        rate = self.profile.effective_rate(settings)
+        clips, sources, sample_rate = [], [], None
+        for part in (p.strip() for p in parts):
+            if not speakable(part):
+                continue  # only punctuation: nothing to say, and no reason to bother the user
+            samples, sr, source = self.part_audio(part, rate)
+            sample_rate = sample_rate or sr
+            samples = effects.resample(samples, sr, sample_rate)
+            clips.append(effects.normalise_loudness(samples, sample_rate))
+            sources.append(source)
+        self.last_sources = sources
+        if not clips:
+            return np.zeros(0, np.float32), 22050, self.profile.effective_volume(settings)
+        pause = effects.silence(self.profile.pause_ms(settings), sample_rate)
+        joined = [effects.silence(LEAD_IN_MS, sample_rate)]
+        for i, clip in enumerate(clips):
+            joined += [pause, clip] if i else [clip]
+        joined.append(effects.silence(LEAD_IN_MS, sample_rate))
+        return np.concatenate(joined).astype(np.float32), sample_rate, self.profile.effective_volume(settings)
+
+    def say(self, parts: list[str], settings=None, blocking: bool = True):
+        """Speak the parts; blocking returns the PlaybackResult, else call stop()/player.wait() later."""
+        samples, sample_rate, volume = self.compose(parts, settings)
+        if len(samples) == 0:
+            return None
+        return self.player.play(samples, sample_rate, volume=volume, blocking=blocking)
+
+    def stop(self) -> None:
+        """Barge-in: silence the assistant at once."""
+        if self._player is not None:
+            self._player.stop()
+
+    def render(self, parts: list[str], settings=None) -> tuple[np.ndarray, int]:
+        """Exactly the samples say() would play, volume and limiter applied."""
+        samples, sample_rate, volume = self.compose(parts, settings)
+        return effects.apply_volume(samples, sample_rate, volume), sample_rate
+
+    def render_to_wav(self, parts: list[str], path, settings=None) -> Path:
+        """Write what the assistant would say to a 16-bit mono WAV file."""
+        import soundfile
+
+        samples, sample_rate = self.render(parts, settings)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(str(path), effects.to_int16(samples), sample_rate, subtype="PCM_16")
+        return path
+
+    def close(self) -> None:
+        self.stop()
+        if self._engine is not None:
+            self._engine.close()

@@ -1,0 +1,139 @@
+"""Parent side of the render worker: start it, send one sentence, wait with a time limit, restart on trouble."""
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import assistant
+
+
+class WorkerError(Exception):
+    """The render child failed, hung or died; the engine retries with a fresh child."""
+
+
+class WorkerStartError(WorkerError):
+    """The child could not start its engine; `kind` is "voice" (no usable voice) or "engine"."""
+
+    def __init__(self, message, kind="engine"):
+        super().__init__(message)
+        self.kind = kind
+
+
+# Loads the `assistant` package from its own folder without putting that folder's parent on sys.path:
+# in an installed copy the parent is the main venv's site-packages, whose numpy would shadow the natural
+# venv's (TensorFlow 2.18 needs numpy < 2.1).
+_BOOTSTRAP = (
+    "import importlib.util, sys\n"
+    "pkg = sys.argv.pop(1)\n"
+    "spec = importlib.util.spec_from_file_location('assistant', pkg + '/__init__.py',"
+    " submodule_search_locations=[pkg])\n"
+    "mod = importlib.util.module_from_spec(spec); sys.modules['assistant'] = mod; spec.loader.exec_module(mod)\n"
+    "from assistant.speech.render_worker import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def worker_command(python: str, engine: str, voice: str) -> list[str]:
+    """Command line that starts a render worker for `engine` under `python` (-I: no cwd, no user site)."""
+    package = str(Path(assistant.__file__).resolve().parent)
+    return [python, "-I", "-c", _BOOTSTRAP, package, "--engine", engine, "--voice", voice]
+
+
+class RenderWorker:
+    """One render child process speaking the JSON-lines protocol of render_worker."""
+
+    def __init__(self, engine: str, voice: str = "auto", python: str | None = None,
+                 start_timeout: float = 120.0, command: list[str] | None = None):
+        self.engine = engine
+        self.command = command or worker_command(python or sys.executable, engine, voice)
+        self.start_timeout = start_timeout
+        self.info: dict = {}
+        self._proc: subprocess.Popen | None = None
+        self._answers: queue.Queue = queue.Queue()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> dict:
+        """Start the child and wait for its ready line; WorkerStartError if the engine cannot start."""
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
+        stderr = None if env.get("ASSISTANT_SPEECH_DEBUG") else subprocess.DEVNULL
+        flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window flashing up on Windows
+        try:
+            self._proc = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                env=env, cwd=os.path.expanduser("~"), creationflags=flags,
+            )
+        except OSError as exc:
+            raise WorkerStartError(f"cannot run {self.command[0]}: {exc.strerror or exc}") from None
+        self._answers = queue.Queue()  # fresh per child: a dead child's reader may still post its end mark
+        threading.Thread(target=self._read, args=(self._proc, self._answers), daemon=True).start()
+        ready = self._next_answer(self.start_timeout, starting=True)
+        if not ready.get("ready"):
+            self.close()
+            raise WorkerStartError(ready.get("error", "engine did not start"), ready.get("kind", "engine"))
+        self.info = ready
+        return ready
+
+    @staticmethod
+    def _read(proc, answers):
+        for raw in proc.stdout:
+            try:
+                answers.put(json.loads(raw))
+            except ValueError:
+                continue  # stray output cannot reach us (stdout is claimed), but never trust it
+        answers.put(None)  # end of output: the child exited
+
+    def _next_answer(self, timeout: float, starting=False) -> dict:
+        try:
+            answer = self._answers.get(timeout=timeout)
+        except queue.Empty:
+            self.close()
+            what = "starting" if starting else "rendering"
+            raise WorkerError(f"{self.engine} worker hung while {what} (no answer in {timeout:.0f} s)") from None
+        if answer is None:
+            code = self._proc.wait() if self._proc else None
+            self._proc = None
+            raise (WorkerStartError if starting else WorkerError)(f"{self.engine} worker stopped (exit code {code})")
+        return answer
+
+    def render(self, text: str, rate: float, out: Path, fresh: bool = False, timeout: float | None = None) -> None:
+        """Ask the child to write `text` spoken at `rate` into the WAV file `out`."""
+        if not self.alive:
+            raise WorkerError(f"{self.engine} worker is not running")
+        request = {"text": text, "rate": rate, "out": str(out), "fresh": fresh}
+        try:
+            self._proc.stdin.write((json.dumps(request, ensure_ascii=True) + "\n").encode("ascii"))
+            self._proc.stdin.flush()
+        except OSError as exc:
+            self.close()
+            raise WorkerError(f"{self.engine} worker is gone: {exc}") from None
+        # Generous: a slow laptop renders a long sentence with the natural voice in a few seconds.
+        answer = self._next_answer(timeout or 30.0 + 0.5 * len(text))
+        if not answer.get("ok"):
+            raise WorkerError(answer.get("error", "render failed"))
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.poll() is None:
+                try:
+                    proc.stdin.write(b'{"quit": true}\n')
+                    proc.stdin.close()
+                    proc.wait(timeout=2)
+                except (OSError, subprocess.TimeoutExpired):
+                    proc.kill()
+                    proc.wait(timeout=5)
+        finally:
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except (OSError, AttributeError):
+                    pass

