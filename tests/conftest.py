@@ -1,0 +1,15 @@
+import pytest
+
+from assistant import ROOT
+
+
+@pytest.fixture(scope="session")
+def vosk_model_dir(tmp_path_factory):
+    """The real Mandarin vosk model, installed from shared/models by our own install code (once per run)."""
+    from assistant.recognition.install import install_from_zip
+    from assistant.recognition.model import MODEL_NAME, ZIP_NAME
+
+    zip_path = ROOT.parent / "shared" / "models" / ZIP_NAME
+    if not zip_path.is_file():
+        pytest.skip(f"vosk model zip not found at {zip_path} (shared/ is not beside the checkout)")
+    return install_from_zip(zip_path, tmp_path_factory.mktemp("vosk") / MODEL_NAME)
