@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "assistant.recognition.commands",
     "assistant.speech.commands",
     "assistant.voice_commands",
+    "assistant.kiosk.commands",
 ]
 
 

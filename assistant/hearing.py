@@ -31,11 +31,11 @@ class Hearing:
         self.session = session
         self._grammars: dict[tuple, list[str]] = {}
 
-    def grammar(self) -> list[str]:
-        """The grammar for the session's current state (cached: states repeat)."""
+    def grammar(self, expected_phrases=None) -> list[str]:
+        """The grammar for these phrases, by default the session's current state's (cached: states repeat)."""
         from assistant.recognition.vocab import build_grammar
 
-        phrases = tuple(self.session.expected_phrases())
+        phrases = tuple(self.session.expected_phrases() if expected_phrases is None else expected_phrases)
         if phrases not in self._grammars:
             self._grammars[phrases] = build_grammar(phrases)
         return self._grammars[phrases]

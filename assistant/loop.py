@@ -1,11 +1,12 @@
 """The live loop: microphone → recognition → dialog → speech, one turn after another, never giving up.
 
 Stages are passed in (a Session, a Recognizer, a Speaker, a microphone factory), so each can be tested alone
-and the loop itself runs on real devices or on a PulseAudio null sink.
+and the loop itself runs on real devices or on a PulseAudio null sink. `MicListener` hears one turn; the
+home loop (`VoiceLoop`) and the kiosk both use it.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,25 +32,127 @@ class LoopOptions:
     """stop after this many user turns (tests and benchmarks); None = run until stopped"""
 
 
+def is_playing(speaker) -> bool:
+    player = getattr(speaker, "_player", None)
+    return bool(player is not None and player.playing)
+
+
+MAX_TURN_SECONDS = 60.0
+"""Audio kept for the open pass of one turn; older sound is long silence or the user's pause."""
+
+
+@dataclass
+class _Turn:
+    """One turn being heard, possibly over several listen() calls."""
+
+    grammar: list
+    open_mode: bool
+    was_playing: bool
+    barged: bool = False
+    words: bool = False
+    chunks: list = field(default_factory=list)
+
+    def keep(self, pcm: bytes) -> None:
+        self.chunks.append(pcm)
+        if len(self.chunks) * len(pcm) / 2 / RATE > MAX_TURN_SECONDS:
+            del self.chunks[0]
+
+
+class MicListener:
+    """Hears one turn from the microphone. While the assistant talks, recognition is open (a grammar hides
+    free speech, so it would never be noticed to barge in); once it is quiet, recognition is biased to what
+    the state expects, with an open pass when the grammar heard something outside it."""
+
+    def __init__(self, recognizer, speaker, open_microphone, session, barge_in=True):
+        self.recognizer = recognizer
+        self.speaker = speaker
+        self.open_microphone = open_microphone
+        self.hearing = Hearing(recognizer, session)
+        self.barge_in = barge_in
+        self.mic = None
+        self._turn = None
+
+    def listen(self, expected_phrases=None, timeout: float | None = None) -> str | None:
+        """The turn's words ("" if it had none); None when nobody spoke for `timeout` seconds of audio.
+        Raises AudioDeviceError when the microphone is missing or goes away (the caller decides to retry).
+
+        A call that ends in None leaves the turn open: the next call with the same expectations goes on
+        listening where it stopped, so a kiosk polling every fraction of a second never cuts a word in two.
+        """
+        grammar = self.hearing.grammar(expected_phrases)
+        rec = self.recognizer
+        if self.mic is None:
+            self.mic = self.open_microphone()
+        turn = self._turn
+        if turn is None or turn.grammar != grammar:
+            playing = is_playing(self.speaker)
+            turn = self._turn = _Turn(grammar, open_mode=playing and self.barge_in, was_playing=playing)
+            rec.start(None if turn.open_mode else grammar)
+        quiet = 0.0
+        while True:
+            try:
+                pcm = self.mic.read(timeout=1.0)
+            except AudioDeviceError:
+                self.close()
+                raise
+            if pcm is None:
+                continue
+            playing = is_playing(self.speaker)
+            if turn.was_playing and not playing and not turn.barged:
+                # What was heard so far is the assistant's own voice through the speakers: start afresh.
+                turn.open_mode = False
+                rec.start(grammar)
+                turn.chunks, quiet = [], 0.0
+            turn.was_playing = playing
+            turn.keep(pcm)
+            result = rec.accept(pcm)
+            if isinstance(result, Partial) and clean(result.text):
+                quiet = 0.0  # words keep coming; the recogniser ends the turn after the user's pause
+                turn.words = True
+                if playing and self.barge_in and len(clean(result.text)) >= BARGE_IN_CHARS:
+                    self.speaker.stop()
+                    turn.barged = True
+            elif isinstance(result, Final):
+                if playing and not turn.barged:
+                    continue  # an end of turn inside our own voice
+                self._turn = None
+                return self._final_text(result.text, turn.chunks, turn.open_mode, grammar)
+            elif not playing and not turn.words:
+                quiet += len(pcm) / 2 / RATE
+                if timeout and quiet >= timeout:
+                    return None
+
+    def _final_text(self, text: str, chunks, open_mode: bool, grammar) -> str:
+        """Both readings when one is not enough: the grammar's (for expected answers) and the open one."""
+        samples = np.frombuffer(b"".join(chunks), dtype="<i2")
+        if open_mode:
+            return self.hearing.better(self.recognizer.transcribe(samples, grammar), text)
+        if not self.hearing.needs_open_pass(text):
+            return clean(text)
+        return self.hearing.better(text, self.recognizer.transcribe(samples, None))
+
+    def close(self) -> None:
+        self._turn = None
+        if self.mic is not None:
+            self.mic.close()
+            self.mic = None
+
+
 class VoiceLoop:
     """Runs a conversation by voice; `run()` returns only when max_turns is reached."""
 
     def __init__(self, session, recognizer, speaker, open_microphone, options=None, out=print, sleep=time.sleep,
                  on_reply=None):
         self.session = session
-        self.hearing = Hearing(recognizer, session)
-        self.recognizer = recognizer
         self.speaker = speaker
-        self.open_microphone = open_microphone
         self.options = options or LoopOptions()
+        self.listener = MicListener(recognizer, speaker, open_microphone, session, self.options.barge_in)
         self.out = out
         self.sleep = sleep
         self.on_reply = on_reply
-        self.mic = None
         self._mic_announced = False
         self._voice_failed = False
 
-    # --- speaking ------------------------------------------------------------------------------------
     def respond(self, reply) -> None:
         self.out(f"助手: {reply.say}")
         if self.on_reply:
@@ -64,81 +167,24 @@ class VoiceLoop:
                 self.out(f"assistant: {exc}")
                 self._voice_failed = True
 
-    def _playing(self) -> bool:
-        player = getattr(self.speaker, "_player", None)
-        return bool(player is not None and player.playing)
-
-    # --- listening -----------------------------------------------------------------------------------
-    def _microphone(self):
-        while self.mic is None:
+    def listen(self) -> str:
+        """One user turn; "" after reminder_after seconds of quiet. A missing microphone is said once, then
+        looked for again every retry_seconds, for as long as it takes."""
+        while True:
             try:
-                self.mic = self.open_microphone()
-                if self._mic_announced:
-                    self.out("assistant: 麦克风好了 (microphone is back)")
-                self._mic_announced = False
+                text = self.listener.listen(self.session.expected_phrases(), self.options.reminder_after or None)
             except AudioDeviceError as exc:
                 if not self._mic_announced:
                     self.out(f"assistant: {exc}")
                     self._speak([str(exc).split(" (")[0]])
                     self._mic_announced = True
                 self.sleep(self.options.retry_seconds)
-        return self.mic
-
-    def listen(self) -> str:
-        """One user turn as text; "" when the user stayed quiet for reminder_after seconds.
-
-        While the assistant talks, recognition is open (a grammar hides free speech, so it would never be
-        noticed to barge in); once it is quiet, recognition is biased to what the state expects.
-        """
-        grammar = self.hearing.grammar()
-        rec = self.recognizer
-        was_playing = self._playing()
-        open_mode = was_playing and self.options.barge_in
-        rec.start(None if open_mode else grammar)
-        chunks, barged, quiet = [], False, 0.0
-        while True:
-            mic = self._microphone()
-            try:
-                pcm = mic.read(timeout=1.0)
-            except AudioDeviceError:
-                mic.close()
-                self.mic = None
                 continue
-            if pcm is None:
-                continue
-            playing = self._playing()
-            if was_playing and not playing and not barged:
-                # What was heard so far is the assistant's own voice through the speakers: start afresh.
-                open_mode = False
-                rec.start(grammar)
-                chunks, quiet = [], 0.0
-            was_playing = playing
-            chunks.append(pcm)
-            result = rec.accept(pcm)
-            if isinstance(result, Partial) and clean(result.text):
-                quiet = 0.0  # words keep coming; the recogniser ends the turn after the user's pause
-                if playing and self.options.barge_in and len(clean(result.text)) >= BARGE_IN_CHARS:
-                    self.speaker.stop()
-                    barged = True
-            elif isinstance(result, Final):
-                if playing and not barged:
-                    continue  # an end of turn inside our own voice
-                return self._final_text(result.text, chunks, open_mode, grammar)
-            elif not playing:
-                quiet += len(pcm) / 2 / RATE
-                if self.options.reminder_after and quiet >= self.options.reminder_after:
-                    return ""
+            if self._mic_announced:
+                self.out("assistant: 麦克风好了 (microphone is back)")
+                self._mic_announced = False
+            return text or ""
 
-    def _final_text(self, text: str, chunks, open_mode: bool, grammar) -> str:
-        """Both readings when one is not enough: the grammar's (for expected answers) and the open one."""
-        samples = np.frombuffer(b"".join(chunks), dtype="<i2")
-        if open_mode:
-            return self.hearing.better(self.recognizer.transcribe(samples, grammar), text)
-        if not self.hearing.needs_open_pass(text):
-            return clean(text)
-        return self.hearing.better(text, self.recognizer.transcribe(samples, None))
-
-    # --- the loop ------------------------------------------------------------------------------------
     def run(self) -> int:
         self.respond(self.session.greet())
         turns = 0
@@ -147,16 +193,26 @@ class VoiceLoop:
             turns += 1
             self.out(f"您: {mask(text)}" if text else "您: (没有说话)")
             self.respond(self.session.handle(text))
-        self._wait_for_speech_to_end()
-        return 0
-
-    def _wait_for_speech_to_end(self, limit: float = 60.0) -> None:
         player = getattr(self.speaker, "_player", None)
         if player is not None and player.playing:
-            player.wait(timeout=limit)
+            player.wait(timeout=60.0)
+        return 0
 
     def close(self) -> None:
-        if self.mic is not None:
-            self.mic.close()
+        self.listener.close()
         self.speaker.close()
 
+
+def kiosk_listener(args, session):
+    """The kiosk's microphone: a MicListener on the devices named on the command line."""
+    from assistant.audio.microphone import Microphone
+    from assistant.hearing import check_grammar
+    from assistant.recognition.recognizer import Recognizer
+    from assistant.voice_commands import build_speaker
+
+    check_grammar(session.flows)
+    speaker = build_speaker(args)
+    listener = MicListener(Recognizer(args.model), speaker, lambda: Microphone(args.input_device).open(), session,
+                           barge_in=not getattr(args, "no_barge_in", False))
+    listener.speaker = speaker
+    return listener

@@ -207,3 +207,32 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
     assert "Traceback" not in err
     loud = np.abs(speech.samples) > 0.05
     assert loud.sum() > 16000 * 0.5, "the assistant's voice reached the speaker sink"
+
+
+def test_kiosk_hands_free_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
+    """The kiosk (no screen, hands-free) hears a real utterance from the microphone and answers aloud."""
+    if not REAL.exists():
+        pytest.skip("real recordings not present")
+    user = REAL / sorted(p.name for p in REAL.glob("mdcs_*.wav"))[4]
+    env = {**os.environ, "PULSE_SERVER": audio_room.server, "PULSE_SINK": "assistant_speaker",
+           "PULSE_SOURCE": "user_voice.monitor", "ASSISTANT_CONFIG_DIR": str(tmp_path / "config"),
+           "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "ASSISTANT_CACHE_DIR": str(tmp_path / "cache"),
+           "ASSISTANT_VOSK_MODEL": str(vosk_model_dir), "ASSISTANT_NATURAL_PYTHON": "off"}
+    before = audio_room.source_outputs()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "kiosk", "--no-screen", "--hands-free",
+                             "--input-device", "pulse", "--output-device", "pulse", "--voice", "standard"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("助手: 您好"), first
+        deadline = time.monotonic() + 60
+        while audio_room.source_outputs() <= before:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        subprocess.run(["paplay", "--server", audio_room.server, "--device=user_voice", str(user)], check=True,
+                       timeout=60)
+        answer = proc.stdout.readline()
+        assert answer.startswith("助手: ") and not answer.startswith("助手: 您好"), answer
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

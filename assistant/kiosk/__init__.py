@@ -1,0 +1,1 @@
+"""The community-center kiosk (big-text screen, push-to-talk, privacy between users) and the family setup."""

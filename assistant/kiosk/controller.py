@@ -1,0 +1,234 @@
+"""The kiosk's brain, without Tk or audio: one Session for whoever stands at the kiosk, wiped between users.
+
+Utterances (text) and time come in from outside — `heard(text)` and `tick(now)` — so every rule here
+(idle wipe, goodbye wipe, counting) is tested with a fake clock and never a real wait.
+"""
+
+import queue
+import sys
+import threading
+import time
+import traceback
+from datetime import date
+from typing import Callable, Protocol
+
+from assistant.dialog import Reply, Session, VoiceSettings
+from assistant.kiosk import view as v
+from assistant.kiosk.stats import MISUNDERSTOOD, StatsStore, is_topic
+from assistant.privacy import mask
+
+IDLE_SECONDS = 90.0
+HEARD_CHARS = 30
+"""How much of the user's last turn the screen echoes (numbers already masked)."""
+
+
+class Listener(Protocol):
+    """Where the kiosk's turns come from: the microphone (the live voice loop) or typed lines."""
+
+    def listen(self, expected_phrases: list[str], timeout: float | None) -> str | None:
+        """One turn as text ("" = the user's turn had no words); None when nobody spoke within `timeout` s.
+
+        Raises EOFError when input has ended for good (typed input), AudioDeviceError when the microphone is
+        missing (the kiosk shows it and asks again later).
+        """
+
+
+_END = object()
+
+
+class TextListener:
+    """Typed lines stand in for speech (volunteers trying the kiosk without a microphone): one line, one turn."""
+
+    def __init__(self, lines=None):
+        self._queue: queue.Queue = queue.Queue()
+        source = lines if lines is not None else _stdin_lines()
+        # A thread, so listen() can time out and the kiosk keeps ticking while nobody types.
+        threading.Thread(target=self._read, args=(source,), daemon=True, name="kiosk-stdin").start()
+
+    def _read(self, source):
+        try:
+            for line in source:
+                if isinstance(line, bytes):
+                    line = line.decode("utf-8", errors="replace")
+                self._queue.put(line.rstrip("\r\n"))
+        finally:
+            self._queue.put(_END)
+
+    def listen(self, expected_phrases, timeout):
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if item is _END:
+            self._queue.put(_END)  # every later call ends too
+            raise EOFError
+        return item
+
+
+def _stdin_lines():
+    # Bytes, so a line that is not valid UTF-8 becomes replacement characters instead of a crash.
+    yield from sys.stdin.buffer
+
+
+def print_reply(reply: Reply) -> None:
+    """The default voice until a speaker is plugged in: the reply printed."""
+    print(f"助手: {reply.say}", flush=True)
+
+
+class KioskController:
+    """Owns the conversation at the kiosk; pushes a ReplyView to the screen after every change."""
+
+    def __init__(self, flows, *, matcher=None, config=None, today: Callable[[], date] = date.today,
+                 clock: Callable[[], float] = time.monotonic, idle_seconds: float = IDLE_SECONDS,
+                 stats: StatsStore | None = None, speak: Callable[[Reply], None] | None = None,
+                 show: Callable[[v.ReplyView], None] | None = None, idle_status: str = v.HANDS_FREE,
+                 log: Callable[[str], None] | None = None):
+        self.flows = flows
+        self.today = today
+        self.clock = clock
+        self.idle_seconds = idle_seconds
+        self.stats = stats
+        self.speak = speak or print_reply
+        self.show = show or (lambda view: None)
+        self.idle_status = idle_status
+        self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+        self.session = Session(flows, config=config, today=today(), matcher=matcher)
+        self.active = False
+        """someone has spoken since the last wipe (only then is there something to wipe)"""
+        self.completed = False
+        self.last_activity = clock()
+        self.mic_missing = False
+        self.view: v.ReplyView | None = None
+        self._reply: Reply | None = None
+        self._heard = ""
+        self._warned: set[str] = set()
+
+    # --- what comes in -------------------------------------------------------------------------------
+    def start(self) -> v.ReplyView:
+        """The greeting for the next person."""
+        return self._respond(self.session.greet())
+
+    def listening(self) -> v.ReplyView:
+        """Push-to-talk was pressed: show that the kiosk listens (a press also counts as activity)."""
+        self.last_activity = self.clock()
+        return self._push(v.LISTENING, "listening")
+
+    def heard(self, text: str | None) -> v.ReplyView:
+        """One turn. None = nobody said anything (no turn at all); "" = a turn without words."""
+        if text is None:
+            return self._push(self._status(), self._mode())
+        if not self.active:
+            self.active = True
+            self._count(sessions=1)
+        asked_date = bool(self.session.pending and self.session.pending[0] == "date")
+        try:
+            reply = self.session.handle(text)
+        except Exception as exc:  # one failing turn must never end the kiosk: start over for this person
+            self._failed("dialog", exc)
+            return self.wipe()
+        self._heard = mask(text.strip())[:HEARD_CHARS]
+        self._count_reply(reply, asked_date)
+        view = self._respond(reply)
+        if "goodbye" in reply.controls:
+            return self.wipe()
+        return view
+
+    def tick(self, now: float | None = None) -> v.ReplyView | None:
+        """Time passes: after idle_seconds without anyone at the kiosk, wipe. Returns the new view if wiped."""
+        now = self.clock() if now is None else now
+        if self.active and now - self.last_activity >= self.idle_seconds:
+            return self.wipe()
+        return None
+
+    def microphone_missing(self) -> v.ReplyView:
+        self.mic_missing = True
+        return self._push(v.MIC_MISSING, "problem")
+
+    def microphone_back(self) -> v.ReplyView:
+        self.mic_missing = False
+        return self._push(self._status(), self._mode())
+
+    def wipe(self) -> v.ReplyView:
+        """Forget the person completely — dialog, voice changes, what was heard, the screen — and greet anew."""
+        self.session.reset()
+        self.session.voice = VoiceSettings()
+        self.session.today = self.today()  # a kiosk runs for days; dates must not go stale
+        self.active = False
+        self.completed = False
+        self._heard = ""
+        return self.start()
+
+    def expected_phrases(self) -> list[str]:
+        return self.session.expected_phrases()
+
+    # --- what goes out -------------------------------------------------------------------------------
+    def _respond(self, reply: Reply) -> v.ReplyView:
+        self._reply = reply
+        view = self._push(self._status(), self._mode())
+        try:
+            self.speak(reply)
+        except Exception as exc:  # the words are on the screen; a broken speaker must not stop the kiosk
+            self._failed("speech", exc)
+        self.last_activity = self.clock()  # the idle time starts after the reply was said
+        return view
+
+    def _push(self, status: str, mode: str) -> v.ReplyView:
+        reply = self._reply
+        self.view = v.ReplyView(
+            paragraphs=tuple(self._big_text(reply)) if reply else (),
+            options=tuple(reply.options) if reply else (),
+            progress=v.progress_text(reply.progress) if reply else None,
+            status=status, mode=mode, heard=self._heard)
+        try:
+            self.show(self.view)
+        except Exception as exc:
+            self._failed("screen", exc)
+        return self.view
+
+    def _big_text(self, reply: Reply) -> list[str]:
+        """What was just said; after an answer, the "咱们接着刚才的 + step" tail is left to the voice."""
+        parts = list(reply.parts)
+        if reply.intent in self.flows.answer_of:
+            tail = [self.flows.say["back_to_step"], *self.flows.states[reply.state].ask_sentences]
+            if len(parts) > len(tail) and parts[-len(tail):] == tail:
+                parts = parts[:-len(tail)]
+        return parts
+
+    def _status(self) -> str:
+        return v.MIC_MISSING if self.mic_missing else self.idle_status
+
+    def _mode(self) -> str:
+        return "problem" if self.mic_missing else "idle"
+
+    # --- counting --------------------------------------------------------------------------------------
+    def _count_reply(self, reply: Reply, asked_date: bool):
+        # Telling the date after "下次什么时候?" finishes that one question; it is not a second one.
+        if is_topic(reply.intent, self.flows) and not (asked_date and reply.intent == "q_next_date"):
+            self._count(topic=reply.intent)
+        if reply.intent in MISUNDERSTOOD:
+            self._count(misunderstood=reply.intent)
+        if reply.state == "done" and not self.completed:
+            self.completed = True
+            self._count(completions=1)
+
+    def _count(self, **what):
+        if self.stats is None:
+            return
+        try:
+            self.stats.add(**what)
+        except OSError as exc:
+            self._warn_once("stats", f"assistant kiosk: 统计没法保存 (counts not saved: {exc.strerror})")
+        if self.stats.warning:
+            self._warn_once("stats-broken", f"assistant kiosk: {self.stats.warning}")
+
+    # --- failures ----------------------------------------------------------------------------------------
+    def _failed(self, where: str, exc: Exception):
+        # Type and code location only: an exception's message could quote what the user said.
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {frame.filename}:{frame.lineno}" if frame else ""
+        self.log(f"assistant kiosk: {where} 出错,继续运行 (a {where} step failed: {type(exc).__name__}{at})")
+
+    def _warn_once(self, key: str, message: str):
+        if key not in self._warned:
+            self._warned.add(key)
+            self.log(message)
