@@ -6,6 +6,7 @@ import re
 import numpy as np
 
 from assistant.flows import Flows
+from assistant.understanding import CONFIRM
 
 _UNK = "[unk]"
 _SPACES = re.compile(r"\s+")
@@ -41,19 +42,33 @@ class Hearing:
         return self._grammars[phrases]
 
     def needs_open_pass(self, biased: str) -> bool:
-        """Grammar output with [unk] (or nothing) means words outside the grammar were said."""
-        return _UNK in biased or not clean(biased)
+        """Unless the grammar heard exactly one expected phrase, the user may have said something else:
+        [unk] words, nothing, or grammar words strung together out of a free sentence."""
+        return clean(biased) not in self.session.expected_phrases()
 
     def better(self, biased: str, free: str) -> str:
-        """Of the two readings, the one the dialog understands more surely."""
+        """Of the grammar's reading (raw, with [unk]) and the open one, the one to believe.
+
+        A grammar forces every sound into its phrases, so with words outside it ([unk]) its phrases may be
+        invented ("说得太快" out of a sentence about computers). The open reading wins, unless it is not
+        understood at all while the grammar's reading is mostly its own words.
+        """
+        tokens = biased.split()
+        unknown = sum(t == _UNK for t in tokens) / max(len(tokens), 1)
         biased, free = clean(biased), clean(free)
-        if not free or free == biased:
-            return biased
-        if not biased:
+        if not free:
+            return biased if unknown <= 0.5 else ""
+        if not biased or free == biased:
             return free
         allowed = self.session.allowed_intents()
-        scores = [getattr(self.session.matcher.match(t, allowed), "score", 0.0) for t in (biased, free)]
-        return free if scores[1] > scores[0] else biased
+        free_match = self.session.matcher.match(free, allowed)
+        if free_match is not None and free_match.score >= CONFIRM:
+            return free
+        biased_match = self.session.matcher.match(biased, allowed)
+        # Believable only as (nearly) one whole expected phrase, not phrases strung along a long sentence.
+        plausible = (biased_match is not None and biased_match.sure and unknown <= 0.34
+                     and len(biased) <= len(biased_match.phrase) + 3)
+        return biased if plausible else free
 
     def hear(self, samples: np.ndarray) -> str:
         """Recognise one turn (16 kHz mono int16)."""
