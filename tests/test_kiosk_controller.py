@@ -1,0 +1,372 @@
+"""The kiosk's brain without Tk or audio: idle and goodbye wipes, counting, the guards, the turn loop."""
+
+import json
+from datetime import date
+
+import pytest
+
+from assistant.dialog import Session
+from assistant.errors import AudioDeviceError
+from assistant.flows import load_flows
+from assistant.kiosk import view as v
+from assistant.kiosk.controller import KioskController, TextListener
+from assistant.kiosk.runner import KioskRunner
+from assistant.kiosk.stats import StatsStore
+from assistant.understanding import IntentMatcher
+from tests.kioskdriver import assistant, err, out
+
+GREETING = "您好!我是养老金认证小助手"
+
+
+@pytest.fixture(scope="module")
+def flows():
+    return load_flows()
+
+
+@pytest.fixture(scope="module")
+def matcher(flows):
+    return IntentMatcher(flows)
+
+
+class Clock:
+    """Time the test moves by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def kiosk(flows, matcher, tmp_path):
+    clock = Clock()
+    spoken, shown, logged = [], [], []
+    controller = KioskController(flows, matcher=matcher, today=lambda: date(2026, 11, 23), clock=clock,
+                                 idle_seconds=90, stats=StatsStore(tmp_path / "counts.json"),
+                                 speak=spoken.append, show=shown.append, log=logged.append,
+                                 idle_status=v.push_to_talk_status("空格键"))
+    controller.start()
+    controller.clock_ = clock
+    controller.spoken, controller.shown, controller.logged = spoken, shown, logged
+    return controller
+
+
+def counts(kiosk):
+    return kiosk.stats.load()
+
+
+def walk_to_done(kiosk):
+    kiosk.heard("微信")
+    for _ in range(30):
+        if kiosk.session.state.endswith("face.result"):
+            break
+        kiosk.heard("好了")
+    return kiosk.heard("成功了")
+
+
+# --- what the screen gets ------------------------------------------------------------------------------------
+def test_greeting_then_a_step_with_progress_options_and_what_was_heard(kiosk):
+    first = kiosk.shown[-1]
+    assert "".join(first.paragraphs).startswith(GREETING) and first.progress is None
+    assert first.options == ("微信", "支付宝", "掌上12333") and first.status == "请按空格键说话"
+    step = kiosk.heard("我用微信吧")
+    assert step.progress == "第1步/共15步" and step.options == ("好了", "再说一遍", "上一步")
+    assert step.heard == "我用微信吧" and step.paragraphs == tuple(kiosk.flows.states["wechat.prepare.phone"].sentences)
+    assert kiosk.shown[-1] == step and kiosk.spoken[-1].state == "wechat.prepare.phone"
+    assert kiosk.heard("好了").progress == "第2步/共15步"
+
+
+def test_an_answer_shows_the_answer_and_leaves_the_way_back_to_the_voice(kiosk):
+    kiosk.heard("微信")
+    answer = kiosk.heard("多久认证一次")
+    said = kiosk.spoken[-1]
+    assert "咱们接着刚才的" in said.say, "the voice still says how to go on"
+    assert not any("咱们接着刚才的" in p for p in answer.paragraphs)
+    assert any("十二个月" in p for p in answer.paragraphs)
+    assert answer.progress == "第1步/共15步" and answer.options == ("好了", "再说一遍", "上一步")
+
+
+def test_numbers_are_masked_on_the_screen(kiosk):
+    view = kiosk.heard("我的身份证号是110101199001011234")
+    assert "1101" not in view.heard and "***" in view.heard
+
+
+def test_push_to_talk_shows_listening_and_counts_as_activity(kiosk):
+    kiosk.heard("微信")
+    kiosk.clock_.now += 80
+    assert kiosk.listening().mode == "listening" and kiosk.view.status == v.LISTENING
+    kiosk.clock_.now += 80  # 160 s after the last reply, but only 80 s after the press
+    assert kiosk.tick() is None
+    assert kiosk.heard(None).mode == "idle", "nothing heard: back to 'press the key'"
+
+
+# --- privacy between users -----------------------------------------------------------------------------------
+def fresh_fields(session):
+    return {"state": session.state, "history": session.history, "returns": session.returns,
+            "misses": session.misses, "pending": session.pending, "voice": session.voice}
+
+
+def test_idle_timeout_wipes_everything_and_greets_again(kiosk, flows, matcher):
+    kiosk.heard("微信")
+    kiosk.heard("慢一点")
+    kiosk.heard("乱七八糟说一通")
+    kiosk.heard("下次什么时候认证")  # leaves a question pending
+    assert kiosk.session.voice.rate_step == -1 and kiosk.session.pending
+    spoken_before = len(kiosk.spoken)
+    kiosk.clock_.now += 89.9
+    assert kiosk.tick() is None
+    kiosk.clock_.now += 0.1
+    wiped = kiosk.tick()
+    assert wiped is not None and "".join(wiped.paragraphs).startswith(GREETING)
+    assert wiped.heard == "" and wiped.progress is None
+    assert len(kiosk.spoken) == spoken_before + 1 and kiosk.spoken[-1].state == "greeting"
+    reference = Session(flows, matcher=matcher, today=date(2026, 11, 23))
+    reference.greet()
+    assert fresh_fields(kiosk.session) == fresh_fields(reference)
+    assert kiosk.session.last_content == reference.last_content
+    assert not kiosk.active
+
+
+def test_an_empty_kiosk_is_not_wiped_over_and_over(kiosk):
+    spoken = len(kiosk.spoken)
+    for _ in range(5):
+        kiosk.clock_.now += 1000
+        assert kiosk.tick() is None
+    assert len(kiosk.spoken) == spoken, "nobody there: no greeting every 90 seconds"
+
+
+def test_goodbye_wipes_after_the_farewell(kiosk):
+    kiosk.heard("支付宝")
+    kiosk.heard("好了")
+    view = kiosk.heard("再见")
+    farewell, greeting = kiosk.spoken[-2], kiosk.spoken[-1]
+    assert "goodbye" in farewell.controls and farewell.state == "goodbye"
+    assert greeting.state == "greeting" and kiosk.session.state == "greeting"
+    assert "".join(view.paragraphs).startswith(GREETING) and view.heard == ""
+    assert kiosk.session.history == [] and not kiosk.active
+
+
+def test_a_new_person_gets_todays_date(flows, matcher, tmp_path):
+    days = iter([date(2026, 11, 23), date(2026, 11, 24)])
+    controller = KioskController(flows, matcher=matcher, today=lambda: next(days), clock=Clock(), speak=lambda r: 0)
+    controller.start()
+    controller.heard("再见")
+    assert controller.session.today == date(2026, 11, 24)
+
+
+# --- counts ----------------------------------------------------------------------------------------------------
+def test_counts_sessions_completions_topics_and_misunderstandings(kiosk):
+    kiosk.heard("多久认证一次")
+    kiosk.heard("家里老人卧床出不了门")
+    kiosk.heard("下次什么时候认证")
+    kiosk.heard("今年三月五号")  # the answer to that question, not a second one
+    kiosk.heard("hello there")
+    kiosk.heard("乱七八糟说一通")
+    done = walk_to_done(kiosk)
+    assert done.paragraphs and kiosk.session.state == "done"
+    kiosk.heard("多久认证一次")  # still in done: no second completion
+    c = counts(kiosk)
+    assert c.sessions == 1 and c.completions == 1
+    assert c.topics == {"q_frequency": 2, "bedridden": 1, "q_next_date": 1}
+    assert c.misunderstandings == {"foreign": 1, "unknown": 1}
+    kiosk.heard("再见")
+    kiosk.heard("支付宝")
+    assert counts(kiosk).sessions == 2
+
+
+def test_nothing_a_user_said_reaches_the_disk(kiosk, tmp_path):
+    said = ["我叫王秀英", "我的身份证号是110101199001011234", "验证码是483920", "微信", "我住在幸福路8号",
+            "多久认证一次"]
+    for text in said:
+        kiosk.heard(text)
+    files = list(tmp_path.rglob("*"))
+    assert [f.name for f in files] == ["counts.json"]
+    stored = files[0].read_text(encoding="utf-8")
+    for text in said + ["王秀英", "110101", "483920", "幸福路"]:
+        assert text not in stored
+    assert set(json.loads(stored)) == {"version", "since", "sessions", "completions", "topics", "misunderstandings"}
+
+
+# --- one failure never ends the kiosk --------------------------------------------------------------------------
+def test_a_failing_turn_starts_over_and_logs_no_user_words(kiosk, monkeypatch):
+    kiosk.heard("微信")
+    real = kiosk.session.handle
+
+    def broken(text):
+        raise ValueError(f"cannot handle {text}")
+
+    monkeypatch.setattr(kiosk.session, "handle", broken)
+    view = kiosk.heard("我叫王秀英")
+    assert "".join(view.paragraphs).startswith(GREETING) and kiosk.session.state == "greeting"
+    assert kiosk.logged and "ValueError" in kiosk.logged[-1] and "王秀英" not in "".join(kiosk.logged)
+    monkeypatch.setattr(kiosk.session, "handle", real)
+    step, total = kiosk.flows.states["alipay.prepare.phone"].progress
+    assert kiosk.heard("支付宝").progress == f"第{step}步/共{total}步"
+
+
+def test_a_broken_speaker_still_shows_the_words(flows, matcher):
+    shown, logged = [], []
+
+    def speak(reply):
+        raise OSError("speaker unplugged")
+
+    controller = KioskController(flows, matcher=matcher, clock=Clock(), speak=speak, show=shown.append,
+                                 log=logged.append)
+    controller.start()
+    view = controller.heard("微信")
+    assert view.progress == "第1步/共15步" and shown[-1] == view
+    assert all("speech" in line and "OSError" in line for line in logged) and len(logged) == 2
+
+
+def test_counts_that_cannot_be_written_do_not_stop_the_kiosk(flows, matcher, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    logged = []
+    controller = KioskController(flows, matcher=matcher, clock=Clock(), speak=lambda r: 0, log=logged.append,
+                                 stats=StatsStore(blocker / "counts.json"))
+    controller.start()
+    controller.heard("微信")
+    assert controller.heard("好了").progress == "第2步/共15步"
+    assert len(logged) == 1 and "counts not saved" in logged[0]
+
+
+# --- the turn loop ---------------------------------------------------------------------------------------------
+class ScriptedListener:
+    """Plays back turns: text, None (nobody spoke), or an exception (the microphone gone)."""
+
+    def __init__(self, script, clock, seconds_per_turn=1.0):
+        self.script = list(script)
+        self.clock = clock
+        self.seconds = seconds_per_turn
+        self.expected = []
+
+    def listen(self, expected_phrases, timeout):
+        self.expected.append(list(expected_phrases))
+        self.clock.now += self.seconds
+        if not self.script:
+            raise EOFError
+        item = self.script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def runner_for(kiosk, script, hands_free=True, seconds_per_turn=1.0):
+    listener = ScriptedListener(script, kiosk.clock_, seconds_per_turn)
+    pauses = []
+
+    def pause(seconds):
+        pauses.append(seconds)
+        kiosk.clock_.now += seconds
+
+    runner = KioskRunner(kiosk, listener, hands_free=hands_free, clock=kiosk.clock_, pause=pause,
+                         log=kiosk.logged.append)
+    kiosk.spoken.clear()  # run() greets again itself
+    kiosk.shown.clear()
+    return runner, listener, pauses
+
+
+def test_loop_survives_an_unplugged_microphone(kiosk):
+    gone = AudioDeviceError("麦克风没有连接 (no microphone)")
+    runner, listener, pauses = runner_for(kiosk, ["微信", gone, gone, "好了"])
+    assert runner.run() == 0
+    statuses = [view.status for view in kiosk.shown]
+    assert statuses.count(v.MIC_MISSING) == 1, "said once, not at every retry"
+    assert pauses == [runner.retry_seconds, runner.retry_seconds]
+    assert kiosk.session.state == "wechat.prepare.network", "the conversation went on where it was"
+    assert kiosk.view.status != v.MIC_MISSING and not kiosk.mic_missing
+    assert "好了" in listener.expected[0] or "微信" in listener.expected[0]
+
+
+def test_loop_wipes_after_silence_and_goes_on(kiosk):
+    runner, _, _ = runner_for(kiosk, ["微信"] + [None] * 100 + ["支付宝"])
+    runner.run()
+    states = [r.state for r in kiosk.spoken]
+    assert states == ["greeting", "wechat.prepare.phone", "greeting", "alipay.prepare.phone"]
+
+
+def test_loop_keeps_going_when_the_listener_fails(kiosk):
+    runner, _, pauses = runner_for(kiosk, [RuntimeError("driver hiccup"), "微信"])
+    assert runner.run() == 0
+    assert kiosk.session.state == "wechat.prepare.phone"
+    assert any("RuntimeError" in line for line in kiosk.logged)
+
+
+def test_push_to_talk_listens_only_after_a_press_and_answers_silence(kiosk):
+    runner, listener, _ = runner_for(kiosk, ["微信", None], hands_free=False)
+    runner.talk.wait = lambda timeout: runner.talk.is_set()  # no real waiting
+    runner.press()
+    assert runner._turn() and kiosk.session.state == "wechat.prepare.phone"
+    assert any(view.mode == "listening" for view in kiosk.shown)
+    calls = len(listener.expected)
+    assert runner._turn() and len(listener.expected) == calls, "no press, no listening"
+    runner.press()
+    runner._turn()
+    assert kiosk.spoken[-1].intent == "silence", "pressed and said nothing: '我没听到'"
+
+
+def test_text_listener_lines_timeouts_and_end():
+    listener = TextListener([b"\xe5\xbe\xae\xe4\xbf\xa1\n", "好了\r\n", b"\xff\n"])
+    assert listener.listen([], 5) == "微信"
+    assert listener.listen([], 5) == "好了"
+    assert listener.listen([], 5) == "\ufffd"
+    for _ in range(2):
+        with pytest.raises(EOFError):
+            listener.listen([], 5)
+
+
+def test_text_listener_times_out_when_nobody_types():
+    import threading
+
+    gate = threading.Event()
+
+    def lines():
+        gate.wait(10)
+        yield "微信"
+
+    listener = TextListener(lines())
+    assert listener.listen([], 0.05) is None
+    gate.set()
+    assert listener.listen([], 10) == "微信"
+
+
+# --- the real command ------------------------------------------------------------------------------------------
+def test_kiosk_text_mode_end_to_end(tmp_path):
+    env = {"ASSISTANT_DATA_DIR": str(tmp_path / "data"), "ASSISTANT_CONFIG_DIR": str(tmp_path / "config")}
+    proc = assistant("kiosk", "--text", "--no-screen", env=env,
+                     stdin="微信\n好了\n我电话是13912345678\n有人打电话要我的验证码\n再见\n支付宝\n")
+    assert proc.returncode == 0, err(proc)
+    lines = [line for line in out(proc).splitlines() if line.startswith("助手: ")]
+    assert len(lines) == 8, out(proc)
+    assert lines[0].startswith("助手: " + GREETING) and lines[6].startswith("助手: " + GREETING)
+    assert "再见,祝您身体健康" in lines[5] and "把手机连上网" in lines[2]
+    stats = assistant("stats", "--json", env=env)
+    data = json.loads(out(stats))
+    assert data["sessions"] == 2 and data["topics"] == {"q_scam": 1}
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            assert "13912345678" not in path.read_text(errors="replace")
+
+
+def test_kiosk_rejects_bad_options_kindly(tmp_path):
+    proc = assistant("kiosk", "--text", "--no-screen", "--idle", "0", env={"ASSISTANT_DATA_DIR": str(tmp_path)})
+    assert proc.returncode == 2 and "--idle" in err(proc) and "Traceback" not in err(proc)
+    proc = assistant("kiosk", "--text", "--no-screen", "--key", "a b", env={"ASSISTANT_DATA_DIR": str(tmp_path)})
+    assert proc.returncode == 2 and "--key" in err(proc)
+
+
+def test_the_voice_listener_is_plugged_in_through_the_loop(kiosk, monkeypatch):
+    import sys
+    import types
+
+    from assistant.errors import AssistantError
+    from assistant.kiosk.commands import _voice_listener
+
+    monkeypatch.setitem(sys.modules, "assistant.loop", types.ModuleType("assistant.loop"))
+    with pytest.raises(AssistantError, match="--text"):
+        _voice_listener(object(), kiosk)
+    plugged = types.ModuleType("assistant.loop")
+    plugged.kiosk_listener = lambda args, session: ("listener", args, session)
+    monkeypatch.setitem(sys.modules, "assistant.loop", plugged)
+    assert _voice_listener("ARGS", kiosk) == ("listener", "ARGS", kiosk.session)
