@@ -76,10 +76,17 @@ def load_settings(path=None) -> Settings | None:
                 fail("last_certified", "日期要写成 2026-03-05 这样 (date must be YYYY-MM-DD)")
         if not isinstance(value, date) or hasattr(value, "hour"):
             fail("last_certified", "日期要写成 2026-03-05 这样 (date must be YYYY-MM-DD)")
-        if value > date.today():
+        if value > _today():
             fail("last_certified", "上次认证的日期不能在今天以后 (the last certification cannot be in the future)")
         settings.last_certified = value
     return settings
+
+
+def _today() -> date:
+    try:
+        return date.fromisoformat(os.environ["ASSISTANT_TODAY"])
+    except (KeyError, ValueError):
+        return date.today()
 
 
 def save_settings(settings: Settings, path=None) -> Path:

@@ -100,6 +100,7 @@ def test_naming_the_walk_one_is_in_does_not_restart_it():
     ("2025-03-05", date(2025, 3, 5)),
     ("上回是十二月一号", date(2025, 12, 1)),  # December is still ahead in November: last year's
     ("二月三十号", None),
+    ("明年三月五号", None),
     ("没有日期", None),
 ])
 def test_dates(text, expected):

@@ -12,6 +12,8 @@ _RELATIVE_YEAR = {"前年": -2, "去年": -1, "今年": 0}
 def parse_date(text: str, today: date) -> date | None:
     """The most recent past date the text names; None when it names none."""
     text = text.replace("幺", "一").replace("〇", "零")
+    if "明年" in text or "后年" in text:
+        return None  # a past certification is never next year; better to ask again than to guess
     try:
         arabic = cn2an.transform(text, "cn2an")
     except Exception:  # cn2an raises plain ValueError/KeyError on odd input; a date is then simply absent
