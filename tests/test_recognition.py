@@ -1,7 +1,7 @@
 """The recogniser on real Mandarin recordings, streamed in 0.2 s chunks exactly as the live loop feeds it.
 
 CER ceilings sit a little above what was measured on the same deterministic subset (see
-notes/README-recognition.md); the full 265-file set belongs to the benchmark, not to CI.
+the README); the full 265-file set belongs to the benchmark, not to CI.
 """
 
 import shutil

