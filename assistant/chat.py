@@ -91,8 +91,15 @@ def run_json(session, lines, hear, out) -> int:
     return 0
 
 
+_LINE_BREAKERS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+
+
 def _emit(out, record):
-    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    line = json.dumps(record, ensure_ascii=False)
+    # Readable Chinese, but nothing that some line readers take as a line break inside one record.
+    for char, escaped in _LINE_BREAKERS.items():
+        line = line.replace(char, escaped)
+    out.write(line + "\n")
     out.flush()
 
 

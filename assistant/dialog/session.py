@@ -29,7 +29,8 @@ class _Position:
 
 
 def build_machine(flows: Flows, position: _Position) -> Machine:
-    machine = Machine(model=position, states=list(flows.states), initial=flows.start, auto_transitions=True,
+    # No auto "to_<state>" triggers: jumps use set_state, and 124 states × 124 targets per session is slow.
+    machine = Machine(model=position, states=list(flows.states), initial=flows.start, auto_transitions=False,
                       ignore_invalid_triggers=True)
     for state in flows.states.values():
         for intent, dest in state.on.items():

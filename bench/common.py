@@ -1,0 +1,147 @@
+"""What every measurement shares: paths, the corpus, the results-table line, isolated user dirs, memory."""
+
+import csv
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+CORPUS = BENCH / "corpus"
+OUT = BENCH / "out"
+"""Scratch space (gitignored): the installed model, voice caches, synthesised audio, fuzz files."""
+SHARED = ROOT.parent / "shared"
+REAL_AUDIO = SHARED / "audio" / "real-mandarin"
+MODEL_ZIP = SHARED / "models" / "vosk-model-small-cn-0.22.zip"
+TODAY = date(2026, 11, 23)
+"""A fixed "today", so date answers and the noisy corpus give the same figures on every run."""
+
+HALVES = ("heldout", "dev")
+VARIANTS = ("clean", "noisy")
+SPECIAL_LABELS = {
+    "unknown": "nothing the assistant can act on: it must say it did not understand, never act",
+    "private": "an ID number or secret: the assistant must refuse it (Reply.intent 'private')",
+}
+
+
+class NotMeasurable(Exception):
+    """A part of the bench cannot run here; the message says why (shown in the table)."""
+
+
+@dataclass
+class Figure:
+    """One line of the results table."""
+
+    part: str
+    measure: str
+    value: str
+    target: str = ""
+    status: str = "info"
+    """met | missed | info | not measured | error"""
+    note: str = ""
+
+
+@dataclass
+class PartResult:
+    """What one measurement module hands back: table lines, a Markdown section, raw data for JSON."""
+
+    figures: list[Figure] = field(default_factory=list)
+    section: str = ""
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One labelled utterance of the corpus."""
+
+    state: str
+    utterance: str
+    intent: str
+    half: str
+    variant: str
+    line: int
+
+
+def corpus_path(half: str, variant: str = "clean") -> Path:
+    return CORPUS / (f"{half}.tsv" if variant == "clean" else f"{half}.{variant}.tsv")
+
+
+def load_corpus(half: str, variant: str = "clean") -> list[Row]:
+    with open(corpus_path(half, variant), encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [Row(r["state"], r["utterance"], r["intent"], half, variant, n)
+                for n, r in enumerate(reader, start=2)]
+
+
+def status(value: float, bound: float, higher_is_better: bool) -> str:
+    ok = value >= bound if higher_is_better else value <= bound
+    return "met" if ok else "missed"
+
+
+def percentile(values, p: float) -> float:
+    """Linear-interpolated percentile, p in 0..100 (nan for no values)."""
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    rank = (len(values) - 1) * p / 100
+    low = int(rank)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def pct(x: float) -> str:
+    return f"{x * 100:.1f} %"
+
+
+def proc_memory(pid="self") -> dict:
+    """VmRSS and VmHWM (peak resident) of a process in MB, read from /proc/<pid>/status."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(rest.split()[0]) / 1024
+    except OSError:
+        pass
+    return out
+
+
+def isolated_env() -> dict:
+    """Environment that keeps every user folder inside bench/out (never the real user's dirs)."""
+    return {
+        "ASSISTANT_DATA_DIR": str(OUT / "data"),
+        "ASSISTANT_CACHE_DIR": str(OUT / "cache"),
+        "ASSISTANT_CONFIG_DIR": str(OUT / "config-none"),
+        "ASSISTANT_TODAY": TODAY.isoformat(),
+    }
+
+
+def use_isolated_env() -> None:
+    os.environ.update(isolated_env())
+
+
+def model_dir() -> Path:
+    """The Mandarin model, installed from shared/ by the recognition stage's own installer into bench/out."""
+    try:
+        from assistant.recognition import install
+        from assistant.recognition.model import MODEL_NAME, structure_problem
+    except ImportError as exc:
+        raise NotMeasurable(f"recognition stage not importable ({exc})") from None
+    dest = OUT / "models" / MODEL_NAME
+    if structure_problem(dest) is None:
+        return dest
+    if not MODEL_ZIP.is_file():
+        raise NotMeasurable(f"model zip absent: {MODEL_ZIP}")
+    return install.install_from_zip(MODEL_ZIP, dest=dest)
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+    return "\n".join(lines)
