@@ -79,7 +79,8 @@ class MicListener:
         A call that ends in None leaves the turn open: the next call with the same expectations goes on
         listening where it stopped, so a kiosk polling every fraction of a second never cuts a word in two.
         """
-        grammar = self.hearing.grammar(expected_phrases)
+        # An empty list of expectations means a free answer (a place, a date): open recognition only.
+        grammar = None if expected_phrases == [] else self.hearing.grammar(expected_phrases)
         rec = self.recognizer
         if self.mic is None:
             self.mic = self.open_microphone()
@@ -125,6 +126,8 @@ class MicListener:
     def _final_text(self, text: str, chunks, open_mode: bool, grammar) -> str:
         """Both readings when one is not enough: the grammar's (for expected answers) and the open one."""
         samples = np.frombuffer(b"".join(chunks), dtype="<i2")
+        if grammar is None:
+            return clean(text)
         if open_mode:
             return self.hearing.better(self.recognizer.transcribe(samples, grammar), text)
         if not self.hearing.needs_open_pass(text):

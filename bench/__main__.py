@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bench.common import BENCH, OUT, ROOT, Figure, PartResult, md_table, pct, use_isolated_env
 
-PARTS = ("accuracy", "soak", "fuzz", "asr", "latency", "cost")
+PARTS = ("accuracy", "soak", "fuzz", "asr", "latency", "cost", "voice")
 SOAK_SESSIONS = {True: 150, False: 1000}
 SOAK_GROWTH_MAX = 0.05
 
@@ -91,7 +91,7 @@ def soak_result(proc, path) -> PartResult:
 
 def run_part(name: str, quick: bool) -> PartResult:
     module = __import__(f"bench.{name}", fromlist=["run"])
-    return module.run(quick=quick)
+    return getattr(module, "run_part", module.run)(quick=quick)
 
 
 def failed_part(name: str, exc: BaseException) -> PartResult:
@@ -109,7 +109,7 @@ def failed_part(name: str, exc: BaseException) -> PartResult:
 
 def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     figures = [f for name in PARTS if name in results for f in results[name].figures]
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5}
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
     figures.sort(key=lambda f: order.get(f.part[:1], 9))
     missed = [f for f in figures if f.status == "missed"]
     lines = [
@@ -129,7 +129,7 @@ def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
                  [[f.part, f.measure, f.value, f.target, f"**{f.status}**" if f.status == "missed" else f.status,
                    f.note] for f in figures]), "",
     ]
-    for name in ("accuracy", "asr", "latency", "cost", "soak", "fuzz"):  # the numbered order of the table
+    for name in ("accuracy", "asr", "latency", "cost", "soak", "fuzz", "voice"):  # the numbered order
         if name in results and results[name].section:
             lines += [results[name].section, ""]
     (BENCH / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
             step(name, lambda n=name: run_part(n, args.quick))
     if soak:
         step("soak", lambda: soak_result(*soak))
-    for name in ("asr", "latency", "cost"):
+    for name in ("asr", "latency", "cost", "voice"):
         if name in parts:
             step(name, lambda n=name: run_part(n, args.quick))
     info["wall_s"] = time.perf_counter() - started

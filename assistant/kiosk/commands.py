@@ -45,6 +45,10 @@ def register(sub):
 
     p = sub.add_parser("setup", help="家里人帮老人设置:地区、认证方式、上次认证日期、语速 / family setup")
     p.add_argument("--show", action="store_true", help="check and show the saved settings, change nothing")
+    p.add_argument("--voice", action="store_true", help="问题说出来,用说话回答 / ask aloud, answer by speaking")
+    from assistant.voice_commands import add_device_arguments
+
+    add_device_arguments(p)
     add_session_arguments(p)
     p.set_defaults(func=run_setup)
 
@@ -265,6 +269,21 @@ def run_setup(args) -> int:
         current = load_settings(args.config) if path.exists() else None
     except FlowError as exc:
         print(f"现在的设置文件有错,这次会重新写一份 (the settings file has an error and will be rewritten): {exc}")
+    if args.voice:
+        from assistant.kiosk.voice_setup import microphone_setup, run_voice_setup
+
+        engine = SetupEngine(flows, today=today, current=current, mode="voice")
+        listen, speak, close = microphone_setup(argparse_namespace_voice(args), flows)
+        try:
+            finished = run_voice_setup(engine, listen, speak)
+        finally:
+            close()
+        if not finished:
+            return 1
+        saved = save_settings(engine.settings, args.config)
+        load_settings(saved)
+        print(f"已保存 (saved): {saved}")
+        return 0
     print("养老金认证助手 · 家里人帮忙设置 (family setup). 每个问题打字回答,按回车 (type an answer, press Enter).")
     engine = SetupEngine(flows, today=today, current=current)
     print(engine.ask(), flush=True)
@@ -279,6 +298,13 @@ def run_setup(args) -> int:
             return 0
     print("设置没有做完,什么也没有保存 (setup not finished; nothing was saved)")
     return 1
+
+
+def argparse_namespace_voice(args):
+    """`--voice` here is a switch; the speaker wants a profile name (the saved or default one)."""
+    import argparse
+
+    return argparse.Namespace(**{**vars(args), "voice": None})
 
 
 def _stdin_lines():

@@ -1,0 +1,190 @@
+"""Our own voice, measured: can the Mandarin model understand what each installed engine says?
+
+For every fixed sentence in flows/: render it with the engine (the same render path as `assistant voice
+render`, into a bench-only cache), recognise it with the model and no grammar, and compare (CER). Also the
+render time, the cache size, and the memory of a live process that plays from the cache.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+TARGET_NATURAL_CER = 0.08
+
+
+def _cer(reference: str, hypothesis: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+
+    from assistant.recognition.normalize import normalize_asr
+
+    ref, hyp = normalize_asr(reference), normalize_asr(hypothesis)
+    return Levenshtein.distance(ref, hyp) / max(len(ref), 1)
+
+
+_RECOGNIZER = None
+
+
+def _recognise(args):
+    """Worker: (model dir, wav path, text) -> (text, hypothesis). One recogniser per worker process."""
+    global _RECOGNIZER
+    model_dir, path, text = args
+    from assistant.audio.wavio import read_wav
+    from assistant.recognition.recognizer import Recognizer
+
+    if _RECOGNIZER is None:
+        _RECOGNIZER = Recognizer(model_dir)
+    return text, _RECOGNIZER.transcribe(read_wav(path), None)
+
+
+def engines_installed() -> list[str]:
+    from assistant.speech.engines import resolve_engine_name
+
+    found = ["pyttsx3"]
+    try:
+        if resolve_engine_name("natural") == "natural":
+            found.insert(0, "natural")
+    except Exception:  # noqa: BLE001 - "not installed" is an answer here, not a failure
+        pass
+    return found
+
+
+def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: int = 1, workers: int = 2) -> dict:
+    """Render all sentences; recognise every `sample`-th one."""
+    from assistant.speech.cache import VoiceCache, cache_key, render_all
+    from assistant.speech.engines import open_engine
+    from assistant.speech.profiles import load_profile
+
+    profile = load_profile("elder-slow")
+    cache = VoiceCache(OUT / f"voice-{engine_name}")
+    with open_engine(engine_name, "auto") as engine:
+        report = render_all(sentences, profile, engine, cache)
+        identity = engine.identity
+    jobs = [(str(model_dir), str(cache.path_for(cache_key(s, identity, profile.rate))), s)
+            for s in sentences[::sample] if cache.has(cache_key(s, identity, profile.rate))]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_recognise, jobs, chunksize=4))
+    scored = sorted(((_cer(t, h), t, h) for t, h in results), reverse=True)
+    total_ref = sum(len(t) for _, t, _ in scored) or 1
+    weighted = sum(c * len(t) for c, t, _ in scored) / total_ref
+    return {
+        "engine": engine_name, "sentences": len(scored), "cer": round(weighted, 4),
+        "render_seconds_new": round(report.seconds, 1), "rendered": report.rendered, "already_cached": report.skipped,
+        "failed": len(report.failed), "cache_mb": round(report.cache_bytes / 1e6, 1),
+        "recognition_seconds": round(time.perf_counter() - started, 1),
+        "worst": [{"cer": round(c, 3), "text": t, "heard": h.replace(" ", "")} for c, t, h in scored[:10]],
+    }
+
+
+_LIVE_PROBE = r"""
+import json, sys, resource
+from assistant.flows import load_flows
+from assistant.dialog import Session
+from assistant.speech.cache import VoiceCache
+from assistant.speech.profiles import load_profile
+from assistant.speech.speaker import Speaker
+from assistant.recognition.recognizer import Recognizer
+rec = Recognizer(sys.argv[2])
+session = Session(load_flows())
+speaker = Speaker(load_profile("elder-slow"), cache=VoiceCache(sys.argv[1]))
+sources = []
+reply = session.greet()
+for text in ["微信", "好了", "好了", "好了", "好了", "多久认证一次", "好了", "慢一点", "再说一遍"]:
+    speaker.compose(reply.parts, session.voice)
+    sources += speaker.last_sources
+    reply = session.handle(text)
+speaker.close()
+print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "cached": sources.count("cache"), "live": sources.count("live"),
+                  "tensorflow_loaded": "tensorflow" in sys.modules}))
+"""
+
+
+def live_memory(engine_name: str, model_dir: Path) -> dict:
+    """A live process (model + dialog + speaker on the rendered cache): its peak memory, and whether the
+    replies really came from the cache."""
+    env = {**os.environ, "ASSISTANT_NATURAL_PYTHON": os.environ.get("ASSISTANT_NATURAL_PYTHON", "")}
+    if engine_name == "pyttsx3":
+        env["ASSISTANT_NATURAL_PYTHON"] = "off"
+    done = subprocess.run([sys.executable, "-c", _LIVE_PROBE, str(OUT / f"voice-{engine_name}"), str(model_dir)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(model_dir: Path, quick: bool = False) -> dict:
+    from assistant.flows import load_flows
+
+    sentences = load_flows().fixed_sentences()
+    results = {}
+    for name in engines_installed():
+        # espeak-ng is not recognisable (models/README): the model searches long and hard on it, so its
+        # baseline is a sample; the natural voice is measured on every prompt (a sample in --quick).
+        sample = {("pyttsx3", True): 40, ("pyttsx3", False): 20, ("natural", True): 10}.get((name, quick), 1)
+        try:
+            results[name] = roundtrip(name, sentences, model_dir, sample)
+            results[name]["live"] = live_memory(name, model_dir)
+        except Exception as exc:  # noqa: BLE001 - one engine failing is a row in the table, not a lost run
+            results[name] = {"engine": name, "error": f"{exc.__class__.__name__}: {exc}"}
+    if "natural" not in results:
+        results["natural"] = {"engine": "natural", "error": "not installed on this machine"}
+    return results
+
+
+def table_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, figure, target, verdict) rows for RESULTS.md."""
+    rows = []
+    for name, r in results.items():
+        if "error" in r:
+            rows.append((f"voice round-trip CER, {name}", f"not measured: {r['error']}", "", ""))
+            continue
+        target = f"≤ {TARGET_NATURAL_CER:.0%}" if name == "natural" else "(baseline)"
+        verdict = ("met" if r["cer"] <= TARGET_NATURAL_CER else "MISSED") if name == "natural" else ""
+        rows.append((f"voice round-trip CER, {name} ({r['sentences']} prompts, no grammar)", f"{r['cer']:.1%}",
+                     target, verdict))
+        rows.append((f"render all prompts, {name}", f"{r['render_seconds_new']} s new "
+                     f"({r['rendered']} rendered, {r['already_cached']} cached), cache {r['cache_mb']} MB", "", ""))
+        live = r.get("live", {})
+        if "peak_rss_mb" in live:
+            rows.append((f"live process with the {name} cache, peak RSS", f"{live['peak_rss_mb']:.0f} MB "
+                         f"({live['cached']} parts from cache, {live['live']} live; TensorFlow loaded: "
+                         f"{live['tensorflow_loaded']})", "≤ 350 MB", "met" if live["peak_rss_mb"] <= 350 else "MISSED"))
+    return rows
+
+
+def worst_sentences_markdown(results: dict) -> str:
+    lines = []
+    for name, r in results.items():
+        if "worst" not in r:
+            continue
+        lines += [f"\n**Worst ten prompts, {name}** (CER · said · heard)\n", "| CER | prompt | heard |", "| --- | --- | --- |"]
+        lines += [f"| {w['cer']:.0%} | {w['text']} | {w['heard']} |" for w in r["worst"]]
+    return "\n".join(lines)
+
+
+def run_part(quick: bool = False):
+    """The bench part "voice": a table row per engine, and the worst ten prompts."""
+    from bench.common import Figure, PartResult, model_dir
+
+    results = run(model_dir(), quick)
+    figures = []
+    for measure, value, target, verdict in table_rows(results):
+        figures.append(Figure("7 voice", measure, value, target, {"met": "met", "MISSED": "missed"}.get(verdict, "info")))
+    section = "\n".join(["## 7. Our own voice, understood by the model", "",
+                          "Each fixed prompt of flows/ rendered by the engine (as `assistant voice render` does) and "
+                          "recognised with no grammar; CER weighted by prompt length. espeak-ng is a sampled "
+                          "baseline (every 20th prompt): the model cannot understand it.",
+                          worst_sentences_markdown(results), ""])
+    return PartResult(figures, section, results)
+
+
+if __name__ == "__main__":
+    from assistant.recognition.model import resolve_model_dir
+
+    print(json.dumps(run(resolve_model_dir(None), quick="--quick" in sys.argv), ensure_ascii=False, indent=1))
