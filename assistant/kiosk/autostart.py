@@ -58,7 +58,7 @@ def unit_text(command: list[str]) -> str:
 # Installed by `assistant kiosk --install`; removed by `assistant kiosk --uninstall`.
 [Unit]
 Description=Pension certification assistant kiosk (养老金认证助手自助机)
-Documentation=file://{ROOT / "notes" / "README-kiosk.md"}
+Documentation=file://{ROOT / "README.md"}
 After=graphical-session.target sound.target
 PartOf=graphical-session.target
 # Never give up restarting, however often it fails (an unplugged screen at boot, a bad day).
