@@ -13,3 +13,18 @@ def vosk_model_dir(tmp_path_factory):
     if not zip_path.is_file():
         pytest.skip(f"vosk model zip not found at {zip_path} (shared/ is not beside the checkout)")
     return install_from_zip(zip_path, tmp_path_factory.mktemp("vosk") / MODEL_NAME)
+
+
+@pytest.fixture(scope="module")
+def flows():
+    """The project's flows/, loaded once per test module."""
+    from assistant.flows import load_flows
+
+    return load_flows()
+
+
+@pytest.fixture(scope="module")
+def matcher(flows):
+    from assistant.understanding import IntentMatcher
+
+    return IntentMatcher(flows)

@@ -1,4 +1,4 @@
-"""Run the real `assistant` CLI with the kiosk commands registered (until the lead lists them in cli.py)."""
+"""Run the real `assistant` CLI for the kiosk, setup, stats and reminder tests."""
 
 import os
 import subprocess
@@ -6,10 +6,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULE = "assistant.kiosk.commands"
-_MAIN = ("import sys, assistant.cli as cli\n"
-         f"if {MODULE!r} not in cli.COMMAND_MODULES: cli.COMMAND_MODULES.append({MODULE!r})\n"
-         "sys.exit(cli.main(sys.argv[1:]))\n")
 
 
 def assistant(*args, stdin: str = "", env=None, home=None, timeout=60) -> subprocess.CompletedProcess:
@@ -18,7 +14,7 @@ def assistant(*args, stdin: str = "", env=None, home=None, timeout=60) -> subpro
     environment.setdefault("ASSISTANT_CONFIG_DIR", str(ROOT / "tests" / "no-such-config"))
     if home:
         environment["HOME"] = str(home)
-    return subprocess.run([sys.executable, "-c", _MAIN, *map(str, args)], input=stdin.encode("utf-8"),
+    return subprocess.run([sys.executable, "-m", "assistant", *map(str, args)], input=stdin.encode("utf-8"),
                           capture_output=True, cwd=ROOT, env=environment, timeout=timeout)
 
 
@@ -36,7 +32,5 @@ def run_main(monkeypatch, *args, stdin: str = "") -> int:
 
     import assistant.cli as cli
 
-    if MODULE not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, MODULE])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8")), encoding="utf-8"))
     return cli.main([str(a) for a in args])

@@ -7,25 +7,13 @@ import pytest
 
 from assistant.dialog import Session
 from assistant.errors import AudioDeviceError
-from assistant.flows import load_flows
 from assistant.kiosk import view as v
 from assistant.kiosk.controller import KioskController, TextListener
 from assistant.kiosk.runner import KioskRunner
 from assistant.kiosk.stats import StatsStore
-from assistant.understanding import IntentMatcher
 from tests.kioskdriver import assistant, err, out
 
 GREETING = "您好!我是养老金认证小助手"
-
-
-@pytest.fixture(scope="module")
-def flows():
-    return load_flows()
-
-
-@pytest.fixture(scope="module")
-def matcher(flows):
-    return IntentMatcher(flows)
 
 
 class Clock:

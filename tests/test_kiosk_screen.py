@@ -17,7 +17,7 @@ from assistant.flows import load_flows
 from assistant.kiosk import view as v
 from assistant.kiosk.controller import KioskController
 from assistant.kiosk.layout import ELLIPSIS, fit, wrap
-from tests.kioskdriver import ROOT, _MAIN
+from tests.kioskdriver import ROOT
 
 WIDTH, HEIGHT = 1366, 768  # the commonest old-laptop screen
 MIN_INK_PX = 50
@@ -223,7 +223,7 @@ def test_the_real_kiosk_command_draws_each_turn(display, tmp_path):
     """`assistant kiosk --text` with its screen: type a line, the screen follows; end of input ends it."""
     env = {**os.environ, "DISPLAY": display, "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
            "ASSISTANT_CONFIG_DIR": str(tmp_path / "config")}
-    proc = subprocess.Popen([sys.executable, "-c", _MAIN, "kiosk", "--text"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "kiosk", "--text"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
     try:
         assert proc.stdout.readline().decode().startswith("助手: 您好"), proc.stderr.read1().decode()

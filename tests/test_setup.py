@@ -4,24 +4,12 @@ from datetime import date
 
 import pytest
 
-from assistant.flows import load_flows
 from assistant.kiosk.family_setup import SetupEngine
 from assistant.settings import Settings, load_settings
-from assistant.understanding import IntentMatcher
 from tests.chatdriver import chat
 from tests.kioskdriver import assistant, err, out, run_main
 
 TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def flows():
-    return load_flows()
-
-
-@pytest.fixture(scope="module")
-def matcher(flows):
-    return IntentMatcher(flows)
 
 
 @pytest.fixture
