@@ -181,17 +181,22 @@ def wav_files(folder: Path, count: int, seed: int = 11) -> list[bytes]:
     return lines
 
 
+def _figure(measure: str, outcome: dict, clean: str) -> Figure:
+    """One table row for a fuzz campaign: met when no batch failed, else the first problem."""
+    ok = outcome["failed_batches"] == 0
+    return Figure("6 fuzz", measure, clean if ok else f"{outcome['failed_batches']} failing batches",
+                  "0 crashes, one JSON line per input line", "met" if ok else "missed",
+                  "" if ok else outcome["failures"][0]["line_problem"][:120])
+
+
 def run(quick: bool = False) -> PartResult:
     result = PartResult()
     command = [sys.executable, "-m", "assistant", "chat", "--json"]
     lines = edge_lines() + hypothesis_lines(300 if quick else 2000)
     text = fuzz(command, lines)
-    ok = text["failed_batches"] == 0
-    result.figures.append(Figure(
-        "6 fuzz", f"random text into `chat --json` (real subprocess, {text['lines']} lines, {text['batches']} batches)",
-        "0 crashes, every line answered" if ok else f"{text['failed_batches']} failing batches",
-        "0 crashes, one JSON line per input line", "met" if ok else "missed",
-        "" if ok else text["failures"][0]["line_problem"][:120]))
+    result.figures.append(_figure(
+        f"random text into `chat --json` (real subprocess, {text['lines']} lines, {text['batches']} batches)",
+        text, "0 crashes, every line answered"))
     data = {"text": text}
 
     why = audio_support()
@@ -203,12 +208,8 @@ def run(quick: bool = False) -> PartResult:
             model = model_dir()
             audio_lines = wav_files(OUT / "fuzz-wav", 10 if quick else 40)
             audio = fuzz(command + ["--audio", "--model", str(model)], audio_lines)
-            ok = audio["failed_batches"] == 0
-            result.figures.append(Figure(
-                "6 fuzz", f"random/corrupt WAV into `chat --audio` ({audio['lines']} inputs)",
-                "0 crashes, every input answered" if ok else f"{audio['failed_batches']} failing batches",
-                "0 crashes, one JSON line per input line", "met" if ok else "missed",
-                "" if ok else audio["failures"][0]["line_problem"][:120]))
+            result.figures.append(_figure(f"random/corrupt WAV into `chat --audio` ({audio['lines']} inputs)",
+                                          audio, "0 crashes, every input answered"))
             data["audio"] = audio
         except NotMeasurable as exc:
             result.figures.append(Figure("6 fuzz", "random/corrupt WAV into `chat --audio`", "not measured",
