@@ -6,14 +6,14 @@ home loop (`VoiceLoop`) and the kiosk both use it.
 """
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from assistant.errors import AudioDeviceError, VoiceError
 from assistant.hearing import Hearing, clean
 from assistant.privacy import mask
 from assistant.recognition.recognizer import RATE, Final, Partial
+from assistant.recognition.second_reading import SecondReading
 
 BARGE_IN_CHARS = 2
 """Recognised characters while the assistant talks that make it stop and listen (barge-in)."""
@@ -37,8 +37,8 @@ def is_playing(speaker) -> bool:
     return bool(player is not None and player.playing)
 
 
-MAX_TURN_SECONDS = 60.0
-"""Audio kept for the open pass of one turn; older sound is long silence or the user's pause."""
+PREROLL_SECONDS = 5.0
+"""Audio kept before the first word is heard, so the second reading starts a little before the speech."""
 
 
 @dataclass
@@ -48,20 +48,48 @@ class _Turn:
     grammar: list
     open_mode: bool
     was_playing: bool
+    second: SecondReading | None = None
     barged: bool = False
     words: bool = False
-    chunks: list = field(default_factory=list)
+    speech: bool = False
+    preroll: deque = field(default_factory=deque)
 
-    def keep(self, pcm: bytes) -> None:
-        self.chunks.append(pcm)
-        if len(self.chunks) * len(pcm) / 2 / RATE > MAX_TURN_SECONDS:
-            del self.chunks[0]
+    def restart(self, model) -> None:
+        """A second reading from here on: grammar-biased while the main one is open, open while it is biased.
+        It decodes nothing until speech starts, so a quiet room costs one recogniser, not two."""
+        self.drop()
+        self.speech = False
+        self.preroll.clear()
+        if self.grammar is not None:
+            self.second = SecondReading(model, self.grammar if self.open_mode else None)
+
+    def feed(self, pcm: bytes) -> None:
+        if self.second is None:
+            return
+        if self.speech:
+            self.second.feed(pcm)
+            return
+        self.preroll.append(pcm)
+        while sum(map(len, self.preroll)) > PREROLL_SECONDS * RATE * 2:
+            self.preroll.popleft()
+
+    def speech_started(self) -> None:
+        if self.second is not None and not self.speech:
+            self.speech = True
+            for pcm in self.preroll:
+                self.second.feed(pcm)
+            self.preroll.clear()
+
+    def drop(self) -> None:
+        if self.second is not None:
+            self.second.cancel()
+            self.second = None
 
 
 class MicListener:
     """Hears one turn from the microphone. While the assistant talks, recognition is open (a grammar hides
     free speech, so it would never be noticed to barge in); once it is quiet, recognition is biased to what
-    the state expects, with an open pass when the grammar heard something outside it."""
+    the state expects, and a second, open reading runs alongside for when the user said something else."""
 
     def __init__(self, recognizer, speaker, open_microphone, session, barge_in=True):
         self.recognizer = recognizer
@@ -86,9 +114,12 @@ class MicListener:
             self.mic = self.open_microphone()
         turn = self._turn
         if turn is None or turn.grammar != grammar:
+            if turn is not None:
+                turn.drop()
             playing = is_playing(self.speaker)
             turn = self._turn = _Turn(grammar, open_mode=playing and self.barge_in, was_playing=playing)
             rec.start(None if turn.open_mode else grammar)
+            turn.restart(rec.model)
         quiet = 0.0
         while True:
             try:
@@ -103,10 +134,13 @@ class MicListener:
                 # What was heard so far is the assistant's own voice through the speakers: start afresh.
                 turn.open_mode = False
                 rec.start(grammar)
-                turn.chunks, quiet = [], 0.0
+                turn.restart(rec.model)
+                quiet = 0.0
             turn.was_playing = playing
-            turn.keep(pcm)
+            turn.feed(pcm)
             result = rec.accept(pcm)
+            if isinstance(result, (Partial, Final)) and result.text:
+                turn.speech_started()
             if isinstance(result, Partial) and clean(result.text):
                 quiet = 0.0  # words keep coming; the recogniser ends the turn after the user's pause
                 turn.words = True
@@ -117,24 +151,31 @@ class MicListener:
                 if playing and not turn.barged:
                     continue  # an end of turn inside our own voice
                 self._turn = None
-                return self._final_text(result.text, turn.chunks, turn.open_mode, grammar)
+                return self._final_text(result.text, turn)
             elif not playing and not turn.words:
                 quiet += len(pcm) / 2 / RATE
                 if timeout and quiet >= timeout:
                     return None
 
-    def _final_text(self, text: str, chunks, open_mode: bool, grammar) -> str:
+    def _final_text(self, text: str, turn: _Turn) -> str:
         """Both readings when one is not enough: the grammar's (for expected answers) and the open one."""
-        samples = np.frombuffer(b"".join(chunks), dtype="<i2")
-        if grammar is None:
+        if turn.second is None:
             return clean(text)
-        if open_mode:
-            return self.hearing.better(self.recognizer.transcribe(samples, grammar), text)
+        if turn.open_mode:
+            return self.hearing.better(turn.second.result(), text)
         if not self.hearing.needs_open_pass(text):
+            turn.drop()
             return clean(text)
-        return self.hearing.better(text, self.recognizer.transcribe(samples, None))
+        return self.hearing.better(text, turn.second.result())
+
+    def backlog(self) -> int:
+        """Audio chunks of the current turn the second reading has not decoded yet (it should stay near 0)."""
+        turn = self._turn
+        return turn.second.backlog() if turn is not None and turn.second is not None else 0
 
     def close(self) -> None:
+        if self._turn is not None:
+            self._turn.drop()
         self._turn = None
         if self.mic is not None:
             self.mic.close()

@@ -37,6 +37,15 @@ class Final:
     text: str
 
 
+def kaldi_recognizer(model, grammar: list[str] | None = None):
+    """A vosk recogniser on `model`: open, or biased to the grammar's phrases."""
+    import vosk
+
+    # ensure_ascii=False matters: vosk does not decode \\uXXXX escapes and would drop every Chinese word.
+    return (vosk.KaldiRecognizer(model, RATE, json.dumps(grammar, ensure_ascii=False)) if grammar
+            else vosk.KaldiRecognizer(model, RATE))
+
+
 class Recognizer:
     """One vosk recogniser, restarted for each turn with that turn's grammar and silence allowance."""
 
@@ -50,11 +59,7 @@ class Recognizer:
 
     def start(self, grammar: list[str] | None = None, end_silence: float | None = None) -> None:
         """Begin a new turn; grammar=None is open recognition. end_silence=0 ends turns at vosk's endpoints."""
-        import vosk
-
-        # ensure_ascii=False matters: vosk does not decode \\uXXXX escapes and would drop every Chinese word.
-        self._rec = (vosk.KaldiRecognizer(self.model, RATE, json.dumps(grammar, ensure_ascii=False))
-                     if grammar else vosk.KaldiRecognizer(self.model, RATE))
+        self._rec = kaldi_recognizer(self.model, grammar)
         self._rec.SetWords(True)  # word end times tell how long the speaker has been quiet
         if end_silence is None:
             end_silence = SHORT_ANSWER_SILENCE if grammar else FREE_QUESTION_SILENCE
