@@ -114,8 +114,12 @@ class VoiceCache:
         return [s for s in sentences if speakable(s) and not self.has(cache_key(s, engine_identity, rate))]
 
 
-def render_all(sentences, profile, engine, cache: VoiceCache, progress: bool = False) -> RenderReport:
-    """Render every sentence not yet in the cache with `engine` at the profile's rate; skip the rest."""
+def render_all(sentences, profile, engine, cache: VoiceCache, progress: bool = False, on_ready=None) -> RenderReport:
+    """Render every sentence not yet in the cache with `engine` at the profile's rate; skip the rest.
+
+    on_ready(text, path), if given, is called as soon as each sentence is in the cache (rendered now or before),
+    so a caller can use the first sentences while the others are still rendering.
+    """
     started = time.perf_counter()
     identity = engine.identity
     report = RenderReport(engine=identity)
@@ -133,6 +137,8 @@ def render_all(sentences, profile, engine, cache: VoiceCache, progress: bool = F
                 report.unspeakable += 1
             elif cache.has(key):
                 report.skipped += 1
+                if on_ready:
+                    on_ready(text, cache.path_for(key))
             else:
                 try:
                     samples, rate = engine.synthesize(text, profile.rate)
@@ -145,6 +151,8 @@ def render_all(sentences, profile, engine, cache: VoiceCache, progress: bool = F
                     report.audio_seconds += len(samples) / rate
                     index[key] = {"text": text, "engine": identity, "rate": profile.rate,
                                   "profile": profile.name, "seconds": round(len(samples) / rate, 2)}
+                    if on_ready:
+                        on_ready(text, cache.path_for(key))
             if bar is not None:
                 bar.update(1)
     finally:
