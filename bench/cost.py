@@ -116,7 +116,7 @@ def _turn_wavs(quick: bool) -> list[Path]:
         folder = OUT / "latency-audio"
         folder.mkdir(parents=True, exist_ok=True)
         wavs = [synthesize(t, folder / f"turn{i:02d}.wav") for i, t in enumerate(SCRIPT)]
-    real = sorted(REAL_AUDIO.glob("mdcs_*.wav"))[:: 25] if REAL_AUDIO.is_dir() else []
+    real = sorted(REAL_AUDIO.glob("mdcs_*.wav"))[::50] if REAL_AUDIO.is_dir() else []
     return (wavs[:6] + real[:2]) if quick else (wavs + real)
 
 
