@@ -133,3 +133,17 @@ def test_expected_phrases_follow_the_state():
     assert "微信" in greeting and "成功了" not in greeting
     session.machine.set_state("wechat.face.result")
     assert "成功了" in session.expected_phrases()
+
+
+def test_a_step_reported_done_in_other_words_is_asked_about_not_refused():
+    session = Session(FLOWS)
+    session.greet()
+    session.machine.set_state("wechat.face.hair")  # "把头发拨到耳朵后面,别挡住眉毛和眼睛。"
+    reply = session.handle("头发撩上去了")
+    assert reply.intent == "confirm" and "好了" in reply.say and reply.state == "wechat.face.hair"
+    assert session.handle("对").state != "wechat.face.hair"
+    session.machine.set_state("wechat.face.hair")
+    for trouble in ("手机没电了", "头发剪短了吗", "我按错了"):  # a negation, a question, a mistake: never "done"
+        reply = session.handle(trouble)
+        assert not (reply.intent == "confirm" and "“好了”" in reply.say), trouble
+        session.pending = None

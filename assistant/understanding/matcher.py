@@ -20,6 +20,8 @@ TIE = 6.0
 _NEGATION = "不没别未"
 DONE = 88.0
 """A step reported done in the words of its own instruction ("口罩摘下了"): acted on, but a real phrase wins."""
+DONE_SHAPE = 72.0
+"""A done-report in other words ("头发撩上去了"): in the confirm band, so the user is asked "您是说“好了”吗?"."""
 ECHO = 20.0
 """In a step, less for another intent whose phrase the step's own instruction says ("选“代人认证”")."""
 # Done-reports: a perfective 了 (啦 is normalised to 了) or "…着呢"; never a question or a negation.
@@ -130,7 +132,8 @@ class IntentMatcher:
             return None
 
     def _done_score(self, text: str, step: tuple[str, str]) -> float:
-        """DONE when the text reports the step done in the step's own words ("参保地选好了", "口罩摘下了").
+        """DONE when the text reports the step done in the step's own words ("参保地选好了", "口罩摘下了");
+        DONE_SHAPE (ask first) when it has the shape of a done-report but other words ("头发撩上去了").
 
         All of: a perfective 了, no question, no negation or mistake (不/没/错/丢/坏); at least half of the
         content characters and the last one (the verb: "…摘下了") said by the instruction; and a two-character
@@ -156,9 +159,9 @@ class IntentMatcher:
             return ch in words or ch in heard or ch in _DO_AS_TOLD
 
         if sum(map(said, content)) * 2 < len(content) or not said(content[-1]):
-            return 0.0
+            return DONE_SHAPE
         if len(content) >= 2 and not shared and not all(ch in _DO_AS_TOLD for ch in content):
-            return 0.0
+            return DONE_SHAPE
         return DONE
 
     def _match_typed(self, text: str, allowed: list[str]) -> Match | None:
