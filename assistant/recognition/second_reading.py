@@ -21,6 +21,7 @@ class SecondReading:
     def __init__(self, model, grammar: list[str] | None = None):
         self._audio: queue.SimpleQueue = queue.SimpleQueue()
         self._text = ""
+        self._cancelled = threading.Event()
         self._thread = threading.Thread(target=self._decode, args=(model, grammar), daemon=True,
                                         name="second-reading")
         self._thread.start()
@@ -40,8 +41,9 @@ class SecondReading:
         return self._text
 
     def cancel(self) -> None:
-        """The turn no longer needs this reading: the thread stops without decoding what is queued."""
-        self._audio.put(_CANCEL)
+        """The turn no longer needs this reading: the thread stops without decoding what is still queued."""
+        self._cancelled.set()
+        self._audio.put(_CANCEL)  # wakes the thread if it waits for audio
 
     def _decode(self, model, grammar) -> None:
         from assistant.recognition.recognizer import kaldi_recognizer
@@ -51,7 +53,7 @@ class SecondReading:
             segments = []
             while True:
                 item = self._audio.get()
-                if item is _CANCEL:
+                if item is _CANCEL or self._cancelled.is_set():
                     return
                 if item is _END:
                     segments.append(json.loads(rec.FinalResult()).get("text", ""))
