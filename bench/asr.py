@@ -3,7 +3,7 @@ spoken by espeak-ng through recognition into the dialog (a plumbing figure: this
 espeak-ng Mandarin, see shared/models/README.md).
 
 Decoding runs in two worker processes (one per core on the 2-core reference machine), each with its own model,
-through the recognition stage's streaming API: Recognizer.start(grammar) / accept(0.2 s chunks) / finish().
+through the recognition stage's streaming API: Recognizer.accept_all (start + 0.2 s chunks) / finish().
 """
 
 import csv
@@ -38,20 +38,9 @@ def _init_worker(model_path: str):
 
 def _decode(samples, grammar):
     """(text, decode seconds, seconds from end of audio to final text) through the streaming API."""
-    import numpy as np
-
-    from assistant.recognition.recognizer import RATE, Final
-
     rec = _worker["rec"]
-    pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
-    step = int(RATE * CHUNK) * 2
     started = time.perf_counter()
-    rec.start(grammar)
-    turns = []
-    for i in range(0, len(pcm), step):
-        result = rec.accept(pcm[i:i + step])
-        if isinstance(result, Final) and result.text:
-            turns.append(result.text)
+    turns = rec.accept_all(samples, grammar, CHUNK)
     audio_end = time.perf_counter()
     last = rec.finish()
     done = time.perf_counter()
@@ -347,7 +336,7 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
     result.section = "\n".join([
         "## 2. Recognition", "",
         f"vosk-model-small-cn-0.22, installed by `assistant.recognition.install.install_from_zip` into bench/out; "
-        f"{workers} worker processes; 0.2 s chunks through `Recognizer.start/accept/finish`; CER after the "
+        f"{workers} worker processes; 0.2 s chunks through `Recognizer.accept_all` (start + accept) and `finish`; CER after the "
         "recognition stage's `normalize_asr` on both sides (references also traditional→simplified). "
         f"Wall time {wall:.0f} s.", "",
         "### Real recordings (shared/audio/real-mandarin)", "",

@@ -139,9 +139,10 @@ class Recognizer:
         self._partial = ""
         return self._take()
 
-    def transcribe(self, samples: np.ndarray, grammar: list[str] | None = None,
-                   chunk_seconds: float = CHUNK_SECONDS) -> str:
-        """Recognise a whole recording through the same streaming path the live loop uses."""
+    def accept_all(self, samples: np.ndarray, grammar: list[str] | None = None,
+                   chunk_seconds: float = CHUNK_SECONDS) -> list[str]:
+        """Start a turn and feed a whole recording in chunks; the texts of the turns that ended inside it
+        (`finish()` gives what was still being heard at its end)."""
         self.start(grammar)
         pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
         step = int(RATE * chunk_seconds) * 2
@@ -150,5 +151,11 @@ class Recognizer:
             result = self.accept(pcm[i:i + step])
             if isinstance(result, Final) and result.text:
                 turns.append(result.text)
+        return turns
+
+    def transcribe(self, samples: np.ndarray, grammar: list[str] | None = None,
+                   chunk_seconds: float = CHUNK_SECONDS) -> str:
+        """Recognise a whole recording through the same streaming path the live loop uses."""
+        turns = self.accept_all(samples, grammar, chunk_seconds)
         last = self.finish()
         return " ".join(t for t in [*turns, last] if t)
