@@ -1,138 +1,42 @@
-"""Make the recognition-noise copy of the corpus: `python -m bench.corpus.make_noisy` (deterministic).
+"""Make the recognition-noise copy of the frozen test corpus: `python -m bench.corpus.make_noisy` (deterministic).
 
-For each clean row of dev.tsv / heldout.tsv it writes the same row with the utterance as a recogniser
-might have heard it, into dev.noisy.tsv / heldout.noisy.tsv (committed; rerun only when the corpus changes):
-- traditional characters become simplified and punctuation disappears (the recogniser writes neither);
-- about one character in seven is damaged, at least one per utterance:
-  70 % homophone substitution (same toneless pinyin; a third of them an accent confusion such as
-  zh/z, n/l, -ng/-n, f/h instead), 15 % a dropped character, 15 % an inserted common character.
-Replacement characters are single-character words of the recogniser's own vocabulary, chosen with
-weight by how many vocabulary words contain them (a stand-in for how common they are). The random
-generator is seeded per row from SEED, the half's name and the row's text, so a row's noise does not
-change when other rows are added.
+Each row of frozen/test.tsv is written again into frozen/test.noisy.tsv with the utterance as a recogniser
+might have written it (assistant/understanding/noise.py: homophones, accent confusions, dropped and inserted
+characters, about one character in seven). The generator is seeded per row from SEED and the row's id and
+text — a different seed from the one the model's training copies use. Re-run only when test.tsv changes.
 """
 
-import bisect
 import csv
-import gzip
 import random
-import re
 import sys
-from collections import Counter, defaultdict
-from functools import lru_cache
 from pathlib import Path
 
+from assistant.understanding.noise import noisy
+
 SEED = 20261123
-RATE = 1 / 7
-HERE = Path(__file__).resolve().parent
-WORDS = HERE.parent.parent / "assistant" / "recognition" / "data" / "words.txt.gz"
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
-# Accent confusions (both directions): initials, then finals.
-_INITIALS = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("r", "l")]
-_FINALS = [("ang", "an"), ("eng", "en"), ("ing", "in"), ("iong", "ong")]
+HERE = Path(__file__).resolve().parent / "frozen"
+COLUMNS = ["id", "state", "utterance", "intent", "slots", "tags"]
 
 
-@lru_cache(maxsize=1)
-def _tables():
-    """(toneless pinyin -> [(char, weight)], all chars, cumulative weights) over the vocabulary's single chars."""
-    from pypinyin.pinyin_dict import pinyin_dict
-    from pypinyin import Style, pinyin
-
-    words = gzip.decompress(WORDS.read_bytes()).decode("utf-8").split()
-    weight = Counter(ch for w in words for ch in set(w) if _CJK.match(ch))
-    singles = sorted(w for w in words if len(w) == 1 and _CJK.match(w) and ord(w) in pinyin_dict)
-    by_sound = defaultdict(list)
-    for ch in singles:
-        for reading in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]:
-            by_sound[reading].append((ch, weight[ch]))
-    cumulative, total = [], 0
-    for ch in singles:
-        total += weight[ch]
-        cumulative.append(total)
-    return by_sound, singles, cumulative
+def rng_for(row: dict) -> random.Random:
+    return random.Random(f"{SEED}:frozen:{row['id']}:{row['utterance']}")
 
 
-def _weighted(rng: random.Random, pairs):
-    total = sum(w for _, w in pairs)
-    pick = rng.uniform(0, total)
-    for ch, w in pairs:
-        pick -= w
-        if pick <= 0:
-            return ch
-    return pairs[-1][0]
-
-
-def _accent_variants(syllable: str) -> list[str]:
-    out = []
-    for a, b in _INITIALS:
-        for x, y in ((a, b), (b, a)):
-            if syllable.startswith(x) and not (x == "z" and syllable.startswith("zh")) \
-                    and not (x == "c" and syllable.startswith("ch")) and not (x == "s" and syllable.startswith("sh")):
-                out.append(y + syllable[len(x):])
-    for a, b in _FINALS:
-        for x, y in ((a, b), (b, a)):
-            if syllable.endswith(x) and not (x == "an" and syllable.endswith("ang")) \
-                    and not (x == "en" and syllable.endswith("eng")) and not (x == "in" and syllable.endswith("ing")):
-                out.append(syllable[: -len(x)] + y)
-    return out
-
-
-def _substitute(rng: random.Random, ch: str, syllable: str) -> str:
-    by_sound, _, _ = _tables()
-    sounds = [syllable]
-    if rng.random() < 1 / 3:
-        accents = [s for s in _accent_variants(syllable) if s in by_sound]
-        if accents:
-            sounds = [rng.choice(accents)]
-    candidates = [(c, w) for s in sounds for c, w in by_sound.get(s, ()) if c != ch]
-    return _weighted(rng, candidates) if candidates else ch
-
-
-def _common_char(rng: random.Random) -> str:
-    _, singles, cumulative = _tables()
-    return singles[bisect.bisect_left(cumulative, rng.uniform(0, cumulative[-1]))]
-
-
-def noisy(text: str, rng: random.Random) -> str:
-    """The utterance as a recogniser might write it (see the module docstring)."""
-    from opencc import OpenCC
-    from pypinyin import Style, lazy_pinyin
-
-    chars = list(_PUNCT.sub("", OpenCC("t2s").convert(text)))
-    cjk = [i for i, c in enumerate(chars) if _CJK.match(c)]
-    if not cjk:
-        return "".join(chars)
-    syllables = lazy_pinyin("".join(chars), style=Style.NORMAL, errors=lambda s: list(s))
-    edits = max(1, round(len(cjk) * RATE))
-    targets = sorted(rng.sample(cjk, min(edits, len(cjk))), reverse=True)  # right to left keeps indices valid
-    for i in targets:
-        kind = rng.random()
-        if kind < 0.70:
-            chars[i] = _substitute(rng, chars[i], syllables[i] if i < len(syllables) else "")
-        elif kind < 0.85 and len(chars) > 1:
-            del chars[i]
-        else:
-            chars.insert(i + rng.randint(0, 1), _common_char(rng))
-    return "".join(chars)
-
-
-def make(half: str) -> Path:
-    source = HERE / f"{half}.tsv"
-    target = HERE / f"{half}.noisy.tsv"
+def make() -> Path:
+    source, target = HERE / "test.tsv", HERE / "test.noisy.tsv"
     with open(source, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     with open(target, "w", encoding="utf-8", newline="") as out:
-        out.write("state\tutterance\tintent\n")
+        out.write("\t".join(COLUMNS) + "\n")
         for row in rows:
-            rng = random.Random(f"{SEED}:{half}:{row['state']}:{row['utterance']}")
-            out.write(f"{row['state']}\t{noisy(row['utterance'], rng)}\t{row['intent']}\n")
+            # Private rows keep their digits: the noise must not turn a number the guard must catch into words.
+            text = row["utterance"] if row["intent"] == "private" else noisy(row["utterance"], rng_for(row))
+            out.write("\t".join([row["id"], row["state"], text, row["intent"], row["slots"], row["tags"]]) + "\n")
     return target
 
 
 def main() -> int:
-    for half in ("heldout", "dev"):
-        print(f"wrote {make(half)}", file=sys.stderr)
+    print(f"wrote {make()}", file=sys.stderr)
     return 0
 
 
