@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "assistant.speech.commands",
     "assistant.voice_commands",
     "assistant.kiosk.commands",
+    "assistant.understanding.commands",
 ]
 
 

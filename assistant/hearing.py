@@ -6,7 +6,7 @@ import re
 import numpy as np
 
 from assistant.flows import Flows
-from assistant.understanding import CONFIRM
+from assistant.understanding import UNKNOWN
 
 _UNK = "[unk]"
 _SPACES = re.compile(r"\s+")
@@ -60,14 +60,14 @@ class Hearing:
             return biased if unknown <= 0.5 else ""
         if not biased or free == biased:
             return free
-        allowed = self.session.allowed_intents()
-        free_match = self.session.matcher.match(free, allowed)
-        if free_match is not None and free_match.score >= CONFIRM:
+        session = self.session
+        allowed = session.allowed_intents()
+        if session.understander.understand(free, session.state, allowed, session.today).action != UNKNOWN:
             return free
-        biased_match = self.session.matcher.match(biased, allowed)
         # Believable only as (nearly) one whole expected phrase, not phrases strung along a long sentence.
-        plausible = (biased_match is not None and biased_match.sure and unknown <= 0.34
-                     and len(biased) <= len(biased_match.phrase) + 3)
+        longest = max((len(p) for p in session.expected_phrases()), default=0)
+        plausible = (unknown <= 0.34 and len(biased) <= longest
+                     and session.understander.understand(biased, session.state, allowed, session.today).sure)
         return biased if plausible else free
 
     def hear(self, samples: np.ndarray) -> str:

@@ -84,7 +84,7 @@ def soak_result(proc, path) -> PartResult:
         "bad input: silence, gibberish, English, emoji, ID numbers, 300-character pastes, control characters). "
         "Every reply is checked: known state, non-empty speakable parts, say = parts joined, 1–3 options, valid "
         "progress and controls, no number the user said repeated back. Most conversations reuse the Session via "
-        "greet() (a kiosk's next user); every tenth builds a new Session with the shared IntentMatcher.", "",
+        "greet() (a kiosk's next user); every tenth builds a new Session with the shared Understander.", "",
         md_table(["reply intent", "count"], [[k, v] for k, v in list(data["intents"].items())[:20]]), "",
         ("First failures: " + json.dumps(data["failures"], ensure_ascii=False)) if data["failures"] else "No failures.",
         ""])

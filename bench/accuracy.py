@@ -1,23 +1,27 @@
-"""Understanding accuracy: each corpus row through Session.handle in its state, judged by what the Reply reports.
+"""Understanding accuracy on the frozen test corpus: each row through Session.handle in its state, judged by what
+the Reply reports. The corpus (corpus/frozen/test.tsv) was written by someone who had not seen flows/; nothing
+was tuned on it, and its sentences never enter training (tests/test_frozen_corpus.py).
 
 Outcomes per row:
-- correct: the reply acted on the expected intent (or, for `unknown` rows, did not act; `private`, refused),
+- correct: the reply acted on the expected intent (for `out_of_scope` rows: did not act; `private`: refused),
            or on an intent with exactly the same effect in that state (same destination; counted and shown);
 - ask:     the reply asked "您是说……吗?" / "……还是……?" (confirm/choose): not correct, but safe;
 - missed:  "对不起,我没听清" (or a refusal) where an intent was expected: not correct, safe;
-- wrong:   the reply acted on another intent. The session acts only at Match.score >= ACCEPT, so every
-           `wrong` is a wrong answer given with high confidence.
+- wrong:   the reply acted on another intent without asking: a wrong answer given with confidence.
+Two dangers are counted apart: a negation / not-yet / done-question acted on as done, and a scam routed to a walk.
 """
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from bench.common import HALVES, TODAY, VARIANTS, Figure, PartResult, load_corpus, md_table, pct, status
+from bench.common import TODAY, VARIANTS, Figure, PartResult, load_corpus, md_table, pct, status
 
 TARGETS = {"clean": 0.97, "noisy": 0.93}
-WRONG_CONFIDENT_MAX = 0.01
+WRONG_CONFIDENT_MAX = 0.005
 _ASK = ("confirm", "choose")
-_NOT_UNDERSTOOD = ("unknown", "foreign")
+_NOT_ACTING = ("unknown", "foreign", "out_of_scope")
+_DONE = ("next", "success", "yes", "registered")
+_NEGATIVE_TAGS = ("negation", "not_yet", "done_question")
 
 
 @dataclass(frozen=True)
@@ -33,22 +37,24 @@ class Verdict:
     offered: tuple = ()
     """for ask: the intent(s) the user was asked about"""
     score: float | None = None
-    """the matcher's best score in that state (diagnostics only)"""
+    """the model's probability for its best reading in that state (diagnostics only)"""
     same_effect: bool = False
     """correct because the reported intent does exactly what the expected one does in this state"""
+    slots: dict | None = None
+    """the slots the understanding read (for the slot figures)"""
 
 
 class Judge:
     """One Session reused for every utterance: reset, put into the row's state, then hear the utterance."""
 
-    def __init__(self, flows=None, matcher=None):
+    def __init__(self, flows=None, understander=None):
         from assistant.dialog import Session
         from assistant.flows import load_flows
-        from assistant.understanding import IntentMatcher
+        from assistant.understanding import Understander
 
         self.flows = flows or load_flows()
-        self.matcher = matcher or IntentMatcher(self.flows)
-        self.session = Session(self.flows, today=TODAY, matcher=self.matcher)
+        self.understander = understander or Understander(self.flows)
+        self.session = Session(self.flows, today=TODAY, understander=self.understander)
 
     def put_in(self, state: str):
         from assistant.dialog import VoiceSettings
@@ -70,17 +76,15 @@ class Judge:
 
     def hear(self, state: str, text: str, expected: str) -> Verdict:
         self.put_in(state)
-        allowed = self.session.allowed_intents()
-        match = self.matcher.match(text, allowed, preferred=self.flows.states[state].on)
-        self.put_in(state)
+        u = self.understander.understand(text, state, self.session.allowed_intents(), TODAY)
         reply = self.session.handle(text)
         pending = self.session.pending
         offered = tuple(p for p in (pending or ())[1:-1] if isinstance(p, str)) if pending else ()
-        want = expected if expected in ("unknown", "private") else self.expected_report(state, expected)
+        want = expected if expected in ("out_of_scope", "private") else self.expected_report(state, expected)
         got = reply.intent or "-"
         same = False
-        if want == "unknown":
-            kind = "correct" if got in _NOT_UNDERSTOOD else "ask" if got in _ASK else \
+        if want == "out_of_scope":
+            kind = "correct" if got in _NOT_ACTING else "ask" if got in _ASK else \
                 "wrong" if got in self.flows.intents else "missed"
         elif got == want:
             kind = "correct"
@@ -93,7 +97,7 @@ class Judge:
             kind = "wrong"
         else:
             kind = "missed"
-        return Verdict(kind, got, want, offered, round(match.score, 1) if match else None, same)
+        return Verdict(kind, got, want, offered, round(u.probability, 3), same, u.slots)
 
     def same_effect(self, state: str, a: str, b: str) -> bool:
         """Two intents that move to the same place from this state (neither a control nor a question)."""
@@ -110,6 +114,49 @@ class Judge:
 
 def evaluate(rows, judge: Judge) -> list[tuple]:
     return [(row, judge.hear(row.state, row.utterance, row.intent)) for row in rows]
+
+
+def dangers(results, flows) -> dict:
+    """The two mistakes that must never happen: a not-done acted on as done, a scam sent into a walk."""
+    negations = [(r, v) for r, v in results if any(t in r.tags for t in _NEGATIVE_TAGS) and r.intent not in _DONE]
+    acted = [(r, v) for r, v in negations if v.kind == "wrong" and v.reported in _DONE]
+    scams = [(r, v) for r, v in results if r.intent == "q_scam"]
+    walked = [(r, v) for r, v in scams if v.reported in flows.goto]
+    return {"negations": len(negations), "acted_negations": len(acted), "scams": len(scams),
+            "scams_to_walk": len(walked), "acted_rows": [[r.id, r.state, r.utterance, v.reported] for r, v in acted],
+            "walked_rows": [[r.id, r.state, r.utterance, v.reported] for r, v in walked]}
+
+
+def slot_figures(results) -> dict:
+    """Of the rows whose expected slots the understanding should read, how many it read right."""
+    from assistant.understanding.regions import find_place
+
+    counts = defaultdict(lambda: [0, 0])
+    for row, v in results:
+        got = v.slots or {}
+        for key, want in row.slots.items():
+            if key == "region":
+                expected = find_place(want)
+                have = got.get("region")
+                ok = expected is not None and have is not None and have.province == expected.province
+            elif key == "date":
+                have = got.get("date")
+                ok = have is not None and (have.vague if want == "vague" else str(have.day) == want)
+            elif key == "channel":
+                ok = _channel_value(got.get("channel")) == want
+            elif key == "scam":
+                ok = got.get("scam") == want or row.intent == "q_scam" and v.reported == "q_scam" and want == "general"
+            else:
+                continue  # relative, phone: read by the dialog only where it matters
+            counts[key][0] += ok
+            counts[key][1] += 1
+    return {k: tuple(c) for k, c in sorted(counts.items())}
+
+
+def _channel_value(intent):
+    names = {"ch_wechat": "wechat", "ch_alipay": "alipay", "ch_12333": "app12333", "ch_laolai": "laolai",
+             "ch_ganfutong": "ganfutong", "ch_yueshitong": "yueshitong", "ch_abroad": "abroad", "ch_family": "family"}
+    return names.get(intent, intent)
 
 
 def summary(results) -> dict:
@@ -134,61 +181,69 @@ def confusion(results) -> dict:
 def run(quick: bool = False) -> PartResult:
     judge = Judge()
     result = PartResult()
-    all_results = {}
-    for half in HALVES:
-        for variant in VARIANTS:
-            all_results[(half, variant)] = evaluate(load_corpus(half, variant), judge)
+    all_results = {variant: evaluate(load_corpus(variant), judge) for variant in VARIANTS}
     sums = {k: summary(v) for k, v in all_results.items()}
+    danger = {k: dangers(v, judge.flows) for k, v in all_results.items()}
+    slots = {k: slot_figures(v) for k, v in all_results.items()}
 
-    for half in HALVES:
-        for variant in VARIANTS:
-            s = sums[(half, variant)]
-            label = "README figure" if half == "heldout" else "tuned on"
-            result.figures.append(Figure(
-                "1 understanding", f"top-1 accuracy, {variant}, {half} ({label}; n={s['n']})", pct(s["accuracy"]),
-                f">= {pct(TARGETS[variant])}", status(s["accuracy"], TARGETS[variant], True),
-                f"asked {s['ask']}, not understood {s['missed']}, wrong {s['wrong_confident']}"))
-    for half in HALVES:
-        for variant in VARIANTS:
-            s = sums[(half, variant)]
-            result.figures.append(Figure(
-                "1 understanding", f"wrong with high confidence, {variant}, {half}",
-                f"{s['wrong_confident_rate'] * 100:.2f} % ({s['wrong_confident']}/{s['n']})", f"<= {pct(WRONG_CONFIDENT_MAX)}",
-                status(s["wrong_confident_rate"], WRONG_CONFIDENT_MAX, False)))
-    for half in HALVES:
-        for variant in VARIANTS:
-            s = sums[(half, variant)]
-            result.figures.append(Figure(
-                "1 understanding", f"asked to confirm/choose (safe, not counted correct), {variant}, {half}",
-                f"{pct(s['ask'] / s['n'])} ({s['ask']}; the right intent offered in {s['ask_offered_expected']})"))
+    for variant in VARIANTS:
+        s = sums[variant]
+        result.figures.append(Figure(
+            "1 understanding", f"top-1 accuracy, {variant} text, frozen test corpus (n={s['n']})", pct(s["accuracy"]),
+            f">= {pct(TARGETS[variant])}", status(s["accuracy"], TARGETS[variant], True),
+            f"asked {s['ask']}, not understood {s['missed']}, wrong {s['wrong_confident']}"))
+    for variant in VARIANTS:
+        s = sums[variant]
+        result.figures.append(Figure(
+            "1 understanding", f"wrong with high confidence, {variant} text, frozen",
+            f"{s['wrong_confident_rate'] * 100:.2f} % ({s['wrong_confident']}/{s['n']})",
+            f"<= {WRONG_CONFIDENT_MAX * 100:.1f} %", status(s["wrong_confident_rate"], WRONG_CONFIDENT_MAX, False)))
+    for variant in VARIANTS:
+        d = danger[variant]
+        result.figures.append(Figure(
+            "1 understanding", f"negations / not-yet / done-questions acted on as done, {variant} text",
+            f"{d['acted_negations']} of {d['negations']}", "0", status(d["acted_negations"], 0, False)))
+        result.figures.append(Figure(
+            "1 understanding", f"scam stories routed into a walk, {variant} text",
+            f"{d['scams_to_walk']} of {d['scams']}", "0", status(d["scams_to_walk"], 0, False)))
+    for variant in VARIANTS:
+        s = sums[variant]
+        result.figures.append(Figure(
+            "1 understanding", f"asked to confirm/choose (safe, not counted correct), {variant} text",
+            f"{pct(s['ask'] / s['n'])} ({s['ask']}; the right intent offered in {s['ask_offered_expected']})"))
+    for key, (ok, n) in slots["clean"].items():
+        result.figures.append(Figure("1 understanding", f"slot '{key}' read right, clean text", f"{ok}/{n}"))
 
-    result.section = _section(all_results, sums)
+    result.section = _section(all_results, sums, danger, slots)
     result.data = {
-        "summary": {f"{h}/{v}": s for (h, v), s in sums.items()},
-        "confusion": {f"{h}/{v}": confusion(r) for (h, v), r in all_results.items()},
-        "rows": {f"{h}/{v}": [[row.line, row.state, row.utterance, row.intent, v_.kind, v_.reported,
-                               list(v_.offered), v_.score] for row, v_ in r if v_.kind != "correct"]
-                 for (h, v), r in all_results.items()},
+        "summary": sums, "dangers": danger, "slots": slots,
+        "confusion": {v: confusion(r) for v, r in all_results.items()},
+        "rows": {v: [[row.id, row.state, row.utterance, row.intent, v_.kind, v_.reported, list(v_.offered), v_.score]
+                     for row, v_ in r if v_.kind != "correct"] for v, r in all_results.items()},
     }
     return result
 
 
-def _section(all_results, sums) -> str:
-    out = ["## 1. Understanding accuracy", "",
-           "Every corpus row goes through `Session.handle` in its state (set with `session.machine.set_state`); "
-           "the intent is the one the `Reply` reports. `heldout` was written before any tuning and is the "
-           "figure to quote; `dev` is the half understanding was tuned on.", ""]
+def _section(all_results, sums, danger, slots) -> str:
+    out = ["## 1. Understanding accuracy (frozen test corpus)", "",
+           "Every row of `bench/corpus/frozen/test.tsv` goes through `Session.handle` in its state (set with "
+           "`session.machine.set_state`); the intent is the one the `Reply` reports. The corpus was written blind to "
+           "`flows/` and nothing was tuned on it. `noisy` is the same corpus with simulated recognition errors "
+           "(`bench/corpus/make_noisy.py`).", ""]
     rows = []
-    for (half, variant), s in sums.items():
-        rows.append([half, variant, s["n"], pct(s["accuracy"]), s["ask"], s["ask_offered_expected"], s["missed"],
-                     f"{s['wrong_confident']} ({pct(s['wrong_confident_rate'])})"])
-    out += [md_table(["half", "text", "n", "top-1", "asked (confirm/choose)", "…offering the right one",
-                      "not understood", "wrong & confident"], rows), ""]
+    for variant, s in sums.items():
+        d = danger[variant]
+        rows.append([variant, s["n"], pct(s["accuracy"]), s["ask"], s["ask_offered_expected"], s["missed"],
+                     f"{s['wrong_confident']} ({pct(s['wrong_confident_rate'])})",
+                     f"{d['acted_negations']}/{d['negations']}", f"{d['scams_to_walk']}/{d['scams']}"])
+    out += [md_table(["text", "n", "top-1", "asked (confirm/choose)", "…offering the right one", "not understood",
+                      "wrong & confident", "negations acted as done", "scams into a walk"], rows), ""]
+    out += ["Slots read right (clean): " + ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in slots["clean"].items()), ""]
 
-    out += ["### Per intent, heldout (correct / n; what came back instead)", ""]
+    out += ["### Per intent (correct / n; what came back instead)", ""]
     per = defaultdict(dict)
     for variant in VARIANTS:
-        for row, v in all_results[("heldout", variant)]:
+        for row, v in all_results[variant]:
             per[row.intent].setdefault(variant, []).append(v)
     rows = []
     for intent in sorted(per):
@@ -201,37 +256,28 @@ def _section(all_results, sums) -> str:
         rows.append(cells)
     out += [md_table(["intent", "clean", "clean: instead", "noisy", "noisy: instead"], rows), ""]
 
-    for half in HALVES:
-        wrong = [(row, v) for variant in VARIANTS for row, v in all_results[(half, variant)] if v.kind == "wrong"]
-        out += [f"### Wrong and confident, {half} ({len(wrong)})", ""]
+    for variant in VARIANTS:
+        wrong = [(row, v) for row, v in all_results[variant] if v.kind == "wrong"]
+        out += [f"### Wrong and confident, {variant} ({len(wrong)})", ""]
         if wrong:
-            out += [md_table(["text", "state", "utterance", "expected", "got", "score"],
-                             [[row.variant, row.state, row.utterance, row.intent, v.reported, v.score]
+            out += [md_table(["id", "state", "utterance", "expected", "got", "p"],
+                             [[row.id, row.state, row.utterance, row.intent, v.reported, v.score]
                               for row, v in wrong]), ""]
-    failed = [(row, v) for row, v in all_results[("heldout", "clean")] if v.kind != "correct"]
-    out += [f"### Every heldout clean row not answered correctly ({len(failed)})", ""]
-    if failed:
-        out += [md_table(["state", "utterance", "expected", "outcome", "got / offered", "score"],
-                         [[row.state, row.utterance, row.intent, v.kind,
-                           v.reported + (f" ({'/'.join(v.offered)})" if v.offered else ""), v.score]
-                          for row, v in failed]), ""]
     return "\n".join(out)
 
 
 def main() -> int:
-    """`python -m bench.accuracy [dev|heldout] [clean|noisy]`: print the rows not answered correctly."""
+    """`python -m bench.accuracy [clean|noisy]`: the summary and the counts per intent (not the sentences)."""
     import sys
 
-    half = sys.argv[1] if len(sys.argv) > 1 else "dev"
-    variants = sys.argv[2:] or list(VARIANTS)
+    variants = sys.argv[1:] or list(VARIANTS)
     judge = Judge()
     for variant in variants:
-        results = evaluate(load_corpus(half, variant), judge)
-        print(f"== {half}/{variant}: {summary(results)}")
-        for row, v in results:
-            if v.kind != "correct":
-                print(f"{v.kind:7} {row.line:4} {row.state:28} {row.utterance:24} want={row.intent:16} "
-                      f"got={v.reported} {'/'.join(v.offered)} score={v.score}")
+        results = evaluate(load_corpus(variant), judge)
+        print(f"== {variant}: {summary(results)}")
+        d = dangers(results, judge.flows)
+        print(f"   acted negations {d['acted_negations']}/{d['negations']}, scams to a walk "
+              f"{d['scams_to_walk']}/{d['scams']}; slots {slot_figures(results)}")
     return 0
 
 

@@ -119,8 +119,8 @@ def _pick(names, count):
 
 
 def _espeak_rows(count: int):
-    """Heldout rows spread over intents (one per intent first, then the rest in order)."""
-    rows = [r for r in load_corpus("heldout") if r.intent not in ("unknown", "private")]
+    """Frozen test rows spread over intents (one per intent first, then the rest in order)."""
+    rows = [r for r in load_corpus() if r.intent not in ("out_of_scope", "private")]
     seen, first, rest = set(), [], []
     for row in rows:
         (rest if row.intent in seen else first).append(row)

@@ -14,13 +14,12 @@ OUT = BENCH / "out"
 SHARED = ROOT.parent / "shared"
 REAL_AUDIO = SHARED / "audio" / "real-mandarin"
 MODEL_ZIP = SHARED / "models" / "vosk-model-small-cn-0.22.zip"
-TODAY = date(2026, 11, 23)
-"""A fixed "today", so date answers and the noisy corpus give the same figures on every run."""
+TODAY = date(2026, 11, 30)
+"""A fixed "today" (the frozen corpus resolves its dates against it), so every run gives the same figures."""
 
-HALVES = ("heldout", "dev")
 VARIANTS = ("clean", "noisy")
 SPECIAL_LABELS = {
-    "unknown": "nothing the assistant can act on: it must say it did not understand, never act",
+    "out_of_scope": "chit-chat or unrelated: the assistant must not act on it",
     "private": "an ID number or secret: the assistant must refuse it (Reply.intent 'private')",
 }
 
@@ -53,24 +52,34 @@ class PartResult:
 
 @dataclass(frozen=True)
 class Row:
-    """One labelled utterance of the corpus."""
+    """One labelled utterance of the frozen test corpus."""
 
+    id: str
     state: str
     utterance: str
     intent: str
-    half: str
+    slots: dict
+    tags: tuple
     variant: str
     line: int
 
 
-def corpus_path(half: str, variant: str = "clean") -> Path:
-    return CORPUS / (f"{half}.tsv" if variant == "clean" else f"{half}.{variant}.tsv")
+def corpus_path(variant: str = "clean") -> Path:
+    return CORPUS / "frozen" / ("test.tsv" if variant == "clean" else f"test.{variant}.tsv")
 
 
-def load_corpus(half: str, variant: str = "clean") -> list[Row]:
-    with open(corpus_path(half, variant), encoding="utf-8", newline="") as f:
+def parse_slots(text: str) -> dict:
+    if not text or text == "-":
+        return {}
+    return dict(part.split("=", 1) for part in text.split(";") if "=" in part)
+
+
+def load_corpus(variant: str = "clean") -> list[Row]:
+    """The frozen test corpus (written blind to flows/, never tuned on), clean or with recognition noise."""
+    with open(corpus_path(variant), encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [Row(r["state"], r["utterance"], r["intent"], half, variant, n)
+        return [Row(r["id"], r["state"], r["utterance"], r["intent"], parse_slots(r["slots"]),
+                    tuple(t.strip() for t in r["tags"].split(",") if t.strip()), variant, n)
                 for n, r in enumerate(reader, start=2)]
 
 

@@ -5,7 +5,7 @@ a question, a control (慢一点, 上一步, 重新开始 …), trouble (刷不�
 成功了/失败了, and bad input (silence, gibberish, English, emoji, ID numbers, a 300-character paste, control
 characters). Outside a step it chooses a way to certify. A kiosk keeps one process for many users: most
 conversations reuse the Session through greet() (which resets it); every tenth builds a new Session with the
-shared IntentMatcher, as a long-running process is told to.
+shared Understander, as a long-running process is told to.
 
     python -m bench.soak [--sessions 1000] [--seed 7] [--json OUT]
 """
@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter
 
-from bench.common import TODAY, load_corpus, proc_memory
+from bench.common import TODAY, proc_memory
 
 CONTROLS_IN_REPLY = {"slower", "faster", "louder", "softer", "goodbye"}
 _SPEAKABLE = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
@@ -33,12 +33,16 @@ _CHANNELS = ["ch_wechat", "ch_alipay", "ch_12333", "ch_local", "ch_laolai", "ch_
 
 
 def utterance_pools(flows) -> dict[str, list[str]]:
-    """Ways to say each intent: the dev corpus (clean and noisy) and every phrase in flows/intents.yaml."""
+    """Ways to say each intent: the training sentences of flows/ (never the frozen test corpus), as written and
+    with recognition noise."""
+    from assistant.understanding.noise import noisy
+    from assistant.understanding.store import training_examples
+
     pools: dict[str, list[str]] = {name: [p.text for p in intent.phrases] for name, intent in flows.intents.items()}
-    for variant in ("clean", "noisy"):
-        for row in load_corpus("dev", variant):
-            if row.intent in pools:
-                pools[row.intent].append(row.utterance)
+    rng = random.Random(7)
+    for ex in training_examples(flows):
+        if ex.intent in pools:
+            pools[ex.intent] += [ex.text, noisy(ex.text, rng)]
     return pools
 
 
@@ -134,11 +138,11 @@ def simulate(sessions: int = 1000, seed: int = 7, new_session_every: int = 10) -
     """Run the conversations; returns counts, the first failures and memory before/after."""
     from assistant.dialog import Session
     from assistant.flows import load_flows
-    from assistant.understanding import IntentMatcher
+    from assistant.understanding import Understander
 
     rng = random.Random(seed)
     flows = load_flows()
-    matcher = IntentMatcher(flows)
+    understander = Understander(flows)
     pools = utterance_pools(flows)
     session = None
     warmup = min(max(50, sessions // 10), sessions // 2)  # caches (pinyin, fuzzy matching) fill first
@@ -152,7 +156,7 @@ def simulate(sessions: int = 1000, seed: int = 7, new_session_every: int = 10) -
             gc.collect()
             memory_start, objects_start = proc_memory().get("VmRSS"), len(gc.get_objects())
         if session is None or n % new_session_every == 0:
-            session = Session(flows, today=TODAY, matcher=matcher)
+            session = Session(flows, today=TODAY, understander=understander)
         heard = None
         try:
             reply = session.greet()

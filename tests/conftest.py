@@ -24,7 +24,8 @@ def flows():
 
 
 @pytest.fixture(scope="module")
-def matcher(flows):
-    from assistant.understanding import IntentMatcher
+def understander(flows):
+    """The understanding model for flows/ (trained once into the user cache, then loaded)."""
+    from assistant.understanding import Understander
 
-    return IntentMatcher(flows)
+    return Understander(flows)

@@ -1,64 +1,65 @@
-"""The benchmark's labelled corpus is well-formed, and a short soak runs clean (correctness only, no timing)."""
-
-import random
+"""The frozen test corpus is well-formed and kept apart from training; a short soak runs clean."""
 
 import pytest
 
-from assistant.dialog import Session
 from assistant.flows import load_flows
-from bench.common import CORPUS, HALVES, SPECIAL_LABELS, load_corpus
+from bench.common import CORPUS, SPECIAL_LABELS, load_corpus
 from bench.corpus import make_noisy
 from bench.soak import simulate
 
 FLOWS = load_flows()
-ROWS = {(half, variant): load_corpus(half, variant) for half in HALVES for variant in ("clean", "noisy")}
-CLEAN = [row for half in HALVES for row in ROWS[(half, "clean")]]
+CLEAN, NOISY = load_corpus("clean"), load_corpus("noisy")
+COLUMNS = "id\tstate\tutterance\tintent\tslots\ttags"
 
 
-@pytest.mark.parametrize("name", [f"{h}{v}.tsv" for h in HALVES for v in ("", ".noisy")])
-def test_every_file_has_the_three_columns(name):
-    lines = (CORPUS / name).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "state\tutterance\tintent"
+@pytest.mark.parametrize("name", ["test.tsv", "test.noisy.tsv"])
+def test_every_file_has_the_six_columns(name):
+    lines = (CORPUS / "frozen" / name).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == COLUMNS
     for n, line in enumerate(lines[1:], start=2):
         fields = line.split("\t")
-        assert len(fields) == 3 and fields[0] and fields[2], f"{name}:{n}: {line!r}"
+        assert len(fields) == 6 and all(fields), f"{name}:{n}: {line!r}"
 
 
-def test_both_halves_present_and_together_at_least_400_rows():
-    assert all(len(ROWS[(half, "clean")]) >= 200 for half in HALVES)
-    assert len(CLEAN) >= 400
+def test_the_corpus_is_big_enough_and_covers_what_the_issue_names():
+    assert len(CLEAN) >= 600
+    tags = [t for r in CLEAN for t in r.tags]
+    for tag, least in {"negation": 60, "not_yet": 40, "done_question": 30, "oos": 50, "two_part": 40,
+                       "scam": 40, "dialect": 30, "rambling": 20}.items():
+        assert tags.count(tag) >= least, tag
 
 
-def test_halves_share_no_utterance():
-    dev = {(r.state, r.utterance) for r in ROWS[("dev", "clean")]}
-    assert not [r for r in ROWS[("heldout", "clean")] if (r.state, r.utterance) in dev]
-
-
-def test_every_state_and_intent_is_known_and_understood_where_it_is_used():
-    session = Session(FLOWS)
+def test_every_state_and_intent_is_known():
+    """Names only: a blind writer may expect an intent where the dialog does not take it yet ("忘了密码" on a
+    step with no password); the bench counts such a row as not understood, as a user would meet it."""
     for row in CLEAN:
-        assert row.state in FLOWS.states, f"{row.half}:{row.line}: unknown state {row.state}"
-        assert row.intent in FLOWS.intents or row.intent in SPECIAL_LABELS, f"{row.half}:{row.line}: {row.intent}"
-        if row.intent in FLOWS.intents:
-            session.reset()
-            session.machine.set_state(row.state)
-            assert row.intent in session.allowed_intents(), f"{row.half}:{row.line}: {row.intent} not in {row.state}"
+        assert row.state in FLOWS.states, f"{row.line}: unknown state {row.state}"
+        assert row.intent in FLOWS.intents or row.intent in SPECIAL_LABELS, f"{row.line}: {row.intent}"
 
 
-@pytest.mark.parametrize("half", HALVES)
-def test_each_half_covers_every_intent_and_every_state(half):
-    rows = ROWS[(half, "clean")]
-    assert set(FLOWS.intents) <= {r.intent for r in rows}
-    assert set(FLOWS.states) <= {r.state for r in rows}
+def test_every_intent_is_tested():
+    assert set(FLOWS.intents) <= {r.intent for r in CLEAN}
 
 
-@pytest.mark.parametrize("half", HALVES)
-def test_noisy_copy_is_the_committed_output_of_the_seeded_generator(half):
-    clean, noisy = ROWS[(half, "clean")], ROWS[(half, "noisy")]
-    assert [(r.state, r.intent) for r in clean] == [(r.state, r.intent) for r in noisy]
-    for c, n in list(zip(clean, noisy))[::17]:
-        rng = random.Random(f"{make_noisy.SEED}:{half}:{c.state}:{c.utterance}")
-        assert make_noisy.noisy(c.utterance, rng) == n.utterance
+def test_noisy_copy_is_the_committed_output_of_the_seeded_generator():
+    assert [(r.id, r.state, r.intent) for r in CLEAN] == [(r.id, r.state, r.intent) for r in NOISY]
+    for c, n in list(zip(CLEAN, NOISY))[::17]:
+        if c.intent != "private":
+            row = {"id": c.id, "utterance": c.utterance}
+            assert make_noisy.noisy(c.utterance, make_noisy.rng_for(row)) == n.utterance
+
+
+def test_no_test_sentence_is_in_the_training_data():
+    """A frozen sentence that leaks into flows/ would make the figure a lie. Compared after normalisation
+    (fillers, punctuation, traditional characters), so a copy with a comma moved still counts as a leak.
+    Two-character answers ("好了", "对的") are what everyone says and are allowed on both sides."""
+    from assistant.understanding import Normalizer
+    from assistant.understanding.store import training_examples
+
+    norm = Normalizer(FLOWS.fillers)
+    trained = {norm.text(e.text) for e in training_examples(FLOWS)}
+    leaked = [(r.id, r.utterance) for r in CLEAN if len(norm.text(r.utterance)) > 2 and norm.text(r.utterance) in trained]
+    assert not leaked, f"{len(leaked)} frozen test sentences are in flows/ training data: {leaked[:5]}"
 
 
 def test_a_short_soak_has_no_exception_and_no_malformed_reply():

@@ -27,10 +27,10 @@ class Clock:
 
 
 @pytest.fixture
-def kiosk(flows, matcher, tmp_path):
+def kiosk(flows, understander, tmp_path):
     clock = Clock()
     spoken, shown, logged = [], [], []
-    controller = KioskController(flows, matcher=matcher, today=lambda: date(2026, 11, 23), clock=clock,
+    controller = KioskController(flows, understander=understander, today=lambda: date(2026, 11, 23), clock=clock,
                                  idle_seconds=90, stats=StatsStore(tmp_path / "counts.json"),
                                  speak=spoken.append, show=shown.append, log=logged.append,
                                  idle_status=v.push_to_talk_status("空格键"))
@@ -95,7 +95,7 @@ def fresh_fields(session):
             "misses": session.misses, "pending": session.pending, "voice": session.voice}
 
 
-def test_idle_timeout_wipes_everything_and_greets_again(kiosk, flows, matcher):
+def test_idle_timeout_wipes_everything_and_greets_again(kiosk, flows, understander):
     kiosk.heard("微信")
     kiosk.heard("慢一点")
     kiosk.heard("乱七八糟说一通")
@@ -109,7 +109,7 @@ def test_idle_timeout_wipes_everything_and_greets_again(kiosk, flows, matcher):
     assert wiped is not None and "".join(wiped.paragraphs).startswith(GREETING)
     assert wiped.heard == "" and wiped.progress is None
     assert len(kiosk.spoken) == spoken_before + 1 and kiosk.spoken[-1].state == "greeting"
-    reference = Session(flows, matcher=matcher, today=date(2026, 11, 23))
+    reference = Session(flows, understander=understander, today=date(2026, 11, 23))
     reference.greet()
     assert fresh_fields(kiosk.session) == fresh_fields(reference)
     assert kiosk.session.last_content == reference.last_content
@@ -135,9 +135,9 @@ def test_goodbye_wipes_after_the_farewell(kiosk):
     assert kiosk.session.history == [] and not kiosk.active
 
 
-def test_a_new_person_gets_todays_date(flows, matcher, tmp_path):
+def test_a_new_person_gets_todays_date(flows, understander, tmp_path):
     days = iter([date(2026, 11, 23), date(2026, 11, 24)])
-    controller = KioskController(flows, matcher=matcher, today=lambda: next(days), clock=Clock(), speak=lambda r: 0)
+    controller = KioskController(flows, understander=understander, today=lambda: next(days), clock=Clock(), speak=lambda r: 0)
     controller.start()
     controller.heard("再见")
     assert controller.session.today == date(2026, 11, 24)
@@ -193,13 +193,13 @@ def test_a_failing_turn_starts_over_and_logs_no_user_words(kiosk, monkeypatch):
     assert kiosk.heard("支付宝").progress == f"第{step}步/共{total}步"
 
 
-def test_a_broken_speaker_still_shows_the_words(flows, matcher):
+def test_a_broken_speaker_still_shows_the_words(flows, understander):
     shown, logged = [], []
 
     def speak(reply):
         raise OSError("speaker unplugged")
 
-    controller = KioskController(flows, matcher=matcher, clock=Clock(), speak=speak, show=shown.append,
+    controller = KioskController(flows, understander=understander, clock=Clock(), speak=speak, show=shown.append,
                                  log=logged.append)
     controller.start()
     view = controller.heard("微信")
@@ -207,11 +207,11 @@ def test_a_broken_speaker_still_shows_the_words(flows, matcher):
     assert all("speech" in line and "OSError" in line for line in logged) and len(logged) == 2
 
 
-def test_counts_that_cannot_be_written_do_not_stop_the_kiosk(flows, matcher, tmp_path):
+def test_counts_that_cannot_be_written_do_not_stop_the_kiosk(flows, understander, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     logged = []
-    controller = KioskController(flows, matcher=matcher, clock=Clock(), speak=lambda r: 0, log=logged.append,
+    controller = KioskController(flows, understander=understander, clock=Clock(), speak=lambda r: 0, log=logged.append,
                                  stats=StatsStore(blocker / "counts.json"))
     controller.start()
     controller.heard("微信")

@@ -13,9 +13,9 @@ TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
-def engine(flows, matcher):
+def engine(flows, understander):
     def make(flows=flows, **kw):
-        return SetupEngine(flows, matcher=matcher, today=TODAY, voices=["elder-slow", "standard"], **kw)
+        return SetupEngine(flows, understander=understander, today=TODAY, voices=["elder-slow", "standard"], **kw)
     return make
 
 

@@ -13,7 +13,8 @@ from assistant.dialog.reply import Reply, VoiceSettings
 from assistant.dialog.schedule import next_deadline
 from assistant.flows import RETURN, Flows, sentences
 from assistant.privacy import find_private
-from assistant.understanding import ACCEPT, CONFIRM, IntentMatcher, has_chinese, parse_date, spoken_date
+from assistant.understanding import (ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN, Understander, has_chinese,
+                                     spoken_date)
 
 MAX_CHARS = 200
 """Longer input is not a spoken sentence (a 10,000-character paste); ask for a short one."""
@@ -45,11 +46,12 @@ def build_machine(flows: Flows, position: _Position) -> Machine:
 class Session:
     """A conversation with one user; `greet()` first, then `handle(text)` for each utterance."""
 
-    def __init__(self, flows: Flows, config=None, today: date | None = None, matcher: IntentMatcher | None = None):
+    def __init__(self, flows: Flows, config=None, today: date | None = None,
+                 understander: Understander | None = None):
         self.flows = flows
         self.config = config
         self.today = today or date.today()
-        self.matcher = matcher or IntentMatcher(flows)
+        self.understander = understander or Understander(flows)
         self._position = _Position()
         self.machine = build_machine(flows, self._position)
         self.voice = VoiceSettings()
@@ -68,6 +70,8 @@ class Session:
         self.misses = 0
         self.pending: tuple | None = None
         self.last_content: list[str] = []
+        self.place = None
+        """where the user said they live (a regions.Place), remembered for the conversation"""
 
     def allowed_intents(self) -> list[str]:
         state = self.flows.states[self.state]
@@ -112,27 +116,37 @@ class Session:
             if reply:
                 return reply
 
-        match = self.matcher.match(text, self.allowed_intents(), preferred=self.flows.states[self.state].on)
-        if match is None or match.score < CONFIRM:
+        u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
+        self._remember(u.slots)
+        if u.action == UNKNOWN:
+            if u.intent == OUT_OF_SCOPE:
+                return self._reply([self._say("out_of_scope"), self._you_can_say()], OUT_OF_SCOPE)
             return self._not_understood(text)
         self.misses = 0
-        if match.runner_up:
-            self.pending = ("choose", match.intent, match.runner_up, text)
-            first, second = (self.flows.intents[i].label for i in (match.intent, match.runner_up))
+        if u.action == CHOOSE:
+            self.pending = ("choose", u.intent, u.second, text)
+            first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
             return self._reply([self._say("choose", first=first, second=second)], "choose")
-        if match.score < ACCEPT:
-            self.pending = ("confirm", match.intent, text)
-            return self._reply([self._say("confirm", label=self.flows.intents[match.intent].label)], "confirm")
-        return self._execute(match.intent, text)
+        if u.action == CONFIRM:
+            self.pending = ("confirm", u.intent, text)
+            return self._reply([self._say("confirm", label=self.flows.intents[u.intent].label)], "confirm")
+        if u.intent == OUT_OF_SCOPE:
+            return self._reply([self._say("out_of_scope"), self._you_can_say()], OUT_OF_SCOPE)
+        return self._execute(u.intent, text, u.slots)
+
+    def _remember(self, slots: dict):
+        if slots.get("region"):
+            self.place = slots["region"]
 
     def not_heard(self) -> Reply:
         """The sound of a turn could not be used at all (a broken recording, a failed microphone)."""
         return self._reply([self._say("not_heard"), self._you_can_say()], "not_heard")
 
     # --- what each intent does -----------------------------------------------------------------
-    def _execute(self, intent: str, text: str) -> Reply:
+    def _execute(self, intent: str, text: str, slots: dict | None = None) -> Reply:
+        slots = slots or {}
         if intent in self.flows.controls:
-            return self._control(intent)
+            return self._control(intent, slots)
         if intent in self.flows.answer_of:
             return self._answer(intent, text)
         state = self.flows.states[self.state]
@@ -146,7 +160,15 @@ class Session:
         before = self.state
         self._position.trigger(intent)
         self._arrived(before)
-        return self._content(self._state_sentences(self.state), intent)
+        return self._content([*self._say_back(before), *self._state_sentences(self.state)], intent)
+
+    def _say_back(self, before: str) -> list[str]:
+        """Entering a certification walk: say which one, so a misheard choice is noticed at once."""
+        now = self.flows.states[self.state]
+        if not now.walk or now.returns or now.walk == self.flows.states[before].walk:
+            return []
+        title = self.flows.titles.get(now.walk)
+        return [self._say("chosen", title=title)] if title else []
 
     def _arrived(self, before: str):
         self.history.append(before)
@@ -162,7 +184,27 @@ class Session:
         self.machine.set_state(target)
         return self._content([self._say("back_to_step"), *self._ask_sentences(target)], "next")
 
-    def _control(self, intent: str) -> Reply:
+    def _control(self, intent: str, slots: dict | None = None) -> Reply:
+        slots = slots or {}
+        state = self.flows.states[self.state]
+        if intent == "not_yet":
+            parts = sentences(self._say("not_yet"))
+            return self._reply(parts if "next" in state.on else parts[:1], intent)
+        if intent == "check_done":
+            if "next" in state.on:
+                return self._content([*sentences(self._say("check_done")), *self._ask_sentences(self.state)], intent)
+            if state.walk is None and self.state != self.flows.start:
+                return self._content(self._ask_sentences(self.state), intent)
+            return self._content([self._say("not_started"), *self._ask_sentences(self.state)], intent)
+        if intent == "want_certify":
+            if state.walk and not state.returns:
+                return self._content([self._say("in_walk"), *self._ask_sentences(self.state)], intent)
+            self._go(self.flows.start)
+            return self._content([self._say("want_certify"), *self._ask_sentences(self.state)], intent)
+        if intent == "lacks_channel":
+            return self._lacks_channel(slots.get("channel"))
+        if intent == "tell_region":
+            return self._region_told()
         if intent == "repeat":
             return self._reply(self.last_content or self._state_sentences(self.state), intent)
         if intent in _VOICE_CONTROLS:
@@ -193,6 +235,45 @@ class Session:
             return reply
         raise AssertionError(f"control '{intent}' has no behaviour")  # the loader only allows known controls
 
+    def _go(self, target: str):
+        if target != self.state:
+            before = self.state
+            self.machine.set_state(target)
+            self._arrived(before)
+
+    def _lacks_channel(self, channel: str | None) -> Reply:
+        """"我没有微信": never the walk of the app named; the other ways instead (and leave its walk if in it)."""
+        label = self.flows.intents[channel].label if channel in self.flows.intents else None
+        walk_of_channel = self._walk_of(self.flows.goto.get(channel, "")) if channel else None
+        if walk_of_channel and self.flows.states[self.state].walk == walk_of_channel:
+            self._go(self.flows.start)
+        others = [o for o in self.flows.states[self.flows.start].options if o != label]
+        parts = [self._say("lacks_channel", label=label)] if label else []
+        parts.append(self._say("other_channels", options=self._join(others)))
+        return self._content(parts, "lacks_channel")
+
+    def _region_told(self) -> Reply:
+        """"我是广州的": remembered for deadlines; outside a walk, the local app if the guides name one."""
+        place = self.place
+        if place is None:
+            return self._not_understood("")
+        name = place.city or place.province
+        parts = [self._say("region_noted", region=name)]
+        state = self.flows.states[self.state]
+        if state.walk:
+            return self._content([*parts, self._say("back_to_step"), *self._ask_sentences(self.state)], "tell_region")
+        app = self._local_app(place)
+        if app:
+            parts.append(self._say("region_app", region=name, app=app))
+        return self._content([*parts, *self._ask_sentences(self.state)], "tell_region")
+
+    def _local_app(self, place) -> str | None:
+        for name in (place.county, place.city, place.province):
+            region = self.flows.find_region(name) if name else None
+            if region and region.app:
+                return region.app
+        return None
+
     def _answer(self, intent: str, text: str) -> Reply:
         answer_id = self.flows.answer_of[intent]
         if answer_id == "next_date":
@@ -202,12 +283,36 @@ class Session:
 
     def _next_date(self, text: str) -> Reply:
         answer = self.flows.answers["next_date"]
-        last = parse_date(text, self.today) or getattr(self.config, "last_certified", None)
-        place = self.flows.place_in(self.matcher.norm.text(text)) or getattr(self.config, "region", None)
+        said = self._said_date(text)
+        last = said.day if said else getattr(self.config, "last_certified", None)
+        place = self._rule_place()
         if last is None:
             self.pending = ("date", place)
             return self._reply(sentences(answer.templates["ask"]), "q_next_date")
-        return self._content([*self._deadline_sentences(last, place), *self._return_prompt()], "q_next_date")
+        vague = self._vague_note(said)
+        return self._content([*vague, *self._deadline_sentences(last, place), *self._return_prompt()], "q_next_date")
+
+    def _said_date(self, text: str):
+        """The date said, if any; a vague one ("五月份", "去年年底") counts from its earliest day, so the
+        deadline worked out from it is never too late."""
+        from assistant.understanding.dates import SaidDate, understand_date
+
+        said = understand_date(text, self.today)
+        if said and said.day is None and said.vague and said.earliest:
+            return SaidDate(said.earliest, True, said.earliest, said.latest)
+        return said if said and said.day else None
+
+    def _vague_note(self, said) -> list[str]:
+        if not (said and said.vague):
+            return []
+        return [self.flows.answers["next_date"].templates["vague"].format(earliest=spoken_date(said.day))]
+
+    def _rule_place(self) -> str | None:
+        """The name whose rule applies to where the user said they live: the city's own rule, else its
+        province's (天水 → 甘肃); else the saved setting."""
+        if self.place is not None:
+            return self.flows.rule_name(self.place)
+        return getattr(self.config, "region", None)
 
     def _deadline_sentences(self, last: date, place: str | None) -> list[str]:
         answer = self.flows.answers["next_date"]
@@ -240,22 +345,27 @@ class Session:
     def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
         kind = pending[0]
         if kind == "date":
-            last = parse_date(text, self.today)
-            if last:
-                place = self.flows.place_in(self.matcher.norm.text(text)) or pending[1]
-                return self._content([*self._deadline_sentences(last, place), *self._return_prompt()], "q_next_date")
-            match = self.matcher.match(text, self.allowed_intents())
-            if match and match.sure:
+            said = self._said_date(text)
+            if said:
+                u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
+                self._remember(u.slots)
+                place = self._rule_place() or pending[1]
+                return self._content([*self._vague_note(said), *self._deadline_sentences(said.day, place),
+                                      *self._return_prompt()], "q_next_date")
+            u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
+            if u.sure:
                 return None  # the user moved on to something else
             return self._content([self._say("no_date"), *self._return_prompt()], "unknown")
         candidates = [pending[1], pending[2]] if kind == "choose" else [pending[1]]
-        match = self.matcher.match(text, [*candidates, "yes", "no"])
-        if match and match.score >= ACCEPT:
-            if match.intent == "yes" and kind == "confirm":
+        # A yes/no question was asked: its answer is read among the candidates, yes and no only, so "嗯",
+        # "好的", "要" count as yes; a negation or a question never does (the guards still apply).
+        u = self.understander.understand(text, self.state, [*candidates, "yes", "no"], self.today)
+        if u.action in (ACT, CONFIRM) and u.intent not in (None, OUT_OF_SCOPE):
+            if u.intent == "yes" and kind == "confirm":
                 return self._execute(pending[1], pending[-1])
-            if match.intent in candidates:
-                return self._execute(match.intent, pending[-1])
-            if match.intent == "no":
+            if u.intent in candidates:
+                return self._execute(u.intent, pending[-1])
+            if u.intent == "no":
                 return self._reply([self._say("confirm_again")], "no")
         return None
 
@@ -282,7 +392,10 @@ class Session:
         return [self._say("back_to_step"), *self._ask_sentences(self.state)]
 
     def _options_text(self) -> str:
-        quoted = [f"“{o}”" for o in self.options()]
+        return self._join(self.options())
+
+    def _join(self, options) -> str:
+        quoted = [f"“{o}”" for o in options]
         if len(quoted) == 1:
             return quoted[0]
         return self._say("comma").join(quoted[:-1]) + self._say("or") + quoted[-1]

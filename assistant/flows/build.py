@@ -204,7 +204,8 @@ def _load_dialog(path: Path, intents):
     start = str(_text(data, "start"))
     if start not in states:
         raise FlowError(data.file, data.line_of("start"), f"start state '{start}' does not exist")
-    return start, states, controls, answer_of, goto, glob
+    titles = {str(w): str(b["title"]) for w, b in walks.items() if isinstance(b, LDict) and "title" in b}
+    return start, states, controls, answer_of, goto, titles
 
 
 def _targets_walk(data, walk) -> bool:
@@ -285,11 +286,12 @@ def load_flows(directory=None) -> Flows:
 
     root = Path(directory) if directory else FLOWS_DIR
     intents = _load_intents(root / "intents.yaml")
-    start, states, controls, answer_of, goto, glob = _load_dialog(root / "dialog.yaml", intents)
+    start, states, controls, answer_of, goto, titles = _load_dialog(root / "dialog.yaml", intents)
     answers = _load_answers(root / "knowledge.yaml", answer_of)
     say, fillers = _load_phrases(root / "phrases.yaml")
     for key in _NEEDED_SAY:
         if key not in say:
             raise FlowError(str(root / "phrases.yaml"), 0, f"sentence '{key}' is missing under 'say'")
     general, regions, provinces = _load_regions(root / "regions.yaml")
-    return Flows(start, intents, states, controls, answer_of, goto, answers, say, fillers, general, regions, provinces)
+    return Flows(start, intents, states, controls, answer_of, goto, answers, say, fillers, general, regions, provinces,
+                 titles, root)

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 _SENTENCE = re.compile(r"[^。!?!?]+[。!?!?]*")
 
@@ -116,6 +117,10 @@ class Flows:
     regions: dict[str, Region]
     provinces: list[str]
     """every province-level name, to tell a place without a rule from no place at all"""
+    titles: dict[str, str] = field(default_factory=dict)
+    """walk -> how the assistant names it when saying back a choice ("微信")"""
+    root: Path | None = None
+    """the folder the flows were read from (training data for the understanding model lives there too)"""
 
     def global_intents(self) -> list[str]:
         return [*self.controls, *self.answer_of, *self.goto]
@@ -135,6 +140,9 @@ class Flows:
         for text in self.say.values():
             texts += sentences(text)
         texts += [r.note for r in self.regions.values() if r.note]
+        if "chosen" in self.say:
+            texts += [self.say["chosen"].format(title=t) for w, t in self.titles.items()
+                      if not any(st.returns for st in self.states.values() if st.walk == w)]
         # Joining words ("、", "或者") are sentences only to the splitter, never said on their own.
         seen = dict.fromkeys(t for t in texts if "{" not in t and len(re.findall(r"[\u3400-\u9fff]", t)) > 2)
         return list(seen)
@@ -149,8 +157,21 @@ class Flows:
                 return region
         return None
 
+    def rule_name(self, place) -> str:
+        """For a Place (province, city, county): the most specific name with an entry in regions.yaml (新余,
+        佛山, else the province: 天水 → 甘肃), or the place's own name when none has (the general rule then)."""
+        for name in (place.county, place.city, place.province):
+            if name and self.find_region(name):
+                return name
+        return place.city or place.province
+
     def place_in(self, text: str) -> str | None:
-        """The most specific place named in the text (a listed city beats its province), if any."""
+        """The place named in the text, as the name whose rule applies (see rule_name), if any."""
+        from assistant.understanding.regions import find_place
+
+        place = find_place(text)
+        if place is not None:
+            return self.rule_name(place)
         names = [(n, r.name) for r in self.regions.values() for n in (r.name, *r.aliases)]
         names += [(p, p) for p in self.provinces]
         found = [(len(n), canonical) for n, canonical in names if n in text]

@@ -125,7 +125,7 @@ def _run_kiosk(args) -> int:
     from assistant.kiosk.controller import KioskController, TextListener, print_reply
     from assistant.kiosk.runner import KioskRunner, run_with_screen
     from assistant.kiosk.stats import StatsStore
-    from assistant.understanding import IntentMatcher
+    from assistant.understanding import Understander
 
     flows = load_flows(getattr(args, "flows", None))
     settings = _settings_or_none(args)
@@ -140,7 +140,7 @@ def _run_kiosk(args) -> int:
     else:
         status = view.HANDS_FREE if args.hands_free or args.no_screen else view.push_to_talk_status(label)
     controller = KioskController(
-        flows, matcher=IntentMatcher(flows), config=settings,
+        flows, understander=Understander(flows), config=settings,
         today=today,
         idle_seconds=args.idle, stats=StatsStore(), idle_status=status)
     listener = TextListener() if args.text else _voice_listener(args, controller)

@@ -78,7 +78,7 @@ def print_reply(reply: Reply) -> None:
 class KioskController:
     """Owns the conversation at the kiosk; pushes a ReplyView to the screen after every change."""
 
-    def __init__(self, flows, *, matcher=None, config=None, today: Callable[[], date] = date.today,
+    def __init__(self, flows, *, understander=None, config=None, today: Callable[[], date] = date.today,
                  clock: Callable[[], float] = time.monotonic, idle_seconds: float = IDLE_SECONDS,
                  stats: StatsStore | None = None, speak: Callable[[Reply], None] | None = None,
                  show: Callable[[v.ReplyView], None] | None = None, idle_status: str = v.HANDS_FREE,
@@ -92,7 +92,7 @@ class KioskController:
         self.show = show or (lambda view: None)
         self.idle_status = idle_status
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-        self.session = Session(flows, config=config, today=today(), matcher=matcher)
+        self.session = Session(flows, config=config, today=today(), understander=understander)
         self.active = False
         """someone has spoken since the last wipe (only then is there something to wipe)"""
         self.completed = False

@@ -2,7 +2,7 @@
 
 The keyboard command drives it from stdin today; the voice loop can drive the same engine later (mode="voice"
 leaves out the keyboard hints). Answers are understood with the dialog's own understanding: places with
-flows.place_in, dates with parse_date, channels with the IntentMatcher's ch_* intents.
+flows.place_in, dates with parse_date, channels with the Understander's ch_* intents.
 """
 
 import re
@@ -11,7 +11,7 @@ from datetime import date
 
 from assistant.dialog.schedule import next_deadline, rule_for
 from assistant.settings import CHANNELS, Settings
-from assistant.understanding import ACCEPT, IntentMatcher, has_chinese, parse_date, spoken_date
+from assistant.understanding import ACT, Understander, has_chinese, parse_date, spoken_date
 
 QUESTIONS = ("region", "channel", "last_certified", "voice")
 SLOW_PROFILE, NORMAL_PROFILE = "elder-slow", "standard"
@@ -58,10 +58,10 @@ class SetupEngine:
     LABELS = {"region": "地区 (region)", "channel": "认证方式 (channel)", "last_certified": "上次认证 (last)",
               "voice": "语速 (voice)"}
 
-    def __init__(self, flows, *, matcher: IntentMatcher | None = None, today: date | None = None,
+    def __init__(self, flows, *, understander: Understander | None = None, today: date | None = None,
                  current: Settings | None = None, mode: str = "keyboard", voices=None):
         self.flows = flows
-        self.matcher = matcher or IntentMatcher(flows)
+        self.understander = understander or Understander(flows)
         self.today = today or date.today()
         self.settings = replace(current) if current else Settings()
         self.keyboard = mode == "keyboard"
@@ -109,7 +109,7 @@ class SetupEngine:
             return SetupTurn(self.summary(), True, True)
         key = self.question
         plain = (text or "").strip()
-        words = self.matcher.norm.text(plain) if plain else ""
+        words = self.understander.norm.text(plain) if plain else ""
         if plain.lower() in _KEEP or words in _KEEP:
             note = "好的,不改。" if getattr(self.settings, key) is not None else "好的,先跳过。"
         elif plain.lower() in _CLEAR or words in _CLEAR:
@@ -148,13 +148,13 @@ class SetupEngine:
             value = _CHANNEL_WORDS[plain.lower()]
             return value, f"好的,记下了:{setting_text('channel', value, self.flows)}。"
         intents = [i for i in self.flows.goto if i.startswith("ch_")]
-        match = self.matcher.match(plain, intents)
-        if match is None or match.score < ACCEPT:
-            return "没听明白是哪种方式。" + ("" if not self.keyboard else " (Not understood.)")
-        if match.runner_up:
-            first, second = (self.flows.intents[i].label for i in (match.intent, match.runner_up))
+        u = self.understander.understand(plain, None, intents)
+        if u.second and u.intent in intents:
+            first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
             return f"您是说“{first}”,还是“{second}”?请只说一个。"
-        channel = channel_of(self.flows, match.intent)
+        if u.action != ACT or u.intent not in intents:
+            return "没听明白是哪种方式。" + ("" if not self.keyboard else " (Not understood.)")
+        channel = channel_of(self.flows, u.intent)
         if channel not in CHANNELS:  # "本地的软件": which one depends on the place
             app = self._region_app()
             local = next((i for i in intents if app and self.flows.intents[i].label == app), None)

@@ -15,8 +15,8 @@ _DIGITS = str.maketrans({"0": "零", "1": "一", "2": "二", "3": "三", "4": "�
                          "8": "八", "9": "九", "幺": "一", "〇": "零", "您": "你", "啦": "了"})
 _REPEAT = re.compile(r"(.{1,2}?)\1+")
 # Accents and the recogniser blur these sounds: zh/z, ch/c, sh/s, n/l, -ng/-n, f/h before u.
-_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("r", "l"))
-_FUZZY_FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"), ("iong", "ong"))
+FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("r", "l"))
+FUZZY_FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"), ("iong", "ong"))
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -39,25 +39,35 @@ class Normalizer:
         text = stripped or text
         return _REPEAT.sub(r"\1", text)
 
+    def syllables(self, text: str) -> list[str]:
+        """Fuzzy pinyin of already-normalised text, one toneless, accent-folded syllable per character
+        (anything that is not Chinese stays as it is). Stable across processes: model features use it."""
+        return [_fuzzy(s) for s in lazy_pinyin(text, errors=lambda chars: list(chars))]
+
     def key(self, text: str) -> str:
         """Fuzzy pinyin of already-normalised text, one symbol per syllable so matches align with characters."""
         return "".join(_syllable_symbol(s) for s in lazy_pinyin(text, errors=lambda chars: list(chars)))
 
 
 @lru_cache(maxsize=4096)
-def _syllable_symbol(syllable: str) -> str:
+def _fuzzy(syllable: str) -> str:
     if not syllable.isascii() or len(syllable) == 1 and not syllable.isalpha():
         return syllable
     fuzzy = syllable
-    for a, b in _FUZZY_INITIALS:
+    for a, b in FUZZY_INITIALS:
         if fuzzy.startswith(a):
             fuzzy = b + fuzzy[len(a):]
             break
-    for a, b in _FUZZY_FINALS:
+    for a, b in FUZZY_FINALS:
         if fuzzy.endswith(a):
             fuzzy = fuzzy[: -len(a)] + b
             break
-    return _symbol_for(fuzzy)
+    return fuzzy
+
+
+def _syllable_symbol(syllable: str) -> str:
+    fuzzy = _fuzzy(syllable)
+    return fuzzy if fuzzy == syllable and (not syllable.isascii() or len(syllable) == 1) else _symbol_for(fuzzy)
 
 
 _SYMBOLS: dict[str, str] = {}

@@ -1,0 +1,62 @@
+"""`assistant train` and `assistant why`: for volunteers who edit flows/ and want to see what the model learnt."""
+
+import sys
+
+
+def register(subparsers):
+    p = subparsers.add_parser("train", help="重新学习 flows/ 里的说法 (retrain the understanding model from flows/)")
+    p.add_argument("--flows", help="flows folder (default: the project's flows/)")
+    p.add_argument("--if-needed", action="store_true", help="only when flows/ changed since the last training")
+    p.set_defaults(func=train_command)
+
+    p = subparsers.add_parser("why", help="为什么这样理解 (why a sentence is understood as it is)")
+    p.add_argument("text", help="what the user said, e.g. \"我还没弄好呢\"")
+    p.add_argument("--state", default=None, help="the dialog state, e.g. wechat.open (default: the greeting)")
+    p.add_argument("--top", type=int, default=5, help="how many intents to list")
+    p.add_argument("--flows", help="flows folder (default: the project's flows/)")
+    p.set_defaults(func=why_command)
+
+
+def train_command(args) -> int:
+    from assistant.flows import load_flows
+    from assistant.understanding import Understander
+    from assistant.understanding.store import digest_of, model_dir, save, train
+
+    flows = load_flows(args.flows)
+    if args.if_needed:
+        Understander(flows)  # loads the saved model, or trains and saves one
+        return 0
+    understander = Understander.__new__(Understander)
+    Understander.configure(understander, flows)
+    model, info = train(flows, understander)
+    path = save(model, model_dir(), digest_of(flows))
+    print(f"学好了 (trained): {info['examples']} sentences → {info['rows']} rows with noisy copies, "
+          f"{info['features']} features, {info['seconds']} s")
+    print(f"cross-validated accuracy on the training data: {info.get('cv_accuracy', 0):.1%} "
+          f"(an optimistic figure: the frozen test corpus in bench/ is the honest one)")
+    b = model.bands
+    print(f"bands: act >= {b.act:.2f}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}")
+    print(f"saved: {path}")
+    return 0
+
+
+def why_command(args) -> int:
+    from assistant.dialog import Session
+    from assistant.flows import load_flows
+    from assistant.privacy import find_private, mask
+
+    flows = load_flows(args.flows)
+    state = args.state or flows.start
+    if state not in flows.states:
+        print(f"没有这个状态 (unknown state): {state}. 例如 (e.g.): {', '.join(list(flows.states)[:6])} …",
+              file=sys.stderr)
+        return 2
+    if find_private(args.text):
+        # Never echoed, even to a volunteer's terminal: the dialog refuses it before understanding sees it.
+        print(f"heard: {mask(args.text)!r}\ndecision: private — a number or secret; the dialog refuses it "
+              "before anything else sees it")
+        return 0
+    session = Session(flows)
+    session.machine.set_state(state)
+    print(session.understander.why(args.text, state, session.allowed_intents(), top_n=args.top, today=session.today))
+    return 0

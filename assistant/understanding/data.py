@@ -1,0 +1,196 @@
+"""The training sentences, read from flows/ and checked with file:line errors.
+
+Sources (all editable by a volunteer):
+- intents.yaml: each intent's short phrases (also the recogniser's grammar);
+- examples.yaml: whole sentences per intent, and under `in_state` sentences that only mean that in some states;
+- templates.yaml: patterns that expand into many sentences, with lists ({channel}, {relative}, {region});
+- state_examples.tsv: state-tagged sentences (state, utterance, intent), e.g. an older labelled corpus.
+The label `out_of_scope` marks chit-chat and unrelated requests the assistant must not act on.
+"""
+
+import csv
+import fnmatch
+import hashlib
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import FlowError
+from assistant.flows.yamlsrc import LDict, load_yaml
+from assistant.understanding.templates import ListItem, expand
+
+OUT_OF_SCOPE = "out_of_scope"
+TRAINING_FILES = ("intents.yaml", "examples.yaml", "templates.yaml", "state_examples.tsv", "understanding.yaml")
+"""The sentences and settings the model learns from: a change to any of them retrains it."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    states: tuple[str, ...] | None
+    """the states it may be heard in; None = wherever the intent is understood"""
+    origin: str
+    """file:line, so `assistant why` and errors can point at it"""
+    group: str
+    """examples from one template share a group: cross-validation keeps them on one side"""
+    weight: float = 1.0
+
+
+def flows_digest(root: Path, extra: str = "") -> str:
+    """A hash of every file the model is trained from and of `extra` (the feature version, what each state
+    allows): editing what the assistant *says* keeps the model, editing what it *understands* retrains it."""
+    h = hashlib.sha256(extra.encode())
+    for name in TRAINING_FILES:
+        path = root / name
+        h.update(name.encode())
+        h.update(path.read_bytes() if path.exists() else b"-")
+    return h.hexdigest()[:16]
+
+
+def load_config(root: Path) -> LDict:
+    data = load_yaml(root / "understanding.yaml")
+    for key in ("cues", "guards", "bands", "training"):
+        if not isinstance(data.get(key), dict):
+            raise FlowError(data.file, data.line, f"'{key}' is missing or not a mapping")
+    return data
+
+
+class _Reader:
+    def __init__(self, flows, region_names: list[str]):
+        self.flows = flows
+        self.known = set(flows.intents) | {OUT_OF_SCOPE}
+        self.region_names = region_names
+
+    def check_intent(self, name, file, line):
+        if name not in self.known:
+            raise FlowError(file, line, f"unknown intent '{name}' (intents are defined in intents.yaml)")
+
+    def states_for(self, patterns, file, line) -> tuple[str, ...]:
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        if not isinstance(patterns, list) or not patterns:
+            raise FlowError(file, line, "'states' must be a list of state names or patterns such as \"*.face.result\"")
+        found = []
+        for p in patterns:
+            matched = [s for s in self.flows.states if fnmatch.fnmatchcase(s, str(p))]
+            if not matched:
+                raise FlowError(file, getattr(p, "line", line), f"'{p}' matches no state")
+            found += matched
+        return tuple(dict.fromkeys(found))
+
+    def sentences(self, mapping, states, file) -> list[Example]:
+        out = []
+        if not isinstance(mapping, dict):
+            raise FlowError(file, getattr(mapping, "line", 0), "'examples' must map intent names to lists of sentences")
+        for intent, items in mapping.items():
+            line = mapping.line_of(intent) if isinstance(mapping, LDict) else 0
+            self.check_intent(intent, file, line)
+            if not isinstance(items, list):
+                raise FlowError(file, line, f"the examples of '{intent}' must be a list")
+            for item in items:
+                if not isinstance(item, str) or not item.strip():
+                    raise FlowError(file, getattr(item, "line", line), f"every example of '{intent}' must be text")
+                where = f"{file}:{getattr(item, 'line', line)}"
+                out.append(Example(str(item).strip(), str(intent), states, where, where))
+        return out
+
+    def examples_file(self, path: Path) -> list[Example]:
+        if not path.exists():
+            return []
+        data = load_yaml(path)
+        out = self.sentences(data.get("examples", LDict()), None, data.file)
+        blocks = data.get("in_state", [])
+        if not isinstance(blocks, list):
+            raise FlowError(data.file, data.line_of("in_state"), "'in_state' must be a list")
+        for block in blocks:
+            if not isinstance(block, LDict) or "states" not in block or "examples" not in block:
+                raise FlowError(data.file, getattr(block, "line", 0), "each 'in_state' item needs 'states' and 'examples'")
+            states = self.states_for(block["states"], data.file, block.line_of("states"))
+            out += self.sentences(block["examples"], states, data.file)
+        return out
+
+    def lists(self, data: LDict) -> dict[str, list[ListItem]]:
+        lists: dict[str, list[ListItem]] = {"region": [ListItem(n, n) for n in self.region_names]}
+        for name, body in (data.get("lists") or {}).items():
+            line = data["lists"].line_of(name)
+            if name == "region":
+                raise FlowError(data.file, line, "{region} comes from the administrative-division data; do not define it")
+            items = []
+            if isinstance(body, dict):  # value: [words] — the key is the slot value (for {channel}: an intent)
+                for value, words in body.items():
+                    if not isinstance(words, list):
+                        raise FlowError(data.file, body.line_of(value), f"list '{name}': '{value}' needs a list of words")
+                    items += [ListItem(str(w), str(value)) for w in words]
+            elif isinstance(body, list):
+                items = [ListItem(str(w), str(w)) for w in body]
+            else:
+                raise FlowError(data.file, line, f"list '{name}' must be a list of words or a mapping value: [words]")
+            lists[str(name)] = items
+        return lists
+
+    def templates_file(self, path: Path, per_template: int, seed: int) -> list[Example]:
+        if not path.exists():
+            return []
+        data = load_yaml(path)
+        lists = self.lists(data)
+        out = []
+        for key, templates in (data.get("templates") or {}).items():
+            line = data["templates"].line_of(key)
+            by_list = key[1:-1] if key.startswith("{") and key.endswith("}") else None
+            if by_list is not None:
+                if by_list not in lists:
+                    raise FlowError(data.file, line, f"'{key}': no list '{by_list}'")
+                for item in lists[by_list]:
+                    self.check_intent(item.value, data.file, line)
+            else:
+                self.check_intent(key, data.file, line)
+            if not isinstance(templates, list):
+                raise FlowError(data.file, line, f"the templates of '{key}' must be a list")
+            for template in templates:
+                tline = getattr(template, "line", line)
+                where = f"{data.file}:{tline}"
+                expansions = expand(str(template), lists, file=data.file, line=tline, limit=100_000)
+                # A few sentences per template, spread evenly and the same every time: templates teach the
+                # pattern, they must not outweigh the hand-written examples.
+                random.Random(f"{seed}:{template}").shuffle(expansions)
+                for e in expansions[:per_template]:
+                    intent = e.slots[by_list] if by_list else str(key)
+                    out.append(Example(e.text, intent, None, where, where))
+        return out
+
+    def tsv_file(self, path: Path) -> list[Example]:
+        if not path.exists():
+            return []
+        out = []
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = csv.reader(f, delimiter="\t")
+            header = next(rows, None)
+            if header != ["state", "utterance", "intent"]:
+                raise FlowError(str(path), 1, "the first line must be: state<TAB>utterance<TAB>intent")
+            for n, row in enumerate(rows, start=2):
+                if len(row) != 3:
+                    raise FlowError(str(path), n, "each line needs three columns: state, utterance, intent")
+                state, text, intent = row
+                if state not in self.flows.states:
+                    raise FlowError(str(path), n, f"unknown state '{state}'")
+                self.check_intent(intent, str(path), n)
+                where = f"{path}:{n}"
+                out.append(Example(text, intent, (state,), where, where))
+        return out
+
+
+def load_examples(flows, root: Path, config: LDict, region_names: list[str]) -> list[Example]:
+    """Every training sentence, checked; a mistake is a FlowError at its file:line."""
+    reader = _Reader(flows, region_names)
+    training = config["training"]
+    examples = []
+    for intent in flows.intents.values():
+        for p in intent.phrases:
+            where = f"{p.file}:{p.line}"
+            examples.append(Example(p.text, intent.name, None, where, where))
+        examples += [Example(t, intent.name, None, "typed", f"typed:{t}") for t in intent.typed]
+    examples += reader.examples_file(root / "examples.yaml")
+    examples += reader.templates_file(root / "templates.yaml", int(training["per_template"]), int(training["seed"]))
+    examples += reader.tsv_file(root / "state_examples.tsv")
+    return examples

@@ -1,0 +1,218 @@
+"""A small learned classifier: multinomial logistic regression over the features of features.py.
+
+Trained with scikit-learn from the sentences in flows/ (data.py), then kept as plain numpy weights, so answering
+a turn is a dot product over the few features the turn has. The act / confirm / choose bands come from
+cross-validation on the training data (goals in flows/understanding.yaml), never from hand-set numbers.
+"""
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.understanding.data import OUT_OF_SCOPE, Example
+from assistant.understanding.features import FEATURES_VERSION, Featurizer, StateKind
+from assistant.understanding.noise import noisy
+
+
+@dataclass(frozen=True)
+class Bands:
+    act: float
+    """at or above: act on the best reading"""
+    confirm: float
+    """between confirm and act: ask "您是说……吗?"; below: not understood"""
+    choose: float
+    """two readings each at least this likely, together at or above `act`: ask which one"""
+
+    def as_array(self):
+        return np.array([self.act, self.confirm, self.choose], dtype=np.float64)
+
+
+class IntentModel:
+    """Weights and vocabulary; `rank` gives the allowed intents with their probabilities."""
+
+    def __init__(self, classes, features, weights, bias, bands: Bands, digest: str = ""):
+        self.classes = [str(c) for c in classes]
+        self.class_index = {c: i for i, c in enumerate(self.classes)}
+        self.features = [str(f) for f in features]
+        self.index = {f: i for i, f in enumerate(self.features)}
+        self.weights = np.asarray(weights, dtype=np.float32)  # classes × features
+        self.bias = np.asarray(bias, dtype=np.float32)
+        self.bands = bands
+        self.digest = digest
+
+    def _vector(self, feats: list[str]) -> tuple[np.ndarray, float]:
+        idx = np.array(sorted({self.index[f] for f in feats if f in self.index}), dtype=np.int64)
+        scale = 1.0 / np.sqrt(max(len(set(feats)), 1))
+        return idx, scale
+
+    def logits(self, feats: list[str]) -> np.ndarray:
+        idx, scale = self._vector(feats)
+        return self.weights[:, idx].sum(axis=1) * scale + self.bias
+
+    def rank(self, feats: list[str], allowed) -> list[tuple[str, float]]:
+        """(intent, probability) over the allowed intents and out_of_scope, most likely first."""
+        names = [c for c in dict.fromkeys([*allowed, OUT_OF_SCOPE]) if c in self.class_index]
+        rows = np.array([self.class_index[c] for c in names])
+        z = self.logits(feats)[rows].astype(np.float64)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        order = np.argsort(-p)
+        return [(names[i], float(p[i])) for i in order]
+
+    def contributions(self, feats: list[str], intent: str, against: str | None = None) -> list[tuple[str, float]]:
+        """How much each feature pushed `intent` (over `against`, if given): for `assistant why`."""
+        idx, scale = self._vector(feats)
+        row = self.weights[self.class_index[intent], idx]
+        if against is not None:
+            row = row - self.weights[self.class_index[against], idx]
+        pairs = [(self.features[i], float(w) * scale) for i, w in zip(idx, row)]
+        return sorted(pairs, key=lambda p: -abs(p[1]))
+
+    # --- storage -------------------------------------------------------------------------------------
+    def save(self, path):
+        np.savez_compressed(path, classes=np.array(self.classes), features=np.array(self.features),
+                            weights=self.weights.astype(np.float16), bias=self.bias, bands=self.bands.as_array(),
+                            digest=np.array(self.digest), version=np.array(FEATURES_VERSION))
+
+    @classmethod
+    def load(cls, path) -> "IntentModel":
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["version"]) != FEATURES_VERSION:
+                raise ValueError("model file from another feature version")
+            act, confirm, choose = (float(x) for x in data["bands"])
+            return cls(data["classes"], data["features"], data["weights"].astype(np.float32), data["bias"],
+                       Bands(act, confirm, choose), str(data["digest"]))
+
+
+@dataclass(frozen=True)
+class _Row:
+    feats: list
+    label: str
+    allowed: tuple
+    group: str
+    weight: float
+    original: bool
+
+
+class Trainer:
+    """Turns examples into weighted feature rows (with noisy copies) and fits the model."""
+
+    def __init__(self, flows, featurizer: Featurizer, config, extra_allowed=(), slot_names=lambda raw: ()):
+        self.flows = flows
+        self.featurizer = featurizer
+        self.slot_names = slot_names
+        self.training = config["training"]
+        self.bands_goal = config["bands"]
+        self.seed = int(self.training["seed"])
+        self.allowed_by_state = {s: tuple([*flows.allowed_intents(s), *extra_allowed(s)]) if callable(extra_allowed)
+                                 else tuple(flows.allowed_intents(s)) for s in flows.states}
+        self.states_for_intent = defaultdict(list)
+        for state, allowed in self.allowed_by_state.items():
+            for intent in allowed:
+                self.states_for_intent[intent].append(state)
+        self.kinds = {s: StateKind.of(flows, s) for s in flows.states}
+
+    def rows(self, examples: list[Example]) -> list[_Row]:
+        out = []
+        copies = int(self.training["noisy_copies"])
+        all_states = list(self.flows.states)
+        for ex in examples:
+            rng = random.Random(f"{self.seed}:{ex.origin}:{ex.text}:{ex.intent}")
+            states = ex.states or self.states_for_intent.get(ex.intent) or all_states
+            if ex.states is None and ex.intent == "next":
+                # A done-report is heard in the step it reports: "微信打开了" in "打开微信".
+                normalised = self.featurizer.text(ex.text)
+                states = [s for s in states if self.featurizer.echoes(normalised, self.kinds[s])] or states
+            slots = self.slot_names(ex.text)
+            # A template's expansions teach its pattern; they must not outweigh hand-written sentences.
+            weight = ex.weight * (0.5 if "templates.yaml" in ex.origin else 1.0)
+            for k in range(copies + 1):
+                state = rng.choice(states)
+                text = ex.text if k == 0 else noisy(ex.text, rng)
+                feats = self.featurizer.features(text, self.kinds[state], slots)
+                out.append(_Row(feats, ex.intent, self.allowed_by_state[state], ex.group,
+                                weight if k == 0 else weight * 0.5, k == 0))
+        return out
+
+    def fit(self, rows: list[_Row], classes: list[str]) -> IntentModel:
+        from scipy.sparse import csr_matrix
+        from sklearn.linear_model import LogisticRegression
+
+        # A feature seen in a single row (mostly an n-gram of one noisy copy) teaches nothing general.
+        min_rows = int(self.training["min_rows"])
+        seen = Counter(f for row in rows for f in set(row.feats))
+        vocab: dict[str, int] = {}
+        indptr, indices, values = [0], [], []
+        for row in rows:
+            feats = sorted({vocab.setdefault(f, len(vocab)) for f in row.feats if seen[f] >= min_rows})
+            indices += feats
+            values += [1.0 / np.sqrt(max(len(set(row.feats)), 1))] * len(feats)
+            indptr.append(len(indices))
+        x = csr_matrix((np.array(values, dtype=np.float32), np.array(indices), np.array(indptr)),
+                       shape=(len(rows), len(vocab)))
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.array([index[r.label] for r in rows])
+        clf = LogisticRegression(C=float(self.training["c"]), max_iter=400, tol=1e-3)
+        clf.fit(x, y, sample_weight=np.array([r.weight for r in rows]))
+        # Classes without any example get a very low bias: never predicted, but still addressable.
+        weights = np.zeros((len(classes), len(vocab)), dtype=np.float32)
+        bias = np.full(len(classes), -30.0, dtype=np.float32)
+        for k, c in enumerate(clf.classes_):
+            weights[c] = clf.coef_[k]
+            bias[c] = clf.intercept_[k]
+        features = [None] * len(vocab)
+        for f, i in vocab.items():
+            features[i] = f
+        return IntentModel(classes, features, weights, bias, Bands(1.0, 1.0, 1.0))
+
+    def calibrate(self, rows: list[_Row], classes: list[str]) -> tuple[Bands, dict]:
+        """Cross-validated (p1, p2, right?) for every original sentence, then the bands that meet the goals."""
+        folds = int(self.bands_goal["folds"])
+        groups = sorted({r.group for r in rows})
+        random.Random(self.seed).shuffle(groups)
+        fold_of = {g: i % folds for i, g in enumerate(groups)}
+        seen = []
+        for k in range(folds):
+            model = self.fit([r for r in rows if fold_of[r.group] != k], classes)
+            for r in rows:
+                if fold_of[r.group] == k:
+                    ranked = model.rank(r.feats, r.allowed)
+                    (top, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+                    seen.append((p1, p2, top == r.label, r.original))
+        return bands_from(seen, self.bands_goal), {"cv_rows": len(seen),
+                                                   "cv_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
+
+    def train(self, examples: list[Example], *, calibrate=True, digest="") -> tuple[IntentModel, dict]:
+        classes = sorted({*self.flows.intents, OUT_OF_SCOPE})
+        rows = self.rows(examples)
+        info = {"examples": len(examples), "rows": len(rows)}
+        bands, cv = self.calibrate(rows, classes) if calibrate else (Bands(0.5, 0.3, 0.25), {})
+        info.update(cv)
+        model = self.fit(rows, classes)
+        model.bands, model.digest = bands, digest
+        info["features"] = len(model.features)
+        return model, info
+
+
+def bands_from(seen, goal) -> Bands:
+    """The lowest act threshold whose acted-on answers are wrong at most `wrong_when_acting_max` of the time, and
+    the confirm threshold below which a guess is right less than `confirm_min_right` of the time."""
+    wrong_max = float(goal["wrong_when_acting_max"])
+    right_min = float(goal["confirm_min_right"])
+    ordered = sorted(seen, key=lambda s: -s[0])
+    act, wrong = 1.0, 0
+    for n, (p1, _, right, _) in enumerate(ordered, start=1):
+        wrong += not right
+        if wrong / n <= wrong_max:
+            act = p1
+    below = [s for s in ordered if s[0] < act]
+    confirm = act
+    window = 50
+    for i in range(len(below)):
+        chunk = below[i:i + window]
+        if sum(s[2] for s in chunk) / len(chunk) < right_min:
+            break
+        confirm = below[i][0]
+    return Bands(round(act, 4), round(min(confirm, act), 4), float(goal["choose_second_min"]))

@@ -1,0 +1,93 @@
+"""Where the trained model lives: a small .npz in the user cache, named by a hash of flows/.
+
+A changed flow file changes the hash, so the next start retrains by itself (tens of seconds, said on stderr);
+`assistant train` does it explicitly. A damaged or foreign file is retrained, never trusted.
+"""
+
+import logging
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import platformdirs
+
+from assistant.understanding.data import flows_digest, load_examples
+from assistant.understanding.features import FEATURES_VERSION
+from assistant.understanding.model import IntentModel, Trainer
+
+log = logging.getLogger(__name__)
+
+
+def model_dir() -> Path:
+    """user_cache_dir("pension-assistant")/understanding; $ASSISTANT_CACHE_DIR replaces the user cache dir."""
+    base = os.environ.get("ASSISTANT_CACHE_DIR") or platformdirs.user_cache_dir("pension-assistant")
+    return Path(base) / "understanding"
+
+
+def region_names(flows) -> list[str]:
+    """Place names for the {region} list of templates: every province, and an even spread of about a hundred
+    of the division table's cities and counties (all of them would only make training slower)."""
+    from assistant.understanding.regions import all_place_names
+
+    names = all_place_names()
+    return sorted(set(flows.provinces) | set(names[::60]))
+
+
+def digest_of(flows) -> str:
+    from assistant.understanding.features import StateKind
+
+    structure = sorted((s, tuple(flows.allowed_intents(s)), StateKind.of(flows, s).tags) for s in flows.states)
+    return flows_digest(Path(flows.root), repr((FEATURES_VERSION, flows.fillers, structure)))
+
+
+def training_examples(flows, config=None):
+    """Every training sentence of flows/ (checked: a mistake is a FlowError at its file:line)."""
+    from assistant.understanding.data import load_config
+
+    return load_examples(flows, Path(flows.root), config or load_config(Path(flows.root)), region_names(flows))
+
+
+def train(flows, understander, *, calibrate=True):
+    """Train from flows/ and return (model, info)."""
+    start = time.monotonic()
+    examples = training_examples(flows, understander.config)
+    day = date(2026, 6, 1)  # only whether a date is said matters to training, not which: a fixed day keeps it stable
+    trainer = Trainer(flows, understander.featurizer, understander.config,
+                      extra_allowed=lambda s: ["yes"] if "next" in flows.states[s].on else [],
+                      slot_names=lambda raw: understander.slot_names(raw, day))
+    model, info = trainer.train(examples, calibrate=calibrate, digest=digest_of(flows))
+    info["seconds"] = round(time.monotonic() - start, 1)
+    return model, info
+
+
+def load_or_train(flows, understander, *, cache_dir: Path | None = None, retrain=False) -> IntentModel:
+    folder = Path(cache_dir) if cache_dir else model_dir()
+    digest = digest_of(flows)
+    path = folder / f"intents-{digest}.npz"
+    if path.exists() and not retrain:
+        try:
+            return IntentModel.load(path)
+        except Exception as exc:  # a damaged or foreign file: retrain rather than trust it
+            log.warning("understanding model %s unreadable (%s); retraining", path, exc)
+    print("正在学习听懂的说法,第一次要等一会儿…… (training the understanding model from flows/)", file=sys.stderr)
+    model, info = train(flows, understander)
+    log.info("trained understanding model: %s", info)
+    save(model, folder, digest)
+    return model
+
+
+def save(model: IntentModel, folder: Path, digest: str) -> Path:
+    path = Path(folder) / f"intents-{digest}.npz"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Written beside and renamed, so two processes starting together never read half a file.
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
+        model.save(tmp)
+    os.replace(tmp.name, path)
+    # Keep a few: checkouts with different flows (a test copy, a volunteer's edit) may share this folder.
+    for old in sorted(folder.glob("intents-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)[4:]:
+        old.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,205 @@
+"""What did the user mean? The learned model's reading, with the guards that must never fail around it.
+
+Order, every turn (secrets are masked by the dialog before anything reaches this):
+1. scams before channels — a scam story is a scam whatever channel or "12333" it names (patterns in
+   flows/understanding.yaml, and a person asking for money or secrets);
+2. the model ranks the intents the state allows, plus out_of_scope;
+3. a negation, a question or "not yet" never counts as done/yes;
+4. two readings equally likely → ask which; goodbye (which wipes a kiosk) only when sure;
+5. the act / confirm / not-understood band, from cross-validation.
+Slots (channel, region, date, relative, scam kind) are read alongside, so a two-part sentence acts on both.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from assistant.understanding.data import OUT_OF_SCOPE, load_config
+from assistant.understanding.features import Featurizer, StateKind
+from assistant.understanding.model import IntentModel
+from assistant.understanding.store import load_or_train
+
+log = logging.getLogger(__name__)
+
+ACT, CONFIRM, CHOOSE, UNKNOWN = "act", "confirm", "choose", "unknown"
+_FEATURE_SLOTS = ("region", "channel", "date", "relative")
+
+
+@dataclass
+class Understanding:
+    """The reading of one turn in one state."""
+
+    intent: str | None
+    """what to act on or ask about; out_of_scope for chit-chat; None when nothing fits"""
+    action: str
+    """act | confirm | choose | unknown"""
+    probability: float = 0.0
+    second: str | None = None
+    """the other reading, when the user is asked to choose"""
+    ranked: list = field(default_factory=list)
+    slots: dict = field(default_factory=dict)
+    guard: str | None = None
+    """which guard decided, if one did (for `assistant why`)"""
+    text: str = ""
+    """the normalised text the model saw"""
+
+    @property
+    def sure(self) -> bool:
+        return self.action == ACT and self.intent not in (None, OUT_OF_SCOPE)
+
+
+class Understander:
+    def __init__(self, flows, model: IntentModel | None = None, *, cache_dir: Path | None = None,
+                 retrain: bool = False):
+        self.configure(flows)
+        self.model = model or load_or_train(flows, self, cache_dir=cache_dir, retrain=retrain)
+
+    def configure(self, flows):
+        """Everything but the model: config, features, guards, slot words (training needs these first)."""
+        self.flows = flows
+        root = Path(flows.root)
+        self.config = load_config(root)
+        self.featurizer = Featurizer(flows.fillers, dict(self.config["cues"]))
+        self.norm = self.featurizer.norm
+        guards = self.config["guards"]
+        self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
+        self.done_intents = set(str(i) for i in guards["done_intents"])
+        self.goodbye_min = float(guards["goodbye_min"])
+        self.words = _slot_words(root)
+
+    # --- the reading ----------------------------------------------------------------------------------
+    def understand(self, raw: str, state: str | None, allowed, today: date | None = None) -> Understanding:
+        text = self.norm.text(raw)
+        kind = StateKind.of(self.flows, state)
+        slots = self.slots(raw, text, today)
+        if not text:
+            return Understanding(None, UNKNOWN, text=text, slots=slots)
+        cues = set(self.featurizer.cues_in(text))
+        named = [k for k in slots if k in _FEATURE_SLOTS]
+        ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
+        result = self._decide(text, cues, ranked, allowed, slots)
+        result.slots, result.text = {**slots, **result.slots}, text
+        if result.intent == "q_scam":
+            result.slots.setdefault("scam", "general")
+        return result
+
+    def _decide(self, text, cues, ranked, allowed, slots) -> Understanding:
+        bands = self.model.bands
+        # 1. Scams before channels.
+        if "q_scam" in allowed:
+            for kind, pattern in self.scams:
+                if pattern.search(text):
+                    return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind}, guard=f"scam:{kind}")
+            if {"person", "money"} <= cues and ranked[0][0] not in ("q_privacy", "forgot_password", "q_scam"):
+                return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
+                                     guard="scam:person+money")
+        (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
+        guard = None
+        # 3. A negation, a question or "not yet" is never "done".
+        if top in self.done_intents and cues & {"negation", "question", "not_yet"}:
+            others = [(i, p) for i, p in ranked if i not in self.done_intents]
+            fallback = "check_done" if "question" in cues and "negation" not in cues else "not_yet"
+            (top, p1) = others[0] if others and others[0][1] >= bands.confirm else (fallback, max(p1, bands.act))
+            if top not in allowed and top != OUT_OF_SCOPE:
+                return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
+            second, p2 = None, 0.0
+            guard = "not-done"
+        # 4. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
+        # two places ("微信还是支付宝") are two readings however the probability is split.
+        named = [i for i in slots.get("channels", ()) if i in allowed]
+        if p1 < bands.act and top in named and len(named) > 1:
+            return Understanding(top, CHOOSE, p1, next(i for i in named if i != top), ranked, guard="two channels")
+        if (second and p1 < bands.act and p2 >= bands.choose and p1 + p2 >= bands.act
+                and OUT_OF_SCOPE not in (top, second)):
+            return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
+        if p1 >= bands.act:
+            if top == "goodbye" and p1 < self.goodbye_min:
+                return Understanding(top, CONFIRM, p1, ranked=ranked, guard="goodbye-sure")
+            return Understanding(top, ACT, p1, ranked=ranked, guard=guard)
+        if p1 >= bands.confirm and top != OUT_OF_SCOPE:
+            return Understanding(top, CONFIRM, p1, ranked=ranked, guard=guard)
+        return Understanding(None if top != OUT_OF_SCOPE else OUT_OF_SCOPE, UNKNOWN, p1, ranked=ranked, guard=guard)
+
+    # --- slots ----------------------------------------------------------------------------------------
+    def slots(self, raw: str, text: str, today: date | None) -> dict:
+        from assistant.understanding.dates import understand_date
+        from assistant.understanding.regions import find_place
+
+        slots = {}
+        for name, words in self.words.items():
+            found = sorted(((len(w), v) for w, v in words if w in text), reverse=True)
+            if found:
+                slots[name] = found[0][1]
+                if name == "channel":
+                    slots["channels"] = list(dict.fromkeys(v for _, v in found))
+        place = find_place(raw)
+        if place:
+            slots["region"] = place
+        said = understand_date(raw, today or date.today())
+        if said:
+            slots["date"] = said
+        return slots
+
+    # --- explanation ----------------------------------------------------------------------------------
+    def slot_names(self, raw: str, today: date | None = None) -> list[str]:
+        """Which kinds of slot the text names (model features): region, channel, date, relative."""
+        text = self.norm.text(raw)
+        return [k for k in self.slots(raw, text, today) if k in _FEATURE_SLOTS]
+
+    def why(self, raw: str, state: str | None, allowed, top_n: int = 5, today: date | None = None) -> str:
+        """Plain lines for a volunteer: the reading, the top intents, and the features that decided."""
+        u = self.understand(raw, state, allowed, today)
+        kind = StateKind.of(self.flows, state)
+        feats = self.featurizer.features_of_normalised(u.text, kind, [k for k in u.slots if k in _FEATURE_SLOTS])
+        lines = [f"heard (normalised): {u.text!r}   state: {state}   state cues: {', '.join(kind.tags)}",
+                 f"decision: {u.action} {u.intent or '-'}" + (f" / {u.second}" if u.second else "") +
+                 f"   p={u.probability:.2f}" + (f"   guard: {u.guard}" if u.guard else ""),
+                 f"bands: act >= {self.model.bands.act:.2f}, confirm >= {self.model.bands.confirm:.2f}, "
+                 f"choose when the second >= {self.model.bands.choose:.2f}"]
+        if u.slots:
+            lines.append("slots: " + ", ".join(f"{k}={_slot_text(v)}" for k, v in u.slots.items() if k != "channels"))
+        lines.append("top intents:")
+        lines += [f"  {p:6.1%}  {i}" for i, p in u.ranked[:top_n]]
+        if u.ranked:
+            best = u.ranked[0][0]
+            against = u.ranked[1][0] if len(u.ranked) > 1 else None
+            lines.append(f"what pushed '{best}'" + (f" over '{against}'" if against else "") + ":")
+            for f, w in self.model.contributions(feats, best, against)[:12]:
+                lines.append(f"  {w:+.2f}  {_feature_text(f)}")
+        return "\n".join(lines)
+
+
+def _slot_words(root: Path) -> dict[str, list[tuple[str, str]]]:
+    """Words naming a channel or a relative, from the lists in templates.yaml: (words, value)."""
+    from assistant.flows.yamlsrc import load_yaml
+
+    path = root / "templates.yaml"
+    if not path.exists():
+        return {}
+    lists = load_yaml(path).get("lists") or {}
+    out = {}
+    for name, body in lists.items():
+        if isinstance(body, dict):
+            out[str(name)] = [(str(w), str(v)) for v, ws in body.items() for w in ws]
+        else:
+            out[str(name)] = [(str(w), str(w)) for w in body]
+    return out
+
+
+def _slot_text(value) -> str:
+    if hasattr(value, "province"):
+        return "/".join(p for p in (value.province, value.city, value.county) if p)
+    if hasattr(value, "vague"):
+        return f"{value.day or '?'}{' (vague ' + str(value.earliest) + '..' + str(value.latest) + ')' if value.vague else ''}"
+    return str(value)
+
+
+def _feature_text(feature: str) -> str:
+    kind, rest = feature[0], feature[1:]
+    if kind == "c":
+        return f"characters '{rest}'"
+    if kind == "p":
+        return f"sounds '{rest}'"
+    return feature
