@@ -117,7 +117,7 @@ BAD = [
     ("", "silence", "我还在听"),
     ("asdf qwer zxcv", "foreign", "普通话"),
     ("Hello, can you help me with my pension?", "foreign", "普通话"),
-    ("乒乓球拍子桌布", "unknown", "没听清"),
+    ("乒乓球拍子桌布", ("unknown", "out_of_scope"), ("没听清", "帮不上忙")),
     ("x" * 10000, "too_long", "短一点"),
     ("我" * 10000, "too_long", "短一点"),
     ("\x00\x07\x1b[31m", "foreign", "普通话"),
@@ -126,11 +126,13 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("utterance, intent, words", BAD, ids=[b[1] + str(i) for i, b in enumerate(BAD)])
+@pytest.mark.parametrize("utterance, intent, words", BAD, ids=[str(b[1][0] if isinstance(b[1], tuple) else b[1]) + str(i)
+                                                                for i, b in enumerate(BAD)])
 def test_bad_input_gets_a_kind_answer_with_choices(utterance, intent, words):
     records = chat(["微信", utterance, "好了"])
     reply = records[2]
-    assert reply["intent"] == intent and words in reply["say"]
+    intents, words = (intent, words) if isinstance(intent, tuple) else ((intent,), (words,))
+    assert reply["intent"] in intents and any(w in reply["say"] for w in words), reply
     if intent == "next":  # a line separator inside a line is still one record, and is understood
         assert records[3]["state"] == "wechat.prepare.info"
         return
@@ -142,7 +144,7 @@ def test_bad_input_gets_a_kind_answer_with_choices(utterance, intent, words):
 
 def test_three_misses_offer_a_person():
     records = chat(["微信", "乒乓球", "桌子椅子", "天气不错"])
-    assert "没听清" in records[2]["say"] and "12333" not in records[2]["say"]
+    assert ("没听清" in records[2]["say"] or "帮不上忙" in records[2]["say"]) and "12333" not in records[2]["say"]
     assert "找人帮忙" in records[4]["say"] and "12333" in records[4]["say"]
 
 

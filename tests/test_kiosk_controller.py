@@ -60,7 +60,9 @@ def test_greeting_then_a_step_with_progress_options_and_what_was_heard(kiosk):
     assert first.options == ("微信", "支付宝", "掌上12333") and first.status == "请按空格键说话"
     step = kiosk.heard("我用微信吧")
     assert step.progress == "第1步/共15步" and step.options == ("好了", "再说一遍", "上一步")
-    assert step.heard == "我用微信吧" and step.paragraphs == tuple(kiosk.flows.states["wechat.prepare.phone"].sentences)
+    # The choice is said back first, so a misheard one is noticed at once.
+    assert step.heard == "我用微信吧" and step.paragraphs == ("好,咱们用微信认证。",
+                                                          *kiosk.flows.states["wechat.prepare.phone"].sentences)
     assert kiosk.shown[-1] == step and kiosk.spoken[-1].state == "wechat.prepare.phone"
     assert kiosk.heard("好了").progress == "第2步/共15步"
 

@@ -41,8 +41,8 @@ def test_unknown_region_falls_back_and_says_so(flows, engine):
     assert turn.ok and e.settings.region == "河南"
     assert "河南的具体规定我这里没有记录,先按大部分地区的规定算" in turn.say
     e = engine(flows)
-    turn = e.answer("绵阳市")
-    assert turn.ok and e.settings.region == "绵阳市" and "绵阳市的具体规定我这里没有记录" in turn.say
+    turn = e.answer("绵阳市")  # found in the division table as 四川's 绵阳, which has no rule of its own
+    assert turn.ok and e.settings.region == "绵阳" and "绵阳的具体规定我这里没有记录" in turn.say
     turn = e.answer("今年三月五号")  # the channel question does not take a date
     assert not turn.ok and e.question == "channel"
 

@@ -56,18 +56,19 @@ def test_asking_to_hear_it_again_is_never_goodbye():
         assert chat.say("再讲一下")["intent"] == "repeat"
 
 
-@pytest.mark.parametrize("story, kind", [
-    ("电话显示是12333,说我社保卡异常要被终止,要我报卡号和密码", "card_abnormal"),
-    ("有人说认证要先交一百块钱手续费", "fee"),
-    ("群里有人发了个二维码,说扫了就能认证养老金", "qr"),
-    ("有个自称社保局的打电话,让我把钱转到安全账户", "transfer"),
-    ("收到短信说养老金认证要过期了,让我点链接重新认证", "sms"),
+@pytest.mark.parametrize("story, kind_words", [
+    ("电话显示是12333,说我社保卡异常要被终止,要我报卡号和密码", "账户异常"),
+    ("有人说认证要先交一百块钱手续费", "先交钱"),
+    ("群里有人发了个二维码,说扫了就能认证养老金", "二维码"),
+    ("有个自称社保局的打电话,让我把钱转到安全账户", "安全账户"),
+    ("收到短信说养老金认证要过期了,让我点链接重新认证", "短信里"),
 ])
-def test_scam_stories_are_scams_whatever_channel_they_name(story, kind):
+def test_scam_stories_are_scams_whatever_channel_they_name(story, kind_words):
     with ChatProcess() as chat:
         reply = chat.say(story)
         assert reply["intent"] == "q_scam" and reply["state"] == "greeting", reply
-        assert "骗" in reply["say"]
+        assert "骗" in reply["say"] and kind_words in reply["say"].split("。")[0]  # the answer names that scam first
+        assert "12333官方不会主动打电话要密码" in reply["say"]
         step = to_step(chat, "用掌上12333", steps=2)
         reply = chat.say(story)  # in the middle of the 12333 walk too
         assert reply["intent"] == "q_scam" and reply["state"] == step, reply

@@ -23,8 +23,12 @@ class Deadline:
 
 
 def rule_for(flows: Flows, place: str | None) -> Region:
-    """The cycle rule for a place: its own, else its province's, else the general rule."""
+    """The cycle rule for a place: its own, else its province's (天水 → 甘肃, via the division table), else the
+    general rule."""
     region = flows.find_region(place) if place else None
+    if region is None and place:
+        named = flows.place_in(place)
+        region = flows.find_region(named) if named else None
     while region is not None:
         if region.cycle_days:
             return region

@@ -120,9 +120,10 @@ class Session:
         self._remember(u.slots)
         if u.action == UNKNOWN:
             if u.intent == OUT_OF_SCOPE:
-                return self._reply([self._say("out_of_scope"), self._you_can_say()], OUT_OF_SCOPE)
+                return self._out_of_scope()
             return self._not_understood(text)
-        self.misses = 0
+        if u.intent != OUT_OF_SCOPE:
+            self.misses = 0
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
@@ -131,8 +132,16 @@ class Session:
             self.pending = ("confirm", u.intent, text)
             return self._reply([self._say("confirm", label=self.flows.intents[u.intent].label)], "confirm")
         if u.intent == OUT_OF_SCOPE:
-            return self._reply([self._say("out_of_scope"), self._you_can_say()], OUT_OF_SCOPE)
+            return self._out_of_scope()
         return self._execute(u.intent, text, u.slots)
+
+    def _out_of_scope(self) -> Reply:
+        """Chit-chat: a kind word and the choices; three turns that go nowhere in a row offer a person."""
+        self.misses += 1
+        if self.misses >= MISSES_BEFORE_PERSON:
+            self.misses = 0
+            return self._reply([self._say("out_of_scope"), self._say("offer_person")], OUT_OF_SCOPE)
+        return self._reply([self._say("out_of_scope"), self._you_can_say()], OUT_OF_SCOPE)
 
     def _remember(self, slots: dict):
         if slots.get("region"):
@@ -148,7 +157,7 @@ class Session:
         if intent in self.flows.controls:
             return self._control(intent, slots)
         if intent in self.flows.answer_of:
-            return self._answer(intent, text)
+            return self._answer(intent, text, slots)
         state = self.flows.states[self.state]
         if intent == "yes" and "yes" not in state.on and "next" in state.on:
             intent = "next"
@@ -274,11 +283,17 @@ class Session:
                 return region.app
         return None
 
-    def _answer(self, intent: str, text: str) -> Reply:
+    def _answer(self, intent: str, text: str, slots: dict | None = None) -> Reply:
         answer_id = self.flows.answer_of[intent]
         if answer_id == "next_date":
             return self._next_date(text)
-        parts = self.flows.answers[answer_id].sentences
+        answer = self.flows.answers[answer_id]
+        kind = (slots or {}).get("scam") if intent == "q_scam" else None
+        if kind in answer.templates and "rules" in answer.templates:
+            # A scam answer names that kind of scam first ("来电显示也可能是假的"), then the rules that always hold.
+            parts = sentences(answer.templates[kind]) + sentences(answer.templates["rules"])
+        else:
+            parts = answer.sentences
         return self._content([*parts, *self._return_prompt()], intent)
 
     def _next_date(self, text: str) -> Reply:

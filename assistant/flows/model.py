@@ -161,8 +161,9 @@ class Flows:
         """For a Place (province, city, county): the most specific name with an entry in regions.yaml (新余,
         佛山, else the province: 天水 → 甘肃), or the place's own name when none has (the general rule then)."""
         for name in (place.county, place.city, place.province):
-            if name and self.find_region(name):
-                return name
+            region = self.find_region(name) if name else None
+            if region:
+                return region.name
         return place.city or place.province
 
     def place_in(self, text: str) -> str | None:

@@ -4,7 +4,7 @@ Sources (all editable by a volunteer):
 - intents.yaml: each intent's short phrases (also the recogniser's grammar);
 - examples.yaml: whole sentences per intent, and under `in_state` sentences that only mean that in some states;
 - templates.yaml: patterns that expand into many sentences, with lists ({channel}, {relative}, {region});
-- state_examples.tsv: state-tagged sentences (state, utterance, intent), e.g. an older labelled corpus.
+- state_examples*.tsv: state-tagged sentences (state, utterance, intent), one file per writer or source.
 The label `out_of_scope` marks chit-chat and unrelated requests the assistant must not act on.
 """
 
@@ -20,7 +20,8 @@ from assistant.flows.yamlsrc import LDict, load_yaml
 from assistant.understanding.templates import ListItem, expand
 
 OUT_OF_SCOPE = "out_of_scope"
-TRAINING_FILES = ("intents.yaml", "examples.yaml", "templates.yaml", "state_examples.tsv", "understanding.yaml")
+TRAINING_FILES = ("intents.yaml", "examples.yaml", "templates.yaml", "understanding.yaml")
+TSV_GLOB = "state_examples*.tsv"
 """The sentences and settings the model learns from: a change to any of them retrains it."""
 
 
@@ -41,9 +42,8 @@ def flows_digest(root: Path, extra: str = "") -> str:
     """A hash of every file the model is trained from and of `extra` (the feature version, what each state
     allows): editing what the assistant *says* keeps the model, editing what it *understands* retrains it."""
     h = hashlib.sha256(extra.encode())
-    for name in TRAINING_FILES:
-        path = root / name
-        h.update(name.encode())
+    for path in [*(root / n for n in TRAINING_FILES), *sorted(root.glob(TSV_GLOB))]:
+        h.update(path.name.encode())
         h.update(path.read_bytes() if path.exists() else b"-")
     return h.hexdigest()[:16]
 
@@ -86,6 +86,8 @@ class _Reader:
         for intent, items in mapping.items():
             line = mapping.line_of(intent) if isinstance(mapping, LDict) else 0
             self.check_intent(intent, file, line)
+            if items is None:  # an intent left with no sentences (all removed) is simply empty
+                continue
             if not isinstance(items, list):
                 raise FlowError(file, line, f"the examples of '{intent}' must be a list")
             for item in items:
@@ -180,17 +182,37 @@ class _Reader:
         return out
 
 
-def load_examples(flows, root: Path, config: LDict, region_names: list[str]) -> list[Example]:
+def _check_contradictions(examples: list[Example], normalise) -> None:
+    """The same words under two meanings teach the model nothing but doubt: one place says which. Checked for
+    sentences understood everywhere; a state-tagged sentence may mean something else in its own state."""
+    seen: dict[str, Example] = {}
+    for ex in examples:
+        if ex.states is not None or "templates.yaml" in ex.origin:
+            continue
+        key = normalise(ex.text)
+        other = seen.setdefault(key, ex)
+        if other.intent != ex.intent and ":" in ex.origin:
+            file, _, line = ex.origin.rpartition(":")
+            raise FlowError(file, int(line) if line.isdigit() else 0,
+                            f"'{ex.text}' of '{ex.intent}' reads the same as '{other.text}' of '{other.intent}' "
+                            f"({other.origin}) once fillers are removed")
+
+
+def load_examples(flows, root: Path, config: LDict, region_names: list[str], normalise=None) -> list[Example]:
     """Every training sentence, checked; a mistake is a FlowError at its file:line."""
     reader = _Reader(flows, region_names)
     training = config["training"]
     examples = []
+    phrase_weight = float(training.get("phrase_weight", 1.0))
     for intent in flows.intents.values():
         for p in intent.phrases:
             where = f"{p.file}:{p.line}"
-            examples.append(Example(p.text, intent.name, None, where, where))
+            examples.append(Example(p.text, intent.name, None, where, where, phrase_weight))
         examples += [Example(t, intent.name, None, "typed", f"typed:{t}") for t in intent.typed]
     examples += reader.examples_file(root / "examples.yaml")
     examples += reader.templates_file(root / "templates.yaml", int(training["per_template"]), int(training["seed"]))
-    examples += reader.tsv_file(root / "state_examples.tsv")
+    for path in sorted(root.glob(TSV_GLOB)):
+        examples += reader.tsv_file(path)
+    if normalise is not None:
+        _check_contradictions(examples, normalise)
     return examples

@@ -197,16 +197,18 @@ class Trainer:
 
 
 def bands_from(seen, goal) -> Bands:
-    """The lowest act threshold whose acted-on answers are wrong at most `wrong_when_acting_max` of the time, and
-    the confirm threshold below which a guess is right less than `confirm_min_right` of the time."""
-    wrong_max = float(goal["wrong_when_acting_max"])
+    """The lowest act threshold at which the turns acted on wrongly stay within `wrong_acted_max` of all turns
+    (the figure a user lives with, and the bench's), and the confirm threshold below which a guess is right less
+    than `confirm_min_right` of the time (asking about it would mostly annoy)."""
+    wrong_max = float(goal["wrong_acted_max"]) * len(seen)
     right_min = float(goal["confirm_min_right"])
     ordered = sorted(seen, key=lambda s: -s[0])
     act, wrong = 1.0, 0
-    for n, (p1, _, right, _) in enumerate(ordered, start=1):
+    for p1, _, right, _ in ordered:
         wrong += not right
-        if wrong / n <= wrong_max:
-            act = p1
+        if wrong > wrong_max:
+            break
+        act = p1
     below = [s for s in ordered if s[0] < act]
     confirm = act
     window = 50

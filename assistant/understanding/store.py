@@ -46,8 +46,10 @@ def digest_of(flows) -> str:
 def training_examples(flows, config=None):
     """Every training sentence of flows/ (checked: a mistake is a FlowError at its file:line)."""
     from assistant.understanding.data import load_config
+    from assistant.understanding.normalize import Normalizer
 
-    return load_examples(flows, Path(flows.root), config or load_config(Path(flows.root)), region_names(flows))
+    return load_examples(flows, Path(flows.root), config or load_config(Path(flows.root)), region_names(flows),
+                         Normalizer(flows.fillers).text)
 
 
 def train(flows, understander, *, calibrate=True):

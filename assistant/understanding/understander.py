@@ -19,6 +19,7 @@ from pathlib import Path
 from assistant.understanding.data import OUT_OF_SCOPE, load_config
 from assistant.understanding.features import Featurizer, StateKind
 from assistant.understanding.model import IntentModel
+from assistant.understanding.normalize import has_chinese
 from assistant.understanding.store import load_or_train
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Understander:
         self.done_intents = set(str(i) for i in guards["done_intents"])
         self.goodbye_min = float(guards["goodbye_min"])
         self.words = _slot_words(root)
+        self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
 
     # --- the reading ----------------------------------------------------------------------------------
     def understand(self, raw: str, state: str | None, allowed, today: date | None = None) -> Understanding:
@@ -76,6 +78,12 @@ class Understander:
         slots = self.slots(raw, text, today)
         if not text:
             return Understanding(None, UNKNOWN, text=text, slots=slots)
+        if not has_chinese(text):
+            # Typed Latin or digits: only an exact typed form ("ok", "bye"); fuzzy English is no answer.
+            intent = self.typed.get(text)
+            if intent in allowed:
+                return Understanding(intent, ACT, 1.0, text=text, slots=slots, guard="typed")
+            return Understanding(None, UNKNOWN, text=text, slots=slots, guard="not Chinese")
         cues = set(self.featurizer.cues_in(text))
         named = [k for k in slots if k in _FEATURE_SLOTS]
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
@@ -97,15 +105,14 @@ class Understander:
                                      guard="scam:person+money")
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
-        # 3. A negation, a question or "not yet" is never "done".
+        # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
+        # only when it is sure by itself; otherwise the user is asked ("您是说“好了”吗?"), because "口罩摘了,眼镜
+        # 不戴" is done and "还没弄好" is not, and only the user knows which.
         if top in self.done_intents and cues & {"negation", "question", "not_yet"}:
             others = [(i, p) for i, p in ranked if i not in self.done_intents]
-            fallback = "check_done" if "question" in cues and "negation" not in cues else "not_yet"
-            (top, p1) = others[0] if others and others[0][1] >= bands.confirm else (fallback, max(p1, bands.act))
-            if top not in allowed and top != OUT_OF_SCOPE:
-                return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
-            second, p2 = None, 0.0
-            guard = "not-done"
+            if others and others[0][1] >= bands.act and others[0][0] in allowed:
+                return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="not-done")
+            return Understanding(top, CONFIRM, p1, ranked=ranked, guard="not-done")
         # 4. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
         # two places ("微信还是支付宝") are two readings however the probability is split.
         named = [i for i in slots.get("channels", ()) if i in allowed]

@@ -1,0 +1,33 @@
+"""The dev corpus (corpus/dev.tsv): written blind by another writer, and the set developers may look at and tune
+on — unlike the frozen test corpus. `python -m bench.dev [--rows]` prints the figures (and every row not right)."""
+
+import csv
+import sys
+
+from bench.accuracy import Judge, dangers, summary
+from bench.common import CORPUS, Row
+
+
+def load_dev() -> list[Row]:
+    with open(CORPUS / "dev.tsv", encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [Row(f"d{n}", r["state"], r["utterance"], r["intent"], {}, (), "clean", n)
+                for n, r in enumerate(rows, start=2)]
+
+
+def main() -> int:
+    judge = Judge()
+    results = [(row, judge.hear(row.state, row.utterance, row.intent)) for row in load_dev()]
+    print(summary(results))
+    d = dangers(results, judge.flows)
+    print(f"scams to a walk {d['scams_to_walk']}/{d['scams']}")
+    if "--rows" in sys.argv:
+        for row, v in results:
+            if v.kind != "correct":
+                print(f"{v.kind:6} {row.state:26} {row.utterance:30} want={row.intent:15} got={v.reported} "
+                      f"{'/'.join(v.offered)} p={v.score}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
