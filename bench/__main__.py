@@ -123,7 +123,7 @@ def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
         f"{', '.join(f'{x:.1f}' for x in info['load_average_at_end'])} (a load above the core count means other "
         "work shared the CPU and timings are pessimistic).", "",
         "Figures are from this machine and this run; compare ratios within one run (grammar on/off, cached/uncached, "
-        "dev/heldout), not absolute times across machines. Every target missed is marked **missed** with the "
+        "clean/noisy text), not absolute times across machines. Every target missed is marked **missed** with the "
         "measured figure.", "",
         f"**{len(missed)} target(s) missed**" + (": " + "; ".join(f"{f.measure} ({f.value})" for f in missed)
                                                   if missed else "."), "",

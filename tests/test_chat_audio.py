@@ -40,5 +40,5 @@ def test_real_recordings_and_bad_files_every_turn_answered(vosk_model_dir, tmp_p
 def test_grammar_never_invents_an_answer_out_of_a_free_sentence(vosk_model_dir, tmp_path):
     # Under the greeting's grammar this sentence about Java once came back as "……说得太快……" → 慢一点.
     records, _ = chat_audio([str(REAL / "mdcs_education_100005.wav")], vosk_model_dir, tmp_path)
-    assert records[1]["intent"] == "unknown", records[1]
+    assert records[1]["intent"] in ("unknown", "out_of_scope"), records[1]  # not acted on
     assert "开源" in records[1]["heard"]

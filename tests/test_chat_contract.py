@@ -39,7 +39,7 @@ def _reach(place):
 @pytest.mark.parametrize("place", list(PLACES))
 @pytest.mark.parametrize("question, intent, words", QUESTIONS, ids=[q[1] + ":" + q[0] for q in QUESTIONS])
 def test_question_answered_anywhere_then_back_to_where_the_user_was(place, question, intent, words):
-    records = chat(_reach(place) + [question, "再说一遍"])
+    records = chat(_reach(place) + [question, "再说一遍"], yes_to_confirm=True)
     before, answer, repeat = records[-3], records[-2], records[-1]
     assert before["state"] == place
     assert answer["intent"] == intent
@@ -75,7 +75,7 @@ CONTROLS = [
 
 @pytest.mark.parametrize("utterance, intent", CONTROLS)
 def test_control_words_keep_the_state(utterance, intent):
-    records = chat(["微信", "好了", utterance])
+    records = chat(["微信", "好了", utterance], yes_to_confirm=True)
     assert records[-1]["intent"] == intent
     assert records[-1]["state"] == "wechat.prepare.network"
 

@@ -22,12 +22,13 @@ CHANNELS = [
 def walk_to_end(first, answers, expected_prefix):
     """Choose a channel, then answer each step like a user until the result step, then say it worked."""
     with ChatProcess() as conversation:
-        state = conversation.say(first)["state"]
+        state = conversation.say_surely(first)["state"]
         for _ in range(30):
             assert state.startswith(expected_prefix), f"left the walk: {state}"
             if state.endswith("face.result"):
                 break
-            state = conversation.say(answers.pop(0) if state.endswith("account") and answers else "好了")["state"]
+            answer = answers.pop(0) if state.endswith("account") and answers else "好了"
+            state = conversation.say_surely(answer)["state"]
         else:
             pytest.fail("the walk never reached the result step")
         conversation.say("成功了")
@@ -49,7 +50,7 @@ def test_full_walk_reaches_success(first, walk, answers, words):
 
 def test_12333_login_and_forgotten_password_branches():
     base = ["掌上12333", "好了", "好了", "好了", "好了"]
-    records = chat(base + ["注册过", "忘记密码", "好了", "好了"])
+    records = chat(base + ["注册过", "忘记密码", "好了", "好了"], yes_to_confirm=True)
     states = [r["state"] for r in records]
     assert states[5:] == ["app12333.account", "app12333.login", "app12333.reset", "app12333.login", "app12333.entry"]
     assert "重新设密码" in records[7]["say"]
@@ -67,7 +68,7 @@ def test_relative_phone_wechat_family_service(first, expected):
 
 
 def test_relative_phone_alipay_proxy():
-    records = chat(["代人认证", "支付宝", "好了", "好了"])
+    records = chat(["代人认证", "支付宝", "好了", "好了"], yes_to_confirm=True)
     assert [r["state"] for r in records[1:]] == ["family", "family_alipay.open", "family_alipay.proxy",
                                                    "family_alipay.face.light"]
     assert "代人认证" in records[3]["say"]
@@ -99,7 +100,7 @@ def test_face_failure_walks_through_every_tip_then_offers_a_person():
 
 
 def test_troubleshooting_returns_to_the_step_it_interrupted():
-    records = chat(["支付宝", "好了", "好了", "好了", "一直在转圈圈", "好了"])
+    records = chat(["支付宝", "好了", "好了", "好了", "一直在转圈圈", "好了"], yes_to_confirm=True)
     assert records[4]["state"] == "alipay.open"
     assert records[5]["state"] == "trouble_spinning.network" and "无线网" in records[5]["say"]
     assert records[6]["state"] == "alipay.open" and "市民中心" in records[6]["say"]
@@ -111,7 +112,7 @@ def test_troubleshooting_returns_to_the_step_it_interrupted():
     ("刷脸刷不了", "trouble_face.light", ["光线"]),
 ])
 def test_troubleshooting_from_any_step(utterance, state, words):
-    records = chat(["掌上12333", "好了", "好了", "好了", utterance, "好了"])
+    records = chat(["掌上12333", "好了", "好了", "好了", utterance, "好了"], yes_to_confirm=True)
     assert records[5]["state"] == state
     assert all(w in records[5]["say"] for w in words)
     assert records[6]["state"] == records[4]["state"], "好了 goes back to the interrupted step"

@@ -25,6 +25,19 @@ _AT_LIMIT = {"slower": "slowest", "faster": "fastest", "louder": "loudest", "sof
 _STEP_OPTIONS = ["好了", "再说一遍", "上一步"]
 
 
+def same_effect(flows: Flows, state_name: str) -> dict:
+    """Intents that lead to the same place from this state, each mapped to one of them ("对" is "好了" in a step;
+    on a troubleshooting step "好了" and "成功了" both go back)."""
+    state = flows.states[state_name]
+    by_target: dict[str, str] = {}
+    same = {}
+    for intent, target in state.on.items():
+        same[intent] = by_target.setdefault(target, intent)
+    if "next" in state.on and "yes" not in state.on:
+        same["yes"] = same["next"]
+    return {i: rep for i, rep in same.items() if i != rep or any(j != i and r == rep for j, r in same.items())}
+
+
 class _Position:
     """The model the state machine moves (kept apart so trigger names cannot clash with Session's)."""
 
@@ -82,6 +95,9 @@ class Session:
         # In a step, "对/是的" means the same as "好了".
         return allowed + ["yes"] if "next" in state.on and "yes" not in allowed else allowed
 
+    def same_effect(self) -> dict:
+        return same_effect(self.flows, self.state)
+
     def expected_phrases(self) -> list[str]:
         """What the user is likely to say now: the recogniser's grammar for this state."""
         intents = self.allowed_intents() + (["yes", "no"] if self.pending else [])
@@ -116,7 +132,7 @@ class Session:
             if reply:
                 return reply
 
-        u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
+        u = self.understander.understand(text, self.state, self.allowed_intents(), self.today, self.same_effect())
         self._remember(u.slots)
         if u.action == UNKNOWN:
             if u.intent == OUT_OF_SCOPE:

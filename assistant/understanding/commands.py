@@ -20,7 +20,7 @@ def register(subparsers):
 def train_command(args) -> int:
     from assistant.flows import load_flows
     from assistant.understanding import Understander
-    from assistant.understanding.store import digest_of, model_dir, save, train
+    from assistant.understanding.store import digest_of, model_dirs, save_somewhere, train
 
     flows = load_flows(args.flows)
     if args.if_needed:
@@ -29,7 +29,7 @@ def train_command(args) -> int:
     understander = Understander.__new__(Understander)
     Understander.configure(understander, flows)
     model, info = train(flows, understander)
-    path = save(model, model_dir(), digest_of(flows))
+    path = save_somewhere(model, model_dirs(flows), digest_of(flows))
     print(f"学好了 (trained): {info['examples']} sentences → {info['rows']} rows with noisy copies, "
           f"{info['features']} features, {info['seconds']} s")
     print(f"cross-validated accuracy on the training data: {info.get('cv_accuracy', 0):.1%} "
@@ -58,5 +58,6 @@ def why_command(args) -> int:
         return 0
     session = Session(flows)
     session.machine.set_state(state)
-    print(session.understander.why(args.text, state, session.allowed_intents(), top_n=args.top, today=session.today))
+    print(session.understander.why(args.text, state, session.allowed_intents(), top_n=args.top, today=session.today,
+                                   same=session.same_effect()))
     return 0

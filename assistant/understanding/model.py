@@ -94,15 +94,21 @@ class _Row:
     group: str
     weight: float
     original: bool
+    state: str = ""
+    cues: frozenset = frozenset()
 
 
 class Trainer:
     """Turns examples into weighted feature rows (with noisy copies) and fits the model."""
 
-    def __init__(self, flows, featurizer: Featurizer, config, extra_allowed=(), slot_names=lambda raw: ()):
+    def __init__(self, flows, featurizer: Featurizer, config, extra_allowed=(), slot_names=lambda raw: (),
+                 reading=None):
         self.flows = flows
         self.featurizer = featurizer
         self.slot_names = slot_names
+        # reading(ranked, state, cues) -> (ranked, same): what the understander does to the model's ranking before
+        # it decides (pooling readings with the same effect, dropping uncued ones); calibration does the same.
+        self.reading = reading or (lambda ranked, state, cues: (ranked, {}))
         self.training = config["training"]
         self.bands_goal = config["bands"]
         self.seed = int(self.training["seed"])
@@ -131,9 +137,11 @@ class Trainer:
             for k in range(copies + 1):
                 state = rng.choice(states)
                 text = ex.text if k == 0 else noisy(ex.text, rng)
-                feats = self.featurizer.features(text, self.kinds[state], slots)
+                normalised = self.featurizer.text(text)
+                feats = self.featurizer.features_of_normalised(normalised, self.kinds[state], slots)
                 out.append(_Row(feats, ex.intent, self.allowed_by_state[state], ex.group,
-                                weight if k == 0 else weight * 0.5, k == 0))
+                                weight if k == 0 else weight * 0.5, k == 0, state,
+                                frozenset(self.featurizer.cues_in(normalised))))
         return out
 
     def fit(self, rows: list[_Row], classes: list[str]) -> IntentModel:
@@ -178,9 +186,9 @@ class Trainer:
             model = self.fit([r for r in rows if fold_of[r.group] != k], classes)
             for r in rows:
                 if fold_of[r.group] == k:
-                    ranked = model.rank(r.feats, r.allowed)
+                    ranked, same = self.reading(model.rank(r.feats, r.allowed), r.state, r.cues)
                     (top, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
-                    seen.append((p1, p2, top == r.label, r.original))
+                    seen.append((p1, p2, same.get(top, top) == same.get(r.label, r.label), r.original))
         return bands_from(seen, self.bands_goal), {"cv_rows": len(seen),
                                                    "cv_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 

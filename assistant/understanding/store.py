@@ -27,6 +27,18 @@ def model_dir() -> Path:
     return Path(base) / "understanding"
 
 
+def model_dirs(flows) -> list[Path]:
+    """Where a model for these flows may be, in the order they are tried: $ASSISTANT_CACHE_DIR (when set), beside
+    the flows themselves (`flows/.model/`, so another HOME or a kiosk account finds what `script/setup` trained),
+    then the user cache. The first writable one is where a new model is saved."""
+    places = []
+    if os.environ.get("ASSISTANT_CACHE_DIR"):
+        places.append(model_dir())
+    places.append(Path(flows.root) / ".model")
+    places.append(Path(platformdirs.user_cache_dir("pension-assistant")) / "understanding")
+    return list(dict.fromkeys(places))
+
+
 def region_names(flows) -> list[str]:
     """Place names for the {region} list of templates: every province, and an even spread of about a hundred
     of the division table's cities and counties (all of them would only make training slower)."""
@@ -56,29 +68,49 @@ def train(flows, understander, *, calibrate=True):
     """Train from flows/ and return (model, info)."""
     start = time.monotonic()
     examples = training_examples(flows, understander.config)
+    from assistant.dialog.session import same_effect
+
     day = date(2026, 6, 1)  # only whether a date is said matters to training, not which: a fixed day keeps it stable
+
+    def reading(ranked, state, cues):
+        same = same_effect(flows, state)
+        return understander.post_process(ranked, cues, same), same
+
     trainer = Trainer(flows, understander.featurizer, understander.config,
                       extra_allowed=lambda s: ["yes"] if "next" in flows.states[s].on else [],
-                      slot_names=lambda raw: understander.slot_names(raw, day))
+                      slot_names=lambda raw: understander.slot_names(raw, day), reading=reading)
     model, info = trainer.train(examples, calibrate=calibrate, digest=digest_of(flows))
     info["seconds"] = round(time.monotonic() - start, 1)
     return model, info
 
 
 def load_or_train(flows, understander, *, cache_dir: Path | None = None, retrain=False) -> IntentModel:
-    folder = Path(cache_dir) if cache_dir else model_dir()
+    folders = [Path(cache_dir)] if cache_dir else model_dirs(flows)
     digest = digest_of(flows)
-    path = folder / f"intents-{digest}.npz"
-    if path.exists() and not retrain:
-        try:
-            return IntentModel.load(path)
-        except Exception as exc:  # a damaged or foreign file: retrain rather than trust it
-            log.warning("understanding model %s unreadable (%s); retraining", path, exc)
+    for folder in folders if not retrain else []:
+        path = folder / f"intents-{digest}.npz"
+        if path.exists():
+            try:
+                return IntentModel.load(path)
+            except Exception as exc:  # a damaged or foreign file: retrain rather than trust it
+                log.warning("understanding model %s unreadable (%s); retraining", path, exc)
     print("正在学习听懂的说法,第一次要等一会儿…… (training the understanding model from flows/)", file=sys.stderr)
     model, info = train(flows, understander)
     log.info("trained understanding model: %s", info)
-    save(model, folder, digest)
+    save_somewhere(model, folders, digest)
     return model
+
+
+def save_somewhere(model: IntentModel, folders, digest: str) -> Path | None:
+    """Saved in the first folder that can be written; a read-only install still answers, it just retrains next
+    time (said on stderr)."""
+    for folder in folders:
+        try:
+            return save(model, folder, digest)
+        except OSError:
+            continue
+    print("学好的模型存不下来,下次启动还要再学一遍 (could not save the understanding model)", file=sys.stderr)
+    return None
 
 
 def save(model: IntentModel, folder: Path, digest: str) -> Path:

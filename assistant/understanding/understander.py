@@ -67,12 +67,16 @@ class Understander:
         guards = self.config["guards"]
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
         self.done_intents = set(str(i) for i in guards["done_intents"])
+        self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
         self.words = _slot_words(root)
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
 
     # --- the reading ----------------------------------------------------------------------------------
-    def understand(self, raw: str, state: str | None, allowed, today: date | None = None) -> Understanding:
+    def understand(self, raw: str, state: str | None, allowed, today: date | None = None,
+                   same: dict | None = None) -> Understanding:
+        """The reading of `raw` in `state`. `same` maps intents that do the same thing here to one of them (on a
+        troubleshooting step "好了" and "成功了" both go back): their probabilities are pooled before the bands."""
         text = self.norm.text(raw)
         kind = StateKind.of(self.flows, state)
         slots = self.slots(raw, text, today)
@@ -87,11 +91,16 @@ class Understander:
         cues = set(self.featurizer.cues_in(text))
         named = [k for k in slots if k in _FEATURE_SLOTS]
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
+        ranked = self.post_process(ranked, cues, same or {})
         result = self._decide(text, cues, ranked, allowed, slots)
         result.slots, result.text = {**slots, **result.slots}, text
         if result.intent == "q_scam":
             result.slots.setdefault("scam", "general")
         return result
+
+    def post_process(self, ranked, cues, same: dict) -> list:
+        """What happens to the model's ranking before deciding (training's calibration does the same)."""
+        return _pooled(_without_uncued(ranked, self.needs_cue, cues), same)
 
     def _decide(self, text, cues, ranked, allowed, slots) -> Understanding:
         bands = self.model.bands
@@ -155,9 +164,10 @@ class Understander:
         text = self.norm.text(raw)
         return [k for k in self.slots(raw, text, today) if k in _FEATURE_SLOTS]
 
-    def why(self, raw: str, state: str | None, allowed, top_n: int = 5, today: date | None = None) -> str:
+    def why(self, raw: str, state: str | None, allowed, top_n: int = 5, today: date | None = None,
+            same: dict | None = None) -> str:
         """Plain lines for a volunteer: the reading, the top intents, and the features that decided."""
-        u = self.understand(raw, state, allowed, today)
+        u = self.understand(raw, state, allowed, today, same)
         kind = StateKind.of(self.flows, state)
         feats = self.featurizer.features_of_normalised(u.text, kind, [k for k in u.slots if k in _FEATURE_SLOTS])
         lines = [f"heard (normalised): {u.text!r}   state: {state}   state cues: {', '.join(kind.tags)}",
@@ -176,6 +186,24 @@ class Understander:
             for f, w in self.model.contributions(feats, best, against)[:12]:
                 lines.append(f"  {w:+.2f}  {_feature_text(f)}")
         return "\n".join(lines)
+
+
+def _without_uncued(ranked, needs_cue: dict, cues: set) -> list:
+    """Drop the readings whose required cue is absent; the rest share their probability."""
+    kept = [(i, p) for i, p in ranked if not (i in needs_cue and not needs_cue[i] & cues)]
+    total = sum(p for _, p in kept) or 1.0
+    return [(i, p / total) for i, p in kept] if len(kept) < len(ranked) else ranked
+
+
+def _pooled(ranked, same: dict) -> list:
+    """Readings that do the same thing count together, named by the most likely of them."""
+    if not same:
+        return ranked
+    groups: dict[str, list] = {}
+    for intent, p in ranked:
+        groups.setdefault(same.get(intent, intent), []).append((intent, p))
+    pooled = [(members[0][0], sum(p for _, p in members)) for members in groups.values()]
+    return sorted(pooled, key=lambda item: -item[1])
 
 
 def _slot_words(root: Path) -> dict[str, list[tuple[str, str]]]:
