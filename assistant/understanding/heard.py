@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.understanding.model import HEARD_FILE as OUT_NAME
+
 SEED = 20261130
-OUT_NAME = "state_examples_heard.tsv"
 
 
 def pick(examples, count: int, seed: int = SEED):

@@ -15,6 +15,9 @@ from assistant.understanding.data import OUT_OF_SCOPE, Example
 from assistant.understanding.features import FEATURES_VERSION, Featurizer, StateKind
 from assistant.understanding.noise import noisy
 
+HEARD_FILE = "state_examples_heard.tsv"
+"""Training sentences as the recogniser heard them (heard.py): label-noisy by nature."""
+
 
 @dataclass(frozen=True)
 class Bands:
@@ -37,7 +40,8 @@ class IntentModel:
         self.class_index = {c: i for i, c in enumerate(self.classes)}
         self.features = [str(f) for f in features]
         self.index = {f: i for i, f in enumerate(self.features)}
-        self.weights = np.asarray(weights, dtype=np.float32)  # classes × features
+        # classes × features; kept as stored (float16 from a file): a turn converts only the columns it uses
+        self.weights = np.asarray(weights)
         self.bias = np.asarray(bias, dtype=np.float32)
         self.bands = bands
         self.digest = digest
@@ -49,7 +53,7 @@ class IntentModel:
 
     def logits(self, feats: list[str]) -> np.ndarray:
         idx, scale = self._vector(feats)
-        return self.weights[:, idx].sum(axis=1) * scale + self.bias
+        return self.weights[:, idx].astype(np.float32).sum(axis=1) * scale + self.bias
 
     def rank(self, feats: list[str], allowed) -> list[tuple[str, float]]:
         """(intent, probability) over the allowed intents and out_of_scope, most likely first."""
@@ -64,15 +68,16 @@ class IntentModel:
     def contributions(self, feats: list[str], intent: str, against: str | None = None) -> list[tuple[str, float]]:
         """How much each feature pushed `intent` (over `against`, if given): for `assistant why`."""
         idx, scale = self._vector(feats)
-        row = self.weights[self.class_index[intent], idx]
+        row = self.weights[self.class_index[intent], idx].astype(np.float32)
         if against is not None:
-            row = row - self.weights[self.class_index[against], idx]
+            row = row - self.weights[self.class_index[against], idx].astype(np.float32)
         pairs = [(self.features[i], float(w) * scale) for i, w in zip(idx, row)]
         return sorted(pairs, key=lambda p: -abs(p[1]))
 
     # --- storage -------------------------------------------------------------------------------------
     def save(self, path):
-        np.savez_compressed(path, classes=np.array(self.classes), features=np.array(self.features),
+        # Uncompressed: a chat process starts by reading it, and decompressing took most of a second.
+        np.savez(path, classes=np.array(self.classes), features=np.array(self.features),
                             weights=self.weights.astype(np.float16), bias=self.bias, bands=self.bands.as_array(),
                             digest=np.array(self.digest), version=np.array(FEATURES_VERSION))
 
@@ -82,7 +87,7 @@ class IntentModel:
             if str(data["version"]) != FEATURES_VERSION:
                 raise ValueError("model file from another feature version")
             act, confirm, choose = (float(x) for x in data["bands"])
-            return cls(data["classes"], data["features"], data["weights"].astype(np.float32), data["bias"],
+            return cls(data["classes"], data["features"], data["weights"], data["bias"],
                        Bands(act, confirm, choose), str(data["digest"]))
 
 
@@ -132,15 +137,17 @@ class Trainer:
                 normalised = self.featurizer.text(ex.text)
                 states = [s for s in states if self.featurizer.echoes(normalised, self.kinds[s])] or states
             slots = self.slot_names(ex.text)
-            # A template's expansions teach its pattern; they must not outweigh hand-written sentences.
-            weight = ex.weight * (0.5 if "templates.yaml" in ex.origin else 1.0)
+            # A template's expansions teach its pattern, and a heard sentence may have lost its meaning in
+            # recognition: neither may outweigh hand-written sentences, nor judge the model in calibration.
+            made = "templates.yaml" in ex.origin or HEARD_FILE in ex.origin
+            weight = ex.weight * (0.5 if made else 1.0)
             for k in range(copies + 1):
                 state = rng.choice(states)
                 text = ex.text if k == 0 else noisy(ex.text, rng)
                 normalised = self.featurizer.text(text)
                 feats = self.featurizer.features_of_normalised(normalised, self.kinds[state], slots)
                 out.append(_Row(feats, ex.intent, self.allowed_by_state[state], ex.group,
-                                weight if k == 0 else weight * 0.5, k == 0, state,
+                                weight if k == 0 else weight * 0.5, k == 0 and HEARD_FILE not in ex.origin, state,
                                 frozenset(self.featurizer.cues_in(normalised))))
         return out
 
@@ -176,7 +183,8 @@ class Trainer:
         return IntentModel(classes, features, weights, bias, Bands(1.0, 1.0, 1.0))
 
     def calibrate(self, rows: list[_Row], classes: list[str]) -> tuple[Bands, dict]:
-        """Cross-validated (p1, p2, right?) for every original sentence, then the bands that meet the goals."""
+        """Cross-validated (p1, p2, right?) for every hand-written sentence as written (not the noisy copies, not the
+        heard ones: their words may no longer carry their label), then the bands that meet the goals."""
         folds = int(self.bands_goal["folds"])
         groups = sorted({r.group for r in rows})
         random.Random(self.seed).shuffle(groups)
@@ -185,7 +193,7 @@ class Trainer:
         for k in range(folds):
             model = self.fit([r for r in rows if fold_of[r.group] != k], classes)
             for r in rows:
-                if fold_of[r.group] == k:
+                if fold_of[r.group] == k and r.original:
                     ranked, same = self.reading(model.rank(r.feats, r.allowed), r.state, r.cues)
                     (top, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
                     seen.append((p1, p2, same.get(top, top) == same.get(r.label, r.label), r.original))
