@@ -136,14 +136,21 @@ def synthesize(text: str, path: Path) -> Path:
 
 
 def natural_python() -> str | None:
-    """The natural voice's Python: $ASSISTANT_NATURAL_PYTHON, or the venv in the real user data dir (read only)."""
+    """The natural voice's Python: $ASSISTANT_NATURAL_PYTHON, the venv in the real user data dir (read only), or the
+    .venv-natural beside the checkout that script/setup installs (the bench redirects the data dir, so the
+    product's own lookup would miss the first)."""
     explicit = os.environ.get("ASSISTANT_NATURAL_PYTHON")
     if explicit is not None:
         return explicit if explicit.strip().lower() not in ("", "0", "none", "off", "no") else None
     import platformdirs
 
-    python = Path(platformdirs.user_data_dir("pension-assistant")) / "natural-venv" / "bin" / "python"
-    return str(python) if python.exists() else None
+    from assistant import ROOT
+
+    for python in (Path(platformdirs.user_data_dir("pension-assistant")) / "natural-venv" / "bin" / "python",
+                   ROOT / ".venv-natural" / "bin" / "python"):
+        if python.exists():
+            return str(python)
+    return None
 
 
 def natural_voice_wavs(texts, folder: Path) -> list[Path]:

@@ -185,7 +185,7 @@ def test_a_negated_done_is_never_done_even_when_the_model_says_so(understander):
 
     model = understander.model
     # A model that always says "next": the guard alone must stop it.
-    biased = IntentModel(model.classes, model.features, model.weights * 0, model.bias * 0, Bands(0.1, 0.05, 0.9))
+    biased = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.1, 0.05, 0.9))
     biased.bias[biased.class_index["next"]] = 20.0
     from assistant.understanding import Understander
 
@@ -203,7 +203,7 @@ def test_a_scam_is_caught_by_the_guard_even_when_the_model_says_channel(understa
     from assistant.understanding.model import Bands, IntentModel
 
     model = understander.model
-    biased = IntentModel(model.classes, model.features, model.weights * 0, model.bias * 0, Bands(0.1, 0.05, 0.9))
+    biased = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.1, 0.05, 0.9))
     biased.bias[biased.class_index["ch_12333"]] = 20.0
     guarded = Understander(FLOWS, model=biased)
     u = guarded.understand("电话里说是12333的,叫我把验证码念给他", "greeting", FLOWS.allowed_intents("greeting"))
@@ -215,7 +215,7 @@ def test_goodbye_needs_to_be_sure(understander):
     from assistant.understanding.model import Bands, IntentModel
 
     model = understander.model
-    unsure = IntentModel(model.classes, model.features, model.weights * 0, model.bias * 0, Bands(0.3, 0.1, 0.9))
+    unsure = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.3, 0.1, 0.9))
     unsure.bias[unsure.class_index["goodbye"]] = 1.5
     u = Understander(FLOWS, model=unsure).understand("那我走了", "greeting", ["goodbye", "repeat", "help"])
     assert u.intent == "goodbye" and u.action == "confirm"

@@ -5,6 +5,7 @@ a turn is a dot product over the few features the turn has. The act / confirm / 
 cross-validation on the training data (goals in flows/understanding.yaml), never from hand-set numbers.
 """
 
+import hashlib
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -32,22 +33,39 @@ class Bands:
         return np.array([self.act, self.confirm, self.choose], dtype=np.float64)
 
 
-class IntentModel:
-    """Weights and vocabulary; `rank` gives the allowed intents with their probabilities."""
+def feature_hash(feature: str) -> int:
+    """A stable 63-bit number for a feature: the model keeps these, not 100,000 strings and their index."""
+    return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little") >> 1
 
-    def __init__(self, classes, features, weights, bias, bands: Bands, digest: str = ""):
+
+class IntentModel:
+    """Weights and feature hashes; `rank` gives the allowed intents with their probabilities."""
+
+    def __init__(self, classes, hashes, weights, bias, bands: Bands, digest: str = ""):
         self.classes = [str(c) for c in classes]
         self.class_index = {c: i for i, c in enumerate(self.classes)}
-        self.features = [str(f) for f in features]
-        self.index = {f: i for i, f in enumerate(self.features)}
-        # classes × features; kept as stored (float16 from a file): a turn converts only the columns it uses
-        self.weights = np.asarray(weights)
+        hashes = np.asarray(hashes, dtype=np.int64)
+        order = np.argsort(hashes)
+        self.hashes = hashes[order]
+        # classes × features in hash order; kept as stored (float16 from a file): a turn converts only its columns
+        self.weights = np.asarray(weights)[:, order]
         self.bias = np.asarray(bias, dtype=np.float32)
         self.bands = bands
         self.digest = digest
 
+    @property
+    def size(self) -> int:
+        return len(self.hashes)
+
+    def _columns(self, feats) -> dict:
+        """feature -> its column, for the features the model knows."""
+        names = list(dict.fromkeys(feats))
+        wanted = np.array([feature_hash(f) for f in names], dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.hashes, wanted), len(self.hashes) - 1)
+        return {f: int(p) for f, p, w in zip(names, pos, wanted) if self.hashes[p] == w}
+
     def _vector(self, feats: list[str]) -> tuple[np.ndarray, float]:
-        idx = np.array(sorted({self.index[f] for f in feats if f in self.index}), dtype=np.int64)
+        idx = np.array(sorted(self._columns(feats).values()), dtype=np.int64)
         scale = 1.0 / np.sqrt(max(len(set(feats)), 1))
         return idx, scale
 
@@ -67,17 +85,20 @@ class IntentModel:
 
     def contributions(self, feats: list[str], intent: str, against: str | None = None) -> list[tuple[str, float]]:
         """How much each feature pushed `intent` (over `against`, if given): for `assistant why`."""
-        idx, scale = self._vector(feats)
-        row = self.weights[self.class_index[intent], idx].astype(np.float32)
-        if against is not None:
-            row = row - self.weights[self.class_index[against], idx].astype(np.float32)
-        pairs = [(self.features[i], float(w) * scale) for i, w in zip(idx, row)]
+        columns = self._columns(feats)
+        scale = 1.0 / np.sqrt(max(len(set(feats)), 1))
+        pairs = []
+        for name, col in columns.items():
+            w = float(self.weights[self.class_index[intent], col])
+            if against is not None:
+                w -= float(self.weights[self.class_index[against], col])
+            pairs.append((name, w * scale))
         return sorted(pairs, key=lambda p: -abs(p[1]))
 
     # --- storage -------------------------------------------------------------------------------------
     def save(self, path):
         # Uncompressed: a chat process starts by reading it, and decompressing took most of a second.
-        np.savez(path, classes=np.array(self.classes), features=np.array(self.features),
+        np.savez(path, classes=np.array(self.classes), hashes=self.hashes,
                             weights=self.weights.astype(np.float16), bias=self.bias, bands=self.bands.as_array(),
                             digest=np.array(self.digest), version=np.array(FEATURES_VERSION))
 
@@ -87,7 +108,7 @@ class IntentModel:
             if str(data["version"]) != FEATURES_VERSION:
                 raise ValueError("model file from another feature version")
             act, confirm, choose = (float(x) for x in data["bands"])
-            return cls(data["classes"], data["features"], data["weights"], data["bias"],
+            return cls(data["classes"], data["hashes"], data["weights"], data["bias"],
                        Bands(act, confirm, choose), str(data["digest"]))
 
 
@@ -177,10 +198,10 @@ class Trainer:
         for k, c in enumerate(clf.classes_):
             weights[c] = clf.coef_[k]
             bias[c] = clf.intercept_[k]
-        features = [None] * len(vocab)
+        hashes = np.zeros(len(vocab), dtype=np.int64)
         for f, i in vocab.items():
-            features[i] = f
-        return IntentModel(classes, features, weights, bias, Bands(1.0, 1.0, 1.0))
+            hashes[i] = feature_hash(f)
+        return IntentModel(classes, hashes, weights, bias, Bands(1.0, 1.0, 1.0))
 
     def calibrate(self, rows: list[_Row], classes: list[str]) -> tuple[Bands, dict]:
         """Cross-validated (p1, p2, right?) for every hand-written sentence as written (not the noisy copies, not the
@@ -208,7 +229,7 @@ class Trainer:
         info.update(cv)
         model = self.fit(rows, classes)
         model.bands, model.digest = bands, digest
-        info["features"] = len(model.features)
+        info["features"] = model.size
         return model, info
 
 

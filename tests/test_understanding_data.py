@@ -1,0 +1,78 @@
+"""The understanding's training data in flows/: every mistake a volunteer can make is one file:line message, and
+the model is retrained exactly when what it learns from changes."""
+
+import shutil
+
+import pytest
+
+from assistant import FLOWS_DIR
+from assistant.errors import FlowError
+from assistant.flows import load_flows
+from assistant.understanding.store import digest_of, training_examples
+
+
+@pytest.fixture
+def flows_copy(tmp_path):
+    target = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, target, ignore=shutil.ignore_patterns(".model"))
+    return target
+
+
+def _append(path, text):
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(text)
+    return sum(1 for _ in open(path, encoding="utf-8"))
+
+
+@pytest.mark.parametrize("file, addition, message", [
+    ("examples.yaml", "  - states: [\"nowhere.*\"]\n    examples:\n      next: [好了好了]\n", "matches no state"),
+    ("state_examples.tsv", "greeting\t我用微信\tch_wechatt\n", "unknown intent 'ch_wechatt'"),
+    ("state_examples.tsv", "nowhere\t我用微信\tch_wechat\n", "unknown state 'nowhere'"),
+    ("state_examples.tsv", "greeting\t我用微信\n", "three columns"),
+    ("templates.yaml", "    - \"还没(弄好\"\n", "without ')'"),
+])
+def test_a_mistake_in_the_training_data_is_one_line_with_its_place(flows_copy, file, addition, message):
+    path = flows_copy / file
+    anchor = {"templates.yaml": "  not_yet:\n", "examples.yaml": "in_state:\n"}.get(file)
+    if anchor:
+        path.write_text(path.read_text(encoding="utf-8").replace(anchor, anchor + addition, 1), encoding="utf-8")
+    else:
+        _append(path, addition)
+    with pytest.raises(FlowError) as err:
+        training_examples(load_flows(flows_copy))
+    assert message in str(err.value) and err.value.file.endswith(file) and err.value.line > 0
+
+
+def test_the_same_words_under_two_meanings_is_refused(flows_copy):
+    path = flows_copy / "examples.yaml"
+    text = path.read_text(encoding="utf-8").replace("  goodbye:\n", "  goodbye:\n    - 我先走了啊\n", 1)
+    text = text.replace("  repeat:\n", "  repeat:\n    - 我先走了\n", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FlowError, match="reads the same as"):
+        training_examples(load_flows(flows_copy))
+
+
+def test_an_emptied_intent_is_simply_empty(flows_copy):
+    path = flows_copy / "examples.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "in_state:\n", "in_state:\n  - states: [greeting]\n    examples:\n      softer:\n", 1), encoding="utf-8")
+    assert training_examples(load_flows(flows_copy))
+
+
+def test_the_model_is_retrained_when_what_it_learns_from_changes_and_only_then(flows_copy):
+    before = digest_of(load_flows(flows_copy))
+    say = flows_copy / "dialog.yaml"
+    say.write_text(say.read_text(encoding="utf-8").replace("打开微信,点“我”。", "打开微信,点一下“我”。"), encoding="utf-8")
+    assert digest_of(load_flows(flows_copy)) == before, "what the assistant says does not retrain"
+    _append(flows_copy / "state_examples.tsv", "greeting\t我想用那个绿色的微信\tch_wechat\n")
+    assert digest_of(load_flows(flows_copy)) != before, "a new example retrains"
+
+
+def test_templates_expand_into_training_sentences_with_lists():
+    examples = training_examples(load_flows())
+    from_templates = [e for e in examples if "templates.yaml" in e.origin]
+    assert len(from_templates) > 1000
+    lacks = {e.text for e in from_templates if e.intent == "lacks_channel"}
+    assert any("支付宝" in t for t in lacks) and any("微信" in t for t in lacks)
+    regions = {e.text for e in from_templates if e.intent == "tell_region"}
+    assert len(regions) > 100, "the {region} list comes from the division table"
