@@ -138,8 +138,12 @@ class Session:
             if u.intent == OUT_OF_SCOPE:
                 return self._out_of_scope()
             return self._not_understood(text)
-        if u.intent != OUT_OF_SCOPE:
+        # Only a turn acted on resets the count of turns that went nowhere; a question back ("您是说……吗?") counts
+        # as one, so someone who is asked about three unrelated things in a row is offered a person.
+        if u.action == ACT and u.intent != OUT_OF_SCOPE:
             self.misses = 0
+        elif u.action in (CHOOSE, CONFIRM):
+            self.misses += 1
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
@@ -302,7 +306,7 @@ class Session:
     def _answer(self, intent: str, text: str, slots: dict | None = None) -> Reply:
         answer_id = self.flows.answer_of[intent]
         if answer_id == "next_date":
-            return self._next_date(text)
+            return self._next_date(slots or {})
         answer = self.flows.answers[answer_id]
         kind = (slots or {}).get("scam") if intent == "q_scam" else None
         if kind in answer.templates and "rules" in answer.templates:
@@ -312,9 +316,9 @@ class Session:
             parts = answer.sentences
         return self._content([*parts, *self._return_prompt()], intent)
 
-    def _next_date(self, text: str) -> Reply:
+    def _next_date(self, slots: dict) -> Reply:
         answer = self.flows.answers["next_date"]
-        said = self._said_date(text)
+        said = self._said_date(slots)
         last = said.day if said else getattr(self.config, "last_certified", None)
         place = self._rule_place()
         if last is None:
@@ -323,12 +327,13 @@ class Session:
         vague = self._vague_note(said)
         return self._content([*vague, *self._deadline_sentences(last, place), *self._return_prompt()], "q_next_date")
 
-    def _said_date(self, text: str):
-        """The date said, if any; a vague one ("五月份", "去年年底") counts from its earliest day, so the
-        deadline worked out from it is never too late."""
-        from assistant.understanding.dates import SaidDate, understand_date
+    @staticmethod
+    def _said_date(slots: dict):
+        """The date said (the understanding's date slot), if any; a vague one ("五月份", "去年年底") counts from its
+        earliest day, so the deadline worked out from it is never too late."""
+        from assistant.understanding.dates import SaidDate
 
-        said = understand_date(text, self.today)
+        said = slots.get("date")
         if said and said.day is None and said.vague and said.earliest:
             return SaidDate(said.earliest, True, said.earliest, said.latest)
         return said if said and said.day else None
@@ -376,14 +381,13 @@ class Session:
     def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
         kind = pending[0]
         if kind == "date":
-            said = self._said_date(text)
+            u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
+            said = self._said_date(u.slots)
             if said:
-                u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
                 self._remember(u.slots)
                 place = self._rule_place() or pending[1]
                 return self._content([*self._vague_note(said), *self._deadline_sentences(said.day, place),
                                       *self._return_prompt()], "q_next_date")
-            u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
             if u.sure:
                 return None  # the user moved on to something else
             return self._content([self._say("no_date"), *self._return_prompt()], "unknown")
@@ -393,8 +397,10 @@ class Session:
         u = self.understander.understand(text, self.state, [*candidates, "yes", "no"], self.today)
         if u.action in (ACT, CONFIRM) and u.intent not in (None, OUT_OF_SCOPE):
             if u.intent == "yes" and kind == "confirm":
+                self.misses = 0
                 return self._execute(pending[1], pending[-1])
             if u.intent in candidates:
+                self.misses = 0
                 return self._execute(u.intent, pending[-1])
             if u.intent == "no":
                 return self._reply([self._say("confirm_again")], "no")

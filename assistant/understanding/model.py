@@ -127,8 +127,8 @@ class _Row:
 class Trainer:
     """Turns examples into weighted feature rows (with noisy copies) and fits the model."""
 
-    def __init__(self, flows, featurizer: Featurizer, config, extra_allowed=(), slot_names=lambda raw: (),
-                 reading=None):
+    def __init__(self, flows, featurizer: Featurizer, config, extra_allowed=lambda state: (),
+                 slot_names=lambda raw: (), reading=None):
         self.flows = flows
         self.featurizer = featurizer
         self.slot_names = slot_names
@@ -138,8 +138,7 @@ class Trainer:
         self.training = config["training"]
         self.bands_goal = config["bands"]
         self.seed = int(self.training["seed"])
-        self.allowed_by_state = {s: tuple([*flows.allowed_intents(s), *extra_allowed(s)]) if callable(extra_allowed)
-                                 else tuple(flows.allowed_intents(s)) for s in flows.states}
+        self.allowed_by_state = {s: (*flows.allowed_intents(s), *extra_allowed(s)) for s in flows.states}
         self.states_for_intent = defaultdict(list)
         for state, allowed in self.allowed_by_state.items():
             for intent in allowed:

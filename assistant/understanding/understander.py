@@ -66,6 +66,8 @@ class Understander:
         self.norm = self.featurizer.norm
         guards = self.config["guards"]
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
+        self.scam_cues = set(map(str, guards.get("scam_cues") or []))
+        self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or [])) | {"q_scam"}
         self.done_intents = set(str(i) for i in guards["done_intents"])
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
@@ -109,9 +111,9 @@ class Understander:
             for kind, pattern in self.scams:
                 if pattern.search(text):
                     return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind}, guard=f"scam:{kind}")
-            if {"person", "money"} <= cues and ranked[0][0] not in ("q_privacy", "forgot_password", "q_scam"):
+            if self.scam_cues and self.scam_cues <= cues and ranked[0][0] not in self.scam_cues_except:
                 return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
-                                     guard="scam:person+money")
+                                     guard="scam:" + "+".join(sorted(self.scam_cues)))
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
