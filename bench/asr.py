@@ -196,6 +196,7 @@ def perturbed_wavs(paths, folder: Path, seed: int = 11) -> list[Path]:
 
     import numpy as np
 
+    from assistant.audio.perturb import add_pink_noise
     from assistant.audio.wavio import read_wav, write_wav
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -206,15 +207,10 @@ def perturbed_wavs(paths, folder: Path, seed: int = 11) -> list[Path]:
             slow = folder / ("tmp-" + Path(path).name)
             subprocess.run(["sox", str(path), str(slow), "tempo", "-s", "0.85", "pitch", "-200"], check=True,
                            capture_output=True)
-            speech = read_wav(slow).astype(np.float64)
+            speech = read_wav(slow)
             slow.unlink()
             rng = np.random.default_rng(int(hashlib.sha256(f"{seed}:{Path(path).name}".encode()).hexdigest()[:8], 16))
-            white = np.fft.rfft(rng.standard_normal(len(speech)))
-            white[1:] /= np.sqrt(np.arange(1, len(white)))  # 1/f power: pink
-            noise = np.fft.irfft(white, len(speech))
-            level = np.sqrt(np.mean(speech ** 2) / (np.mean(noise ** 2) * 10 ** (15 / 10)))
-            mixed = np.clip(speech + noise * level, -32768, 32767).astype(np.int16)
-            write_wav(target, mixed)
+            write_wav(target, add_pink_noise(speech, 15, rng))
         out.append(target)
     return out
 

@@ -32,20 +32,15 @@ def pick(examples, count: int, seed: int = SEED):
 
 def roughen(samples: np.ndarray, rate: int, rng: random.Random, work: Path) -> np.ndarray:
     """Lower or raise the pitch a little (sox) and add pink noise at 10–25 dB SNR."""
+    from assistant.audio.perturb import add_pink_noise
     from assistant.audio.wavio import read_wav, write_wav
 
     src, dst = work / "in.wav", work / "out.wav"
     write_wav(src, samples)
     cents = rng.choice([-300, -200, -100, 0, 100])
     subprocess.run(["sox", str(src), str(dst), "pitch", str(cents)], check=True, capture_output=True)
-    speech = read_wav(dst).astype(np.float64)
     noise_rng = np.random.default_rng(rng.randrange(1 << 30))
-    spectrum = np.fft.rfft(noise_rng.standard_normal(len(speech)))
-    spectrum[1:] /= np.sqrt(np.arange(1, len(spectrum)))
-    noise = np.fft.irfft(spectrum, len(speech))
-    snr = rng.uniform(10, 25)
-    level = np.sqrt(np.mean(speech ** 2) / (np.mean(noise ** 2) * 10 ** (snr / 10) + 1e-12))
-    return np.clip(speech + noise * level, -32768, 32767).astype(np.int16)
+    return add_pink_noise(read_wav(dst), rng.uniform(10, 25), noise_rng)
 
 
 def main(argv=None) -> int:
