@@ -279,3 +279,18 @@ def test_expected_phrases_follow_the_state():
     assert "微信" in greeting and "成功了" not in greeting
     session.machine.set_state("wechat.face.result")
     assert "成功了" in session.expected_phrases()
+
+
+def test_grammars_come_from_the_templates_too():
+    """A state's grammar holds short sentences of its intents' templates ("没弄好呢" for not_yet), each one the
+    recogniser's vocabulary can say; never the thousands of place names of {region}."""
+    from assistant.recognition.vocab import build_grammar, segment
+
+    session = Session(FLOWS)
+    session.machine.set_state("wechat.open")
+    phrases = session.expected_phrases()
+    own = {p.text for i in session.allowed_intents() for p in FLOWS.intents[i].phrases}
+    from_templates = [p for p in phrases if p not in own]
+    assert len(from_templates) >= 20 and all(segment(p) is not None for p in from_templates)
+    assert not any(name in "".join(from_templates) for name in ("天水", "绵阳", "恩施"))
+    assert build_grammar(phrases)[-1] == "[unk]"

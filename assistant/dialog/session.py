@@ -101,7 +101,8 @@ class Session:
     def expected_phrases(self) -> list[str]:
         """What the user is likely to say now: the recogniser's grammar for this state."""
         intents = self.allowed_intents() + (["yes", "no"] if self.pending else [])
-        return list(dict.fromkeys(p.text for i in intents for p in self.flows.intents[i].phrases))
+        phrases = [p.text for i in intents for p in self.flows.intents[i].phrases]
+        return list(dict.fromkeys([*phrases, *self.understander.grammar_phrases(intents)]))
 
     def options(self) -> list[str]:
         state = self.flows.states[self.state]

@@ -198,6 +198,25 @@ def _check_contradictions(examples: list[Example], normalise) -> None:
                             f"({other.origin}) once fillers are removed")
 
 
+def template_sentences(flows, root: Path):
+    """(intent, sentence) for every template without {region}, fully expanded: for recognition grammars."""
+    path = root / "templates.yaml"
+    if not path.exists():
+        return []
+    reader = _Reader(flows, [])
+    data = load_yaml(path)
+    lists = reader.lists(data)
+    out = []
+    for key, templates in (data.get("templates") or {}).items():
+        by_list = key[1:-1] if key.startswith("{") and key.endswith("}") else None
+        for template in templates if isinstance(templates, list) else []:
+            if "{region}" in str(template):
+                continue
+            for e in expand(str(template), lists, file=data.file, line=getattr(template, "line", 0), limit=100_000):
+                out.append((e.slots[by_list] if by_list else str(key), e.text))
+    return out
+
+
 def load_examples(flows, root: Path, config: LDict, region_names: list[str], normalise=None) -> list[Example]:
     """Every training sentence, checked; a mistake is a FlowError at its file:line."""
     reader = _Reader(flows, region_names)

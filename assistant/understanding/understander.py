@@ -140,6 +140,27 @@ class Understander:
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard=guard)
         return Understanding(None if top != OUT_OF_SCOPE else OUT_OF_SCOPE, UNKNOWN, p1, ranked=ranked, guard=guard)
 
+    # --- recognition grammar --------------------------------------------------------------------------
+    def grammar_phrases(self, intents) -> list[str]:
+        """Phrases from the templates of these intents for the recogniser's grammar: the shortest few that the
+        model's vocabulary can say (a grammar of thousands of place names would drown the answers expected)."""
+        extra = self._template_phrases()
+        return [p for i in intents for p in extra.get(i, ())]
+
+    def _template_phrases(self) -> dict:
+        if getattr(self, "_grammar_cache", None) is None:
+            from assistant.recognition.vocab import segment
+            from assistant.understanding.data import template_sentences
+
+            per_intent = int(self.config["training"].get("grammar_per_intent", 0))
+            by_intent: dict[str, list[str]] = {}
+            for intent, text in template_sentences(self.flows, Path(self.flows.root)):
+                if len(text) <= 8 and text.isalnum() and segment(text) is not None:
+                    by_intent.setdefault(intent, []).append(text)
+            self._grammar_cache = {i: sorted(set(ts), key=lambda t: (len(t), t))[:per_intent]
+                                   for i, ts in by_intent.items()}
+        return self._grammar_cache
+
     # --- slots ----------------------------------------------------------------------------------------
     def slots(self, raw: str, text: str, today: date | None) -> dict:
         from assistant.understanding.dates import understand_date
