@@ -45,13 +45,13 @@ def leaks(flows=None):
     return [ex for ex in training_examples(flows) if norm(ex.text) in test and is_leak(ex, norm(ex.text), own)]
 
 
-def apply(found) -> int:
+def apply(found, root: Path) -> int:
     removed = 0
     by_file: dict[str, set[int]] = {}
     for ex in found:
         file, _, line = ex.origin.rpartition(":")
         if file.endswith(("examples.yaml", ".tsv")) and line.isdigit():
-            by_file.setdefault(file, set()).add(int(line))
+            by_file.setdefault(str(root / file), set()).add(int(line))
     for file, lines in by_file.items():
         text = Path(file).read_text(encoding="utf-8").split("\n")
         for n in sorted(lines, reverse=True):
@@ -67,7 +67,8 @@ def main() -> int:
     for ex in found:
         print(f"{ex.origin}: {ex.text} ({ex.intent})")
     if "--apply" in sys.argv:
-        print(f"removed {apply(found)} lines; template expansions above must be narrowed by hand", file=sys.stderr)
+        root = Path(load_flows().root)
+        print(f"removed {apply(found, root)} lines; template expansions above must be narrowed by hand", file=sys.stderr)
     return 0 if not found else 1
 
 

@@ -396,15 +396,19 @@ class Session:
         # A yes/no question was asked: its answer is read among the candidates, yes and no only, so "嗯",
         # "好的", "要" count as yes; a negation or a question never does (the guards still apply).
         u = self.understander.understand(text, self.state, [*candidates, "yes", "no"], self.today)
-        if u.action in (ACT, CONFIRM) and u.intent not in (None, OUT_OF_SCOPE):
-            if u.intent == "yes" and kind == "confirm":
-                self.misses = 0
-                return self._execute(pending[1], pending[-1])
-            if u.intent in candidates:
-                self.misses = 0
-                return self._execute(u.intent, pending[-1])
-            if u.intent == "no":
-                return self._reply([self._say("confirm_again")], "no")
+        # Asking back "对还是不对?" would be silly: when the answer is torn between yes and no only ("要" looks like
+        # "不要"), the likelier one is the answer. Any other split is not an answer.
+        # A plain yes or no may be taken at the confirm level ("嗯"); naming one of the readings must be sure.
+        torn = u.action == CHOOSE and {u.intent, u.second} == {"yes", "no"}
+        answered = u.action in (ACT, CONFIRM) or torn
+        if u.intent == "yes" and kind == "confirm" and answered:
+            self.misses = 0
+            return self._execute(pending[1], pending[-1])
+        if u.intent in candidates and u.action == ACT:
+            self.misses = 0
+            return self._execute(u.intent, pending[-1])
+        if u.intent == "no" and answered:
+            return self._reply([self._say("confirm_again")], "no")
         return None
 
     def _not_understood(self, text: str) -> Reply:

@@ -32,10 +32,16 @@ class Example:
     states: tuple[str, ...] | None
     """the states it may be heard in; None = wherever the intent is understood"""
     origin: str
-    """file:line, so `assistant why` and errors can point at it"""
+    """file:line within the flows folder ("examples.yaml:107"), so tools can point at it"""
     group: str
     """examples from one template share a group: cross-validation keeps them on one side"""
     weight: float = 1.0
+
+
+def _origin(file, line) -> str:
+    """"examples.yaml:107": where a sentence was written, relative to the flows folder. Training seeds each
+    sentence's noisy copies with it, so the same flows train the same model in any checkout."""
+    return f"{Path(str(file)).name}:{line}"
 
 
 def flows_digest(root: Path, extra: str = "") -> str:
@@ -93,7 +99,7 @@ class _Reader:
             for item in items:
                 if not isinstance(item, str) or not item.strip():
                     raise FlowError(file, getattr(item, "line", line), f"every example of '{intent}' must be text")
-                where = f"{file}:{getattr(item, 'line', line)}"
+                where = _origin(file, getattr(item, "line", line))
                 out.append(Example(str(item).strip(), str(intent), states, where, where))
         return out
 
@@ -151,7 +157,7 @@ class _Reader:
                 raise FlowError(data.file, line, f"the templates of '{key}' must be a list")
             for template in templates:
                 tline = getattr(template, "line", line)
-                where = f"{data.file}:{tline}"
+                where = _origin(data.file, tline)
                 expansions = expand(str(template), lists, file=data.file, line=tline, limit=100_000)
                 # A few sentences per template, spread evenly and the same every time: templates teach the
                 # pattern, they must not outweigh the hand-written examples.
@@ -177,12 +183,12 @@ class _Reader:
                 if state not in self.flows.states:
                     raise FlowError(str(path), n, f"unknown state '{state}'")
                 self.check_intent(intent, str(path), n)
-                where = f"{path}:{n}"
+                where = _origin(path, n)
                 out.append(Example(text, intent, (state,), where, where))
         return out
 
 
-def _check_contradictions(examples: list[Example], normalise) -> None:
+def _check_contradictions(examples: list[Example], normalise, root: Path) -> None:
     """The same words under two meanings teach the model nothing but doubt: one place says which. Checked for
     sentences understood everywhere; a state-tagged sentence may mean something else in its own state."""
     seen: dict[str, Example] = {}
@@ -193,7 +199,7 @@ def _check_contradictions(examples: list[Example], normalise) -> None:
         other = seen.setdefault(key, ex)
         if other.intent != ex.intent and ":" in ex.origin:
             file, _, line = ex.origin.rpartition(":")
-            raise FlowError(file, int(line) if line.isdigit() else 0,
+            raise FlowError(str(root / file), int(line) if line.isdigit() else 0,
                             f"'{ex.text}' of '{ex.intent}' reads the same as '{other.text}' of '{other.intent}' "
                             f"({other.origin}) once fillers are removed")
 
@@ -225,7 +231,7 @@ def load_examples(flows, root: Path, config: LDict, region_names: list[str], nor
     phrase_weight = float(training.get("phrase_weight", 1.0))
     for intent in flows.intents.values():
         for p in intent.phrases:
-            where = f"{p.file}:{p.line}"
+            where = _origin(p.file, p.line)
             examples.append(Example(p.text, intent.name, None, where, where, phrase_weight))
         examples += [Example(t, intent.name, None, "typed", f"typed:{t}") for t in intent.typed]
     examples += reader.examples_file(root / "examples.yaml")
@@ -233,5 +239,5 @@ def load_examples(flows, root: Path, config: LDict, region_names: list[str], nor
     for path in sorted(root.glob(TSV_GLOB)):
         examples += reader.tsv_file(path)
     if normalise is not None:
-        _check_contradictions(examples, normalise)
+        _check_contradictions(examples, normalise, root)
     return examples

@@ -125,9 +125,10 @@ class Understander:
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="not-done")
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard="not-done")
         # 4. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
-        # two places ("微信还是支付宝") are two readings however the probability is split.
+        # two places are two readings however the probability is split, and always when offered as a choice
+        # ("微信还是支付宝"); "不用微信,用支付宝" stays a sure choice.
         named = [i for i in slots.get("channels", ()) if i in allowed]
-        if p1 < bands.act and top in named and len(named) > 1:
+        if (p1 < bands.act or "either" in cues) and top in named and len(named) > 1:
             return Understanding(top, CHOOSE, p1, next(i for i in named if i != top), ranked, guard="two channels")
         if (second and p1 < bands.act and p2 >= bands.choose and p1 + p2 >= bands.act
                 and OUT_OF_SCOPE not in (top, second)):
