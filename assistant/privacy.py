@@ -5,8 +5,12 @@ import re
 _DIGIT_CHARS = "0-9零〇一二三四五六七八九幺两xX"
 # Seven or more digits in a row (spaces and dashes allowed between them) is an ID, phone or card
 # number, never something the dialog needs: 12333 has five.
-_LONG_NUMBER = re.compile(rf"[{_DIGIT_CHARS}](?:[\s\-_]*[{_DIGIT_CHARS}]){{6,}}")
-_SECRET = re.compile(r"(密码|验证码|口令)\s*(?:是|为|:|:)?\s*([0-9A-Za-z零〇一二三四五六七八九幺两]{3,})")
+# Spaces, dashes and the commas a recogniser or a typist puts between digit groups ("幺三八,一二三四,五六七八").
+_SEPARATORS = r"\s\-_,，、.·"
+_LONG_NUMBER = re.compile(rf"[{_DIGIT_CHARS}](?:[{_SEPARATORS}]*[{_DIGIT_CHARS}]){{6,}}")
+# A code or password said after its name, with a few words or marks between ("验证码呢,是483920").
+_SECRET = re.compile(r"(密码|验证码|口令)([^0-9A-Za-z零〇一二三四五六七八九幺两]{0,4}?)"
+                     rf"([0-9A-Za-z零〇一二三四五六七八九幺两](?:[{_SEPARATORS}]?[0-9A-Za-z零〇一二三四五六七八九幺两]){{2,}})")
 MASK = "***"
 
 
@@ -15,7 +19,7 @@ def find_private(text: str) -> str | None:
     if _SECRET.search(text):
         return "secret"
     for m in _LONG_NUMBER.finditer(text):
-        digits = re.sub(r"[\s\-_]", "", m.group())
+        digits = re.sub(rf"[{_SEPARATORS}]", "", m.group())
         if sum(c not in "xX" for c in digits) >= 7:
             return "number"
     return None
@@ -23,10 +27,10 @@ def find_private(text: str) -> str | None:
 
 def mask(text: str) -> str:
     """The text with every such number and secret replaced by ***."""
-    text = _SECRET.sub(lambda m: m.group(1) + MASK, text)
+    text = _SECRET.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
 
     def hide(m):
-        digits = re.sub(r"[\s\-_]", "", m.group())
+        digits = re.sub(rf"[{_SEPARATORS}]", "", m.group())
         return MASK if sum(c not in "xX" for c in digits) >= 7 else m.group()
 
     return _LONG_NUMBER.sub(hide, text)

@@ -263,6 +263,10 @@ def test_dates(text, expected):
     ("110101195001011234", "number"), ("11010119500101123X", "number"), ("手机13812345678", "number"),
     ("幺三八 一二三四 五六七八", "number"), ("6222 0212 3456 7890", "number"), ("验证码是4321", "secret"),
     ("打12333", None), ("三月五号", None), ("2025年3月5日", None),
+    # issue 11's guard (a): a code a few words after its name; commas between digit groups
+    ("我的验证码呢,是483920", "secret"), ("验证码是 4 5 6 7", "secret"), ("幺三八,一二三四,五六七八", "number"),
+    ("6222,0212,3456,7890", "number"), ("验证码一直不来", None), ("12333的密码我忘了", None),
+    ("验证码要告诉你吗", None), ("上次是三月五号,下次什么时候", None),
 ])
 def test_private_numbers(text, kind):
     from assistant.privacy import find_private, mask
