@@ -148,6 +148,28 @@ def test_dates_the_way_elders_say_them(said, expect):
         assert reply["intent"] == "q_next_date" and expect in reply["say"], reply
 
 
+def test_a_vague_date_is_counted_from_its_first_day_and_the_exact_day_asked_for():
+    with ChatProcess(today="2026-11-30") as chat:
+        reply = chat.say("上次是五月份认证的,下次什么时候")
+        assert "2027年5月1日" in reply["say"] and "哪一天" in reply["say"], reply
+        reply = chat.say("五月二十号")
+        assert reply["intent"] == "q_next_date" and "2027年5月20日" in reply["say"], reply
+        assert chat.say("微信")["state"] == "wechat.prepare.phone"  # anything else goes on as usual
+
+
+def test_a_feature_phone_gets_the_no_smartphone_answer():
+    session = Session(FLOWS)
+    session.greet()
+    reply = session._answer("q_phone_type", "我的是老年机能用吗", {"phone": "feature"})
+    assert "社区" in reply.say and "身份证" in reply.say  # what to do without a smartphone
+    assert "安卓" in session._answer("q_phone_type", "苹果手机能用吗", {"phone": "iphone"}).say
+    with ChatProcess() as chat:
+        reply = chat.say_surely("我的是老年机能用吗")
+        if reply["intent"] == "choose":  # "您是说“什么手机能用”,还是“没有智能手机”?"
+            reply = chat.say("没有智能手机")
+        assert "社区" in reply["say"] and "身份证" in reply["say"], reply
+
+
 def test_a_city_gets_its_provinces_rule():
     with ChatProcess(today="2026-11-30") as chat:
         reply = chat.say("我是甘肃天水的,上次是三月五号认证的,下次什么时候")

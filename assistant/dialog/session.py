@@ -308,6 +308,8 @@ class Session:
         answer_id = self.flows.answer_of[intent]
         if answer_id == "next_date":
             return self._next_date(slots or {})
+        if intent == "q_phone_type" and (slots or {}).get("phone") == "feature" and "no_smartphone" in self.flows.answer_of:
+            answer_id = self.flows.answer_of["no_smartphone"]  # "老年机能用吗": no, and here is what to do instead
         answer = self.flows.answers[answer_id]
         kind = (slots or {}).get("scam") if intent == "q_scam" else None
         if kind in answer.templates and "rules" in answer.templates:
@@ -325,8 +327,18 @@ class Session:
         if last is None:
             self.pending = ("date", place)
             return self._reply(sentences(answer.templates["ask"]), "q_next_date")
+        return self._deadline_reply(said, last, place)
+
+    def _deadline_reply(self, said, last: date, place: str | None) -> Reply:
+        """The deadline; for a vague date counted from its earliest day, with an offer to count again from the
+        exact day if the user remembers it (the next date said is taken as that)."""
         vague = self._vague_note(said)
-        return self._content([*vague, *self._deadline_sentences(last, place), *self._return_prompt()], "q_next_date")
+        ask = [self.flows.answers["next_date"].templates["vague_ask"]] if vague else []
+        reply = self._content([*vague, *self._deadline_sentences(last, place), *ask, *self._return_prompt()],
+                              "q_next_date")
+        if vague:
+            self.pending = ("date_refine", place)
+        return reply
 
     @staticmethod
     def _said_date(slots: dict):
@@ -381,15 +393,13 @@ class Session:
 
     def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
         kind = pending[0]
-        if kind == "date":
+        if kind in ("date", "date_refine"):
             u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
             said = self._said_date(u.slots)
             if said:
                 self._remember(u.slots)
-                place = self._rule_place() or pending[1]
-                return self._content([*self._vague_note(said), *self._deadline_sentences(said.day, place),
-                                      *self._return_prompt()], "q_next_date")
-            if u.sure:
+                return self._deadline_reply(said, said.day, self._rule_place() or pending[1])
+            if kind == "date_refine" or u.sure:
                 return None  # the user moved on to something else
             return self._content([self._say("no_date"), *self._return_prompt()], "unknown")
         candidates = [pending[1], pending[2]] if kind == "choose" else [pending[1]]

@@ -71,7 +71,7 @@ class Understander:
         self.done_intents = set(str(i) for i in guards["done_intents"])
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
-        self.words = _slot_words(root)
+        self.words = {**_slot_words(root), **_word_lists(self.config.get("slots") or {})}
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
 
     # --- the reading ----------------------------------------------------------------------------------
@@ -235,9 +235,11 @@ def _slot_words(root: Path) -> dict[str, list[tuple[str, str]]]:
     from assistant.flows.yamlsrc import load_yaml
 
     path = root / "templates.yaml"
-    if not path.exists():
-        return {}
-    lists = load_yaml(path).get("lists") or {}
+    return _word_lists(load_yaml(path).get("lists") or {}) if path.exists() else {}
+
+
+def _word_lists(lists) -> dict[str, list[tuple[str, str]]]:
+    """{name: {value: [words]}} or {name: [words]} as (words, value) pairs."""
     out = {}
     for name, body in lists.items():
         if isinstance(body, dict):
