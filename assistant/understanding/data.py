@@ -119,23 +119,10 @@ class _Reader:
         return out
 
     def lists(self, data: LDict) -> dict[str, list[ListItem]]:
-        lists: dict[str, list[ListItem]] = {"region": [ListItem(n, n) for n in self.region_names]}
-        for name, body in (data.get("lists") or {}).items():
-            line = data["lists"].line_of(name)
-            if name == "region":
-                raise FlowError(data.file, line, "{region} comes from the administrative-division data; do not define it")
-            items = []
-            if isinstance(body, dict):  # value: [words] — the key is the slot value (for {channel}: an intent)
-                for value, words in body.items():
-                    if not isinstance(words, list):
-                        raise FlowError(data.file, body.line_of(value), f"list '{name}': '{value}' needs a list of words")
-                    items += [ListItem(str(w), str(value)) for w in words]
-            elif isinstance(body, list):
-                items = [ListItem(str(w), str(w)) for w in body]
-            else:
-                raise FlowError(data.file, line, f"list '{name}' must be a list of words or a mapping value: [words]")
-            lists[str(name)] = items
-        return lists
+        if "region" in (data.get("lists") or {}):
+            raise FlowError(data.file, data["lists"].line_of("region"),
+                            "{region} comes from the administrative-division data; do not define it")
+        return {"region": [ListItem(n, n) for n in self.region_names], **word_lists(data, "lists")}
 
     def templates_file(self, path: Path, per_template: int, seed: int) -> list[Example]:
         if not path.exists():
@@ -143,9 +130,7 @@ class _Reader:
         data = load_yaml(path)
         lists = self.lists(data)
         out = []
-        for key, templates in (data.get("templates") or {}).items():
-            line = data["templates"].line_of(key)
-            by_list = key[1:-1] if key.startswith("{") and key.endswith("}") else None
+        for key, by_list, template, line in _each_template(data):
             if by_list is not None:
                 if by_list not in lists:
                     raise FlowError(data.file, line, f"'{key}': no list '{by_list}'")
@@ -153,18 +138,13 @@ class _Reader:
                     self.check_intent(item.value, data.file, line)
             else:
                 self.check_intent(key, data.file, line)
-            if not isinstance(templates, list):
-                raise FlowError(data.file, line, f"the templates of '{key}' must be a list")
-            for template in templates:
-                tline = getattr(template, "line", line)
-                where = _origin(data.file, tline)
-                expansions = expand(str(template), lists, file=data.file, line=tline, limit=100_000)
-                # A few sentences per template, spread evenly and the same every time: templates teach the
-                # pattern, they must not outweigh the hand-written examples.
-                random.Random(f"{seed}:{template}").shuffle(expansions)
-                for e in expansions[:per_template]:
-                    intent = e.slots[by_list] if by_list else str(key)
-                    out.append(Example(e.text, intent, None, where, where))
+            where = _origin(data.file, line)
+            expansions = expand(str(template), lists, file=data.file, line=line, limit=100_000)
+            # A few sentences per template, spread evenly and the same every time: templates teach the
+            # pattern, they must not outweigh the hand-written examples.
+            random.Random(f"{seed}:{template}").shuffle(expansions)
+            for e in expansions[:per_template]:
+                out.append(Example(e.text, e.slots[by_list] if by_list else str(key), None, where, where))
         return out
 
     def tsv_file(self, path: Path) -> list[Example]:
@@ -204,22 +184,49 @@ def _check_contradictions(examples: list[Example], normalise, root: Path) -> Non
                             f"({other.origin}) once fillers are removed")
 
 
+def word_lists(data: LDict, key: str) -> dict[str, list[ListItem]]:
+    """The word lists under `key` of a flow file ({name: {value: [words]}} or {name: [words]}), checked: for
+    templates' {lists} and for slots read by their words."""
+    out = {}
+    for name, body in (data.get(key) or {}).items():
+        line = data[key].line_of(name)
+        if isinstance(body, dict):  # value: [words] — the key is the slot value (for {channel}: an intent)
+            items = []
+            for value, words in body.items():
+                if not isinstance(words, list):
+                    raise FlowError(data.file, body.line_of(value), f"list '{name}': '{value}' needs a list of words")
+                items += [ListItem(str(w), str(value)) for w in words]
+        elif isinstance(body, list):
+            items = [ListItem(str(w), str(w)) for w in body]
+        else:
+            raise FlowError(data.file, line, f"list '{name}' must be a list of words or a mapping value: [words]")
+        out[str(name)] = items
+    return out
+
+
+def _each_template(data: LDict):
+    """(key, the list a "{list}" key names or None, template, line) for every template of templates.yaml."""
+    for key, templates in (data.get("templates") or {}).items():
+        line = data["templates"].line_of(key)
+        if not isinstance(templates, list):
+            raise FlowError(data.file, line, f"the templates of '{key}' must be a list")
+        by_list = key[1:-1] if key.startswith("{") and key.endswith("}") else None
+        for template in templates:
+            yield key, by_list, template, getattr(template, "line", line)
+
+
 def template_sentences(flows, root: Path):
     """(intent, sentence) for every template without {region}, fully expanded: for recognition grammars."""
     path = root / "templates.yaml"
     if not path.exists():
         return []
-    reader = _Reader(flows, [])
     data = load_yaml(path)
-    lists = reader.lists(data)
+    lists = _Reader(flows, []).lists(data)
     out = []
-    for key, templates in (data.get("templates") or {}).items():
-        by_list = key[1:-1] if key.startswith("{") and key.endswith("}") else None
-        for template in templates if isinstance(templates, list) else []:
-            if "{region}" in str(template):
-                continue
-            for e in expand(str(template), lists, file=data.file, line=getattr(template, "line", 0), limit=100_000):
-                out.append((e.slots[by_list] if by_list else str(key), e.text))
+    for key, by_list, template, line in _each_template(data):
+        if "{region}" not in str(template):
+            out += [(e.slots[by_list] if by_list else str(key), e.text)
+                    for e in expand(str(template), lists, file=data.file, line=line, limit=100_000)]
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from assistant.understanding.data import OUT_OF_SCOPE, load_config
+from assistant.understanding.data import OUT_OF_SCOPE, load_config, word_lists
 from assistant.understanding.features import Featurizer, StateKind
 from assistant.understanding.model import IntentModel
 from assistant.understanding.normalize import has_chinese
@@ -71,7 +71,7 @@ class Understander:
         self.done_intents = set(str(i) for i in guards["done_intents"])
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
-        self.words = {**_slot_words(root), **_word_lists(self.config.get("slots") or {})}
+        self.words = {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
 
     # --- the reading ----------------------------------------------------------------------------------
@@ -235,18 +235,11 @@ def _slot_words(root: Path) -> dict[str, list[tuple[str, str]]]:
     from assistant.flows.yamlsrc import load_yaml
 
     path = root / "templates.yaml"
-    return _word_lists(load_yaml(path).get("lists") or {}) if path.exists() else {}
+    return _pairs(word_lists(load_yaml(path), "lists")) if path.exists() else {}
 
 
-def _word_lists(lists) -> dict[str, list[tuple[str, str]]]:
-    """{name: {value: [words]}} or {name: [words]} as (words, value) pairs."""
-    out = {}
-    for name, body in lists.items():
-        if isinstance(body, dict):
-            out[str(name)] = [(str(w), str(v)) for v, ws in body.items() for w in ws]
-        else:
-            out[str(name)] = [(str(w), str(w)) for w in body]
-    return out
+def _pairs(lists) -> dict[str, list[tuple[str, str]]]:
+    return {name: [(item.words, item.value) for item in items] for name, items in lists.items()}
 
 
 def _slot_text(value) -> str:
