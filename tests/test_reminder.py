@@ -32,8 +32,8 @@ def test_from_the_command_line_for_a_region_with_its_own_rule(env, monkeypatch, 
     assert str(event["summary"]) == "养老金资格认证截止日"
     assert "甘肃一百八十天一次" in str(event["description"]) and "12333" in str(event["description"])
     alarms = list(event.walk("VALARM"))
-    assert len(alarms) == 1 and alarms[0].decoded("trigger") == timedelta(days=-3)
-    assert "TRIGGER:-P3D" in ics.read_text(encoding="utf-8")
+    assert len(alarms) == 1 and alarms[0].decoded("trigger") == timedelta(days=-3, hours=9)
+    assert "TRIGGER:-P2DT15H" in ics.read_text(encoding="utf-8")  # 9:00, three days before the all-day deadline
     assert str(alarms[0]["action"]) == "DISPLAY" and "提前认证" in str(alarms[0]["description"])
 
 

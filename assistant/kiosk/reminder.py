@@ -11,6 +11,9 @@ from assistant.errors import AssistantError
 from assistant.understanding import Normalizer, parse_date, spoken_date
 
 ALARM_DAYS = 3
+ALARM_HOUR = 9
+"""The alarm rings at 9:00, three days before: the deadline is an all-day event, so a trigger of exactly three
+days before would ring at midnight."""
 SUMMARY = "养老金资格认证截止日"
 
 
@@ -78,7 +81,7 @@ def calendar_bytes(flows, reminder: Reminder, now: datetime | None = None) -> by
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", f"{ALARM_DAYS}天后是养老金资格认证的截止日,请提前认证。")
-    alarm.add("trigger", timedelta(days=-ALARM_DAYS))
+    alarm.add("trigger", timedelta(days=-ALARM_DAYS, hours=ALARM_HOUR))
     event.add_component(alarm)
     cal.add_component(event)
     return cal.to_ical()
