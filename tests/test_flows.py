@@ -51,7 +51,10 @@ def test_every_step_has_its_own_way_forward_and_no_dead_end():
                     seen.add(dest)
                     queue.append(dest)
         assert ok, f"{name} leads nowhere"
-        assert name not in _moves(name), f"{name} loops onto itself"
+        # The one loop allowed: a step that asks which outcome the screen shows repeats its question on a bare
+        # "好了" (the answer that says nothing), never on anything else.
+        loops = {i for i, dest in state.on.items() if dest == name}
+        assert loops <= {"next"} and (not loops or len(state.options) >= 2), f"{name} loops onto itself on {loops}"
 
 
 def test_menu_options_lead_somewhere():
@@ -127,7 +130,7 @@ def _break(path, old, new):
 
 
 BREAKAGES = [
-    ("dialog.yaml", "        on: {success: done, next: done, failed: trouble_face}",
+    ("dialog.yaml", "        on: {success: done, failed: trouble_face, next: waiting}",
      "        on: {success: done, next: nowhere, failed: trouble_face}", "unknown step or state 'nowhere'"),
     ("dialog.yaml", "        say: 打开微信,点“我”。点好了说“好了”。", "        say: [打开微信", "not valid YAML"),
     ("dialog.yaml", "        source: \"000_493390c0cddda157.txt: 打开微信,点击「我-服务-城市服务」\"\n      - id: service",

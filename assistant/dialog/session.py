@@ -82,9 +82,12 @@ class Session:
         self.returns: list[str] = []
         self.misses = 0
         self.pending: tuple | None = None
+        self.pending_slots: dict = {}
+        """what the sentence asked about named (a scam kind, sunglasses), kept for when the user says 对"""
         self.last_content: list[str] = []
         self.place = None
         """where the user said they live (a regions.Place), remembered for the conversation"""
+        self.certified_today = False
 
     def allowed_intents(self) -> list[str]:
         state = self.flows.states[self.state]
@@ -147,10 +150,12 @@ class Session:
             self.misses += 1
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
+            self.pending_slots = u.slots
             first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
             return self._reply([self._say("choose", first=first, second=second)], "choose")
         if u.action == CONFIRM:
             self.pending = ("confirm", u.intent, text)
+            self.pending_slots = u.slots
             return self._reply([self._say("confirm", label=self.flows.intents[u.intent].label)], "confirm")
         if u.intent == OUT_OF_SCOPE:
             return self._out_of_scope()
@@ -177,9 +182,9 @@ class Session:
         slots = slots or {}
         if intent in self.flows.controls:
             return self._control(intent, slots)
-        if intent in self.flows.answer_of:
-            return self._answer(intent, text, slots)
         state = self.flows.states[self.state]
+        if intent in self.flows.answer_of and intent not in state.on:
+            return self._answer(intent, text, slots)
         if intent == "yes" and "yes" not in state.on and "next" in state.on:
             intent = "next"
         dest = state.on.get(intent, self.flows.goto.get(intent))
@@ -187,10 +192,33 @@ class Session:
             return self._come_back()
         if dest is None:  # an intent the state does not use, e.g. "对" where nothing was asked
             return self._not_understood(text)
+        if dest == self.state:  # "好了" where the step asks which result the screen shows: ask again
+            return self._content(self._state_sentences(self.state), intent)
         before = self.state
         self._position.trigger(intent)
         self._arrived(before)
-        return self._content([*self._say_back(before), *self._state_sentences(self.state)], intent)
+        says = self._state_sentences(self.state)
+        if self.flows.states[self.state].certified:
+            after = self._next_after_success()
+            if self.place is None and not getattr(self.config, "region", None):
+                says += after  # a question: asked last, where the user answers it
+            else:
+                says[1:1] = after
+        return self._content([*self._say_back(before), *says], intent)
+
+    def _next_after_success(self) -> list[str]:
+        """Just certified: the next deadline counts from today, by the rule of where the user lives; if we do
+        not know where that is, ask (the answer, "我是甘肃的", is counted in _region_told)."""
+        self.certified_today = True
+        place = self._rule_place()
+        t = self.flows.answers["next_date"].templates
+        if place is None:
+            return [t["after_success_ask"]]
+        deadline = next_deadline(self.flows, self.today, place)
+        parts = [t["unknown_region"].format(region=place)] if deadline.general else []
+        rule = t["general_rule"] if deadline.general else t["region_rule"].format(
+            region=deadline.rule.name, cycle=deadline.rule.cycle)
+        return [*parts, t["after_success"].format(rule=rule, deadline=spoken_date(deadline.due))]
 
     def _say_back(self, before: str) -> list[str]:
         """Entering a certification walk: say which one, so a misheard choice is noticed at once."""
@@ -292,10 +320,10 @@ class Session:
         state = self.flows.states[self.state]
         if state.walk:
             return self._content([*parts, self._say("back_to_step"), *self._ask_sentences(self.state)], "tell_region")
-        app = self._local_app(place)
-        if app:
-            parts.append(self._say("region_app", region=name, app=app))
-        return self._content([*parts, *self._ask_sentences(self.state)], "tell_region")
+        if state.certified and self.certified_today:
+            return self._content([*parts, *self._next_after_success(), *self._ask_sentences(self.state)],
+                                 "tell_region")
+        return self._content([*parts, *self._region_app(), *self._ask_sentences(self.state)], "tell_region")
 
     def _local_app(self, place) -> str | None:
         for name in (place.county, place.city, place.province):
@@ -310,14 +338,45 @@ class Session:
             return self._next_date(slots or {})
         if intent == "q_phone_type" and (slots or {}).get("phone") == "feature" and "no_smartphone" in self.flows.answer_of:
             answer_id = self.flows.answer_of["no_smartphone"]  # "老年机能用吗": no, and here is what to do instead
+        if answer_id == "region_app" and "region_app" in self.flows.answers:
+            return self._content([*self._region_app(), *self._return_prompt()], intent)
         answer = self.flows.answers[answer_id]
-        kind = (slots or {}).get("scam") if intent == "q_scam" else None
-        if kind in answer.templates and "rules" in answer.templates:
-            # A scam answer names that kind of scam first ("来电显示也可能是假的"), then the rules that always hold.
-            parts = sentences(answer.templates[kind]) + sentences(answer.templates["rules"])
+        kind = (slots or {}).get(answer.by) if answer.by else None
+        if kind in answer.templates:
+            # The point of this question first (a scam's kind: "来电显示也可能是假的"; sunglasses, not the whole
+            # list), then what always holds.
+            parts = sentences(answer.templates[kind]) + sentences(answer.templates["then"])
         else:
             parts = answer.sentences
         return self._content([*parts, *self._return_prompt()], intent)
+
+    def _region_app(self) -> list[str]:
+        """"我是山西的,用什么软件": the app the guides name for that place (or a city in it), else the channels
+        that work everywhere, and where the guides name nothing, "以当地社保部门或12333为准"."""
+        answer = self.flows.answers["region_app"]
+        place = self.place
+        if place is None:
+            return answer.sentences
+        name = place.city or place.province
+        app = self._local_app(place)
+        if app:
+            return [answer.templates["app"].format(region=name, app=app)]
+        inside = self._app_inside(place)
+        if inside:
+            city, app = inside
+            first = answer.templates["in_province"].format(region=name, city=city, app=app)
+        else:
+            first = answer.templates["none"].format(region=name)
+        return [*sentences(first), *sentences(answer.templates["channels"])]
+
+    def _app_inside(self, place) -> tuple[str, str] | None:
+        """A province named where the guides name an app only for one of its cities ("江西" → 新余's 赣服通)."""
+        if place.city or not place.province:
+            return None
+        for region in self.flows.regions.values():
+            if region.app and region.within == place.province:
+                return region.name, region.app
+        return None
 
     def _next_date(self, slots: dict) -> Reply:
         answer = self.flows.answers["next_date"]
@@ -413,10 +472,10 @@ class Session:
         answered = u.action in (ACT, CONFIRM) or torn
         if u.intent == "yes" and kind == "confirm" and answered:
             self.misses = 0
-            return self._execute(pending[1], pending[-1])
+            return self._execute(pending[1], pending[-1], self.pending_slots)
         if u.intent in candidates and u.action == ACT:
             self.misses = 0
-            return self._execute(u.intent, pending[-1])
+            return self._execute(u.intent, pending[-1], self.pending_slots)
         if u.intent == "no" and answered:
             return self._reply([self._say("confirm_again")], "no")
         return None

@@ -113,7 +113,7 @@ class _WalkExpander:
     def __init__(self, walks: LDict):
         self.walks = walks
 
-    def steps(self, walk: str, prefix: str, trail=()):
+    def steps(self, walk: str, prefix: str, trail=(), overrides: LDict | None = None):
         if walk in trail:
             raise FlowError(self.walks.file, self.walks.line_of(walk), f"walk '{walk}' uses itself")
         body = self.walks[walk]
@@ -125,13 +125,34 @@ class _WalkExpander:
                 used = _text(step, "use")
                 if used not in self.walks:
                     raise FlowError(step.file, step.line, f"walk '{walk}' uses unknown walk '{used}'")
-                out += self.steps(used, f"{prefix}.{used}", (*trail, walk))
+                out += self.steps(used, f"{prefix}.{used}", (*trail, walk), _need(step, "with", dict, optional=True))
             else:
                 sid = _text(step, "id")
-                out.append((f"{prefix}.{sid}", prefix, step))
+                out.append((f"{prefix}.{sid}", prefix, _overridden(step, overrides, sid)))
         if not out:
             raise FlowError(body.file, body.line, f"walk '{walk}' has no steps")
+        if overrides:
+            ids = {str(s.get("id")) for s in body["steps"] if isinstance(s, LDict)}
+            for sid in overrides:
+                if str(sid) not in ids:
+                    raise FlowError(overrides.file, overrides.line_of(sid), f"walk '{walk}' has no step '{sid}'")
         return out
+
+
+def _overridden(step: LDict, overrides: LDict | None, sid: str) -> LDict:
+    """`use: face` with `with: {move: {say: …, source: …}}`: the same step, said the way this channel says it
+    (WeChat asks "眨眼、抬头", 掌上12333 "眨眼、摇头"). Keys given replace the shared step's; the rest stay."""
+    if not overrides or sid not in overrides:
+        return step
+    change = overrides[sid]
+    if not isinstance(change, LDict):
+        raise FlowError(*_where(change, overrides, sid), f"'with: {sid}' must be a mapping of the step's keys")
+    if "id" in change or "use" in change:
+        raise FlowError(change.file, change.line, "'with' may change what a step says and does, not its id")
+    merged = LDict({**step, **change})
+    merged.key_lines = {**step.key_lines, **change.key_lines}
+    merged.file, merged.line = change.file, change.line
+    return merged
 
 
 def _load_dialog(path: Path, intents):
@@ -142,8 +163,9 @@ def _load_dialog(path: Path, intents):
     for name, body in _need(data, "states", dict).items():
         if not isinstance(body, LDict):
             raise FlowError(data.file, data["states"].line_of(name), f"state '{name}' must be a mapping")
+        certified = _need(body, "certified", bool, optional=True, default=False)
         states[name] = State(name, _spoken(body, "say"), _check_options(body, name), {}, _sources(body),
-                             body.file, body.line, ask=_spoken(body, "ask", optional=True) or "")
+                             body.file, body.line, ask=_spoken(body, "ask", optional=True) or "", certified=certified)
         raw_on[name] = (body, _need(body, "on", dict, optional=True, default={}), "")
 
     walks = _need(data, "walks", dict)
@@ -226,8 +248,13 @@ def _load_answers(path: Path, answer_ids):
     for aid, body in _need(data, "answers", dict).items():
         if not isinstance(body, LDict):
             raise FlowError(data.file, data["answers"].line_of(aid), f"answer '{aid}' must be a mapping")
-        templates = {k: _spoken(body, k) for k in body if k not in ("say", "source")}
-        answers[aid] = Answer(str(aid), _spoken(body, "say"), _sources(body), templates)
+        templates = {k: _spoken(body, k) for k in body if k not in ("say", "source", "by")}
+        by = _text(body, "by", optional=True)
+        if by is not None and "then" not in templates:
+            raise FlowError(*_where(by, body, "by"), f"answer '{aid}' is said by {by}: it needs 'then', the sentence "
+                            "said after the one for that kind")
+        answers[aid] = Answer(str(aid), _spoken(body, "say"), _sources(body), templates,
+                              str(by) if by is not None else None)
     for intent, aid in answer_ids.items():
         if aid not in answers:
             raise FlowError(data.file, 0, f"intent '{intent}' is answered by '{aid}', which knowledge.yaml lacks")

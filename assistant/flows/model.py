@@ -59,6 +59,8 @@ class State:
     """Entering this walk from outside remembers where to come back to (troubleshooting)."""
     ask: str = ""
     """the short form said when coming back here after a question (defaults to say)"""
+    certified: bool = False
+    """arriving here means the certification was just done: the next deadline is counted from today"""
 
     @property
     def sentences(self) -> list[str]:
@@ -77,6 +79,8 @@ class Answer:
     say: str
     sources: list[Source]
     templates: dict[str, str] = field(default_factory=dict)
+    by: str | None = None
+    """a slot (e.g. scam, cover) whose value picks the template said first, before `then`"""
 
     @property
     def sentences(self) -> list[str]:

@@ -1,0 +1,157 @@
+"""Issue 12: what elders actually ask, answered where they ask it, and the walk goes on where it was.
+
+In-process: a real Session with the real trained model (no subprocess per conversation). A "您是说……吗?" is
+answered "对", as a user would; what the assistant then does is what is checked. How often the model gets such
+questions right is measured on the frozen corpus by the bench, not here."""
+
+from datetime import date
+
+import pytest
+
+from assistant.dialog import Session
+from assistant.flows import load_flows
+
+FLOWS = load_flows()
+TODAY = date(2026, 11, 30)
+
+
+def ask(session: Session, text: str):
+    """Say it; a yes/no question back ("您是说……吗?") or a choice is answered as the user meant it."""
+    reply = session.handle(text)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    return reply
+
+
+def at(state: str, understander=None, config=None) -> Session:
+    """A fresh conversation standing at a state (as if the user had walked there)."""
+    session = Session(FLOWS, config=config, today=TODAY, understander=understander)
+    session.greet()
+    session.machine.set_state(state)
+    return session
+
+
+# (what is asked, several ways, with fillers and dialect; words the answer must hold; words it must not)
+QUESTIONS = [
+    ("q_glasses", ["戴着老花镜能刷脸吗", "呃,我这个眼镜要不要摘下来啊", "刷脸的时候老花镜摘不摘"], ["反光"], []),
+    ("q_face_cover", ["我戴墨镜行不行", "墨镜要不要摘"], ["墨镜要摘下来"], []),
+    ("q_face_cover", ["戴着口罩能刷脸吗", "俺这口罩要摘不"], ["口罩最好摘下来", "鼻子"], []),
+    ("q_face_moves", ["让我眨眼,眨了半天它也不认", "它让我摇头,我摇了好几下也不动"], ["慢慢做"], []),
+    ("q_light", ["屋里太黑了能刷脸吗", "对着窗户刷脸行不行"], ["光线柔和", "背着光"], []),
+    ("q_try_other", ["老是刷不过去,换个手机行不行"], ["安卓", "支付宝"], []),
+    ("q_real_app", ["怎么知道下的12333是不是真的", "应用商店里好几个12333,哪个是真的"], ["蓝色图标", "人社"], []),
+    ("q_register", ["12333怎么注册", "这个软件咋登录啊"], ["注册", "登录"], []),
+    ("forgot_password", ["12333的密码我忘了"], ["忘记密码", "手机号验证"], ["骗"]),
+    ("q_ecard", ["电子社保卡怎么领", "它让我先领电子社保卡,咋弄"], ["电子社保卡", "按提示"], []),
+    ("q_family_bind", ["亲情服务怎么绑定老人"], ["正面的照片", "为他人认证"], []),
+    ("q_self_or_proxy", ["本人认证和代人认证有啥区别"], ["本人认证", "代人认证"], []),
+    ("submitted", ["它显示提交成功,然后呢"], ["交上去了", "我的认证记录"], []),
+    ("q_simplest", ["哪个办法最简单", "俺们老人用哪个最省事"], ["不用另外下载"], []),
+    ("q_fee", ["要收费吗", "认证要不要交钱啊"], ["没有说认证要交钱", "以当地社保部门或12333为准"], ["骗子"]),
+    ("q_silent", ["我今年去医院看过病,是不是就不用认证了"], ["自动"], ["补发"]),
+    ("q_overdue", ["停发的那几个月的钱还能拿回来吗"], ["全额补发"], []),
+    ("q_documents", ["认证之前要准备些什么"], ["手机", "无线网", "身份证号", "光线柔和"], []),
+]
+
+
+@pytest.mark.parametrize("intent, said, must, must_not", QUESTIONS, ids=[f"{q[0]}-{i}" for i, q in enumerate(QUESTIONS)])
+@pytest.mark.parametrize("state", ["greeting", "wechat.face.light", "app12333.login"])
+def test_a_question_is_answered_and_the_walk_goes_on(understander, intent, said, must, must_not, state):
+    for text in said:
+        session = at(state, understander)
+        reply = ask(session, text)
+        if intent in FLOWS.states[state].on:  # the step's own meaning wins: "忘记密码" at the login step moves on
+            assert session.state == FLOWS.states[state].on[intent], (text, state, reply.say)
+            continue
+        assert reply.intent == intent, (text, state, reply.intent, reply.say)
+        for word in must:
+            assert word in reply.say, (text, word, reply.say)
+        for word in must_not:
+            assert word not in reply.say, (text, word, reply.say)
+        assert session.state == state, "a question never moves the user"
+        assert reply.say.endswith(FLOWS.states[state].ask or FLOWS.states[state].say), "and then back to the step"
+
+
+def test_the_point_of_the_question_comes_first():
+    session = at("greeting")
+    reply = session._answer("q_face_cover", "我戴墨镜行不行", {"cover": "sunglasses"})
+    assert reply.parts[0] == "墨镜要摘下来,戴着墨镜认不出来。"
+    assert "脸要露全" in reply.say
+    reply = session._answer("q_scam", "有人让我扫二维码认证", {"scam": "qr"})
+    assert reply.parts[0] == "这多半是骗子!" and "二维码" in reply.parts[1]
+    assert "12333" in reply.say  # then what always holds
+
+
+@pytest.mark.parametrize("place, must, must_not", [
+    ("我是山西的,用什么软件认证", ["山西可以用老来网"], ["以当地"]),
+    ("我是江西的,用啥软件认证", ["新余可以用赣服通", "江西别的地方", "以当地社保部门或12333为准"], ["江西可以用赣服通"]),
+    ("我是河南的,用什么软件认证", ["河南我这里没有记录专门的软件", "掌上12333全国通用", "以当地社保部门或12333为准"], []),
+    ("我是广东佛山的,用什么软件认证", ["粤事通"], []),
+])
+def test_which_app_for_which_region(understander, place, must, must_not):
+    for state in ("greeting", "done"):
+        session = at(state, understander)
+        reply = ask(session, place)
+        if reply.intent == "choose":  # "我是哪里的" or "我们那里用什么软件"
+            reply = session.handle("我们那里用什么软件")
+        for word in must:
+            assert word in reply.say, (place, state, reply.say)
+        for word in must_not:
+            assert word not in reply.say, (place, state, reply.say)
+        assert session.state == state
+
+
+def test_the_result_step_asks_and_never_assumes(understander):
+    for channel, walk in (("用微信", "wechat"), ("用掌上12333", "app12333")):
+        for vague in ("好了", "嗯", "弄完了"):
+            session = at(f"{walk}.face.result", understander)
+            reply = ask(session, vague)
+            assert session.state == f"{walk}.face.result", (vague, reply.say)
+            assert "认证成功" in reply.say and "提交成功" in reply.say and "太好了" not in reply.say
+        session = at(f"{walk}.face.result", understander)
+        reply = ask(session, "写的是提交成功")
+        assert session.state == f"{walk}.face.submitted", reply.say
+        # Only guide 003 (the 12333 app) says "几分钟出结果,会收到短信".
+        assert ("短信" in reply.say) == (walk == "app12333"), reply.say
+        reply = session.handle("好的")
+        assert session.state == "waiting" and "太好了" not in reply.say
+        session = at(f"{walk}.face.result", understander)
+        assert ask(session, "没成功").state.startswith("trouble_face")
+
+
+def test_after_success_the_next_deadline_is_said_or_the_place_asked(understander):
+    session = at("wechat.face.result", understander)
+    reply = ask(session, "认证成功了")
+    assert session.state == "done" and reply.say.startswith("太好了")
+    assert reply.parts[-1].startswith("您是哪个省")  # no place known: asked, last
+    reply = ask(session, "我是甘肃天水的")
+    assert "甘肃一百八十天一次" in reply.say and "2027年5月29日" in reply.say, reply.say  # 2026-11-30 + 180 days
+    session = at("greeting", understander)
+    session.place = None
+    ask(session, "我是山西的")
+    reply = ask(session, "认证成功了")  # said at the start: it is done, and counted by 山西's (general) rule
+    assert session.state == "done" and "2027年11月30日" in reply.say, reply.say
+    assert "提前三天" in reply.say
+
+
+def test_face_steps_say_what_each_channels_guide_says():
+    states = FLOWS.states
+    assert "抬头" in states["wechat.face.move"].say and "摇头" not in states["wechat.face.move"].say
+    assert "仰头" not in states["wechat.face.frame"].say
+    assert "摇头" in states["app12333.face.move"].say and "别仰头" in states["app12333.face.frame"].say
+    assert "摇摇头" in states["alipay.face.move"].say and "摇摇头" in states["family_alipay.face.move"].say
+    for name, state in states.items():
+        if name.endswith("face.result") or (name.endswith("face.submitted") and not name.startswith("app12333")):
+            assert "短信" not in state.say, name
+
+
+def test_preparation_includes_light():
+    for walk in ("wechat", "alipay", "app12333"):
+        assert "柔和" in FLOWS.states[f"{walk}.prepare.place"].say and "背着光" in FLOWS.states[f"{walk}.prepare.place"].say
+
+
+def test_a_fee_question_is_no_scam_but_a_fee_story_is(understander):
+    session = at("greeting", understander)
+    assert ask(session, "认证收费吗").intent == "q_fee"
+    reply = ask(session, "有人打电话说认证要交两百块手续费")
+    assert reply.intent == "q_scam" and reply.parts[0].startswith("让您先交钱"), reply.say
