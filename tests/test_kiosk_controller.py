@@ -269,6 +269,72 @@ def test_loop_survives_an_unplugged_microphone(kiosk):
     assert "好了" in listener.expected[0] or "微信" in listener.expected[0]
 
 
+class ProbedListener(ScriptedListener):
+    """A microphone that can be looked at without listening (MicListener.check)."""
+
+    def __init__(self, script, clock, present):
+        super().__init__(script, clock)
+        self.present = present
+        self.checks = 0
+
+    def check(self):
+        self.checks += 1
+        if not self.present():
+            raise AudioDeviceError("麦克风没有连接 (no microphone)")
+
+
+def test_the_microphone_line_clears_by_itself_when_it_is_back(kiosk):
+    """Push-to-talk: nobody presses the key while the microphone is missing; the red line still goes away."""
+    plugged = iter([False, False, True])
+    runner, _, pauses = runner_for(kiosk, [], hands_free=False)
+    runner.listener = listener = ProbedListener([], kiosk.clock_, lambda: next(plugged))
+    runner.talk.wait = lambda timeout: runner.talk.is_set()  # no real waiting
+    kiosk.microphone_missing()
+    assert kiosk.view.mode == "problem"
+    for _ in range(3):
+        assert runner._turn()
+    assert listener.checks == 3 and pauses == [runner.retry_seconds, runner.retry_seconds]
+    assert not kiosk.mic_missing and kiosk.view.mode == "idle" and kiosk.view.status == "请按空格键说话"
+    assert listener.expected == [], "no key was pressed: nothing was listened to"
+    runner._turn()
+    assert listener.checks == 3, "looked at only while missing"
+
+
+class FakeMicrophone:
+    def __init__(self, chunks):
+        self.chunks = list(chunks)
+        self.closed = False
+
+    def read(self, timeout=1.0):
+        return self.chunks.pop(0) if self.chunks else None
+
+    def close(self):
+        self.closed = True
+
+
+def test_the_live_listener_checks_the_microphone_without_a_turn():
+    from assistant.loop import MicListener
+
+    attempts = []
+
+    def open_microphone():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise AudioDeviceError("麦克风没有连接 (no microphone)")
+        return mics.pop(0)
+
+    mics = [FakeMicrophone([]), FakeMicrophone([b"\x01\x00" * 1600])]
+    listener = MicListener(None, None, open_microphone, None)
+    with pytest.raises(AudioDeviceError):
+        listener.check()  # not plugged in
+    silent = mics[0]
+    with pytest.raises(AudioDeviceError):
+        listener.check()  # opens, but no sound comes
+    assert silent.closed and listener.mic is None
+    listener.check()
+    assert listener.mic is not None and listener._early == [b"\x01\x00" * 1600], "that sound is heard, not lost"
+
+
 def test_loop_wipes_after_silence_and_goes_on(kiosk):
     runner, _, _ = runner_for(kiosk, ["微信"] + [None] * 100 + ["支付宝"])
     runner.run()
