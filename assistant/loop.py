@@ -99,6 +99,22 @@ class MicListener:
         self.barge_in = barge_in
         self.mic = None
         self._turn = None
+        self._early: list[bytes] = []
+        """sound read by check(), heard first by the next listen()"""
+
+    def check(self) -> None:
+        """Raises AudioDeviceError unless the microphone is there and sound comes from it. The kiosk calls it
+        while its screen says the microphone is missing, to clear that by itself once it works again."""
+        if self.mic is None:
+            self.mic = self.open_microphone()
+        try:
+            pcm = self.mic.read(timeout=1.0)
+            if pcm is None:
+                raise AudioDeviceError("麦克风没有声音 (no sound from the microphone)")
+        except AudioDeviceError:
+            self.close()
+            raise
+        self._early.append(pcm)
 
     def listen(self, expected_phrases=None, timeout: float | None = None) -> str | None:
         """The turn's words ("" if it had none); None when nobody spoke for `timeout` seconds of audio.
@@ -123,7 +139,7 @@ class MicListener:
         quiet = 0.0
         while True:
             try:
-                pcm = self.mic.read(timeout=1.0)
+                pcm = self._early.pop(0) if self._early else self.mic.read(timeout=1.0)
             except AudioDeviceError:
                 self.close()
                 raise
@@ -177,6 +193,7 @@ class MicListener:
         if self._turn is not None:
             self._turn.drop()
         self._turn = None
+        self._early.clear()
         if self.mic is not None:
             self.mic.close()
             self.mic = None

@@ -67,19 +67,77 @@ def test_greeting_then_a_step_with_progress_options_and_what_was_heard(kiosk):
     assert kiosk.heard("好了").progress == "第2步/共15步"
 
 
-def test_an_answer_shows_the_answer_and_leaves_the_way_back_to_the_voice(kiosk):
+def test_without_a_voice_to_follow_the_whole_reply_is_shown(kiosk):
     kiosk.heard("微信")
     answer = kiosk.heard("多久认证一次")
     said = kiosk.spoken[-1]
     assert "咱们接着刚才的" in said.say, "the voice still says how to go on"
-    assert not any("咱们接着刚才的" in p for p in answer.paragraphs)
+    assert answer.paragraphs == tuple(said.parts) and answer.speaking is None, "all of it, the step at the end"
     assert any("十二个月" in p for p in answer.paragraphs)
     assert answer.progress == "第1步/共15步" and answer.options == ("好了", "再说一遍", "上一步")
+
+
+@pytest.fixture
+def following(flows, understander, tmp_path):
+    """A kiosk whose voice reports each sentence (the test plays the voice by calling `speaking`)."""
+    spoken, shown, logged = [], [], []
+    controller = KioskController(flows, understander=understander, today=lambda: date(2026, 11, 23), clock=Clock(),
+                                 speak=spoken.append, show=shown.append, log=logged.append, follow_voice=True)
+    controller.start()
+    controller.spoken, controller.shown, controller.logged = spoken, shown, logged
+    return controller
+
+
+def test_the_screen_follows_the_voice_sentence_by_sentence_then_shows_the_step_again(following):
+    following.heard("微信")
+    step = following.flows.states["wechat.prepare.phone"]
+    answer = following.heard("这是不是骗子")
+    said = following.spoken[-1]
+    assert said.intent == "q_scam" and len(said.parts) > 5
+    assert answer.sentences == tuple(said.parts), "the whole answer, nothing left out"
+    assert answer.speaking == 0 and answer.paragraphs == (said.parts[0],), "the first sentence before the voice starts"
+    for index, sentence in enumerate(said.parts):
+        view = following.speaking(said, index, 2.5)
+        assert view.paragraphs == (sentence,) and view.seconds == 2.5 and following.shown[-1] == view
+    quiet = following.speaking(said, None)
+    assert quiet.paragraphs == tuple(step.ask_sentences), "after the answer, the step again"
+    assert quiet.title == "微信" and quiet.progress == "第1步/共15步" and quiet.options == ("好了", "再说一遍", "上一步")
+    # A step itself rests on everything it said ("好,咱们用……" included); a late report of an old reply is ignored.
+    nxt = following.heard("好了")
+    assert following.speaking(said, 3) is None and following.view == nxt
+    assert following.speaking(following.spoken[-1], None).paragraphs == tuple(following.spoken[-1].parts)
+
+
+def test_a_voice_that_fails_leaves_the_whole_reply_on_the_screen(flows, understander):
+    def speak(reply):
+        raise OSError("speaker unplugged")
+
+    controller = KioskController(flows, understander=understander, clock=Clock(), speak=speak, log=lambda m: 0,
+                                 follow_voice=True)
+    controller.start()
+    controller.heard("微信")
+    view = controller.heard("多久认证一次")
+    assert view.speaking is None and view.paragraphs == view.sentences and len(view.sentences) > 3
+
+
+def test_a_question_back_offers_its_own_answers(kiosk):
+    kiosk.heard("微信")
+    confirm = kiosk.heard("好像行了")
+    assert kiosk.spoken[-1].intent == "confirm" and "您是说“好了”吗" in confirm.paragraphs[0]
+    assert confirm.options == ("对", "不对")
+    assert kiosk.heard("对").options == ("好了", "再说一遍", "上一步"), "answered: the step's choices again"
+    kiosk.wipe()
+    choose = kiosk.heard("用微信或者支付宝")
+    assert kiosk.spoken[-1].intent == "choose" and set(choose.options) == {"微信", "支付宝"}
 
 
 def test_numbers_are_masked_on_the_screen(kiosk):
     view = kiosk.heard("我的身份证号是110101199001011234")
     assert "1101" not in view.heard and "***" in view.heard
+    for said, secret in (("我的电话是幺三八幺二三四五六七八", "幺三八"), ("验证码是四八三九二零", "四八三"),
+                         ("卡号6222,0212,3456,7890", "6222")):
+        view = kiosk.heard(said)
+        assert secret not in view.heard and "***" in view.heard, view.heard
 
 
 def test_push_to_talk_shows_listening_and_counts_as_activity(kiosk):
@@ -267,6 +325,87 @@ def test_loop_survives_an_unplugged_microphone(kiosk):
     assert kiosk.session.state == "wechat.prepare.network", "the conversation went on where it was"
     assert kiosk.view.status != v.MIC_MISSING and not kiosk.mic_missing
     assert "好了" in listener.expected[0] or "微信" in listener.expected[0]
+
+
+class ProbedListener(ScriptedListener):
+    """A microphone that can be looked at without listening (MicListener.check)."""
+
+    def __init__(self, script, clock, present):
+        super().__init__(script, clock)
+        self.present = present
+        self.checks = 0
+
+    def check(self):
+        self.checks += 1
+        if not self.present():
+            raise AudioDeviceError("麦克风没有连接 (no microphone)")
+
+
+def test_the_microphone_line_clears_by_itself_when_it_is_back(kiosk):
+    """Push-to-talk: nobody presses the key while the microphone is missing; the red line still goes away."""
+    plugged = iter([False, False, True])
+    runner, _, pauses = runner_for(kiosk, [], hands_free=False)
+    runner.listener = listener = ProbedListener([], kiosk.clock_, lambda: next(plugged))
+    runner.talk.wait = lambda timeout: runner.talk.is_set()  # no real waiting
+    kiosk.microphone_missing()
+    assert kiosk.view.mode == "problem"
+    for _ in range(3):
+        assert runner._turn()
+    assert listener.checks == 3 and pauses == [runner.retry_seconds, runner.retry_seconds]
+    assert not kiosk.mic_missing and kiosk.view.mode == "idle" and kiosk.view.status == "请按空格键说话"
+    assert listener.expected == [], "no key was pressed: nothing was listened to"
+    runner._turn()
+    assert listener.checks == 3, "looked at only while missing"
+
+
+class FakeMicrophone:
+    def __init__(self, chunks):
+        self.chunks = list(chunks)
+        self.closed = False
+
+    def read(self, timeout=1.0):
+        return self.chunks.pop(0) if self.chunks else None
+
+    def close(self):
+        self.closed = True
+
+
+def test_the_live_listener_checks_the_microphone_without_a_turn():
+    from assistant.loop import MicListener
+
+    attempts = []
+
+    def open_microphone():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise AudioDeviceError("麦克风没有连接 (no microphone)")
+        return mics.pop(0)
+
+    mics = [FakeMicrophone([]), FakeMicrophone([b"\x01\x00" * 1600])]
+    listener = MicListener(None, None, open_microphone, None)
+    with pytest.raises(AudioDeviceError):
+        listener.check()  # not plugged in
+    silent = mics[0]
+    with pytest.raises(AudioDeviceError):
+        listener.check()  # opens, but no sound comes
+    assert silent.closed and listener.mic is None
+    listener.check()
+    assert listener.mic is not None and listener._early == [b"\x01\x00" * 1600], "that sound is heard, not lost"
+
+
+def test_typed_turns_still_go_sentence_by_sentence(monkeypatch):
+    import threading
+
+    from assistant.kiosk.controller import ReadingPace
+
+    pace = ReadingPace()
+    monkeypatch.setattr(pace, "SECONDS_PER_CHAR", 0.001)
+    monkeypatch.setattr(pace, "SHORTEST", 0.01)
+    monkeypatch.setattr(pace, "PAUSE", 0.01)
+    reports, done = [], threading.Event()
+    pace.say(["第一句。", "第二句,长一点。"], lambda i, s: (reports.append((i, s)), i is None and done.set()))
+    assert done.wait(5)
+    assert [r[0] for r in reports] == [0, 1, None] and reports[1][1] == pytest.approx(0.01)
 
 
 def test_loop_wipes_after_silence_and_goes_on(kiosk):

@@ -16,7 +16,7 @@ import pytest
 from assistant.flows import load_flows
 from assistant.kiosk import view as v
 from assistant.kiosk.controller import KioskController
-from assistant.kiosk.layout import ELLIPSIS, fit, wrap
+from assistant.kiosk.layout import ELLIPSIS, fit, paginate, wrap
 from tests.kioskdriver import ROOT
 
 WIDTH, HEIGHT = 1366, 768  # the commonest old-laptop screen
@@ -39,29 +39,56 @@ def test_wrap_keeps_numbers_whole_and_no_line_starts_with_closing_punctuation():
         lines = wrap("可以说“微信”、“支付宝”,或者“掌上12333”。", width_at(1), width)
         assert not any(line[-1] == "“" or line[0] in ",。”、" for line in lines), (width, lines)
         assert "".join(lines) == "可以说“微信”、“支付宝”,或者“掌上12333”。"
+        assert all(len(line) <= width for line in lines), f"a closing mark hangs over the edge: {lines}"
+    lines = wrap("做,陌生链接千万别点。", width_at(1), 10)
+    assert lines == ["做,陌生链接千万别", "点。"], "the mark takes the character before it down"
+    assert wrap("自己打12333。", width_at(1), 8) == ["自己打", "12333。"], "numbers stay whole"
 
 
-def test_fit_picks_the_largest_size_and_never_goes_below_the_smallest():
+def test_fit_picks_the_largest_size_and_pages_what_the_smallest_cannot_hold():
     sizes = [*range(150, 64, -4), 64]
     short = fit(["好了。"], width_at, lambda px: px * 1.35, 1000, 500, sizes)
-    assert short.px == 150 and not short.cut
-    long = fit(["很长的一句话" * 40], width_at, lambda px: px * 1.35, 1000, 500, sizes)
-    assert long.px == 64 and long.cut and long.lines[-1].endswith(ELLIPSIS)
+    assert short.px == 150 and not short.paged and short.lines == ("好了。",)
+    text = "很长的一句话" * 40
+    long = fit([text], width_at, lambda px: px * 1.35, 1000, 500, sizes)
+    assert long.px == 64 and long.paged, "below the minimum size never: pages instead"
+    assert "".join(long.lines) == text and ELLIPSIS not in "".join(long.lines), "nothing is cut off"
+    assert all(len(page) <= 500 // (64 * 1.35) for page in long.pages)
     assert all(len(line) * 64 <= 1000 for line in long.lines)
 
 
+def test_pages_break_between_sentences_unless_one_is_longer_than_a_page():
+    assert paginate([["a1", "a2"], ["b1", "b2"], ["c1"]], 3) == (("a1", "a2"), ("b1", "b2", "c1"))
+    assert paginate([["a1"], ["b1", "b2", "b3", "b4", "b5"]], 2) == (("a1",), ("b1", "b2"), ("b3", "b4"), ("b5",))
+    scam = load_flows().answers["scam"].sentences
+    paged = fit(scam, width_at, lambda px: px * 1.3, 900, 400, [64])  # 4 lines of 14 characters a page
+    assert paged.paged and "".join(paged.lines) == "".join(scam)
+    assert all(any(sentence.startswith(page[0]) for sentence in scam) for page in paged.pages), paged.pages
+
+
 # --- a virtual screen ---------------------------------------------------------------------------------------------
+SIZES = [(1024, 768), (1280, 800), (1920, 1080)]
+"""Besides the old laptop: the other common kiosk and monitor sizes, every one tested."""
+
+
 @pytest.fixture(scope="module")
-def display():
+def xserver():
+    """One virtual X server with a screen of each size (":N.0" is WIDTH x HEIGHT, then SIZES), for the module.
+
+    One server for all: Tk keeps its connection to a display until the process ends, so a server stopped while
+    tests still run would end the test process itself.
+    """
     xvfb = shutil.which("Xvfb")
     if not xvfb:
         pytest.skip("Xvfb is not installed (Debian package xvfb): the kiosk screen was NOT tested")
-    for tool in ("import", "convert"):
-        assert shutil.which(tool), f"{tool} missing: sudo apt-get install imagemagick"
+    assert shutil.which("import"), "import missing: sudo apt-get install imagemagick"
+    screens = []
+    for number, (width, height) in enumerate([(WIDTH, HEIGHT), *SIZES]):
+        screens += ["-screen", str(number), f"{width}x{height}x24"]
     read, write = os.pipe()
     # -displayfd: Xvfb picks a free display number itself and writes it once it accepts clients.
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-br",
-                             "-nolisten", "tcp"], pass_fds=[write], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([xvfb, "-displayfd", str(write), *screens, "-br", "-nolisten", "tcp"], pass_fds=[write],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write)
     # Read up to the newline: closing the pipe before Xvfb wrote it makes Xvfb quit.
     received = b""
@@ -80,14 +107,19 @@ def display():
     proc.wait(timeout=10)
 
 
-def screenshot(display, path=None) -> np.ndarray:
-    png = subprocess.run(["import", "-display", display, "-window", "root", "png:-"], capture_output=True,
-                         check=True, timeout=30).stdout
+@pytest.fixture(scope="module")
+def display(xserver):
+    return f"{xserver}.0"
+
+
+def screenshot(display, path=None, size=(WIDTH, HEIGHT)) -> np.ndarray:
+    """The whole X screen as (height, width, 3) RGB, by ImageMagick's `import` (Debian package imagemagick)."""
+    width, height = size
     if path:
-        path.write_bytes(png)
-    raw = subprocess.run(["convert", "png:-", "-depth", "8", "rgb:-"], input=png, capture_output=True,
-                         check=True, timeout=30).stdout
-    return np.frombuffer(raw, dtype=np.uint8).reshape(HEIGHT, WIDTH, 3).astype(int)
+        subprocess.run(["import", "-display", display, "-window", "root", str(path)], check=True, timeout=30)
+    raw = subprocess.run(["import", "-display", display, "-window", "root", "-depth", "8", "rgb:-"],
+                         capture_output=True, check=True, timeout=30).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3).astype(int)
 
 
 def ink_bands(region: np.ndarray, is_ink) -> list[int]:
@@ -254,3 +286,183 @@ def wait_for(display, condition, what, save_dir=None, seconds=30):
         if time.monotonic() > deadline:
             pytest.fail(f"the screen never showed {what}")
         time.sleep(0.1)
+
+
+# --- the whole text, at every common screen size ----------------------------------------------------------------
+EDGE = 3
+"""The outermost pixel rows and columns that must hold no text at all."""
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(scope="module", params=SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def sized_display(request, xserver):
+    return f"{xserver}.{SIZES.index(request.param) + 1}", request.param
+
+
+@pytest.fixture
+def kiosk_at(sized_display, flows, understander):
+    """The full-screen kiosk at one screen size, following a voice that the test plays by hand."""
+    import tkinter
+
+    from assistant.kiosk.screen import KioskScreen
+
+    display, size = sized_display
+    root = tkinter.Tk(screenName=display)
+    clock = FakeClock()
+    kiosk_screen = KioskScreen(root, clock=clock)
+    kiosk_screen.clock_, kiosk_screen.size, kiosk_screen.display = clock, size, display
+    spoken = []
+    kiosk_screen.controller = KioskController(flows, understander=understander, speak=spoken.append,
+                                              show=kiosk_screen.render, follow_voice=True,
+                                              idle_status=v.push_to_talk_status("空格键"))
+    kiosk_screen.spoken = spoken
+    root.update()
+    kiosk_screen.controller.start()
+    yield kiosk_screen
+    root.destroy()
+
+
+def check_nothing_runs_off(kiosk_screen, what, save_dir=None) -> np.ndarray:
+    """Screenshot, then: the outermost pixels are background (or the status bar's own colour) — no text touches
+    an edge; every text lies inside the window; the big text stays clear of the lines below it."""
+    from assistant.kiosk.screen import BACKGROUND, STATUS_BACKGROUND
+
+    kiosk_screen.root.update()
+    width, height = kiosk_screen.size
+    path = save_dir / f"{what}-{width}x{height}.png" if save_dir else None
+    shot = screenshot(kiosk_screen.display, path, kiosk_screen.size)
+    plain = [colour(BACKGROUND), colour(STATUS_BACKGROUND[kiosk_screen.controller.view.mode])]
+    frame = np.concatenate([shot[:EDGE].reshape(-1, 3), shot[-EDGE:].reshape(-1, 3),
+                            shot[:, :EDGE].reshape(-1, 3), shot[:, -EDGE:].reshape(-1, 3)])
+    touching = ~np.any([(frame == c).all(axis=-1) for c in plain], axis=0)
+    assert not touching.any(), f"{what}: {touching.sum()} pixels of text on the window's edge ({width}x{height})"
+    canvas = kiosk_screen.canvas
+    boxes = {tag: [canvas.bbox(item) for item in canvas.find_withtag(tag)]
+             for tag in ("big", "heard", "options", "option_box", "progress", "page", "status")}
+    for tag, found in boxes.items():
+        for x0, y0, x1, y1 in found:
+            assert 0 <= x0 and x1 <= width and 0 <= y0 and y1 <= height, f"{what}: {tag} {x0, y0, x1, y1} off screen"
+    below = [box[1] for tag in ("heard", "options", "option_box") for box in boxes[tag]]
+    above = [box[3] for tag in ("progress", "page") for box in boxes[tag]]
+    big = boxes["big"]
+    assert big, f"{what}: no big text"
+    assert max(b[3] for b in big) <= min(below + [height]), f"{what}: the big text runs into the lines below"
+    assert min(b[1] for b in big) >= max(above + [0]), f"{what}: the big text runs into the top line"
+    for text in kiosk_screen.texts():
+        assert ELLIPSIS not in text, f"{what}: cut short: {text}"
+    return shot
+
+
+def check_whole(kiosk_screen, sentence_or_sentences, what, save_dir=None):
+    """Every page of the big text, one after the other: together they are the whole text, and none runs off."""
+    from assistant.kiosk.screen import MIN_STEP_PX
+
+    expected = "".join(sentence_or_sentences if isinstance(sentence_or_sentences, tuple) else [sentence_or_sentences])
+    pages = kiosk_screen.pages
+    seen = []
+    for number in range(len(pages)):
+        if number:  # the clock to the moment this page turns
+            start = kiosk_screen.clock_.now
+            for _ in range(100):
+                kiosk_screen.clock_.now += 0.25
+                kiosk_screen._draw()
+                if kiosk_screen.page == number:
+                    break
+            assert kiosk_screen.page == number, f"{what}: page {number + 1} never came ({start})"
+        assert kiosk_screen.step_px >= MIN_STEP_PX
+        seen.append("".join(kiosk_screen.texts("big")))
+        check_nothing_runs_off(kiosk_screen, f"{what}-page{number + 1}", save_dir if number == 0 else None)
+    assert "".join(seen) == expected, f"{what}: the screen showed {seen}, not the whole text"
+    return len(pages)
+
+
+def test_the_scam_answer_is_shown_whole_sentence_by_sentence(kiosk_at, flows, tmp_path):
+    kiosk = kiosk_at.controller
+    kiosk.heard("这是不是骗子")
+    reply = kiosk_at.spoken[-1]
+    assert reply.intent == "q_scam"
+    for index, sentence in enumerate(reply.parts):
+        kiosk_at.clock_.now += 10
+        kiosk.speaking(reply, index, 0.25 * len(sentence))
+        kiosk_at.root.update()
+        assert kiosk_at.texts("big") and "".join(kiosk_at.texts("big")) in sentence
+        check_whole(kiosk_at, sentence, f"scam{index}", tmp_path)
+    # The answer of flows/knowledge.yaml as written (its longest sentence was once cut to "认证只在掌上……"),
+    # all at once, as the screen shows a reply when there is no voice to follow.
+    answer = tuple(flows.answers["scam"].sentences)
+    assert any(s.startswith("认证只在掌上") and len(s) > 40 for s in answer)
+    kiosk_at.render(v.ReplyView(sentences=answer, rest=answer, options=("对", "不对"), progress=None, status="请直接说话"))
+    check_whole(kiosk_at, answer, "scam-answer", tmp_path)
+
+
+def test_a_sentence_longer_than_the_screen_turns_its_pages_with_the_voice(kiosk_at, flows):
+    help_always = flows.say["help_always"]
+    sentence = help_always * 3  # no sentence of flows/ is this long: even the smallest size needs pages
+    kiosk_at.render(v.ReplyView(sentences=(sentence,), rest=(sentence,), options=("好了", "再说一遍", "上一步"),
+                                progress="第3步/共15步", title="支付宝代人认证", status="请按空格键说话", heard="这个怎么弄",
+                                speaking=0, seconds=30.0))
+    assert len(kiosk_at.pages) >= 2 and kiosk_at.page == 0
+    assert kiosk_at.texts("page") == [f"第1/{len(kiosk_at.pages)}页"]
+    assert check_whole(kiosk_at, sentence, "long") >= 2
+    assert kiosk_at.clock_.now - 100 < 30, "every page came while the sentence was being said"
+
+
+def test_after_an_answer_the_step_comes_back_with_its_title_and_progress(kiosk_at, flows, tmp_path):
+    kiosk = kiosk_at.controller
+    kiosk.heard("微信")
+    kiosk.speaking(kiosk_at.spoken[-1], None)
+    kiosk_at.root.update()
+    step = flows.states["wechat.prepare.phone"]
+    check_whole(kiosk_at, tuple(kiosk_at.spoken[-1].parts), "step", tmp_path)
+    kiosk.heard("多久认证一次")
+    answer = kiosk_at.spoken[-1]
+    kiosk.speaking(answer, 1, 3.0)
+    kiosk_at.root.update()
+    assert "".join(kiosk_at.texts("big")) == answer.parts[1]
+    kiosk.speaking(answer, None)
+    kiosk_at.root.update()
+    assert "".join(kiosk_at.texts("big")) == "".join(step.ask_sentences)
+    assert kiosk_at.texts("progress") == ["微信 · 第1步/共15步"]
+    assert kiosk_at.texts("options") == ["您可以说:", "“好了”", "“再说一遍”", "“上一步”"]
+    check_whole(kiosk_at, tuple(step.ask_sentences), "back-to-step", tmp_path)
+
+
+def test_a_question_back_offers_yes_and_no(kiosk_at, tmp_path):
+    kiosk = kiosk_at.controller
+    kiosk.heard("微信")
+    kiosk.heard("好像行了")
+    reply = kiosk_at.spoken[-1]
+    assert reply.intent == "confirm"
+    kiosk.speaking(reply, None)
+    kiosk_at.root.update()
+    assert [t for t in kiosk_at.texts("options") if t != "您可以说:"] == ["“对”", "“不对”"]
+    check_whole(kiosk_at, reply.parts[0], "confirm", tmp_path)
+    assert yellow(check_nothing_runs_off(kiosk_at, "confirm")).sum() > 500, "the choices are drawn, in yellow"
+
+
+@pytest.mark.parametrize("said, secret", [("我的电话是幺三八幺二三四五六七八", "幺三八"),
+                                          ("身份证110101199001011234你记一下", "1101"),
+                                          ("验证码是四八三九二零", "四八三")])
+def test_a_private_number_heard_is_shown_only_masked(kiosk_at, tmp_path, said, secret):
+    import re
+
+    kiosk = kiosk_at.controller
+    kiosk.heard(said)
+    kiosk.speaking(kiosk_at.spoken[-1], 0, 5.0)
+    kiosk_at.root.update()
+    heard = "".join(kiosk_at.texts("heard"))
+    assert "***" in heard and not re.search(r"[0-9零〇一二三四五六七八九幺两]{4,}", heard), heard
+    for text in kiosk_at.texts():
+        assert secret not in text, text
+    check_whole(kiosk_at, kiosk_at.spoken[-1].parts[0], "private", tmp_path)
+    # Even a view that was not masked before (a future caller's mistake) is masked when drawn.
+    kiosk_at.render(v.ReplyView(sentences=("好的。",), rest=("好的。",), options=(), progress=None, status="请直接说话",
+                                heard=said))
+    assert secret not in "".join(kiosk_at.texts("heard")) and "***" in "".join(kiosk_at.texts("heard"))

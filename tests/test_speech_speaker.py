@@ -115,3 +115,77 @@ def test_auto_profile_falls_back_to_the_system_voice():
         assert len(samples) and broken.closed and speaker.engine.name == "pyttsx3"
     finally:
         speaker.close()
+
+
+class ToneEngine:
+    """A voice that says every part as a tone of 0.05 s per character (no child process)."""
+
+    name = "tone"
+    identity = "tone-test"
+
+    def synthesize(self, text, rate=1.0):
+        seconds = 0.05 * len(text)
+        t = np.arange(int(16000 * seconds)) / 16000
+        return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000
+
+    def close(self):
+        pass
+
+
+class ClockPlayer:
+    """Plays for as long as the sound lasts, by the clock; stop() ends it at once."""
+
+    def __init__(self):
+        self.ends = 0.0
+
+    @property
+    def playing(self):
+        import time
+
+        return time.monotonic() < self.ends
+
+    def play(self, samples, sample_rate, volume=1.0, blocking=True):
+        import time
+
+        self.ends = time.monotonic() + len(samples) / sample_rate
+
+    def stop(self):
+        self.ends = 0.0
+
+
+def follow(speaker, parts, stop_after=None):
+    """Says the parts without blocking and collects what on_sentence reported, with the time of each report."""
+    import threading
+    import time
+
+    reports, done = [], threading.Event()
+
+    def on_sentence(index, seconds):
+        reports.append((index, seconds, time.monotonic() - start))
+        if index is None:
+            done.set()
+        elif stop_after is not None and index == stop_after:
+            speaker.stop()
+
+    start = time.monotonic()
+    speaker.say(parts, NORMAL, blocking=False, on_sentence=on_sentence)
+    assert done.wait(10), reports
+    return reports
+
+
+def test_a_non_blocking_say_reports_each_sentence_as_the_voice_reaches_it():
+    """The kiosk's screen follows the voice with these reports."""
+    profile = load_profile("elder-slow")
+    speaker = Speaker(profile, VoiceCache(), ClockPlayer(), engine=ToneEngine())
+    parts = ["一二三四五六", "。", "七八九十", "好"]  # the second part is punctuation: nothing is said for it
+    reports = follow(speaker, parts)
+    assert [r[0] for r in reports] == [0, 2, 3, None]
+    timing = speaker.last_timing
+    assert [t[0] for t in timing] == [0, 2, 3]
+    for (index, seconds, at), (_, start, duration) in zip(reports, timing):
+        assert seconds == pytest.approx(duration, abs=0.01)
+        assert start - 0.01 <= at <= start + 0.2, (index, at, start)
+    assert timing[1][1] - (timing[0][1] + timing[0][2]) == pytest.approx(profile.pause_ms(NORMAL) / 1000, abs=0.01)
+    # Cut off (barge-in): quiet at once; nothing to say: quiet at once.
+    assert [r[0] for r in follow(speaker, parts, stop_after=0)] == [0, None]
+    assert [r[0] for r in follow(speaker, ["。"])] == [None]

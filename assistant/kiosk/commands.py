@@ -122,7 +122,7 @@ def _run_kiosk(args) -> int:
     from assistant.chat import today_from
     from assistant.flows import load_flows
     from assistant.kiosk import view
-    from assistant.kiosk.controller import KioskController, TextListener, print_reply
+    from assistant.kiosk.controller import KioskController, ReadingPace, TextListener, print_reply
     from assistant.kiosk.runner import KioskRunner, run_with_screen
     from assistant.kiosk.stats import StatsStore
     from assistant.understanding import Understander
@@ -142,16 +142,26 @@ def _run_kiosk(args) -> int:
     controller = KioskController(
         flows, understander=Understander(flows), config=settings,
         today=today,
-        idle_seconds=args.idle, stats=StatsStore(), idle_status=status)
+        idle_seconds=args.idle, stats=StatsStore(), idle_status=status,
+        follow_voice=not args.no_screen)  # the screen shows the sentence being said, one after the other
     listener = TextListener() if args.text else _voice_listener(args, controller)
-    if not args.text:
+    if args.text and not args.no_screen:
+        pace = ReadingPace()  # no voice: the screen still goes sentence by sentence, at the voice's pace
+
+        def speak(reply):
+            print_reply(reply)
+            pace.say(reply.parts, lambda index, seconds: controller.speaking(reply, index, seconds))
+
+        controller.speak = speak
+    elif not args.text:
         speaker = listener.speaker
         show_text = args.no_screen  # without a screen, the words also go to the terminal
 
         def speak(reply):
             if show_text:
                 print_reply(reply)
-            speaker.say(reply.parts, settings=controller.session.voice, blocking=False)
+            speaker.say(reply.parts, settings=controller.session.voice, blocking=False,
+                        on_sentence=lambda index, seconds: controller.speaking(reply, index, seconds))
 
         controller.speak = speak
     # Typing is talking; without a screen there is no key to press: both listen all the time.

@@ -75,6 +75,32 @@ def print_reply(reply: Reply) -> None:
     print(f"助手: {reply.say}", flush=True)
 
 
+class ReadingPace:
+    """Typed turns have no voice; this reports each sentence at about the voice's pace instead, so the screen
+    of `assistant kiosk --text` goes sentence by sentence just as it does with the voice."""
+
+    SECONDS_PER_CHAR = 0.22
+    PAUSE = 0.5
+    SHORTEST = 1.0
+
+    def __init__(self):
+        self._cancel = threading.Event()
+
+    def say(self, parts: list[str], on_sentence: Callable[[int | None, float], None]) -> None:
+        self._cancel.set()  # the previous reply is over
+        cancel = self._cancel = threading.Event()
+
+        def run():
+            for index, part in enumerate(parts):
+                seconds = max(self.SHORTEST, len(part) * self.SECONDS_PER_CHAR)
+                on_sentence(index, seconds)
+                if cancel.wait(seconds + self.PAUSE):
+                    return
+            on_sentence(None, 0.0)
+
+        threading.Thread(target=run, daemon=True, name="kiosk-reading-pace").start()
+
+
 class KioskController:
     """Owns the conversation at the kiosk; pushes a ReplyView to the screen after every change."""
 
@@ -82,7 +108,7 @@ class KioskController:
                  clock: Callable[[], float] = time.monotonic, idle_seconds: float = IDLE_SECONDS,
                  stats: StatsStore | None = None, speak: Callable[[Reply], None] | None = None,
                  show: Callable[[v.ReplyView], None] | None = None, idle_status: str = v.HANDS_FREE,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, follow_voice: bool = False):
         self.flows = flows
         self.today = today
         self.clock = clock
@@ -92,6 +118,9 @@ class KioskController:
         self.show = show or (lambda view: None)
         self.idle_status = idle_status
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+        self.follow_voice = follow_voice
+        """the voice reports each sentence as it starts (`speaking`): the screen shows that sentence, then rests
+        on the step; without it the screen shows the whole reply at once"""
         self.session = Session(flows, config=config, today=today(), understander=understander)
         self.active = False
         """someone has spoken since the last wipe (only then is there something to wipe)"""
@@ -101,7 +130,14 @@ class KioskController:
         self.view: v.ReplyView | None = None
         self._reply: Reply | None = None
         self._heard = ""
+        self._options: tuple[str, ...] = ()
+        self._following = False
+        """the screen follows the voice for the current reply (it does, unless the voice failed)"""
+        self._speaking: int | None = None
+        self._seconds = 0.0
         self._warned: set[str] = set()
+        # The voice reports from its own thread while the turn loop answers the next turn.
+        self._lock = threading.RLock()
 
     # --- what comes in -------------------------------------------------------------------------------
     def start(self) -> v.ReplyView:
@@ -141,12 +177,29 @@ class KioskController:
         return None
 
     def microphone_missing(self) -> v.ReplyView:
-        self.mic_missing = True
-        return self._push(v.MIC_MISSING, "problem")
+        with self._lock:
+            self.mic_missing = True
+            return self._push(v.MIC_MISSING, "problem")
 
     def microphone_back(self) -> v.ReplyView:
-        self.mic_missing = False
-        return self._push(self._status(), self._mode())
+        """The microphone works again: the red line goes back to what it said before."""
+        with self._lock:
+            self.mic_missing = False
+            return self._push(self._status(), self._mode())
+
+    def speaking(self, reply: Reply, index: int | None, seconds: float = 0.0) -> v.ReplyView | None:
+        """The voice started sentence `index` of `reply` (it lasts `seconds`); None: it finished or was cut off.
+
+        Called from the voice's thread. A report about an earlier reply (already replaced) is ignored.
+        """
+        with self._lock:
+            if reply is not self._reply or not self._following:
+                return None
+            if index is not None and not 0 <= index < len(reply.parts):
+                index = None
+            self._speaking, self._seconds = index, float(seconds or 0.0)
+            view = self.view
+            return self._push(view.status if view else self._status(), view.mode if view else self._mode())
 
     def wipe(self) -> v.ReplyView:
         """Forget the person completely — dialog, voice changes, what was heard, the screen — and greet anew."""
@@ -155,7 +208,8 @@ class KioskController:
         self.session.today = self.today()  # a kiosk runs for days; dates must not go stale
         self.active = False
         self.completed = False
-        self._heard = ""
+        with self._lock:
+            self._heard = ""
         return self.start()
 
     def expected_phrases(self) -> list[str]:
@@ -163,36 +217,62 @@ class KioskController:
 
     # --- what goes out -------------------------------------------------------------------------------
     def _respond(self, reply: Reply) -> v.ReplyView:
-        self._reply = reply
-        view = self._push(self._status(), self._mode())
+        with self._lock:
+            self._reply = reply
+            self._options = self._options_for(reply)
+            self._following = self.follow_voice
+            # Following the voice, the first sentence shows at once: the voice reports it a moment later.
+            self._speaking = 0 if self._following and reply.parts else None
+            self._seconds = 0.0
+            view = self._push(self._status(), self._mode())
         try:
             self.speak(reply)
         except Exception as exc:  # the words are on the screen; a broken speaker must not stop the kiosk
             self._failed("speech", exc)
+            with self._lock:
+                if self._reply is reply and self._following:
+                    self._following, self._speaking = False, None  # no voice to follow: the whole reply
+                    view = self._push(self.view.status, self.view.mode)
         self.last_activity = self.clock()  # the idle time starts after the reply was said
         return view
 
     def _push(self, status: str, mode: str) -> v.ReplyView:
-        reply = self._reply
-        self.view = v.ReplyView(
-            paragraphs=tuple(self._big_text(reply)) if reply else (),
-            options=tuple(reply.options) if reply else (),
-            progress=v.progress_text(reply.progress) if reply else None,
-            status=status, mode=mode, heard=self._heard)
+        with self._lock:
+            reply = self._reply
+            sentences = tuple(reply.parts) if reply else ()
+            state = self.flows.states.get(reply.state) if reply else None
+            self.view = v.ReplyView(
+                sentences=sentences,
+                rest=tuple(self._rest(reply)) if reply and self._following else sentences,
+                options=self._options,
+                progress=v.progress_text(reply.progress) if reply else None,
+                title=self.flows.titles.get(state.walk) if state is not None and reply.progress else None,
+                status=status, mode=mode, heard=self._heard,
+                speaking=self._speaking if self._following else None, seconds=self._seconds)
+            view = self.view
         try:
-            self.show(self.view)
+            self.show(view)
         except Exception as exc:
             self._failed("screen", exc)
-        return self.view
+        return view
 
-    def _big_text(self, reply: Reply) -> list[str]:
-        """What was just said; after an answer, the "咱们接着刚才的 + step" tail is left to the voice."""
+    def _rest(self, reply: Reply) -> list[str]:
+        """What stays on the screen once the voice is quiet: after "咱们接着刚才的", the step again; else all."""
         parts = list(reply.parts)
-        if reply.intent in self.flows.answer_of:
-            tail = [self.flows.say["back_to_step"], *self.flows.states[reply.state].ask_sentences]
-            if len(parts) > len(tail) and parts[-len(tail):] == tail:
-                parts = parts[:-len(tail)]
+        step = self.flows.states[reply.state].ask_sentences
+        tail = [self.flows.say["back_to_step"], *step]
+        if step and len(parts) >= len(tail) and parts[-len(tail):] == tail:
+            return list(step)
         return parts
+
+    def _options_for(self, reply: Reply) -> tuple[str, ...]:
+        """What the user can say now; a question back to the user is answered by its own choices."""
+        if reply.intent == "confirm":  # "您是说“好了”吗?"
+            return (v.YES, v.NO)
+        pending = self.session.pending
+        if reply.intent == "choose" and pending and pending[0] == "choose":  # "您是说“微信”,还是“支付宝”?"
+            return tuple(self.flows.intents[i].label for i in pending[1:3])
+        return tuple(reply.options)
 
     def _status(self) -> str:
         return v.MIC_MISSING if self.mic_missing else self.idle_status

@@ -58,6 +58,8 @@ class KioskRunner:
 
     def _turn(self) -> bool:
         """One listen-and-answer; False when input has ended for good."""
+        if self.controller.mic_missing and not self._microphone_back():
+            return True
         pressed = False
         if not self.hands_free:
             if not self.talk.wait(self.poll):
@@ -81,6 +83,21 @@ class KioskRunner:
         if text is None and pressed:
             text = ""  # pressed and said nothing: a silent turn, answered with "我没听到……"
         self.controller.heard(text)
+        return True
+
+    def _microphone_back(self) -> bool:
+        """While the microphone is missing, look for it every retry_seconds, key pressed or not: the red line
+        clears by itself as soon as sound comes in again. True when it is back (or the listener cannot tell
+        without listening: then the next listen finds out)."""
+        check = getattr(self.listener, "check", None)  # MicListener.check: opens it, waits for sound
+        if check is None:
+            return True
+        try:
+            check()
+        except AudioDeviceError:
+            self.pause(self.retry_seconds)
+            return False
+        self.controller.microphone_back()
         return True
 
 

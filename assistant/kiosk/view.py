@@ -19,14 +19,21 @@ def key_label(key: str) -> str:
     return KEY_NAMES.get(key, f"{key}键")
 
 
+YES, NO = "对", "不对"
+"""The choices shown when the assistant asks "您是说……吗?"."""
+
+
 @dataclass(frozen=True)
 class ReplyView:
-    """One screen: the current step in big characters, what the user can say, where they are."""
+    """One screen: the sentence being said (or the step) in big characters, what the user can say, where they are."""
 
-    paragraphs: tuple[str, ...]
-    """the big text, one paragraph per sentence the assistant just said"""
+    sentences: tuple[str, ...]
+    """the whole reply, sentence by sentence, as the voice says it"""
+    rest: tuple[str, ...]
+    """the big text while the voice is quiet: the step again after an answer ("咱们接着刚才的" + step), else the
+    whole reply"""
     options: tuple[str, ...]
-    """the 2–3 things the user can say now"""
+    """the 2–3 things the user can say now (对 / 不对 after "您是说……吗?")"""
     progress: str | None
     """"第3步/共7步" inside a walk, else None"""
     status: str
@@ -35,6 +42,19 @@ class ReplyView:
     """idle, listening or problem: colours the status line"""
     heard: str = ""
     """what was understood from the user's last turn (numbers masked); wiped with the session"""
+    speaking: int | None = None
+    """index in `sentences` of the sentence the voice is saying now; None while it is quiet"""
+    seconds: float = 0.0
+    """how long that sentence takes to say (a sentence longer than the screen turns its pages in this time)"""
+    title: str | None = None
+    """the walk's name ("微信") beside the progress"""
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        """The big text now: the sentence being said, else the resting text."""
+        if self.speaking is not None and 0 <= self.speaking < len(self.sentences):
+            return (self.sentences[self.speaking],)
+        return self.rest
 
 
 def progress_text(progress) -> str | None:

@@ -1,6 +1,8 @@
 """Says a reply: each part from the cache when pre-rendered, else synthesised live; pauses; rate; volume."""
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,8 @@ log = logging.getLogger(__name__)
 
 #: Silence before the first word: Bluetooth and USB speakers wake up on the first samples and swallow them.
 LEAD_IN_MS = 120
+#: How often a non-blocking say() looks at the clock to report the sentence being said.
+FOLLOW_SECONDS = 0.04
 
 
 class Speaker:
@@ -30,6 +34,10 @@ class Speaker:
         self._engine = engine
         self.last_sources: list[str] = []
         """Where each part of the last reply came from: "cache" or "live" (for tests and `doctor`)."""
+        self.last_timing: list[tuple[int, float, float]] = []
+        """(index in parts, start, duration) in seconds of each part said in the last composed reply."""
+        self._said = 0
+        """counts say() calls: a follower of an earlier reply stops when a new one starts"""
 
     @property
     def engine(self):
@@ -86,8 +94,8 @@ class Speaker:
     def compose(self, parts: list[str], settings=None) -> tuple[np.ndarray, int, float]:
         """All parts joined with the profile's pauses, loudness-normalised: (samples, rate, volume to apply)."""
         rate = self.profile.effective_rate(settings)
-        clips, sources, sample_rate = [], [], None
-        for part in (p.strip() for p in parts):
+        clips, sources, said, sample_rate = [], [], [], None
+        for index, part in enumerate(p.strip() for p in parts):
             if not speakable(part):
                 continue  # only punctuation: nothing to say, and no reason to bother the user
             samples, sr, source = self.part_audio(part, rate)
@@ -95,22 +103,61 @@ class Speaker:
             samples = effects.resample(samples, sr, sample_rate)
             clips.append(effects.normalise_loudness(samples, sample_rate))
             sources.append(source)
+            said.append(index)
         self.last_sources = sources
+        self.last_timing = []
         if not clips:
             return np.zeros(0, np.float32), 22050, self.profile.effective_volume(settings)
         pause = effects.silence(self.profile.pause_ms(settings), sample_rate)
         joined = [effects.silence(LEAD_IN_MS, sample_rate)]
+        at = len(joined[0])
         for i, clip in enumerate(clips):
-            joined += [pause, clip] if i else [clip]
+            if i:
+                joined.append(pause)
+                at += len(pause)
+            joined.append(clip)
+            self.last_timing.append((said[i], at / sample_rate, len(clip) / sample_rate))
+            at += len(clip)
         joined.append(effects.silence(LEAD_IN_MS, sample_rate))
         return np.concatenate(joined).astype(np.float32), sample_rate, self.profile.effective_volume(settings)
 
-    def say(self, parts: list[str], settings=None, blocking: bool = True):
-        """Speak the parts; blocking returns the PlaybackResult, else call stop()/player.wait() later."""
+    def say(self, parts: list[str], settings=None, blocking: bool = True, on_sentence=None):
+        """Speak the parts; blocking returns the PlaybackResult, else call stop()/player.wait() later.
+
+        on_sentence(index, seconds), for a non-blocking say: called from another thread when the voice starts
+        part `index` (it lasts `seconds`), and with (None, 0.0) once it is quiet again — at the end, after
+        stop() (barge-in), or at once when there was nothing to say. A later say() ends the reports of this one.
+        """
+        self._said += 1
         samples, sample_rate, volume = self.compose(parts, settings)
         if len(samples) == 0:
+            if on_sentence is not None:
+                on_sentence(None, 0.0)
             return None
-        return self.player.play(samples, sample_rate, volume=volume, blocking=blocking)
+        timing, generation = list(self.last_timing), self._said
+        result = self.player.play(samples, sample_rate, volume=volume, blocking=blocking)
+        if on_sentence is not None:
+            if blocking:  # already said: nothing left to follow
+                on_sentence(None, 0.0)
+            else:
+                threading.Thread(target=self._follow, args=(timing, generation, time.monotonic(), on_sentence),
+                                 daemon=True, name="speaker-follow").start()
+        return result
+
+    def _follow(self, timing, generation, started, on_sentence):
+        """Reports each part as the clock reaches it, while the player plays this reply."""
+        current = None
+        while generation == self._said:
+            elapsed = time.monotonic() - started
+            now = [t for t in timing if t[1] <= elapsed]
+            if now and now[-1][0] != current:
+                current = now[-1][0]
+                on_sentence(current, now[-1][2])
+            if not getattr(self._player, "playing", False):
+                break
+            time.sleep(FOLLOW_SECONDS)
+        if generation == self._said:
+            on_sentence(None, 0.0)
 
     def stop(self) -> None:
         """Barge-in: silence the assistant at once."""
