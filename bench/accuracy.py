@@ -14,7 +14,7 @@ Two dangers are counted apart: a negation / not-yet / done-question acted on as 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from bench.common import TODAY, VARIANTS, Figure, PartResult, load_corpus, md_table, pct, status
+from bench.common import PARTS, TODAY, VARIANTS, Figure, PartResult, load_corpus, md_table, pct, status
 
 TARGETS = {"clean": 0.97, "noisy": 0.93}
 WRONG_CONFIDENT_MAX = 0.005
@@ -22,6 +22,17 @@ _ASK = ("confirm", "choose")
 _NOT_ACTING = ("unknown", "foreign", "out_of_scope")
 _DONE = ("next", "success", "yes", "registered")
 _NEGATIVE_TAGS = ("negation", "not_yet", "done_question")
+REFINES = {"success": {"submitted"}, "q_result": {"submitted"}, "check_done": {"submitted"},
+           "tell_region": {"q_region_app"},
+           "face_problem": {"q_glasses", "q_face_cover", "q_face_moves", "q_light", "q_try_other"}}
+"""Part 1 of the frozen corpus was labelled before issue 12 split some meanings finer: there, "写着提交成功" was
+labelled `success` and "眼镜反光刷不过去" `face_problem`. On part 1 only, the finer intent that now answers such a
+sentence counts as right, and how many rows were counted that way is reported beside the figure."""
+KEYS = [(part, variant) for part in PARTS for variant in VARIANTS]
+
+
+def label(part: str, variant: str) -> str:
+    return variant if part == "test" else f"{part} {variant}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,8 @@ class Verdict:
     """the model's probability for its best reading in that state (diagnostics only)"""
     same_effect: bool = False
     """correct because the reported intent does exactly what the expected one does in this state"""
+    refined: bool = False
+    """correct because the reported intent is the finer one that part 1's older label now splits into"""
     slots: dict | None = None
     """the slots the understanding read (for the slot figures)"""
 
@@ -74,7 +87,7 @@ class Judge:
             return "next"  # coming back from a troubleshooting walk reports "next"
         return intent
 
-    def hear(self, state: str, text: str, expected: str) -> Verdict:
+    def hear(self, state: str, text: str, expected: str, part: str = "test") -> Verdict:
         self.put_in(state)
         u = self.understander.understand(text, state, self.session.allowed_intents(), TODAY)
         reply = self.session.handle(text)
@@ -82,8 +95,10 @@ class Judge:
         offered = tuple(p for p in (pending or ())[1:-1] if isinstance(p, str)) if pending else ()
         want = expected if expected in ("out_of_scope", "private") else self.expected_report(state, expected)
         got = reply.intent or "-"
-        same = False
-        if want == "out_of_scope":
+        same = refined = False
+        if part == "test" and got in REFINES.get(want, ()):
+            kind, refined = "correct", True
+        elif want == "out_of_scope":
             kind = "correct" if got in _NOT_ACTING else "ask" if got in _ASK else \
                 "wrong" if got in self.flows.intents else "missed"
         elif got == want:
@@ -97,7 +112,7 @@ class Judge:
             kind = "wrong"
         else:
             kind = "missed"
-        return Verdict(kind, got, want, offered, round(u.probability, 3), same, u.slots)
+        return Verdict(kind, got, want, offered, round(u.probability, 3), same, u.slots, refined)
 
     def same_effect(self, state: str, a: str, b: str) -> bool:
         """Two intents that move to the same place from this state (neither a control nor a question)."""
@@ -112,8 +127,8 @@ class Judge:
         return on.get(intent, self.flows.goto.get(intent))
 
 
-def evaluate(rows, judge: Judge) -> list[tuple]:
-    return [(row, judge.hear(row.state, row.utterance, row.intent)) for row in rows]
+def evaluate(rows, judge: Judge, part: str = "test") -> list[tuple]:
+    return [(row, judge.hear(row.state, row.utterance, row.intent, part)) for row in rows]
 
 
 def dangers(results, flows) -> dict:
@@ -167,7 +182,8 @@ def summary(results) -> dict:
     return {"n": n, "accuracy": kinds["correct"] / n if n else 0.0, "correct": kinds["correct"],
             "ask": kinds["ask"], "ask_offered_expected": asked_right, "missed": kinds["missed"],
             "wrong_confident": kinds["wrong"], "wrong_confident_rate": kinds["wrong"] / n if n else 0.0,
-            "correct_by_same_effect": sum(1 for _, v in results if v.same_effect)}
+            "correct_by_same_effect": sum(1 for _, v in results if v.same_effect),
+            "correct_by_refinement": sum(1 for _, v in results if v.refined)}
 
 
 def confusion(results) -> dict:
@@ -181,38 +197,42 @@ def confusion(results) -> dict:
 def run(quick: bool = False) -> PartResult:
     judge = Judge()
     result = PartResult()
-    all_results = {variant: evaluate(load_corpus(variant), judge) for variant in VARIANTS}
+    all_results = {label(p, v): evaluate(load_corpus(v, p), judge, p) for p, v in KEYS}
     sums = {k: summary(v) for k, v in all_results.items()}
     danger = {k: dangers(v, judge.flows) for k, v in all_results.items()}
     slots = {k: slot_figures(v) for k, v in all_results.items()}
+    names = {"test": "frozen part 1", "answers": "frozen part 2 (fine-grained questions)"}
 
-    for variant in VARIANTS:
-        s = sums[variant]
+    for part, variant in KEYS:
+        s = sums[label(part, variant)]
+        refined = f", {s['correct_by_refinement']} by a finer intent" if s["correct_by_refinement"] else ""
         result.figures.append(Figure(
-            "1 understanding", f"top-1 accuracy, {variant} text, frozen test corpus (n={s['n']})", pct(s["accuracy"]),
+            "1 understanding", f"top-1 accuracy, {variant} text, {names[part]} (n={s['n']})", pct(s["accuracy"]),
             f">= {pct(TARGETS[variant])}", status(s["accuracy"], TARGETS[variant], True),
-            f"asked {s['ask']}, not understood {s['missed']}, wrong {s['wrong_confident']}"))
-    for variant in VARIANTS:
-        s = sums[variant]
+            f"asked {s['ask']}, not understood {s['missed']}, wrong {s['wrong_confident']}{refined}"))
+    for part, variant in KEYS:
+        s = sums[label(part, variant)]
         result.figures.append(Figure(
-            "1 understanding", f"wrong with high confidence, {variant} text, frozen",
+            "1 understanding", f"wrong with high confidence, {variant} text, {names[part]}",
             f"{s['wrong_confident_rate'] * 100:.2f} % ({s['wrong_confident']}/{s['n']})",
             f"<= {WRONG_CONFIDENT_MAX * 100:.1f} %", status(s["wrong_confident_rate"], WRONG_CONFIDENT_MAX, False)))
-    for variant in VARIANTS:
-        d = danger[variant]
+    for part, variant in KEYS:
+        d = danger[label(part, variant)]
         result.figures.append(Figure(
-            "1 understanding", f"negations / not-yet / done-questions acted on as done, {variant} text",
+            "1 understanding", f"negations / not-yet / done-questions acted on as done, {variant} text, {names[part]}",
             f"{d['acted_negations']} of {d['negations']}", "0", status(d["acted_negations"], 0, False)))
         result.figures.append(Figure(
-            "1 understanding", f"scam stories routed into a walk, {variant} text",
+            "1 understanding", f"scam stories routed into a walk, {variant} text, {names[part]}",
             f"{d['scams_to_walk']} of {d['scams']}", "0", status(d["scams_to_walk"], 0, False)))
-    for variant in VARIANTS:
-        s = sums[variant]
+    for part, variant in KEYS:
+        s = sums[label(part, variant)]
         result.figures.append(Figure(
-            "1 understanding", f"asked to confirm/choose (safe, not counted correct), {variant} text",
+            "1 understanding", f"asked to confirm/choose (safe, not counted correct), {variant} text, {names[part]}",
             f"{pct(s['ask'] / s['n'])} ({s['ask']}; the right intent offered in {s['ask_offered_expected']})"))
     for key, (ok, n) in slots["clean"].items():
-        result.figures.append(Figure("1 understanding", f"slot '{key}' read right, clean text", f"{ok}/{n}"))
+        result.figures.append(Figure("1 understanding", f"slot '{key}' read right, clean text, part 1", f"{ok}/{n}"))
+    for key, (ok, n) in slots[label("answers", "clean")].items():
+        result.figures.append(Figure("1 understanding", f"slot '{key}' read right, clean text, part 2", f"{ok}/{n}"))
 
     result.section = _section(all_results, sums, danger, slots)
     result.data = {
@@ -226,7 +246,8 @@ def run(quick: bool = False) -> PartResult:
 
 def _section(all_results, sums, danger, slots) -> str:
     out = ["## 1. Understanding accuracy (frozen test corpus)", "",
-           "Every row of `bench/corpus/frozen/test.tsv` goes through `Session.handle` in its state (set with "
+           "Every row of `bench/corpus/frozen/test.tsv` (part 1) and `answers.tsv` (part 2, `answers …` below) goes "
+           "through `Session.handle` in its state (set with "
            "`session.machine.set_state`); the intent is the one the `Reply` reports. The corpus was written blind to "
            "`flows/` and nothing was tuned on it. `noisy` is the same corpus with simulated recognition errors "
            "(`bench/corpus/make_noisy.py`).", ""]
@@ -242,21 +263,22 @@ def _section(all_results, sums, danger, slots) -> str:
 
     out += ["### Per intent (correct / n; what came back instead)", ""]
     per = defaultdict(dict)
-    for variant in VARIANTS:
+    columns = list(all_results)
+    for variant in columns:
         for row, v in all_results[variant]:
             per[row.intent].setdefault(variant, []).append(v)
     rows = []
     for intent in sorted(per):
         cells = [intent]
-        for variant in VARIANTS:
+        for variant in columns:
             vs = per[intent].get(variant, [])
             ok = sum(1 for v in vs if v.kind == "correct")
             other = Counter(f"{v.reported}" for v in vs if v.kind != "correct")
             cells += [f"{ok}/{len(vs)}", ", ".join(f"{k}×{c}" for k, c in other.most_common(4))]
         rows.append(cells)
-    out += [md_table(["intent", "clean", "clean: instead", "noisy", "noisy: instead"], rows), ""]
+    out += [md_table(["intent", *(h for c in columns for h in (c, f"{c}: instead"))], rows), ""]
 
-    for variant in VARIANTS:
+    for variant in columns:
         wrong = [(row, v) for row, v in all_results[variant] if v.kind == "wrong"]
         out += [f"### Wrong and confident, {variant} ({len(wrong)})", ""]
         if wrong:
@@ -270,11 +292,13 @@ def main() -> int:
     """`python -m bench.accuracy [clean|noisy]`: the summary and the counts per intent (not the sentences)."""
     import sys
 
-    variants = sys.argv[1:] or list(VARIANTS)
+    wanted = sys.argv[1:] or [label(p, v) for p, v in KEYS]
     judge = Judge()
-    for variant in variants:
-        results = evaluate(load_corpus(variant), judge)
-        print(f"== {variant}: {summary(results)}")
+    for part, variant in KEYS:
+        if label(part, variant) not in wanted and variant not in wanted:
+            continue
+        results = evaluate(load_corpus(variant, part), judge, part)
+        print(f"== {label(part, variant)}: {summary(results)}")
         d = dangers(results, judge.flows)
         print(f"   acted negations {d['acted_negations']}/{d['negations']}, scams to a walk "
               f"{d['scams_to_walk']}/{d['scams']}; slots {slot_figures(results)}")

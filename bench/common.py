@@ -64,8 +64,14 @@ class Row:
     line: int
 
 
-def corpus_path(variant: str = "clean") -> Path:
-    return CORPUS / "frozen" / ("test.tsv" if variant == "clean" else f"test.{variant}.tsv")
+PARTS = ("test", "answers")
+"""The frozen corpus in two parts, each written blind before the training sentences it measures: `test` (962
+rows, before the model existed) and `answers` (538 rows on the fine-grained questions of issue 12, written before
+any training sentence for them)."""
+
+
+def corpus_path(variant: str = "clean", part: str = "test") -> Path:
+    return CORPUS / "frozen" / (f"{part}.tsv" if variant == "clean" else f"{part}.{variant}.tsv")
 
 
 def parse_slots(text: str) -> dict:
@@ -74,9 +80,9 @@ def parse_slots(text: str) -> dict:
     return dict(part.split("=", 1) for part in text.split(";") if "=" in part)
 
 
-def load_corpus(variant: str = "clean") -> list[Row]:
+def load_corpus(variant: str = "clean", part: str = "test") -> list[Row]:
     """The frozen test corpus (written blind to flows/, never tuned on), clean or with recognition noise."""
-    with open(corpus_path(variant), encoding="utf-8", newline="") as f:
+    with open(corpus_path(variant, part), encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [Row(r["id"], r["state"], r["utterance"], r["intent"], parse_slots(r["slots"]),
                     tuple(t.strip() for t in r["tags"].split(",") if t.strip()), variant, n)
@@ -154,3 +160,8 @@ def md_table(header: list[str], rows: list[list]) -> str:
     for row in rows:
         lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
     return "\n".join(lines)
+
+
+def load_all(variant: str = "clean") -> list[Row]:
+    """Both parts of the frozen corpus."""
+    return [row for part in PARTS for row in load_corpus(variant, part)]

@@ -17,7 +17,7 @@ from pathlib import Path
 from assistant.flows import load_flows
 from assistant.understanding import Normalizer
 from assistant.understanding.store import training_examples
-from bench.common import load_corpus
+from bench.common import load_all
 
 SHORT_PHRASE = 4
 LONG_TEMPLATE = 8
@@ -40,7 +40,7 @@ def is_leak(ex, key: str, own_words=frozenset()) -> bool:
 def leaks(flows=None):
     flows = flows or load_flows()
     norm = Normalizer(flows.fillers).text
-    test = {norm(r.utterance) for r in load_corpus() if len(norm(r.utterance)) > 2}
+    test = {norm(r.utterance) for r in load_all() if len(norm(r.utterance)) > 2}
     own = prompted(flows, norm)
     return [ex for ex in training_examples(flows) if norm(ex.text) in test and is_leak(ex, norm(ex.text), own)]
 

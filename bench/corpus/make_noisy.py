@@ -1,6 +1,6 @@
 """Make the recognition-noise copy of the frozen test corpus: `python -m bench.corpus.make_noisy` (deterministic).
 
-Each row of frozen/test.tsv is written again into frozen/test.noisy.tsv with the utterance as a recogniser
+Each row of frozen/test.tsv (and answers.tsv) is written again into frozen/test.noisy.tsv (answers.noisy.tsv) with the utterance as a recogniser
 might have written it (assistant/understanding/noise.py: homophones, accent confusions, dropped and inserted
 characters, about one character in seven). The generator is seeded per row from SEED and the row's id and
 text — a different seed from the one the model's training copies use. Re-run only when test.tsv changes.
@@ -22,8 +22,8 @@ def rng_for(row: dict) -> random.Random:
     return random.Random(f"{SEED}:frozen:{row['id']}:{row['utterance']}")
 
 
-def make() -> Path:
-    source, target = HERE / "test.tsv", HERE / "test.noisy.tsv"
+def make(part: str = "test") -> Path:
+    source, target = HERE / f"{part}.tsv", HERE / f"{part}.noisy.tsv"
     with open(source, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     with open(target, "w", encoding="utf-8", newline="") as out:
@@ -36,7 +36,8 @@ def make() -> Path:
 
 
 def main() -> int:
-    print(f"wrote {make()}", file=sys.stderr)
+    for part in ("test", "answers"):
+        print(f"wrote {make(part)}", file=sys.stderr)
     return 0
 
 
