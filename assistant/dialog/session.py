@@ -148,6 +148,10 @@ class Session:
             self.misses = 0
         elif u.action in (CHOOSE, CONFIRM):
             self.misses += 1
+        # A reading that only asks the step's question again is safe to act on: asking "您是说“好了”吗?" first would
+        # be a question about a question (the result step's bare "嗯" / "弄完了").
+        if u.action in (CHOOSE, CONFIRM) and self._only_asks_again({u.intent, u.second} - {None}):
+            return self._execute("next", text)
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             self.pending_slots = u.slots
@@ -160,6 +164,11 @@ class Session:
         if u.intent == OUT_OF_SCOPE:
             return self._out_of_scope()
         return self._execute(u.intent, text, u.slots)
+
+    def _only_asks_again(self, readings: set) -> bool:
+        """The readings are "好了" (and perhaps an outcome) where "好了" repeats this step's question."""
+        on = self.flows.states[self.state].on
+        return "next" in readings and on.get("next") == self.state and readings <= {"next", "yes", *on}
 
     def _out_of_scope(self) -> Reply:
         """Chit-chat: a kind word and the choices; three turns that go nowhere in a row offer a person."""
