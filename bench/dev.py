@@ -1,5 +1,6 @@
-"""The dev corpus (corpus/dev.tsv): written blind by another writer, and the set developers may look at and tune
-on — unlike the frozen test corpus. `python -m bench.dev [--rows]` prints the figures (and every row not right)."""
+"""The dev corpora (corpus/dev.tsv, and corpus/dev_answers.tsv for the fine-grained questions): written blind by
+other writers, and the sets developers may look at and tune on — unlike the frozen test corpus.
+`python -m bench.dev [--answers] [--rows]` prints the figures (and every row not right)."""
 
 import csv
 import sys
@@ -8,8 +9,8 @@ from bench.accuracy import Judge, dangers, summary
 from bench.common import CORPUS, Row
 
 
-def load_dev() -> list[Row]:
-    with open(CORPUS / "dev.tsv", encoding="utf-8", newline="") as f:
+def load_dev(name: str = "dev.tsv") -> list[Row]:
+    with open(CORPUS / name, encoding="utf-8", newline="") as f:
         rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [Row(f"d{n}", r["state"], r["utterance"], r["intent"], {}, (), "clean", n)
                 for n, r in enumerate(rows, start=2)]
@@ -17,7 +18,8 @@ def load_dev() -> list[Row]:
 
 def main() -> int:
     judge = Judge()
-    results = [(row, judge.hear(row.state, row.utterance, row.intent)) for row in load_dev()]
+    name = "dev_answers.tsv" if "--answers" in sys.argv else "dev.tsv"
+    results = [(row, judge.hear(row.state, row.utterance, row.intent, "dev")) for row in load_dev(name)]
     print(summary(results))
     d = dangers(results, judge.flows)
     print(f"scams to a walk {d['scams_to_walk']}/{d['scams']}")

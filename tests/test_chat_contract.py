@@ -12,7 +12,7 @@ from tests.chatdriver import ROOT, ChatProcess, chat
 # Where a question may be asked: greeting, in the middle of a walk, inside troubleshooting.
 PLACES = {
     "greeting": [],
-    "wechat.open": ["微信", "好了", "好了", "好了"],
+    "wechat.open": ["微信", "好了", "好了", "好了", "好了"],
     "trouble_face.cover": ["支付宝", "刷脸失败了", "还是不行"],
 }
 
