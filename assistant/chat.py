@@ -1,12 +1,14 @@
 """`assistant chat`: the dialog by text, interactive or as JSON lines (the contract other parts test against)."""
 
 import json
-import os
+import logging
 import sys
 from datetime import date
 
-from assistant.errors import AssistantError
+from assistant import clock
 from assistant.privacy import mask
+
+log = logging.getLogger(__name__)
 
 
 def register(sub):
@@ -26,23 +28,35 @@ def add_session_arguments(p):
 
 
 def today_from(args) -> date:
-    value = getattr(args, "today", None) or os.environ.get("ASSISTANT_TODAY")
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise AssistantError(f"日期格式不对: '{value}',请写成 2026-03-05 这样 (--today must be YYYY-MM-DD)") from None
+    """Today for this command (`assistant.clock`: --today, $ASSISTANT_TODAY, the system clock)."""
+    return clock.today(args)
+
+
+def conversation_settings(args, today: date, personal: bool = True):
+    """The saved settings for a conversation. A problem in the file is a warning, said once in plain Chinese,
+    and that setting is left out; the assistant carries on with the general rule. A kiosk (`personal=False`)
+    also leaves out one person's settings (last date, usual channel)."""
+    from assistant.settings import describe_problems, for_kiosk, read_settings
+
+    settings, problems = read_settings(getattr(args, "config", None), today)
+    for line in describe_problems(problems):
+        log.warning(line)
+    if not personal:
+        settings, ignored = for_kiosk(settings)
+        if ignored:
+            log.warning("自助机为很多人服务,不用设置里某一个人的 %s (a kiosk ignores personal settings: %s)",
+                        "、".join(ignored), ", ".join(ignored))
+    return settings
 
 
 def new_session(args):
     """A Session built from the command's options: flows, saved settings, today's date."""
     from assistant.dialog import Session
     from assistant.flows import load_flows
-    from assistant.settings import load_settings
 
     flows = load_flows(getattr(args, "flows", None))
-    return Session(flows, config=load_settings(getattr(args, "config", None)), today=today_from(args))
+    today = today_from(args)
+    return Session(flows, config=conversation_settings(args, today), today=today)
 
 
 def run(args) -> int:

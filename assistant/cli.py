@@ -4,7 +4,10 @@ import argparse
 import importlib
 import sys
 
+from assistant.diagnostics import configure_logging
 from assistant.errors import AssistantError
+
+DEBUG_HELP = "更多排查信息(用户说的号码仍然隐藏)/ debug output (numbers a user says stay masked)"
 
 # Each module exposes register(subparsers); it sets `func` on its parser. Imports stay light
 # (no vosk, no TensorFlow) so `assistant --help` is instant on an old laptop.
@@ -23,9 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="assistant",
         description="养老金资格认证语音助手 (offline pension certification voice assistant)",
     )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for command in sub.choices.values():  # `assistant run --debug` as well as `assistant --debug run`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
 
 
@@ -35,6 +41,7 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         # No command: an elder double-clicking the launcher expects it to just start talking.
         args = parser.parse_args(["run", *(argv or [])] if "run" in _commands(parser) else ["chat"])
+    configure_logging(debug=args.debug)
     try:
         return args.func(args) or 0
     except AssistantError as exc:

@@ -5,18 +5,29 @@ and the loop itself runs on real devices or on a PulseAudio null sink. `MicListe
 home loop (`VoiceLoop`) and the kiosk both use it.
 """
 
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from assistant.diagnostics import trail, where
 from assistant.errors import AudioDeviceError, VoiceError
 from assistant.hearing import Hearing, clean
 from assistant.privacy import mask
 from assistant.recognition.recognizer import RATE, Final, Partial
 from assistant.recognition.second_reading import SecondReading
 
+log = logging.getLogger(__name__)
+
 BARGE_IN_CHARS = 2
 """Recognised characters while the assistant talks that make it stop and listen (barge-in)."""
+STALL_SECONDS = 5.0
+"""A microphone that has sent no sound for this long (wall clock) is stalled: it is closed and opened again."""
+READ_SECONDS = 1.0
+"""Longest single wait for the next chunk, so deadlines are looked at even when no sound comes."""
+REFRESH_SECONDS = 10.0
+"""After the speaker failed, how often the loop may let go of its microphone so the device list can be read
+again (a speaker plugged in after start is found that way)."""
 
 
 @dataclass
@@ -30,6 +41,8 @@ class LoopOptions:
     """how often to look for a microphone again after it went missing"""
     max_turns: int | None = None
     """stop after this many user turns (tests and benchmarks); None = run until stopped"""
+    show_heard: bool = False
+    """print what the user said, masked (`assistant run --debug`); never by default"""
 
 
 def is_playing(speaker) -> bool:
@@ -91,14 +104,16 @@ class MicListener:
     free speech, so it would never be noticed to barge in); once it is quiet, recognition is biased to what
     the state expects, and a second, open reading runs alongside for when the user said something else."""
 
-    def __init__(self, recognizer, speaker, open_microphone, session, barge_in=True):
+    def __init__(self, recognizer, speaker, open_microphone, session, barge_in=True, clock=time.monotonic):
         self.recognizer = recognizer
         self.speaker = speaker
         self.open_microphone = open_microphone
         self.hearing = Hearing(recognizer, session)
         self.barge_in = barge_in
+        self.clock = clock
         self.mic = None
         self._turn = None
+        self._last_sound = 0.0
         self._early: list[bytes] = []
         """sound read by check(), heard first by the next listen()"""
 
@@ -107,6 +122,7 @@ class MicListener:
         while its screen says the microphone is missing, to clear that by itself once it works again."""
         if self.mic is None:
             self.mic = self.open_microphone()
+            self._last_sound = self.clock()
         try:
             pcm = self.mic.read(timeout=1.0)
             if pcm is None:
@@ -117,17 +133,41 @@ class MicListener:
         self._early.append(pcm)
 
     def listen(self, expected_phrases=None, timeout: float | None = None) -> str | None:
-        """The turn's words ("" if it had none); None when nobody spoke for `timeout` seconds of audio.
-        Raises AudioDeviceError when the microphone is missing or goes away (the caller decides to retry).
+        """The turn's words ("" if it had none); None when nobody spoke for `timeout` seconds (of audio heard,
+        or of the wall clock while no audio comes). Raises AudioDeviceError when the microphone is missing,
+        goes away or stalls (sends nothing for STALL_SECONDS); the caller decides when to try again, and the
+        next call opens the microphone afresh.
 
         A call that ends in None leaves the turn open: the next call with the same expectations goes on
         listening where it stopped, so a kiosk polling every fraction of a second never cuts a word in two.
         """
         # An empty list of expectations means a free answer (a place, a date): open recognition only.
         grammar = None if expected_phrases == [] else self.hearing.grammar(expected_phrases)
+        try:
+            return self._listen(grammar, timeout)
+        except BaseException:
+            self.close()  # whatever went wrong, the next turn starts afresh on a freshly opened microphone
+            raise
+
+    def _read(self, deadline: float | None) -> bytes | None:
+        wait = READ_SECONDS if deadline is None else min(READ_SECONDS, max(deadline - self.clock(), 0.05))
+        pcm = self.mic.read(timeout=wait)
+        now = self.clock()
+        if pcm is not None:
+            self._last_sound = now
+        elif now - self._last_sound >= STALL_SECONDS:
+            from assistant.audio.microphone import MICROPHONE_SILENT
+
+            log.warning("麦克风 %.0f 秒没有送来声音,重新打开 (the microphone stalled; opening it again)",
+                        now - self._last_sound)
+            raise AudioDeviceError(MICROPHONE_SILENT)
+        return pcm
+
+    def _listen(self, grammar, timeout):
         rec = self.recognizer
         if self.mic is None:
             self.mic = self.open_microphone()
+            self._last_sound = self.clock()
         turn = self._turn
         if turn is None or turn.grammar != grammar:
             if turn is not None:
@@ -137,21 +177,24 @@ class MicListener:
             rec.start(None if turn.open_mode else grammar)
             turn.restart(rec.model)
         quiet = 0.0
+        quiet_since = self.clock()  # the wall clock counts too, for when no sound comes at all
         while True:
-            try:
-                pcm = self._early.pop(0) if self._early else self.mic.read(timeout=1.0)
-            except AudioDeviceError:
-                self.close()
-                raise
-            if pcm is None:
-                continue
+            deadline = quiet_since + timeout if timeout else None
+            pcm = self._early.pop(0) if self._early else self._read(deadline)
             playing = is_playing(self.speaker)
+            if playing or turn.words:
+                quiet_since = self.clock()
+            if pcm is None:
+                if timeout and not playing and not turn.words and self.clock() - quiet_since >= timeout:
+                    return None
+                continue
             if turn.was_playing and not playing and not turn.barged:
                 # What was heard so far is the assistant's own voice through the speakers: start afresh.
                 turn.open_mode = False
                 rec.start(grammar)
                 turn.restart(rec.model)
                 quiet = 0.0
+                quiet_since = self.clock()
             turn.was_playing = playing
             turn.feed(pcm)
             result = rec.accept(pcm)
@@ -190,29 +233,41 @@ class MicListener:
         return turn.second.backlog() if turn is not None and turn.second is not None else 0
 
     def close(self) -> None:
-        if self._turn is not None:
-            self._turn.drop()
-        self._turn = None
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.drop()
         self._early.clear()
-        if self.mic is not None:
-            self.mic.close()
-            self.mic = None
+        mic, self.mic = self.mic, None
+        if mic is not None:
+            try:
+                mic.close()
+            except Exception as exc:  # a microphone that is gone may fail to close; it is let go either way
+                log.debug("closing the microphone failed: %s", where(exc))
 
 
 class VoiceLoop:
-    """Runs a conversation by voice; `run()` returns only when max_turns is reached."""
+    """Runs a conversation by voice; `run()` returns only when max_turns is reached.
+
+    Nothing in one turn ends the loop: an unexpected error is logged (its type and place, never the user's
+    words), a kind sentence is said, and the next turn is listened for. After "再见" the loop waits quietly
+    for the next words instead of reminding an empty room that it is still listening."""
 
     def __init__(self, session, recognizer, speaker, open_microphone, options=None, out=print, sleep=time.sleep,
-                 on_reply=None):
+                 on_reply=None, clock=time.monotonic):
         self.session = session
         self.speaker = speaker
         self.options = options or LoopOptions()
-        self.listener = MicListener(recognizer, speaker, open_microphone, session, self.options.barge_in)
+        self.listener = MicListener(recognizer, speaker, open_microphone, session, self.options.barge_in, clock)
         self.out = out
         self.sleep = sleep
+        self.clock = clock
         self.on_reply = on_reply
+        self.asleep = False
+        """after goodbye: quiet until the user speaks again"""
         self._mic_announced = False
         self._voice_failed = False
+        self._failures = 0
+        self._released_at: float | None = None
 
     def respond(self, reply) -> None:
         self.out(f"助手: {reply.say}")
@@ -227,6 +282,27 @@ class VoiceLoop:
             if not self._voice_failed:  # printed once; the text is still on screen and in the terminal
                 self.out(f"assistant: {exc}")
                 self._voice_failed = True
+            else:
+                log.debug("speech failed again: %s", where(exc))
+            if isinstance(exc, AudioDeviceError):
+                self._let_devices_refresh()
+            return
+        self._voice_failed = False
+
+    def _let_devices_refresh(self) -> None:
+        """The speaker is missing: let go of our microphone for a moment, now and then, so the device list can
+        be read again and a speaker plugged in meanwhile is found (the next listen opens the microphone again)."""
+        now = self.clock()
+        if self._released_at is not None and now - self._released_at < REFRESH_SECONDS:
+            return
+        self._released_at = now
+        self.listener.close()
+        try:
+            from assistant.audio import devices
+
+            devices.refresh()
+        except AudioDeviceError as exc:
+            log.debug("device list not refreshed: %s", where(exc))
 
     def listen(self) -> str:
         """One user turn; "" after reminder_after seconds of quiet. A missing microphone is said once, then
@@ -246,22 +322,58 @@ class VoiceLoop:
                 self._mic_announced = False
             return text or ""
 
+    def turn(self) -> None:
+        """Listen once and answer; after goodbye, a turn without words gets no answer."""
+        text = self.listen()
+        if self.asleep and not text:
+            return
+        if self.options.show_heard:
+            self.out(f"您: {mask(text)}" if text else "您: (没有说话)")
+        reply = self.session.handle(text)
+        self.asleep = "goodbye" in reply.controls
+        self.respond(reply)
+
     def run(self) -> int:
-        self.respond(self.session.greet())
+        self._guarded(lambda: self.respond(self.session.greet()))
         turns = 0
         while self.options.max_turns is None or turns < self.options.max_turns:
-            text = self.listen()
             turns += 1
-            self.out(f"您: {mask(text)}" if text else "您: (没有说话)")
-            self.respond(self.session.handle(text))
+            self._guarded(self.turn)
         player = getattr(self.speaker, "_player", None)
         if player is not None and player.playing:
             player.wait(timeout=60.0)
         return 0
 
+    def _guarded(self, step) -> None:
+        """The per-turn guard: an unexpected error is logged, said kindly once, and the loop goes on."""
+        try:
+            step()
+        except Exception as exc:  # whatever one turn does, the conversation goes on
+            self._failures += 1
+            log.warning("这一轮出错,继续运行 (a turn failed: %s)", where(exc))
+            log.debug("the failed turn: %s", trail(exc))
+            self.listener.close()
+            if self._failures == 1:  # said once; failing again and again, it would only talk over the user
+                self._say_sorry()
+            self.sleep(min(self.options.retry_seconds, float(self._failures)))  # never a busy loop
+        else:
+            self._failures = 0
+
+    def _say_sorry(self) -> None:
+        try:
+            self.respond(self.session.trouble())
+        except Exception as exc:  # noqa: BLE001 - even the apology failed: the log has it, the loop goes on
+            log.warning("道歉的话也没说出来 (the apology failed too: %s)", where(exc))
+
     def close(self) -> None:
-        self.listener.close()
-        self.speaker.close()
+        """Let go of the microphone and the speaker (and its temporary audio); each on its own, so one that
+        fails to close does not keep the other open."""
+        for name, close in (("microphone", self.listener.close), ("speaker", self.speaker.close)):
+            try:
+                close()
+            except Exception as exc:  # noqa: BLE001 - closing at exit: log and close the rest
+                log.warning("关闭%s出错 (closing the %s failed: %s)", "麦克风" if name == "microphone" else "扬声器",
+                            name, where(exc))
 
 
 def kiosk_listener(args, session):

@@ -1,9 +1,14 @@
 """`assistant run` (the live voice loop), `assistant devices`, and `assistant doctor` (set-up check)."""
 
+import logging
 import time
 
+from assistant import clock
 from assistant.chat import add_session_arguments, new_session
+from assistant.diagnostics import exit_cleanly_on_signals, trail, where
 from assistant.errors import AssistantError
+
+log = logging.getLogger(__name__)
 
 TEST_SENTENCE = "您好,我是养老金认证小助手。您能听清我说话吗?"
 
@@ -26,6 +31,7 @@ def register(sub):
     add_device_arguments(doctor)
     doctor.add_argument("--voice", help="声音设置 / voice profile")
     doctor.add_argument("--seconds", type=float, default=3.0, help="录音检查几秒 / seconds to record for the level check")
+    add_session_arguments(doctor)
     doctor.set_defaults(func=cmd_doctor)
 
 
@@ -40,13 +46,10 @@ def build_speaker(args):
     from assistant.speech.profiles import load_profile
     from assistant.speech.speaker import Speaker
 
-    settings_voice = None
-    try:
-        from assistant.settings import load_settings
+    from assistant.settings import read_settings
 
-        settings_voice = getattr(load_settings(getattr(args, "config", None)), "voice", None)
-    except AssistantError:
-        pass
+    # Problems in the settings file are reported once, where the conversation's settings are read.
+    settings_voice = getattr(read_settings(getattr(args, "config", None))[0], "voice", None)
     return Speaker(load_profile(args.voice or settings_voice), player=Player(args.output_device))
 
 
@@ -60,13 +63,15 @@ def cmd_run(args) -> int:
     check_grammar(session.flows)
     recognizer = Recognizer(args.model)
     speaker = build_speaker(args)
-    options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns)
+    options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
+                          show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
     loop = VoiceLoop(session, recognizer, speaker, lambda: Microphone(args.input_device).open(), options,
                      out=lambda line: print(line, flush=True))
-    try:
-        return loop.run()
-    finally:
-        loop.close()
+    with exit_cleanly_on_signals():  # a `kill` or a closed terminal still closes the devices and temp audio
+        try:
+            return loop.run()
+        finally:
+            loop.close()
 
 
 def cmd_devices(args) -> int:
@@ -86,8 +91,8 @@ def cmd_devices(args) -> int:
 def cmd_doctor(args) -> int:
     """Each check runs on its own; the report says in plain Chinese what to fix."""
     checks = [("语音识别模型 (speech model)", _check_model), ("对话内容 (flows)", _check_flows),
-              ("声音 (voice)", _check_voice), ("麦克风 (microphone)", _check_microphone),
-              ("扬声器 (speaker)", _check_speaker)]
+              ("设置 (settings)", _check_settings), ("声音 (voice)", _check_voice),
+              ("麦克风 (microphone)", _check_microphone), ("扬声器 (speaker)", _check_speaker)]
     problems = 0
     for title, check in checks:
         try:
@@ -95,7 +100,10 @@ def cmd_doctor(args) -> int:
         except AssistantError as exc:
             lines, ok = [str(exc)], False
         except Exception as exc:  # noqa: BLE001 - a doctor reports every failure, it never crashes
-            lines, ok = [f"{exc.__class__.__name__}: {exc}"], False
+            log.warning("doctor: %s 检查出错 (check failed: %s)", title, where(exc))
+            log.debug("doctor: %s", trail(exc))
+            lines, ok = ["检查的时候出了意外的错误。请运行 assistant doctor --debug,把显示的内容给懂电脑的人看。"
+                         " (unexpected error; run `assistant doctor --debug` for details)"], False
         problems += not ok
         print(f"{'✔' if ok else '✘'} {title}")
         for line in lines:
@@ -117,9 +125,20 @@ def _check_flows(args):
     from assistant.flows import load_flows
     from assistant.hearing import check_grammar
 
-    flows = load_flows()
+    flows = load_flows(getattr(args, "flows", None))
     check_grammar(flows)
     return [f"{len(flows.states)} 个步骤, {len(flows.grammar_phrases())} 个说法都能识别"], True
+
+
+def _check_settings(args):
+    from assistant.settings import read_settings, settings_path
+
+    settings, problems = read_settings(getattr(args, "config", None), clock.today(args))
+    if problems:
+        return [*(str(p) for p in problems), "这几项先不用,助手按一般的规定说。用 assistant setup 重新设置就好了。"], False
+    if settings is None:
+        return [f"还没有设置,助手按一般的规定说 (no settings yet): {settings_path(getattr(args, 'config', None))}"], True
+    return [f"设置正常 (settings are fine): {settings_path(getattr(args, 'config', None))}"], True
 
 
 def _check_voice(args):

@@ -91,7 +91,7 @@ def test_loop_hears_a_real_utterance_and_answers(recognizer):
     lines = []
     speaker = RecordingSpeaker()
     loop = VoiceLoop(Session(FLOWS), recognizer, speaker, lambda: WavMicrophone(_real(name)),
-                     LoopOptions(max_turns=1, reminder_after=0), out=lines.append)
+                     LoopOptions(max_turns=1, reminder_after=0, show_heard=True), out=lines.append)
     assert loop.run() == 0
     heard = next(line for line in lines if line.startswith("您: "))[3:]
     # A free sentence outside the grammar: the open pass must bring back most of its characters.
@@ -113,7 +113,7 @@ def test_barge_in_stops_the_assistant(recognizer):
 def test_quiet_user_gets_one_gentle_reminder(recognizer):
     speaker, lines = RecordingSpeaker(), []
     loop = VoiceLoop(Session(FLOWS), recognizer, speaker, lambda: WavMicrophone(np.zeros(16000, np.int16)),
-                     LoopOptions(max_turns=1, reminder_after=2.0), out=lines.append)
+                     LoopOptions(max_turns=1, reminder_after=2.0, show_heard=True), out=lines.append)
     loop.run()
     assert "您: (没有说话)" in lines
     assert "我还在听" in speaker.said[-1]
@@ -131,7 +131,8 @@ def test_missing_microphone_is_announced_once_and_retried(recognizer):
 
     speaker = RecordingSpeaker()
     loop = VoiceLoop(Session(FLOWS), recognizer, speaker, open_microphone,
-                     LoopOptions(max_turns=1, reminder_after=0, retry_seconds=5), out=lines.append, sleep=sleeps.append)
+                     LoopOptions(max_turns=1, reminder_after=0, retry_seconds=5, show_heard=True), out=lines.append,
+                     sleep=sleeps.append)
     assert loop.run() == 0
     assert len(attempts) == 4 and sleeps == [5, 5, 5]
     assert sum("没有找到麦克风" in line for line in lines) == 1, "said once, not on every retry"
@@ -149,7 +150,8 @@ def test_microphone_unplugged_mid_turn_recovers(recognizer):
     mics = [Unplugging(samples), WavMicrophone(samples)]
     lines = []
     loop = VoiceLoop(Session(FLOWS), recognizer, RecordingSpeaker(), lambda: mics.pop(0),
-                     LoopOptions(max_turns=1, reminder_after=0), out=lines.append, sleep=lambda s: None)
+                     LoopOptions(max_turns=1, reminder_after=0, show_heard=True), out=lines.append,
+                     sleep=lambda s: None)
     assert loop.run() == 0
     assert any(line.startswith("您: ") and len(line) > 6 for line in lines)
 
@@ -187,7 +189,7 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
         recording_before = audio_room.source_outputs()
         proc = subprocess.Popen([sys.executable, "-m", "assistant", "run", "--input-device", "pulse",
                                  "--output-device", "pulse", "--max-turns", "1", "--reminder-after", "25",
-                                 "--voice", "standard"],
+                                 "--voice", "standard", "--debug"],  # --debug: what was heard is printed
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first = proc.stdout.readline()
         assert first.startswith("助手: 您好"), first + proc.stderr.read()

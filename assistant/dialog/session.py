@@ -9,6 +9,7 @@ from datetime import date
 
 from transitions import Machine
 
+from assistant import clock
 from assistant.dialog.reply import Reply, VoiceSettings
 from assistant.dialog.schedule import next_deadline
 from assistant.flows import RETURN, Flows, sentences
@@ -63,7 +64,7 @@ class Session:
                  understander: Understander | None = None):
         self.flows = flows
         self.config = config
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.understander = understander or Understander(flows)
         self._position = _Position()
         self.machine = build_machine(flows, self._position)
@@ -185,6 +186,12 @@ class Session:
     def not_heard(self) -> Reply:
         """The sound of a turn could not be used at all (a broken recording, a failed microphone)."""
         return self._reply([self._say("not_heard"), self._you_can_say()], "not_heard")
+
+    def trouble(self) -> Reply:
+        """Something on the assistant's side failed during the turn (the live loop's guard): say sorry kindly
+        and ask again. Flow folders without the sentence fall back to not_heard's."""
+        key = "trouble" if "trouble" in self.flows.say else "not_heard"
+        return self._reply([self._say(key), self._you_can_say()], "trouble")
 
     # --- what each intent does -----------------------------------------------------------------
     def _execute(self, intent: str, text: str, slots: dict | None = None) -> Reply:

@@ -1,13 +1,17 @@
 """`assistant kiosk`, `assistant stats`, `assistant setup`, `assistant reminder`."""
 
 import json
+import logging
 import os
 import re
 import sys
-from datetime import date
 from pathlib import Path
 
+from assistant import clock
+from assistant.diagnostics import exit_cleanly_on_signals, where
 from assistant.errors import AssistantError, FlowError
+
+log = logging.getLogger(__name__)
 
 
 def register(sub):
@@ -106,7 +110,8 @@ def run_kiosk(args) -> int:
         if not first:
             print("自助机已经在运行了 (the kiosk is already running)", file=sys.stderr)
             return 0
-        return _run_kiosk(args)
+        with exit_cleanly_on_signals():  # systemd's stop ends it through every `finally` (devices, temp audio)
+            return _run_kiosk(args)
 
 
 def _check_kiosk_options(args):
@@ -117,23 +122,16 @@ def _check_kiosk_options(args):
 
 
 def _run_kiosk(args) -> int:
-    import functools
-
-    from assistant.chat import today_from
+    from assistant.chat import conversation_settings
     from assistant.flows import load_flows
     from assistant.kiosk import view
-    from assistant.kiosk.controller import KioskController, ReadingPace, TextListener, print_reply
-    from assistant.kiosk.runner import KioskRunner, run_with_screen
+    from assistant.kiosk.controller import KioskController, TextListener
     from assistant.kiosk.stats import StatsStore
     from assistant.understanding import Understander
 
     flows = load_flows(getattr(args, "flows", None))
-    settings = _settings_or_none(args)
-    if args.today or os.environ.get("ASSISTANT_TODAY"):
-        pretend = today_from(args)
-        today = lambda: pretend  # noqa: E731 - a fixed date for trying out reminders
-    else:
-        today = date.today  # asked again for every new person: the kiosk runs for days
+    today = clock.today_source(args)  # asked again for every new person: the kiosk runs for days
+    settings = conversation_settings(args, today(), personal=False)
     label = args.key_label or view.key_label(args.key)
     if args.text:
         status = view.TYPING
@@ -145,6 +143,18 @@ def _run_kiosk(args) -> int:
         idle_seconds=args.idle, stats=StatsStore(), idle_status=status,
         follow_voice=not args.no_screen)  # the screen shows the sentence being said, one after the other
     listener = TextListener() if args.text else _voice_listener(args, controller)
+    try:
+        return _run_kiosk_with(args, controller, listener, label)
+    finally:
+        _close(listener)
+
+
+def _run_kiosk_with(args, controller, listener, label) -> int:
+    import functools
+
+    from assistant.kiosk.controller import ReadingPace, print_reply
+    from assistant.kiosk.runner import KioskRunner, run_with_screen
+
     if args.text and not args.no_screen:
         pace = ReadingPace()  # no voice: the screen still goes sentence by sentence, at the voice's pace
 
@@ -189,6 +199,18 @@ def _run_kiosk(args) -> int:
     return run_with_screen(runner, make_screen, root=root)
 
 
+def _close(listener) -> None:
+    """The microphone, then the speaker (and its temporary audio), each on its own."""
+    for part in (listener, getattr(listener, "speaker", None)):
+        close = getattr(part, "close", None)
+        if close is None:
+            continue
+        try:
+            close()
+        except Exception as exc:  # noqa: BLE001 - closing at exit: log it and close the rest
+            log.warning("自助机关闭时出错 (closing failed: %s)", where(exc))
+
+
 def _voice_listener(args, controller):
     """The microphone, from the live voice loop: `assistant.loop.kiosk_listener(args, session) -> Listener`."""
     try:
@@ -218,12 +240,6 @@ class _single_instance:
 
     def __exit__(self, *exc):
         self.file.close()
-
-
-def _settings_or_none(args):
-    from assistant.settings import load_settings
-
-    return load_settings(getattr(args, "config", None))
 
 
 # --- stats -------------------------------------------------------------------------------------------------
@@ -261,7 +277,7 @@ def run_setup(args) -> int:
     today = today_from(args)
     path = settings_path(args.config)
     if args.show:
-        settings = load_settings(args.config)  # a broken file is a FlowError file:line, printed by cli
+        settings = load_settings(args.config, today)  # a broken file is a FlowError file:line, printed by cli
         if settings is None:
             print(f"还没有设置 (no settings yet): {path}\n运行 assistant setup 来设置 (run `assistant setup`)")
             return 0
@@ -276,22 +292,23 @@ def run_setup(args) -> int:
 
     current = None
     try:
-        current = load_settings(args.config) if path.exists() else None
+        current = load_settings(args.config, today) if path.exists() else None
     except FlowError as exc:
         print(f"现在的设置文件有错,这次会重新写一份 (the settings file has an error and will be rewritten): {exc}")
     if args.voice:
         from assistant.kiosk.voice_setup import microphone_setup, run_voice_setup
 
         engine = SetupEngine(flows, today=today, current=current, mode="voice")
-        listen, speak, close = microphone_setup(argparse_namespace_voice(args), flows)
-        try:
-            finished = run_voice_setup(engine, listen, speak)
-        finally:
-            close()
+        with exit_cleanly_on_signals():
+            listen, speak, close = microphone_setup(argparse_namespace_voice(args), flows)
+            try:
+                finished = run_voice_setup(engine, listen, speak)
+            finally:
+                close()
         if not finished:
             return 1
         saved = save_settings(engine.settings, args.config)
-        load_settings(saved)
+        load_settings(saved, today)
         print(f"已保存 (saved): {saved}")
         return 0
     print("养老金认证助手 · 家里人帮忙设置 (family setup). 每个问题打字回答,按回车 (type an answer, press Enter).")
@@ -302,7 +319,7 @@ def run_setup(args) -> int:
         print(turn.say, flush=True)
         if turn.done:
             saved = save_settings(engine.settings, args.config)
-            load_settings(saved)  # what was written must read back exactly as validated
+            load_settings(saved, today)  # what was written must read back exactly as validated
             print(f"已保存 (saved): {saved}\n这个文件可以用文本编辑器修改 (you can edit it by hand); "
                   "检查用 assistant setup --show")
             return 0
@@ -332,7 +349,7 @@ def run_reminder(args) -> int:
 
     flows = load_flows(getattr(args, "flows", None))
     today = today_from(args)
-    settings = load_settings(args.config) if not (args.last and args.region) else None
+    settings = load_settings(args.config, today) if not (args.last and args.region) else None
     last = understand_date(args.last, today) if args.last else getattr(settings, "last_certified", None)
     if last is None:
         raise AssistantError("不知道上次认证的日期:先运行 assistant setup,或者加上 --last 2026-03-05 "

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
+from assistant import clock
 from assistant.dialog.schedule import next_deadline, rule_for
 from assistant.settings import CHANNELS, Settings
 from assistant.understanding import ACT, Understander, has_chinese, parse_date, spoken_date
@@ -62,7 +63,7 @@ class SetupEngine:
                  current: Settings | None = None, mode: str = "keyboard", voices=None):
         self.flows = flows
         self.understander = understander or Understander(flows)
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.settings = replace(current) if current else Settings()
         self.keyboard = mode == "keyboard"
         self.voices = list(voices) if voices is not None else available_voices()

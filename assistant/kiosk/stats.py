@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from assistant import clock
+
 FILE_NAME = "kiosk-counts.json"
 MISUNDERSTOOD = ("unknown", "foreign", "confirm")
 """Reply intents that mean the assistant did not (surely) understand."""
@@ -31,7 +33,7 @@ def data_dir() -> Path:
 class Counts:
     """What the staff may see: numbers only."""
 
-    since: str = field(default_factory=lambda: date.today().isoformat())
+    since: str = field(default_factory=lambda: clock.today().isoformat())
     sessions: int = 0
     completions: int = 0
     topics: dict[str, int] = field(default_factory=dict)

@@ -1,5 +1,12 @@
 """`assistant setup --voice`: the same four setup questions, asked aloud and answered by speaking."""
 
+import logging
+
+from assistant.diagnostics import where
+from assistant.privacy import mask
+
+log = logging.getLogger(__name__)
+
 QUIET_SECONDS = 20.0
 ASKS_BEFORE_GIVING_UP = 3
 
@@ -22,7 +29,7 @@ def run_voice_setup(engine, listen, speak, out=print) -> bool:
             text = "我没有听到。" + engine.ask()
             continue
         quiet = 0
-        out(f"您: {heard}")
+        out(f"您: {mask(heard)}")  # a number or code said by mistake is never printed
         text = engine.answer(heard).say
     out(f"助手: {text}")
     speak(text.splitlines()[0])
@@ -47,4 +54,11 @@ def microphone_setup(args, flows):
     def listen():
         return listener.listen([], QUIET_SECONDS)
 
-    return listen, speak, lambda: (listener.close(), speaker.close())
+    def close():
+        for part in (listener, speaker):  # each on its own: a microphone failing to close keeps no speaker open
+            try:
+                part.close()
+            except Exception as exc:  # noqa: BLE001 - closing at exit: log it and close the rest
+                log.warning("关闭设备出错 (closing a device failed: %s)", where(exc))
+
+    return listen, speak, close

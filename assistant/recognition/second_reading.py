@@ -8,8 +8,19 @@ decode at the same time.
 """
 
 import json
+import logging
 import queue
 import threading
+import time
+
+from assistant.diagnostics import where
+
+log = logging.getLogger(__name__)
+
+RESULT_SECONDS = 3.0
+"""How long result() waits for the reading to finish what was fed (plus CHUNK_SECONDS per chunk still queued):
+a reading that never answers costs the turn its open reading, never the turn itself."""
+CHUNK_SECONDS = 0.1
 
 _END = object()
 _CANCEL = object()
@@ -33,11 +44,20 @@ class SecondReading:
         """Chunks fed but not decoded yet (0 when the reading keeps up with the microphone)."""
         return self._audio.qsize()
 
-    def result(self) -> str:
+    def result(self, timeout: float | None = None) -> str:
         """Everything heard in the turn, raw (space-separated words, maybe [unk]), once the fed audio is decoded.
-        "" if the reading failed: the caller then has the grammar's reading alone."""
+        "" if the reading failed or did not finish within `timeout` seconds (default: RESULT_SECONDS plus a
+        little for each chunk still queued): the caller then has the grammar's reading alone."""
+        if timeout is None:
+            timeout = RESULT_SECONDS + CHUNK_SECONDS * self.backlog()
         self._audio.put(_END)
-        self._thread.join()
+        started = time.monotonic()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("第二遍识别 %.1f 秒没有结果,这一轮只用第一遍 (the second reading did not finish in time; "
+                        "the turn goes on with the grammar's reading)", time.monotonic() - started)
+            self.cancel()
+            return ""
         return self._text
 
     def cancel(self) -> None:
@@ -61,5 +81,6 @@ class SecondReading:
                     return
                 if rec.AcceptWaveform(item):
                     segments.append(json.loads(rec.Result()).get("text", ""))
-        except Exception:  # noqa: BLE001 - a lost second reading leaves the grammar's; the turn is still answered
+        except Exception as exc:  # noqa: BLE001 - a lost second reading leaves the grammar's; the turn is answered
+            log.warning("第二遍识别出错,这一轮只用第一遍 (the second reading failed: %s)", where(exc))
             self._text = ""

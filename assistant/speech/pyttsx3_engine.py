@@ -14,9 +14,12 @@ pyttsx3 quirks this module keeps away from the user (see the pyttsx3 issue track
   change was silently dropped -> settle espeak before each step and wait for "finished-utterance".
 """
 
+import logging
 import sys
 
 from assistant.speech.engines import WorkerEngine
+
+log = logging.getLogger(__name__)
 
 #: Words per minute that count as rate 1.0 per pyttsx3 driver: espeak-ng's own default is 175 (pyttsx3
 #: sets 200 at start, which is hurried for Mandarin); SAPI5/NSSS voices speak normally at ~200 / 180.
@@ -109,8 +112,8 @@ class Pyttsx3Backend:
 
         try:
             self._engine.stop()
-        except Exception:
-            pass
+        except Exception as exc:  # noqa: BLE001 - the old engine is dropped either way
+            log.debug("stopping the old pyttsx3 engine failed: %s", type(exc).__name__)
         self._engine = None
         gc.collect()
         self._open()

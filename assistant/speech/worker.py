@@ -136,4 +136,4 @@ class RenderWorker:
                 try:
                     stream.close()
                 except (OSError, AttributeError):
-                    pass
+                    continue  # a pipe of a dead child may already be broken: nothing left to close

@@ -6,12 +6,15 @@ Everything here looks backwards: a last certification is never in the future.
 """
 
 import calendar
+import logging
 import re
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import cn2an
+
+log = logging.getLogger(__name__)
 
 _FULL = re.compile(r"(?:(\d{4}|\d{2})\s*[年./-]\s*)?(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*[日号号]?")
 _RELATIVE_YEAR = {"大前年": -3, "前年": -2, "去年": -1, "今年": 0}  # first match wins: 大前年 before 前年
@@ -38,7 +41,8 @@ def _arabic(text: str) -> str:
         with warnings.catch_warnings():  # it also warns about every stretch of numerals it leaves alone
             warnings.simplefilter("ignore")
             return cn2an.transform(text, "cn2an")
-    except Exception:  # cn2an raises plain ValueError/KeyError on odd input; a date is then simply absent
+    except Exception as exc:  # cn2an raises plain ValueError/KeyError on odd input; a date is then simply absent
+        log.debug("cn2an could not convert numerals (%s); reading the text as it is", type(exc).__name__)
         return text
 
 
