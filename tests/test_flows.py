@@ -143,6 +143,16 @@ BREAKAGES = [
      "a source is"),
     ("regions.yaml", "    cycle_days: 180", "    cycle_days: 5", "not a plausible cycle"),
     ("phrases.yaml", "  not_understood: 对不起,我没听清。\n", "", "sentence 'not_understood' is missing"),
+    # Issue 13: shapes and placeholders that used to give tracebacks at load or in the middle of a conversation.
+    ("dialog.yaml", "  prepare:\n    steps:", "  prepare: 准备\n  prepare_old:\n    steps:", "walk 'prepare' must be a mapping"),
+    ("dialog.yaml", "        on: {success: done, failed: cover, next: \"@return\"}", "        on: [success, failed]",
+     "'on' must be a mapping"),
+    ("dialog.yaml", "             not_yet, check_done,", "             not_yet, check_done, ch_wechat,",
+     "'ch_wechat' is not a control"),
+    ("knowledge.yaml", "    overdue: 已经过了{days}天", "    overdu: 已经过了{days}天", "'overdu' is not a sentence of 'next_date'"),
+    ("knowledge.yaml", "    say: 不麻烦,一般三到五分钟就能做完。", "    say: 不麻烦,一般{三到五分钟就能做完。", "lone '{'"),
+    ("knowledge.yaml", "    remaining: 离现在还有{days}天。", "    remaining: 离现在还有{dayz}天。", "uses {dayz}"),
+    ("phrases.yaml", "  chosen: 好,咱们用{title}认证。", "  chosen: 好,咱们用{titel}认证。", "uses {titel}"),
 ]
 
 

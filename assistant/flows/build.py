@@ -8,6 +8,22 @@ from assistant.flows.model import Answer, Flows, Intent, Phrase, Region, Source,
 from assistant.flows.yamlsrc import LDict, load_yaml
 
 RETURN = "@return"
+CONTROLS = ("repeat", "slower", "faster", "louder", "softer", "back", "start_over", "help", "human", "goodbye",
+            "not_yet", "check_done", "want_certify", "lacks_channel", "tell_region")
+"""What `global: controls:` may list: each has its behaviour in assistant/dialog/session.py (Session._control)."""
+TEMPLATES = {
+    "next_date": {"ask": (), "vague": ("earliest",), "vague_ask": (), "say": ("rule", "last", "deadline"),
+                  "remaining": ("days",), "overdue": ("days",), "general_rule": (), "region_rule": ("region", "cycle"),
+                  "unknown_region": ("region",), "greeting_soon": ("deadline", "days"), "greeting_overdue": ("days",),
+                  "caveat": (), "after_success": ("rule", "deadline"), "after_success_ask": ()},
+    "region_app": {"say": (), "app": ("region", "app"), "in_province": ("region", "city", "app"),
+                   "none": ("region",), "channels": ()},
+}
+"""Answers filled in live: the sentences the dialog needs and the {placeholders} each may use."""
+SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels": ("options",),
+              "region_noted": ("region",), "you_can_say": ("options",), "confirm": ("label",),
+              "choose": ("first", "second"), "help_state": ("options",)}
+"""phrases.yaml sentences filled in live, and their {placeholders}; every other sentence is said as written."""
 _SPOKEN = re.compile(r"^[\u3400-\u9fff0-9]+$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -169,6 +185,7 @@ def _load_dialog(path: Path, intents):
         raw_on[name] = (body, _need(body, "on", dict, optional=True, default={}), "")
 
     walks = _need(data, "walks", dict)
+    _check_walk_shapes(walks)
     expander = _WalkExpander(walks)
     used = {str(step["use"]) for w in walks.values() for step in w.get("steps", []) if isinstance(step, dict) and "use" in step}
     for walk, body in walks.items():
@@ -216,6 +233,11 @@ def _load_dialog(path: Path, intents):
 
     glob = _need(data, "global", dict)
     controls = [str(c) for c in _texts(glob, "controls")]
+    for control in controls:
+        if control not in CONTROLS:
+            raise FlowError(glob.file, glob.line_of("controls"), f"'{control}' is not a control the assistant can "
+                            f"carry out (controls: {', '.join(CONTROLS)}); a question goes under 'answers', a "
+                            "place to go under 'goto'")
     answer_of = {str(k): str(v) for k, v in _need(glob, "answers", dict).items()}
     goto = {}
     for intent, target in _need(glob, "goto", dict).items():
@@ -228,6 +250,21 @@ def _load_dialog(path: Path, intents):
         raise FlowError(data.file, data.line_of("start"), f"start state '{start}' does not exist")
     titles = {str(w): str(b["title"]) for w, b in walks.items() if isinstance(b, LDict) and "title" in b}
     return start, states, controls, answer_of, goto, titles
+
+
+def _check_walk_shapes(walks: LDict) -> None:
+    """A walk is a mapping with a list of steps, each step a mapping whose `on` is a mapping: checked first, so
+    a walk written as a string or `on:` written as a list is one file:line message, not a traceback later."""
+    for walk, body in walks.items():
+        if not isinstance(body, LDict):
+            raise FlowError(walks.file, walks.line_of(walk), f"walk '{walk}' must be a mapping with 'steps:'")
+        for step in _need(body, "steps", list):
+            if not isinstance(step, LDict):
+                raise FlowError(*_where(step), f"a step of walk '{walk}' must be a mapping")
+            _need(step, "on", dict, optional=True)
+            for key in ("id", "use"):
+                if key in step and not isinstance(step[key], str):
+                    raise FlowError(*_where(step[key], step, key), f"'{key}' must be a name")
 
 
 def _targets_walk(data, walk) -> bool:
@@ -253,6 +290,7 @@ def _load_answers(path: Path, answer_ids):
         if by is not None and "then" not in templates:
             raise FlowError(*_where(by, body, "by"), f"answer '{aid}' is said by {by}: it needs 'then', the sentence "
                             "said after the one for that kind")
+        _check_placeholders(body, aid, {"say": _spoken(body, "say"), **templates})
         answers[aid] = Answer(str(aid), _spoken(body, "say"), _sources(body), templates,
                               str(by) if by is not None else None)
     for intent, aid in answer_ids.items():
@@ -261,13 +299,50 @@ def _load_answers(path: Path, answer_ids):
     return answers
 
 
+def _check_placeholders(body: LDict, aid, texts: dict) -> None:
+    """A sentence filled in live names only the values the dialog has for it; any other brace is an error here,
+    not a ValueError or KeyError in the middle of a conversation."""
+    needed = TEMPLATES.get(str(aid))
+    for key, text in texts.items():
+        if needed and str(key) not in needed and str(aid) in TEMPLATES:
+            raise FlowError(body.file, body.line_of(key), f"'{key}' is not a sentence of '{aid}' (it has: "
+                            f"{', '.join(needed)})")
+        allowed = needed.get(str(key), ()) if needed else ()
+        for name in _fields(text, body, key):
+            if name not in allowed:
+                hint = f" (it may use {', '.join('{' + a + '}' for a in allowed)})" if allowed else \
+                    " (this sentence is said as written: no {…} in it)"
+                raise FlowError(body.file, body.line_of(key), f"'{key}' of '{aid}' uses {{{name}}}{hint}")
+    for key in (needed or {}):
+        if key not in texts:
+            raise FlowError(body.file, body.line, f"answer '{aid}' needs the sentence '{key}'")
+
+
+def _fields(text: str, body: LDict, key) -> list[str]:
+    import string
+
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        raise FlowError(body.file, body.line_of(key), f"'{key}' has a lone '{{' or '}}' (a {{placeholder}} must "
+                        "be closed)") from None
+
+
 def _load_phrases(path: Path):
     data = load_yaml(path)
     say = _need(data, "say", dict)
     for key, value in say.items():
         if not isinstance(value, str):
             raise FlowError(say.file, say.line_of(key), f"'{key}' must be text")
-    return {str(k): _spoken(say, k) for k in say}, [str(f) for f in _texts(data, "fillers")]
+    texts = {str(k): _spoken(say, k) for k in say}
+    for key, text in texts.items():
+        allowed = SAY_FIELDS.get(key, ())
+        for name in _fields(text, say, key):
+            if name not in allowed:
+                raise FlowError(say.file, say.line_of(key), f"'{key}' uses {{{name}}}" + (
+                    f" (it may use {', '.join('{' + a + '}' for a in allowed)})" if allowed else
+                    " (this sentence is said as written: no {…} in it)"))
+    return texts, [str(f) for f in _texts(data, "fillers")]
 
 
 _NEEDED_SAY = ("not_understood", "you_can_say", "offer_person", "silence", "confirm", "choose", "confirm_again",
