@@ -138,6 +138,10 @@ def test_numbers_are_masked_on_the_screen(kiosk):
                          ("卡号6222,0212,3456,7890", "6222")):
         view = kiosk.heard(said)
         assert secret not in view.heard and "***" in view.heard, view.heard
+    kiosk.heard("身份证前六位是110105")
+    view = kiosk.heard("最后是1234")  # the rest of the number, a turn later (issue 13)
+    assert "1234" not in view.heard and "***" in view.heard, view.heard
+    assert kiosk.heard("上次是2026-06-01认证的").heard.count("2026-06-01") == 1, "a date is shown, not hidden"
 
 
 def test_push_to_talk_shows_listening_and_counts_as_activity(kiosk):

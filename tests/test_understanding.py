@@ -289,6 +289,9 @@ def test_dates(text, expected):
     ("我的验证码呢,是483920", "secret"), ("验证码是 4 5 6 7", "secret"), ("幺三八,一二三四,五六七八", "number"),
     ("6222,0212,3456,7890", "number"), ("验证码一直不来", None), ("12333的密码我忘了", None),
     ("验证码要告诉你吗", None), ("上次是三月五号,下次什么时候", None),
+    # issue 13: a date with separators is no ID; part of a number after its name is private
+    ("2026-06-01", None), ("上次是2026.6.1认证的", None), ("我的身份证前六位是110105", "number"),
+    ("手机号后四位是一二三四", "number"), ("打电话问12333", None), ("110105,19500101,1234", "number"),
 ])
 def test_private_numbers(text, kind):
     from assistant.privacy import find_private, mask
@@ -320,3 +323,16 @@ def test_grammars_come_from_the_templates_too():
     assert len(from_templates) >= 20 and all(segment(p) is not None for p in from_templates)
     assert not any(name in "".join(from_templates) for name in ("天水", "绵阳", "恩施"))
     assert build_grammar(phrases)[-1] == "[unk]"
+
+
+def test_an_id_said_in_groups_over_several_turns_is_refused_and_never_echoed():
+    session = Session(FLOWS, today=date(2026, 11, 30))
+    session.greet()
+    first = session.handle("我身份证号是110105")
+    assert first.intent == "private" and "110105" not in first.say
+    for rest in ("19500101", "最后是1234"):
+        reply = session.handle(rest)
+        assert reply.intent == "private" and rest[-4:] not in reply.say, (rest, reply.say)
+    session.handle("微信")
+    session.handle("好了")
+    assert session.handle("我等了123秒").intent != "private", "two turns later, digits are ordinary again"

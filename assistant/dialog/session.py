@@ -20,6 +20,8 @@ from assistant.understanding import (ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN
 MAX_CHARS = 200
 """Longer input is not a spoken sentence (a 10,000-character paste); ask for a short one."""
 MISSES_BEFORE_PERSON = 3
+NUMBER_FOLLOW_TURNS = 2
+"""After a number is refused, this many turns take a bare group of digits as more of it (an ID in groups)."""
 _VOICE_CONTROLS = {"slower": ("rate_step", -1), "faster": ("rate_step", 1),
                    "louder": ("volume_step", 1), "softer": ("volume_step", -1)}
 _AT_LIMIT = {"slower": "slowest", "faster": "fastest", "louder": "loudest", "softer": "softest"}
@@ -89,6 +91,7 @@ class Session:
         self.place = None
         """where the user said they live (a regions.Place), remembered for the conversation"""
         self.certified_today = False
+        self.recent_number = 0
 
     def allowed_intents(self) -> list[str]:
         state = self.flows.states[self.state]
@@ -121,7 +124,10 @@ class Session:
 
     def handle(self, text: str) -> Reply:
         text = (text or "").strip()
-        private = find_private(text)
+        private = find_private(text, after_number=self.recent_number > 0)
+        self.recent_number = max(self.recent_number - 1, 0)
+        if private == "number":
+            self.recent_number = NUMBER_FOLLOW_TURNS
         if private:
             # The number never reaches matching, history or any reply.
             return self._reply([self._say("numbers" if private == "number" else "secret"), self._you_can_say()],

@@ -162,7 +162,7 @@ class KioskController:
         except Exception as exc:  # one failing turn must never end the kiosk: start over for this person
             self._failed("dialog", exc)
             return self.wipe()
-        self._heard = mask(text.strip())[:HEARD_CHARS]
+        self._heard = mask(text.strip(), strict=reply.intent == "private")[:HEARD_CHARS]
         self._count_reply(reply, asked_date)
         view = self._respond(reply)
         if "goodbye" in reply.controls:
