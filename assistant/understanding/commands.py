@@ -35,7 +35,8 @@ def train_command(args) -> int:
     print(f"cross-validated accuracy on the training data: {info.get('cv_accuracy', 0):.1%} "
           f"(an optimistic figure: the frozen test corpus in bench/ is the honest one)")
     b = model.bands
-    print(f"bands: act >= {b.act:.2f}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}")
+    answered = f" (a question answered in place >= {b.answer:.2f})" if b.answer is not None else ""
+    print(f"bands: act >= {b.act:.2f}{answered}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}")
     print(f"saved: {path}")
     return 0
 

@@ -28,9 +28,16 @@ class Bands:
     """between confirm and act: ask "您是说……吗?"; below: not understood"""
     choose: float
     """two readings each at least this likely, together at or above `act`: ask which one"""
+    answer: float | None = None
+    """the act band for a question answered where the user is (they hear an answer and stay on their step, so a
+    wrong one costs a moment, not their place); None: the same as `act`"""
+
+    def act_for(self, intent, answers) -> float:
+        return self.answer if self.answer is not None and intent in answers else self.act
 
     def as_array(self):
-        return np.array([self.act, self.confirm, self.choose], dtype=np.float64)
+        return np.array([self.act, self.confirm, self.choose, self.act if self.answer is None else self.answer],
+                        dtype=np.float64)
 
 
 def feature_hash(feature: str) -> int:
@@ -107,9 +114,9 @@ class IntentModel:
         with np.load(path, allow_pickle=False) as data:
             if str(data["version"]) != FEATURES_VERSION:
                 raise ValueError("model file from another feature version")
-            act, confirm, choose = (float(x) for x in data["bands"])
+            bands = [float(x) for x in data["bands"]]
             return cls(data["classes"], data["hashes"], data["weights"], data["bias"],
-                       Bands(act, confirm, choose), str(data["digest"]))
+                       Bands(*bands[:3], bands[3] if len(bands) > 3 else None), str(data["digest"]))
 
 
 @dataclass(frozen=True)
@@ -216,8 +223,8 @@ class Trainer:
                 if fold_of[r.group] == k and r.original:
                     ranked, same = self.reading(model.rank(r.feats, r.allowed), r.state, r.cues)
                     (top, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
-                    seen.append((p1, p2, same.get(top, top) == same.get(r.label, r.label), r.original))
-        return bands_from(seen, self.bands_goal), {"cv_rows": len(seen),
+                    seen.append((p1, p2, same.get(top, top) == same.get(r.label, r.label), r.original, top))
+        return bands_from(seen, self.bands_goal, set(self.flows.answer_of)), {"cv_rows": len(seen),
                                                    "cv_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 
     def train(self, examples: list[Example], *, calibrate=True, digest="") -> tuple[IntentModel, dict]:
@@ -232,19 +239,33 @@ class Trainer:
         return model, info
 
 
-def bands_from(seen, goal) -> Bands:
-    """The lowest act threshold at which the turns acted on wrongly stay within `wrong_acted_max` of all turns
-    (the figure a user lives with, and the bench's), and the confirm threshold below which a guess is right less
-    than `confirm_min_right` of the time (asking about it would mostly annoy)."""
-    wrong_max = float(goal["wrong_acted_max"]) * len(seen)
-    right_min = float(goal["confirm_min_right"])
-    ordered = sorted(seen, key=lambda s: -s[0])
+def _lowest_band(ordered, wrong_max: float) -> float:
     act, wrong = 1.0, 0
-    for p1, _, right, _ in ordered:
-        wrong += not right
+    for entry in ordered:
+        wrong += not entry[2]
         if wrong > wrong_max:
             break
-        act = p1
+        act = entry[0]
+    return act
+
+
+def bands_from(seen, goal, answers=frozenset()) -> Bands:
+    """The lowest act threshold at which the turns acted on wrongly stay within `wrong_acted_max` of all turns
+    (the figure a user lives with, and the bench's), and the confirm threshold below which a guess is right less
+    than `confirm_min_right` of the time (asking about it would mostly annoy).
+
+    With `answer_wrong_max`, readings that are questions answered in place (`answers`) get their own act band,
+    calibrated on those readings to that share of all turns; the moves keep `wrong_acted_max` for themselves."""
+    right_min = float(goal["confirm_min_right"])
+    ordered = sorted(seen, key=lambda s: -s[0])
+    answer = None
+    if "answer_wrong_max" in goal and answers:
+        moves = [s for s in ordered if s[4] not in answers]
+        asked = [s for s in ordered if s[4] in answers]
+        act = _lowest_band(moves, float(goal["wrong_acted_max"]) * len(seen))
+        answer = round(_lowest_band(asked, float(goal["answer_wrong_max"]) * len(seen)), 4)
+    else:
+        act = _lowest_band(ordered, float(goal["wrong_acted_max"]) * len(seen))
     below = [s for s in ordered if s[0] < act]
     confirm = act
     window = 50
@@ -253,4 +274,5 @@ def bands_from(seen, goal) -> Bands:
         if sum(s[2] for s in chunk) / len(chunk) < right_min:
             break
         confirm = below[i][0]
-    return Bands(round(act, 4), round(min(confirm, act), 4), float(goal["choose_second_min"]))
+    confirm = min(confirm, act, answer if answer is not None else act)
+    return Bands(round(act, 4), round(confirm, 4), float(goal["choose_second_min"]), answer)

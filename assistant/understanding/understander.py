@@ -130,10 +130,11 @@ class Understander:
         named = [i for i in slots.get("channels", ()) if i in allowed]
         if (p1 < bands.act or "either" in cues) and top in named and len(named) > 1:
             return Understanding(top, CHOOSE, p1, next(i for i in named if i != top), ranked, guard="two channels")
-        if (second and p1 < bands.act and p2 >= bands.choose and p1 + p2 >= bands.act
+        act = bands.act_for(top, self.flows.answer_of)
+        if (second and p1 < act and p2 >= bands.choose and p1 + p2 >= bands.act
                 and OUT_OF_SCOPE not in (top, second)):
             return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
-        if p1 >= bands.act:
+        if p1 >= act:
             if top == "goodbye" and p1 < self.goodbye_min:
                 return Understanding(top, CONFIRM, p1, ranked=ranked, guard="goodbye-sure")
             return Understanding(top, ACT, p1, ranked=ranked, guard=guard)
@@ -197,7 +198,9 @@ class Understander:
         lines = [f"heard (normalised): {u.text!r}   state: {state}   state cues: {', '.join(kind.tags)}",
                  f"decision: {u.action} {u.intent or '-'}" + (f" / {u.second}" if u.second else "") +
                  f"   p={u.probability:.2f}" + (f"   guard: {u.guard}" if u.guard else ""),
-                 f"bands: act >= {self.model.bands.act:.2f}, confirm >= {self.model.bands.confirm:.2f}, "
+                 f"bands: act >= {self.model.bands.act:.2f} (a question answered in place >= "
+                 f"{self.model.bands.act_for('q_frequency', self.flows.answer_of):.2f}), "
+                 f"confirm >= {self.model.bands.confirm:.2f}, "
                  f"choose when the second >= {self.model.bands.choose:.2f}"]
         if u.slots:
             lines.append("slots: " + ", ".join(f"{k}={_slot_text(v)}" for k, v in u.slots.items() if k != "channels"))
