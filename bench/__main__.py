@@ -1,5 +1,5 @@
 """`python -m bench [--quick] [--only PART,…]`: measure the assistant as a user meets it; write bench/RESULTS.md
-and bench/results.json.
+and bench/results.json (with --quick: bench/out/RESULTS.md and bench/out/results.json, never the tracked files).
 
 Parts that do not time anything (understanding, fuzz, and the soak in its own process) run side by side; the
 timed parts (recognition, latency, cost) run after them, one at a time, so they do not disturb each other.
@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bench.common import BENCH, OUT, ROOT, Figure, PartResult, md_table, pct, use_isolated_env
 
-PARTS = ("accuracy", "soak", "fuzz", "asr", "latency", "cost", "voice")
+PARTS = ("accuracy", "soak", "fuzz", "asr", "latency", "cost", "voice", "faults")
 SOAK_SESSIONS = {True: 150, False: 1000}
 SOAK_GROWTH_MAX = 0.05
 
@@ -111,7 +111,7 @@ def failed_part(name: str, exc: BaseException) -> PartResult:
 
 def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     figures = [f for name in PARTS if name in results for f in results[name].figures]
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6, "8": 7}
     figures.sort(key=lambda f: order.get(f.part[:1], 9))
     missed = [f for f in figures if f.status == "missed"]
     lines = [
@@ -131,13 +131,15 @@ def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
                  [[f.part, f.measure, f.value, f.target, f"**{f.status}**" if f.status == "missed" else f.status,
                    f.note] for f in figures]), "",
     ]
-    for name in ("accuracy", "asr", "latency", "cost", "soak", "fuzz", "voice"):  # the numbered order
+    for name in ("accuracy", "asr", "latency", "cost", "soak", "fuzz", "voice", "faults"):  # the numbered order
         if name in results and results[name].section:
             lines += [results[name].section, ""]
-    (BENCH / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    # --quick measures subsets: its figures go to bench/out/ and never replace the tracked full results.
+    where = OUT if quick else BENCH
+    (where / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     payload = {"run": info, "figures": [f.__dict__ for f in figures],
                "parts": {name: r.data for name, r in results.items()}}
-    (BENCH / "results.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str),
+    (where / "results.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str),
                                         encoding="utf-8")
 
 
@@ -172,14 +174,14 @@ def main(argv=None) -> int:
             step(name, lambda n=name: run_part(n, args.quick))
     if soak:
         step("soak", lambda: soak_result(*soak))
-    for name in ("asr", "latency", "cost", "voice"):
+    for name in ("asr", "latency", "cost", "voice", "faults"):
         if name in parts:
             step(name, lambda n=name: run_part(n, args.quick))
     info["wall_s"] = time.perf_counter() - started
     info["load_average_at_end"] = os.getloadavg()
     write(results, info, args.quick)
     missed = sum(f.status == "missed" for r in results.values() for f in r.figures)
-    print(f"bench: wrote {BENCH / 'RESULTS.md'} and results.json in {info['wall_s']:.0f} s; "
+    print(f"bench: wrote {(OUT if args.quick else BENCH) / 'RESULTS.md'} and results.json in {info['wall_s']:.0f} s; "
           f"{missed} target(s) missed", file=sys.stderr)
     return 0
 
