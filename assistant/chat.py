@@ -56,7 +56,14 @@ def new_session(args):
 
     flows = load_flows(getattr(args, "flows", None))
     today = today_from(args)
-    return Session(flows, config=conversation_settings(args, today), today=today)
+    return Session(flows, config=conversation_settings(args, today), today=today, remind=_calendar_file(flows, today))
+
+
+def _calendar_file(flows, today):
+    """At home, after success the assistant offers the calendar file `assistant reminder` makes."""
+    from assistant.kiosk.reminder import write_after_success
+
+    return lambda deadline: write_after_success(flows, deadline, today)
 
 
 def run(args) -> int:

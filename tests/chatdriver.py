@@ -4,11 +4,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 TODAY = "2026-11-23"
+REMINDERS = str(Path(tempfile.gettempdir()) / "assistant-test-reminders")
+"""where a conversation's calendar file goes in tests (never the home folder)"""
 
 
 def chat(lines, *extra_args, today=TODAY, env=None, config_dir=None, yes_to_confirm=False):
@@ -21,6 +24,7 @@ def chat(lines, *extra_args, today=TODAY, env=None, config_dir=None, yes_to_conf
             return [conversation.records[0]] + [conversation.say_surely(line) for line in lines]
     environment = {**os.environ, "ASSISTANT_TODAY": today, **(env or {})}
     environment["ASSISTANT_CONFIG_DIR"] = str(config_dir or ROOT / "tests" / "no-such-config")
+    environment.setdefault("ASSISTANT_REMINDER_DIR", REMINDERS)
     proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json", *extra_args],
                           input="".join(line + "\n" for line in lines).encode("utf-8"),
                           capture_output=True, cwd=ROOT, env=environment, timeout=120)
@@ -35,7 +39,8 @@ class ChatProcess:
 
     def __init__(self, *extra_args, today=TODAY, config_dir=None, env=None):
         environment = {**os.environ, "ASSISTANT_TODAY": today, **(env or {}),
-                       "ASSISTANT_CONFIG_DIR": str(config_dir or ROOT / "tests" / "no-such-config")}
+                       "ASSISTANT_CONFIG_DIR": str(config_dir or ROOT / "tests" / "no-such-config"),
+                       "ASSISTANT_REMINDER_DIR": REMINDERS}
         self.proc = subprocess.Popen([sys.executable, "-m", "assistant", "chat", "--json", *extra_args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=ROOT, env=environment)

@@ -155,3 +155,46 @@ def test_a_fee_question_is_no_scam_but_a_fee_story_is(understander):
     assert ask(session, "认证收费吗").intent == "q_fee"
     reply = ask(session, "有人打电话说认证要交两百块手续费")
     assert reply.intent == "q_scam" and reply.parts[0].startswith("让您先交钱"), reply.say
+
+
+def test_after_success_at_home_the_calendar_reminder_is_offered_and_made(understander, tmp_path, monkeypatch):
+    from icalendar import Calendar
+
+    from assistant.kiosk.reminder import REMINDER_FILE, write_after_success
+
+    monkeypatch.setenv("ASSISTANT_REMINDER_DIR", str(tmp_path))
+    home = Session(FLOWS, today=TODAY, understander=understander,
+                   remind=lambda deadline: write_after_success(FLOWS, deadline, TODAY))
+    home.greet()
+    ask(home, "我是甘肃天水的")
+    home.machine.set_state("app12333.face.result")
+    reply = ask(home, "认证成功了")
+    assert "2027年5月29日" in reply.say and "日历提醒" in reply.say and "九点" in reply.say, reply.say
+    reply = home.handle("要")
+    assert "做好了" in reply.say and REMINDER_FILE in reply.say, reply.say
+    event = Calendar.from_ical((tmp_path / REMINDER_FILE).read_bytes()).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == date(2027, 5, 29)  # 180 days from today, 甘肃's rule
+
+    (tmp_path / REMINDER_FILE).unlink()
+    home.greet()
+    home.place = None
+    home.machine.set_state("wechat.face.result")
+    assert ask(home, "认证成功了").parts[-1].startswith("您是哪个省")
+    assert "日历提醒" in ask(home, "我是河南的").say  # the place told: the deadline, then the offer
+    assert "不做了" in home.handle("不要").say and not (tmp_path / REMINDER_FILE).exists()
+
+    def full_disk(deadline):
+        raise OSError(28, "No space left on device")
+
+    home.remind = full_disk
+    home.greet()
+    home.machine.set_state("wechat.face.result")
+    ask(home, "我是河南的")
+    ask(home, "认证成功了")
+    assert "没做成" in home.handle("要").say and home.state == "done"
+
+
+def test_a_kiosk_never_offers_a_file_it_cannot_hand_over(understander):
+    kiosk = at("wechat.face.result", understander)  # built without remind, as the kiosk builds it
+    ask(kiosk, "我是山西的")
+    assert "日历提醒" not in ask(kiosk, "认证成功了").say

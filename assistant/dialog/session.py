@@ -5,6 +5,7 @@ retiree needs around it: questions answered anywhere, repeat/slower/back/start o
 when unsure, and never keeping a number the user said.
 """
 
+import logging
 from datetime import date
 
 from transitions import Machine
@@ -16,6 +17,8 @@ from assistant.flows import RETURN, Flows, sentences
 from assistant.privacy import find_private
 from assistant.understanding import (ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN, Understander, has_chinese,
                                      spoken_date)
+
+log = logging.getLogger(__name__)
 
 MAX_CHARS = 200
 """Longer input is not a spoken sentence (a 10,000-character paste); ask for a short one."""
@@ -63,8 +66,10 @@ class Session:
     """A conversation with one user; `greet()` first, then `handle(text)` for each utterance."""
 
     def __init__(self, flows: Flows, config=None, today: date | None = None,
-                 understander: Understander | None = None):
+                 understander: Understander | None = None, remind=None):
         self.flows = flows
+        self.remind = remind
+        """remind(deadline) writes a calendar file and returns its path (at home; None at a kiosk: no offer)"""
         self.config = config
         self.today = today or clock.today()
         self.understander = understander or Understander(flows)
@@ -240,7 +245,20 @@ class Session:
         parts = [t["unknown_region"].format(region=place)] if deadline.general else []
         rule = t["general_rule"] if deadline.general else t["region_rule"].format(
             region=deadline.rule.name, cycle=deadline.rule.cycle)
-        return [*parts, t["after_success"].format(rule=rule, deadline=spoken_date(deadline.due))]
+        parts.append(t["after_success"].format(rule=rule, deadline=spoken_date(deadline.due)))
+        if self.remind is not None:
+            self.pending = ("remind", deadline)
+            parts.append(t["remind_offer"])
+        return parts
+
+    def _make_reminder(self, deadline) -> Reply:
+        t = self.flows.answers["next_date"].templates
+        try:
+            path = self.remind(deadline)
+        except Exception as exc:  # noqa: BLE001 - a full disk or a missing folder: say so, the conversation goes on
+            log.warning("日历提醒没做成 (the calendar file could not be written: %s)", type(exc).__name__)
+            return self._content([t["remind_failed"], *self._ask_sentences(self.state)], "yes")
+        return self._content([t["remind_made"].format(where=path.name), *self._ask_sentences(self.state)], "yes")
 
     def _say_back(self, before: str) -> list[str]:
         """Entering a certification walk: say which one, so a misheard choice is noticed at once."""
@@ -474,6 +492,20 @@ class Session:
 
     def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
         kind = pending[0]
+        if kind == "remind":
+            u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
+            # "要" looks like "不要" and "好" like chit-chat to the model: a word that is itself one of the yes/no
+            # phrases of intents.yaml is that answer; otherwise the likelier of yes and no when sure enough.
+            said = text.strip("。.!!,, ")
+            phrase = next((i for i in ("yes", "no") if said in {p.text for p in self.flows.intents[i].phrases}), None)
+            answer = phrase or (u.intent if u.action in (ACT, CONFIRM) or (
+                u.action == CHOOSE and {u.intent, u.second} == {"yes", "no"}) else None)
+            if answer == "yes":
+                return self._make_reminder(pending[1])
+            if answer == "no":
+                t = self.flows.answers["next_date"].templates
+                return self._content([t["remind_declined"], *self._ask_sentences(self.state)], "no")
+            return None  # something else: handled as usual
         if kind in ("date", "date_refine"):
             u = self.understander.understand(text, self.state, self.allowed_intents(), self.today)
             said = self._said_date(u.slots)

@@ -15,7 +15,8 @@ TEMPLATES = {
     "next_date": {"ask": (), "vague": ("earliest",), "vague_ask": (), "say": ("rule", "last", "deadline"),
                   "remaining": ("days",), "overdue": ("days",), "general_rule": (), "region_rule": ("region", "cycle"),
                   "unknown_region": ("region",), "greeting_soon": ("deadline", "days"), "greeting_overdue": ("days",),
-                  "caveat": (), "after_success": ("rule", "deadline"), "after_success_ask": ()},
+                  "caveat": (), "after_success": ("rule", "deadline"), "after_success_ask": (),
+                  "remind_offer": (), "remind_made": ("where",), "remind_failed": (), "remind_declined": ()},
     "region_app": {"say": (), "app": ("region", "app"), "in_province": ("region", "city", "app"),
                    "none": ("region",), "channels": ()},
 }

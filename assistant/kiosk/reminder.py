@@ -101,3 +101,21 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+REMINDER_FILE = "养老金认证提醒.ics"
+
+
+def reminder_folder() -> Path:
+    """Where the conversation leaves the calendar file for a relative: the home folder (ASSISTANT_REMINDER_DIR
+    overrides, for tests and for a family that wants it elsewhere)."""
+    return Path(os.environ.get("ASSISTANT_REMINDER_DIR") or Path.home())
+
+
+def write_after_success(flows, deadline: Deadline, today: date) -> Path:
+    """The calendar file for the deadline just worked out in a conversation (certified today): written
+    atomically into reminder_folder(); raises AssistantError or OSError when it cannot be."""
+    reminder = plan(flows, deadline.last, deadline.place, today)
+    path = reminder_folder() / REMINDER_FILE
+    write_atomically(path, calendar_bytes(flows, reminder))
+    return path
