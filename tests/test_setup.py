@@ -156,3 +156,13 @@ def test_chat_with_an_unknown_saved_region_falls_back_and_says_so(tmp_path):
     say = records[1]["say"]
     assert "河南的具体规定我这里没有记录" in say and "2026年12月1日" in say and "还有11天" in say
     assert "提醒您" in records[0]["say"]
+
+
+def test_a_city_without_its_own_entry_takes_its_provinces_rule(flows, engine):
+    """Issue 12: every city of 甘肃 is told 甘肃's rule (not only 兰州); 江西 is not 新余."""
+    e = engine(flows)
+    turn = e.answer("天水")
+    assert turn.ok and e.settings.region == "甘肃" and "甘肃一百八十天一次" in turn.say, turn.say
+    e = engine(flows)
+    turn = e.answer("江西")
+    assert turn.ok and e.settings.region == "江西" and "赣服通" not in turn.say, turn.say
