@@ -173,3 +173,18 @@ def pulse_server():
     yield server
     server.stop()
     shutil.rmtree(runtime, ignore_errors=True)
+
+
+def start_room(prefix: str) -> tuple["PulseServer", Path]:
+    """A private PulseAudio with the assistant's speaker sink and a 16 kHz "user_voice" sink whose monitor is the
+    microphone (what the tests play there is what the assistant hears); skips, with the reason, where it cannot
+    run. The caller stops the server and removes the returned folder."""
+    runtime = Path(tempfile.mkdtemp(prefix=prefix))
+    server = PulseServer(runtime, sink="assistant_speaker")
+    try:
+        server.start()
+        server._pactl("load-module", "module-null-sink", "sink_name=user_voice", "rate=16000", "channels=1")
+    except PulseUnavailable as exc:
+        shutil.rmtree(runtime, ignore_errors=True)
+        pytest.skip(f"no PulseAudio for the device tests: {exc}")
+    return server, runtime

@@ -13,11 +13,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,16 +57,9 @@ def recognizer(vosk_model_dir):
 # --- a room with a speaker and a microphone (PulseAudio null sinks), used from this process -----------------
 @pytest.fixture(scope="module")
 def room():
-    from tests.pulse import PulseServer, PulseUnavailable
+    from tests.pulse import start_room
 
-    runtime = Path(tempfile.mkdtemp(prefix="pulse-robust-"))
-    server = PulseServer(runtime, sink="assistant_speaker")
-    try:
-        server.start()
-        server._pactl("load-module", "module-null-sink", "sink_name=user_voice", "rate=16000", "channels=1")
-    except PulseUnavailable as exc:
-        shutil.rmtree(runtime, ignore_errors=True)
-        pytest.skip(f"no PulseAudio for the device tests: {exc}")
+    server, runtime = start_room("pulse-robust-")
     env = {**server.client_env(), "PULSE_SOURCE": "user_voice.monitor"}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)

@@ -5,10 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,16 +157,9 @@ def test_microphone_unplugged_mid_turn_recovers(recognizer):
 # --- the real program on real (virtual) audio devices ------------------------------------------------------
 @pytest.fixture(scope="module")
 def audio_room():
-    from tests.pulse import PulseServer, PulseUnavailable
+    from tests.pulse import start_room
 
-    runtime = Path(tempfile.mkdtemp(prefix="pulse-loop-"))
-    server = PulseServer(runtime, sink="assistant_speaker")
-    try:
-        server.start()
-        server._pactl("load-module", "module-null-sink", "sink_name=user_voice", "rate=16000", "channels=1")
-    except PulseUnavailable as exc:
-        shutil.rmtree(runtime, ignore_errors=True)
-        pytest.skip(f"no PulseAudio for the device test: {exc}")
+    server, runtime = start_room("pulse-loop-")
     yield server
     server.stop()
     shutil.rmtree(runtime, ignore_errors=True)
