@@ -327,9 +327,9 @@ class VoiceLoop:
         text = self.listen()
         if self.asleep and not text:
             return
-        if self.options.show_heard:
-            self.out(f"您: {mask(text)}" if text else "您: (没有说话)")
         reply = self.session.handle(text)
+        if self.options.show_heard:  # after the turn: a refused number's digit groups are masked too
+            self.out(f"您: {mask(text, strict=reply.intent == 'private')}" if text else "您: (没有说话)")
         self.asleep = "goodbye" in reply.controls
         self.respond(reply)
 

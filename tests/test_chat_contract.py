@@ -180,3 +180,10 @@ def test_understanding_under_recognition_noise():
         assert c.say("養老金過期了怎麼辦")["intent"] == "q_overdue"  # traditional characters
         assert c.say("呃 嗯 那个 好了好了")["intent"] == "next"  # fillers and repetition
         assert c.say("掌上幺二三三三")["state"] == "app12333.prepare.phone"  # digits as spoken
+
+
+def test_the_rest_of_a_refused_number_is_never_echoed_in_heard():
+    records = chat(["我的身份证前六位是110105", "最后是1234", "上次是2026-06-01认证的"])
+    assert records[1]["intent"] == "private" and "110105" not in json.dumps(records[1], ensure_ascii=False)
+    assert records[2]["intent"] == "private" and "1234" not in json.dumps(records[2], ensure_ascii=False)
+    assert "2026-06-01" in records[3]["heard"], "a date is no ID number"
