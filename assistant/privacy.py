@@ -28,8 +28,9 @@ def _long(m) -> bool:
     return sum(c not in "xX" for c in digits) >= 7 and not _DATE.fullmatch(m.group().strip())
 
 
-def _group(m) -> bool:
-    return re.sub(rf"[{_SEPARATORS}]", "", m.group()) not in _OURS and not _DATE.fullmatch(m.group().strip())
+def _group(digits: str) -> bool:
+    """A group of digits that is private: not the 12333 hotline, not a date."""
+    return re.sub(rf"[{_SEPARATORS}]", "", digits) not in _OURS and not _DATE.fullmatch(digits.strip())
 
 
 def find_private(text: str, after_number: bool = False) -> str | None:
@@ -40,9 +41,9 @@ def find_private(text: str, after_number: bool = False) -> str | None:
         return "secret"
     if any(_long(m) for m in _LONG_NUMBER.finditer(text)):
         return "number"
-    if any(_group(re.match(r".*", m.group(3))) for m in _NAMED_NUMBER.finditer(text)):
+    if any(_group(m.group(3)) for m in _NAMED_NUMBER.finditer(text)):
         return "number"
-    if after_number and any(_group(m) for m in _DIGIT_GROUP.finditer(text)):
+    if after_number and any(_group(m.group()) for m in _DIGIT_GROUP.finditer(text)):
         return "number"
     return None
 
@@ -52,8 +53,8 @@ def mask(text: str, strict: bool = False) -> str:
     group of three or more digits too."""
     text = _SECRET.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = _LONG_NUMBER.sub(lambda m: MASK if _long(m) else m.group(), text)
-    text = _NAMED_NUMBER.sub(lambda m: m.group(1) + m.group(2) + (MASK if _group(re.match(r".*", m.group(3)))
-                                                                    else m.group(3)), text)
+    text = _NAMED_NUMBER.sub(lambda m: m.group(1) + m.group(2) + (MASK if _group(m.group(3)) else m.group(3)),
+                                 text)
     if strict:
-        text = _DIGIT_GROUP.sub(lambda m: MASK if _group(m) else m.group(), text)
+        text = _DIGIT_GROUP.sub(lambda m: MASK if _group(m.group()) else m.group(), text)
     return text

@@ -39,3 +39,11 @@ def rule_for(flows: Flows, place: str | None) -> Region:
 def next_deadline(flows: Flows, last: date, place: str | None) -> Deadline:
     rule = rule_for(flows, place)
     return Deadline(last, last + timedelta(days=rule.cycle_days), rule, place)
+
+
+def rule_text(flows: Flows, deadline: Deadline) -> str:
+    """How the rule used is said: "大部分地区十二个月一次" or "甘肃一百八十天一次" (next_date's templates)."""
+    t = flows.answers["next_date"].templates
+    if deadline.general:
+        return t["general_rule"]
+    return t["region_rule"].format(region=deadline.rule.name, cycle=deadline.rule.cycle)

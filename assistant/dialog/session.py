@@ -12,7 +12,7 @@ from transitions import Machine
 
 from assistant import clock
 from assistant.dialog.reply import Reply, VoiceSettings
-from assistant.dialog.schedule import next_deadline
+from assistant.dialog.schedule import next_deadline, rule_text
 from assistant.flows import RETURN, Flows, sentences
 from assistant.privacy import find_private
 from assistant.understanding import (ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN, Understander, has_chinese,
@@ -243,9 +243,8 @@ class Session:
             return [t["after_success_ask"]]
         deadline = next_deadline(self.flows, self.today, place)
         parts = [t["unknown_region"].format(region=place)] if deadline.general else []
-        rule = t["general_rule"] if deadline.general else t["region_rule"].format(
-            region=deadline.rule.name, cycle=deadline.rule.cycle)
-        parts.append(t["after_success"].format(rule=rule, deadline=spoken_date(deadline.due)))
+        parts.append(t["after_success"].format(rule=rule_text(self.flows, deadline),
+                                               deadline=spoken_date(deadline.due)))
         if self.remind is not None:
             self.pending = ("remind", deadline)
             parts.append(t["remind_offer"])
@@ -469,9 +468,8 @@ class Session:
         parts = []
         if place and deadline.general:
             parts.append(t["unknown_region"].format(region=place))
-        rule = t["general_rule"] if deadline.general else t["region_rule"].format(
-            region=deadline.rule.name, cycle=deadline.rule.cycle)
-        parts.append(answer.say.format(rule=rule, last=spoken_date(last), deadline=spoken_date(deadline.due)))
+        parts.append(answer.say.format(rule=rule_text(self.flows, deadline), last=spoken_date(last),
+                                       deadline=spoken_date(deadline.due)))
         days = (deadline.due - self.today).days
         parts.append(t["remaining"].format(days=days) if days >= 0 else t["overdue"].format(days=-days))
         parts += sentences(t["caveat"])
@@ -498,8 +496,7 @@ class Session:
             # phrases of intents.yaml is that answer; otherwise the likelier of yes and no when sure enough.
             said = text.strip("。.!!,, ")
             phrase = next((i for i in ("yes", "no") if said in {p.text for p in self.flows.intents[i].phrases}), None)
-            answer = phrase or (u.intent if u.action in (ACT, CONFIRM) or (
-                u.action == CHOOSE and {u.intent, u.second} == {"yes", "no"}) else None)
+            answer = phrase or (u.intent if _answered(u) else None)
             if answer == "yes":
                 return self._make_reminder(pending[1])
             if answer == "no":
@@ -522,8 +519,7 @@ class Session:
         # Asking back "对还是不对?" would be silly: when the answer is torn between yes and no only ("要" looks like
         # "不要"), the likelier one is the answer. Any other split is not an answer.
         # A plain yes or no may be taken at the confirm level ("嗯"); naming one of the readings must be sure.
-        torn = u.action == CHOOSE and {u.intent, u.second} == {"yes", "no"}
-        answered = u.action in (ACT, CONFIRM) or torn
+        answered = _answered(u)
         if u.intent == "yes" and kind == "confirm" and answered:
             self.misses = 0
             return self._execute(pending[1], pending[-1], self.pending_slots)
@@ -579,3 +575,9 @@ class Session:
         state = self.flows.states[self.state]
         return Reply(say="".join(parts), parts=list(parts), state=self.state, intent=intent,
                      controls=list(controls or []), options=self.options(), progress=state.progress)
+
+
+def _answered(u) -> bool:
+    """A reading that answers a yes/no question: acted on, asked about, or torn between yes and no only (the
+    likelier one is the answer: asking back "对还是不对?" would be silly)."""
+    return u.action in (ACT, CONFIRM) or (u.action == CHOOSE and {u.intent, u.second} == {"yes", "no"})

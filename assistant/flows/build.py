@@ -305,18 +305,21 @@ def _check_placeholders(body: LDict, aid, texts: dict) -> None:
     not a ValueError or KeyError in the middle of a conversation."""
     needed = TEMPLATES.get(str(aid))
     for key, text in texts.items():
-        if needed and str(key) not in needed and str(aid) in TEMPLATES:
+        if needed and str(key) not in needed:
             raise FlowError(body.file, body.line_of(key), f"'{key}' is not a sentence of '{aid}' (it has: "
                             f"{', '.join(needed)})")
-        allowed = needed.get(str(key), ()) if needed else ()
-        for name in _fields(text, body, key):
-            if name not in allowed:
-                hint = f" (it may use {', '.join('{' + a + '}' for a in allowed)})" if allowed else \
-                    " (this sentence is said as written: no {…} in it)"
-                raise FlowError(body.file, body.line_of(key), f"'{key}' of '{aid}' uses {{{name}}}{hint}")
+        _check_fields(text, needed.get(str(key), ()) if needed else (), body, key, f"'{key}' of '{aid}'")
     for key in (needed or {}):
         if key not in texts:
             raise FlowError(body.file, body.line, f"answer '{aid}' needs the sentence '{key}'")
+
+
+def _check_fields(text: str, allowed, body: LDict, key, what: str) -> None:
+    for name in _fields(text, body, key):
+        if name not in allowed:
+            hint = f" (it may use {', '.join('{' + a + '}' for a in allowed)})" if allowed else \
+                " (this sentence is said as written: no {…} in it)"
+            raise FlowError(body.file, body.line_of(key), f"{what} uses {{{name}}}{hint}")
 
 
 def _fields(text: str, body: LDict, key) -> list[str]:
@@ -337,12 +340,7 @@ def _load_phrases(path: Path):
             raise FlowError(say.file, say.line_of(key), f"'{key}' must be text")
     texts = {str(k): _spoken(say, k) for k in say}
     for key, text in texts.items():
-        allowed = SAY_FIELDS.get(key, ())
-        for name in _fields(text, say, key):
-            if name not in allowed:
-                raise FlowError(say.file, say.line_of(key), f"'{key}' uses {{{name}}}" + (
-                    f" (it may use {', '.join('{' + a + '}' for a in allowed)})" if allowed else
-                    " (this sentence is said as written: no {…} in it)"))
+        _check_fields(text, SAY_FIELDS.get(key, ()), say, key, f"'{key}'")
     return texts, [str(f) for f in _texts(data, "fillers")]
 
 

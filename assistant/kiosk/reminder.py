@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from assistant.dialog.schedule import Deadline, next_deadline
+from assistant.dialog.schedule import Deadline, next_deadline, rule_text
 from assistant.errors import AssistantError
 from assistant.understanding import Normalizer, parse_date, spoken_date
 
@@ -49,9 +49,7 @@ def plan(flows, last: date, place: str | None, today: date) -> Reminder:
     if deadline.general:
         notes.append(templates["unknown_region"].format(region=place) + " (no rule for this region: the general "
                      "rule is used)" if place else "没有设置地区,按大部分地区的规定算。 (no region given: general rule)")
-    rule = templates["general_rule"] if deadline.general else templates["region_rule"].format(
-        region=deadline.rule.name, cycle=deadline.rule.cycle)
-    notes.append(flows.answers["next_date"].say.format(rule=rule, last=spoken_date(last),
+    notes.append(flows.answers["next_date"].say.format(rule=rule_text(flows, deadline), last=spoken_date(last),
                                                       deadline=spoken_date(deadline.due)))
     days = (deadline.due - today).days
     if days < 0:
