@@ -55,8 +55,8 @@ def build_speaker(args):
 
 def cmd_run(args) -> int:
     from assistant.audio.microphone import Microphone
-    from assistant.hearing import check_grammar
-    from assistant.loop import LoopOptions, VoiceLoop
+    from assistant.live.hearing import check_grammar
+    from assistant.live.loop import LoopOptions, VoiceLoop
     from assistant.recognition.recognizer import Recognizer
 
     session = new_session(args)
@@ -123,7 +123,7 @@ def _check_model(args):
 
 def _check_flows(args):
     from assistant.flows import load_flows
-    from assistant.hearing import check_grammar
+    from assistant.live.hearing import check_grammar
 
     flows = load_flows(getattr(args, "flows", None))
     check_grammar(flows)

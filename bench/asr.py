@@ -331,7 +331,7 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
 
     # --- the corpus, spoken, through recognition into the dialog -------------------------------------
     e2e = {}
-    from assistant.hearing import Hearing, clean
+    from assistant.live.hearing import Hearing, clean
 
     from bench.accuracy import Judge
 
@@ -392,7 +392,7 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
         "training data.", "",
         "### The frozen corpus, spoken, through recognition into the dialog", "",
         "Grammar on = the state's grammar (`build_grammar(session.expected_phrases())`); off = open recognition; "
-        "product = what `assistant.hearing.Hearing.hear` hands the dialog (the biased reading, or the better of "
+        "product = what `assistant.live.hearing.Hearing.hear` hands the dialog (the biased reading, or the better of "
         "both when the grammar heard [unk]). Judged like part 1, in the row's state.", "",
         md_table(["voice", "mode", "n", "correct", "asked", "not understood", "wrong & confident"],
                  [[v, m, info["n"], k.get("correct", 0), k.get("ask", 0), k.get("missed", 0), k.get("wrong", 0)]

@@ -112,7 +112,7 @@ def conversation(script, audio, recognizer, speaker) -> list[dict]:
     """Run the script through VoiceLoop; one timing record per user turn."""
     from assistant.dialog import Session
     from assistant.flows import load_flows
-    from assistant.loop import LoopOptions, VoiceLoop
+    from assistant.live.loop import LoopOptions, VoiceLoop
     from assistant.recognition.second_reading import SecondReading
 
     session = Session(load_flows(), today=TODAY)

@@ -94,7 +94,7 @@ import numpy as np
 from assistant.audio.wavio import read_wav
 from assistant.flows import load_flows
 from assistant.dialog import Session
-from assistant.loop import MicListener
+from assistant.live.loop import MicListener
 from assistant.speech.cache import VoiceCache
 from assistant.speech.profiles import load_profile
 from assistant.speech.speaker import Speaker

@@ -375,7 +375,7 @@ class FakeMicrophone:
 
 
 def test_the_live_listener_checks_the_microphone_without_a_turn():
-    from assistant.loop import MicListener
+    from assistant.live.loop import MicListener
 
     attempts = []
 
@@ -496,11 +496,11 @@ def test_the_voice_listener_is_plugged_in_through_the_loop(kiosk, monkeypatch):
     from assistant.errors import AssistantError
     from assistant.kiosk.commands import _voice_listener
 
-    monkeypatch.setitem(sys.modules, "assistant.loop", types.ModuleType("assistant.loop"))
+    monkeypatch.setitem(sys.modules, "assistant.live.loop", types.ModuleType("assistant.live.loop"))
     with pytest.raises(AssistantError, match="--text"):
         _voice_listener(object(), kiosk)
-    plugged = types.ModuleType("assistant.loop")
+    plugged = types.ModuleType("assistant.live.loop")
     plugged.kiosk_listener = lambda args, session: ("listener", args, session)
-    monkeypatch.setitem(sys.modules, "assistant.loop", plugged)
+    monkeypatch.setitem(sys.modules, "assistant.live.loop", plugged)
     assert _voice_listener("ARGS", kiosk) == ("listener", "ARGS", kiosk.session)
 

@@ -24,7 +24,7 @@ from assistant import ROOT
 from assistant.dialog import Session
 from assistant.errors import AudioDeviceError
 from assistant.flows import load_flows
-from assistant.loop import LoopOptions, MicListener, VoiceLoop
+from assistant.live.loop import LoopOptions, MicListener, VoiceLoop
 from tests.kioskdriver import assistant, err, out
 from tests.test_voice_loop import REAL, RecordingSpeaker, WavMicrophone, _real
 
@@ -197,7 +197,7 @@ def _listen_in_thread(listener, timeout):
 
 
 def test_a_stalled_microphone_never_blocks_listening(recognizer, room, stalled, monkeypatch):
-    import assistant.loop as loop
+    import assistant.live.loop as loop
 
     monkeypatch.setattr(loop, "STALL_SECONDS", 2.0, raising=False)
     listener = MicListener(recognizer, RecordingSpeaker(), _microphone, Session(FLOWS))

@@ -6,8 +6,8 @@ from rapidfuzz.distance import Levenshtein
 
 from assistant.dialog import Session
 from assistant.flows import load_flows
-from assistant.hearing import clean
-from assistant.loop import MicListener
+from assistant.live.hearing import clean
+from assistant.live.loop import MicListener
 from assistant.recognition.second_reading import SecondReading
 from tests.test_voice_loop import REAL, RecordingSpeaker, WavMicrophone, _real, _transcript
 

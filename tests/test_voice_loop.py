@@ -14,7 +14,7 @@ import pytest
 from assistant.dialog import Session
 from assistant.errors import AudioDeviceError
 from assistant.flows import load_flows
-from assistant.loop import LoopOptions, VoiceLoop
+from assistant.live.loop import LoopOptions, VoiceLoop
 from tests.chatdriver import ROOT, SHARED
 
 REAL = SHARED / "audio" / "real-mandarin"

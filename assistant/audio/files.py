@@ -12,7 +12,7 @@ class UnreadableAudio(AudioInputError):
 def wav_hearing(session, model_dir=None):
     """A hear(line) function for chat.run_json: path in, recognised words out."""
     from assistant.audio.wavio import read_wav
-    from assistant.hearing import Hearing, check_grammar
+    from assistant.live.hearing import Hearing, check_grammar
     from assistant.recognition.recognizer import Recognizer
 
     check_grammar(session.flows)

@@ -212,9 +212,9 @@ def _close(listener) -> None:
 
 
 def _voice_listener(args, controller):
-    """The microphone, from the live voice loop: `assistant.loop.kiosk_listener(args, session) -> Listener`."""
+    """The microphone, from the live voice loop: `assistant.live.loop.kiosk_listener(args, session) -> Listener`."""
     try:
-        from assistant.loop import kiosk_listener
+        from assistant.live.loop import kiosk_listener
     except ImportError:
         raise AssistantError("自助机还不能用麦克风听:语音输入还没有接到自助机上。现在请用 assistant kiosk --text "
                              "(the voice listener for the kiosk is not connected yet; use --text)") from None

@@ -40,7 +40,7 @@ def microphone_setup(args, flows):
     """listen/speak functions on the real microphone and speaker (open recognition: answers are free)."""
     from assistant.audio.microphone import Microphone
     from assistant.dialog import Session
-    from assistant.loop import MicListener
+    from assistant.live.loop import MicListener
     from assistant.recognition.recognizer import Recognizer
     from assistant.voice_commands import build_speaker
 

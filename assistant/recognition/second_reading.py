@@ -1,7 +1,7 @@
 """A second recogniser that hears the same turn in a thread of its own, so its reading is ready when the turn ends.
 
 The live loop hears a turn with the state's grammar; when that reading is not one whole expected phrase, it
-also needs the open reading (assistant/hearing.py). Decoding the turn again after it had ended kept an elderly
+also needs the open reading (assistant/live/hearing.py). Decoding the turn again after it had ended kept an elderly
 user waiting about a second after every free question. Fed chunk by chunk while the user speaks, the second
 reading has only the last chunk left to finish. vosk's C calls release the GIL, so on two cores both readings
 decode at the same time.

@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     from assistant.audio.wavio import float_to_int16
     from assistant.dialog import Session
     from assistant.flows import load_flows
-    from assistant.hearing import clean
+    from assistant.live.hearing import clean
     from assistant.recognition.recognizer import Recognizer
     from assistant.recognition.vocab import build_grammar
     from assistant.speech.engines import open_engine

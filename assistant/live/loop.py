@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from assistant.diagnostics import trail, where
 from assistant.errors import AudioDeviceError, VoiceError
-from assistant.hearing import Hearing, clean
+from assistant.live.hearing import Hearing, clean
 from assistant.privacy import mask
 from assistant.recognition.recognizer import RATE, Final, Partial
 from assistant.recognition.second_reading import SecondReading
@@ -379,7 +379,7 @@ class VoiceLoop:
 def kiosk_listener(args, session):
     """The kiosk's microphone: a MicListener on the devices named on the command line."""
     from assistant.audio.microphone import Microphone
-    from assistant.hearing import check_grammar
+    from assistant.live.hearing import check_grammar
     from assistant.recognition.recognizer import Recognizer
     from assistant.voice_commands import build_speaker
 
