@@ -61,7 +61,7 @@ def new_session(args):
 
 def _calendar_file(flows, today):
     """At home, after success the assistant offers the calendar file `assistant reminder` makes."""
-    from assistant.kiosk.reminder import write_after_success
+    from assistant.family.reminder import write_after_success
 
     return lambda deadline: write_after_success(flows, deadline, today)
 

@@ -160,7 +160,7 @@ def test_a_fee_question_is_no_scam_but_a_fee_story_is(understander):
 def test_after_success_at_home_the_calendar_reminder_is_offered_and_made(understander, tmp_path, monkeypatch):
     from icalendar import Calendar
 
-    from assistant.kiosk.reminder import REMINDER_FILE, write_after_success
+    from assistant.family.reminder import REMINDER_FILE, write_after_success
 
     monkeypatch.setenv("ASSISTANT_REMINDER_DIR", str(tmp_path))
     home = Session(FLOWS, today=TODAY, understander=understander,

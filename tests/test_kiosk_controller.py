@@ -10,7 +10,7 @@ from assistant.errors import AudioDeviceError
 from assistant.kiosk import view as v
 from assistant.kiosk.controller import KioskController, TextListener
 from assistant.kiosk.runner import KioskRunner
-from assistant.kiosk.stats import StatsStore
+from assistant.family.stats import StatsStore
 from tests.kioskdriver import ask_back, assistant, err, out
 
 GREETING = "您好!我是养老金认证小助手"

@@ -427,8 +427,8 @@ def test_run_with_debug_prints_what_was_heard_masked():
 
 
 def test_voice_setup_prints_what_it_heard_masked():
-    from assistant.kiosk.family_setup import SetupEngine
-    from assistant.kiosk.voice_setup import run_voice_setup
+    from assistant.family.setup_engine import SetupEngine
+    from assistant.family.voice_setup import run_voice_setup
 
     engine = SetupEngine(FLOWS, today=date(2026, 11, 23), mode="voice", voices=["elder-slow", "standard"])
     printed = []

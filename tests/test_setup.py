@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from assistant.kiosk.family_setup import SetupEngine
+from assistant.family.setup_engine import SetupEngine
 from assistant.settings import Settings, load_settings
 from tests.chatdriver import chat
 from tests.kioskdriver import assistant, err, out, run_main

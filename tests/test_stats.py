@@ -5,7 +5,7 @@ import json
 import pytest
 
 from assistant.flows import load_flows
-from assistant.kiosk.stats import FILE_NAME, Counts, StatsStore, data_dir, is_topic, report
+from assistant.family.stats import FILE_NAME, Counts, StatsStore, data_dir, is_topic, report
 from tests.kioskdriver import assistant, err, out, run_main
 
 

@@ -3,8 +3,8 @@
 from datetime import date
 
 from assistant.flows import load_flows
-from assistant.kiosk.family_setup import SetupEngine
-from assistant.kiosk.voice_setup import run_voice_setup
+from assistant.family.setup_engine import SetupEngine
+from assistant.family.voice_setup import run_voice_setup
 
 FLOWS = load_flows()
 

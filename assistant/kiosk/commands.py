@@ -126,7 +126,7 @@ def _run_kiosk(args) -> int:
     from assistant.flows import load_flows
     from assistant.kiosk import view
     from assistant.kiosk.controller import KioskController, TextListener
-    from assistant.kiosk.stats import StatsStore
+    from assistant.family.stats import StatsStore
     from assistant.understanding import Understander
 
     flows = load_flows(getattr(args, "flows", None))
@@ -227,7 +227,7 @@ class _single_instance:
     def __enter__(self) -> bool:
         import fcntl
 
-        from assistant.kiosk.stats import data_dir
+        from assistant.family.stats import data_dir
 
         folder = data_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -245,7 +245,7 @@ class _single_instance:
 # --- stats -------------------------------------------------------------------------------------------------
 def run_stats(args) -> int:
     from assistant.flows import load_flows
-    from assistant.kiosk.stats import StatsStore, report
+    from assistant.family.stats import StatsStore, report
 
     store = StatsStore()
     if args.reset:
@@ -270,7 +270,7 @@ def run_stats(args) -> int:
 def run_setup(args) -> int:
     from assistant.chat import today_from
     from assistant.flows import load_flows
-    from assistant.kiosk.family_setup import SetupEngine, deadline_sentence, rule_sentence, setting_text
+    from assistant.family.setup_engine import SetupEngine, deadline_sentence, rule_sentence, setting_text
     from assistant.settings import load_settings, save_settings, settings_path
 
     flows = load_flows(getattr(args, "flows", None))
@@ -296,7 +296,7 @@ def run_setup(args) -> int:
     except FlowError as exc:
         print(f"现在的设置文件有错,这次会重新写一份 (the settings file has an error and will be rewritten): {exc}")
     if args.voice:
-        from assistant.kiosk.voice_setup import microphone_setup, run_voice_setup
+        from assistant.family.voice_setup import microphone_setup, run_voice_setup
 
         engine = SetupEngine(flows, today=today, current=current, mode="voice")
         with exit_cleanly_on_signals():
@@ -343,7 +343,7 @@ def _stdin_lines():
 def run_reminder(args) -> int:
     from assistant.chat import today_from
     from assistant.flows import load_flows
-    from assistant.kiosk.reminder import (ALARM_DAYS, calendar_bytes, plan, understand_date, understand_region,
+    from assistant.family.reminder import (ALARM_DAYS, calendar_bytes, plan, understand_date, understand_region,
                                           write_atomically)
     from assistant.settings import load_settings
 

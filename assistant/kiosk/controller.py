@@ -14,7 +14,7 @@ from typing import Callable, Protocol
 
 from assistant.dialog import Reply, Session, VoiceSettings
 from assistant.kiosk import view as v
-from assistant.kiosk.stats import MISUNDERSTOOD, StatsStore, is_topic
+from assistant.family.stats import MISUNDERSTOOD, StatsStore, is_topic
 from assistant.privacy import mask
 
 IDLE_SECONDS = 90.0
