@@ -3,9 +3,9 @@
 import json
 import logging
 import sys
-from datetime import date
 
-from assistant import clock
+from assistant import app
+from assistant.arguments import add_session_arguments
 from assistant.privacy import mask
 
 log = logging.getLogger(__name__)
@@ -20,59 +20,9 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def add_session_arguments(p):
-    """Options every conversation command shares."""
-    p.add_argument("--flows", help="folder with the flow files (default: the packaged flows/)")
-    p.add_argument("--today", help="pretend today is this date, YYYY-MM-DD (for trying out reminders)")
-    p.add_argument("--config", help="settings file made by `assistant setup` (default: the user's config folder)")
-
-
-def today_from(args) -> date:
-    """Today for this command (`assistant.clock`: --today, $ASSISTANT_TODAY, the system clock)."""
-    return clock.today(args)
-
-
-def conversation_settings(args, today: date, personal: bool = True):
-    """The saved settings for a conversation. A problem in the file is a warning, said once in plain Chinese,
-    and that setting is left out; the assistant carries on with the general rule. A kiosk (`personal=False`)
-    also leaves out one person's settings (last date, usual channel)."""
-    from assistant.settings import describe_problems, for_kiosk, read_settings
-
-    settings, problems = read_settings(getattr(args, "config", None), today)
-    for line in describe_problems(problems):
-        log.warning(line)
-    if not personal:
-        settings, ignored = for_kiosk(settings)
-        if ignored:
-            log.warning("自助机为很多人服务,不用设置里某一个人的 %s (a kiosk ignores personal settings: %s)",
-                        "、".join(ignored), ", ".join(ignored))
-    return settings
-
-
-def new_session(args):
-    """A Session built from the command's options: flows, saved settings, today's date."""
-    from assistant.dialog import Session
-    from assistant.flows import load_flows
-
-    flows = load_flows(getattr(args, "flows", None))
-    today = today_from(args)
-    return Session(flows, config=conversation_settings(args, today), today=today, remind=_calendar_file(flows, today))
-
-
-def _calendar_file(flows, today):
-    """At home, after success the assistant offers the calendar file `assistant reminder` makes."""
-    from assistant.family.reminder import write_after_success
-
-    return lambda deadline: write_after_success(flows, deadline, today)
-
-
 def run(args) -> int:
-    session = new_session(args)
-    hear = _text_hearing
-    if args.audio:
-        from assistant.audio.files import wav_hearing
-
-        hear = wav_hearing(session, getattr(args, "model", None))
+    session = app.build_session(args)
+    hear = app.build_wav_hearing(args, session) if args.audio else _text_hearing
     if args.json or args.audio:
         return run_json(session, _stdin_lines(), hear, sys.stdout)
     return run_interactive(session)

@@ -3,8 +3,8 @@
 import logging
 import time
 
-from assistant import clock
-from assistant.chat import add_session_arguments, new_session
+from assistant import app, clock
+from assistant.arguments import add_device_arguments, add_session_arguments
 from assistant.diagnostics import exit_cleanly_on_signals, trail, where
 from assistant.errors import AssistantError
 
@@ -35,38 +35,8 @@ def register(sub):
     doctor.set_defaults(func=cmd_doctor)
 
 
-def add_device_arguments(p):
-    p.add_argument("--model", help="语音识别模型文件夹 / vosk model folder")
-    p.add_argument("--input-device", metavar="NAME|NUMBER", help="麦克风 / microphone (see `assistant devices`)")
-    p.add_argument("--output-device", metavar="NAME|NUMBER", help="扬声器 / speaker (see `assistant devices`)")
-
-
-def build_speaker(args):
-    from assistant.speech.player import Player
-    from assistant.speech.profiles import load_profile
-    from assistant.speech.speaker import Speaker
-
-    from assistant.settings import read_settings
-
-    # Problems in the settings file are reported once, where the conversation's settings are read.
-    settings_voice = getattr(read_settings(getattr(args, "config", None))[0], "voice", None)
-    return Speaker(load_profile(args.voice or settings_voice), player=Player(args.output_device))
-
-
 def cmd_run(args) -> int:
-    from assistant.audio.microphone import Microphone
-    from assistant.live.hearing import check_grammar
-    from assistant.live.loop import LoopOptions, VoiceLoop
-    from assistant.recognition.recognizer import Recognizer
-
-    session = new_session(args)
-    check_grammar(session.flows)
-    recognizer = Recognizer(args.model)
-    speaker = build_speaker(args)
-    options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
-                          show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
-    loop = VoiceLoop(session, recognizer, speaker, lambda: Microphone(args.input_device).open(), options,
-                     out=lambda line: print(line, flush=True))
+    loop = app.build_voice_loop(args, out=lambda line: print(line, flush=True))
     with exit_cleanly_on_signals():  # a `kill` or a closed terminal still closes the devices and temp audio
         try:
             return loop.run()
@@ -177,7 +147,7 @@ def _check_microphone(args):
 
 
 def _check_speaker(args):
-    speaker = build_speaker(args)
+    speaker = app.build_speaker(args)
     try:
         result = speaker.say([TEST_SENTENCE], blocking=True)
     finally:

@@ -487,20 +487,3 @@ def test_kiosk_rejects_bad_options_kindly(tmp_path):
     assert proc.returncode == 2 and "--idle" in err(proc) and "Traceback" not in err(proc)
     proc = assistant("kiosk", "--text", "--no-screen", "--key", "a b", env={"ASSISTANT_DATA_DIR": str(tmp_path)})
     assert proc.returncode == 2 and "--key" in err(proc)
-
-
-def test_the_voice_listener_is_plugged_in_through_the_loop(kiosk, monkeypatch):
-    import sys
-    import types
-
-    from assistant.errors import AssistantError
-    from assistant.kiosk.commands import _voice_listener
-
-    monkeypatch.setitem(sys.modules, "assistant.live.loop", types.ModuleType("assistant.live.loop"))
-    with pytest.raises(AssistantError, match="--text"):
-        _voice_listener(object(), kiosk)
-    plugged = types.ModuleType("assistant.live.loop")
-    plugged.kiosk_listener = lambda args, session: ("listener", args, session)
-    monkeypatch.setitem(sys.modules, "assistant.live.loop", plugged)
-    assert _voice_listener("ARGS", kiosk) == ("listener", "ARGS", kiosk.session)
-

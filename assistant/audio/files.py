@@ -9,14 +9,9 @@ class UnreadableAudio(AudioInputError):
     """A turn's file could not be heard; the conversation goes on."""
 
 
-def wav_hearing(session, model_dir=None):
-    """A hear(line) function for chat.run_json: path in, recognised words out."""
+def wav_hearing(hearing):
+    """A hear(line) function for chat.run_json: path in, words recognised by `hearing` (a live.hearing.Hearing) out."""
     from assistant.audio.wavio import read_wav
-    from assistant.live.hearing import Hearing, check_grammar
-    from assistant.recognition.recognizer import Recognizer
-
-    check_grammar(session.flows)
-    hearing = Hearing(Recognizer(model_dir), session)
 
     def hear(line: str) -> str:
         path = line.strip()

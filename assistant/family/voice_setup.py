@@ -36,17 +36,8 @@ def run_voice_setup(engine, listen, speak, out=print) -> bool:
     return True
 
 
-def microphone_setup(args, flows):
-    """listen/speak functions on the real microphone and speaker (open recognition: answers are free)."""
-    from assistant.audio.microphone import Microphone
-    from assistant.dialog import Session
-    from assistant.live.loop import MicListener
-    from assistant.recognition.recognizer import Recognizer
-    from assistant.voice_commands import build_speaker
-
-    speaker = build_speaker(args)
-    listener = MicListener(Recognizer(getattr(args, "model", None)), speaker,
-                           lambda: Microphone(getattr(args, "input_device", None)).open(), Session(flows))
+def microphone_setup(listener, speaker):
+    """listen/speak/close functions on a microphone listener and a speaker (built by assistant.app)."""
 
     def speak(text):
         speaker.say([text], blocking=True)  # a question is heard to its end before the answer is listened for

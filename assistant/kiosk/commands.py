@@ -7,7 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from assistant import clock
+from assistant import app, clock
+from assistant.arguments import add_device_arguments, add_session_arguments
 from assistant.diagnostics import exit_cleanly_on_signals, where
 from assistant.errors import AssistantError, FlowError
 
@@ -15,8 +16,6 @@ log = logging.getLogger(__name__)
 
 
 def register(sub):
-    from assistant.chat import add_session_arguments
-
     p = sub.add_parser("kiosk", help="社区自助机:大字屏幕、按键说话 / community-center kiosk mode")
     p.add_argument("--text", action="store_true",
                    help="typed lines (stdin) stand in for speech: try the kiosk without a microphone")
@@ -24,8 +23,6 @@ def register(sub):
     p.add_argument("--windowed", action="store_true",
                    help="a normal window instead of full screen (for trying out; always so with --text)")
     p.add_argument("--hands-free", action="store_true", help="always listening, no key to press")
-    from assistant.voice_commands import add_device_arguments
-
     add_device_arguments(p)
     p.add_argument("--voice", help="声音设置 / voice profile name or .toml file")
     p.add_argument("--no-barge-in", action="store_true", help="说话时不让人打断 / do not stop talking when someone talks")
@@ -50,8 +47,6 @@ def register(sub):
     p = sub.add_parser("setup", help="家里人帮老人设置:地区、认证方式、上次认证日期、语速 / family setup")
     p.add_argument("--show", action="store_true", help="check and show the saved settings, change nothing")
     p.add_argument("--voice", action="store_true", help="问题说出来,用说话回答 / ask aloud, answer by speaking")
-    from assistant.voice_commands import add_device_arguments
-
     add_device_arguments(p)
     add_session_arguments(p)
     p.set_defaults(func=run_setup)
@@ -122,39 +117,20 @@ def _check_kiosk_options(args):
 
 
 def _run_kiosk(args) -> int:
-    from assistant.chat import conversation_settings
-    from assistant.flows import load_flows
-    from assistant.kiosk import view
-    from assistant.kiosk.controller import KioskController, TextListener
-    from assistant.family.stats import StatsStore
-    from assistant.understanding import Understander
-
-    flows = load_flows(getattr(args, "flows", None))
-    today = clock.today_source(args)  # asked again for every new person: the kiosk runs for days
-    settings = conversation_settings(args, today(), personal=False)
-    label = args.key_label or view.key_label(args.key)
-    if args.text:
-        status = view.TYPING
-    else:
-        status = view.HANDS_FREE if args.hands_free or args.no_screen else view.push_to_talk_status(label)
-    controller = KioskController(
-        flows, understander=Understander(flows), config=settings,
-        today=today,
-        idle_seconds=args.idle, stats=StatsStore(), idle_status=status,
-        follow_voice=not args.no_screen)  # the screen shows the sentence being said, one after the other
-    listener = TextListener() if args.text else _voice_listener(args, controller)
+    kiosk = app.build_kiosk(args)
     try:
-        return _run_kiosk_with(args, controller, listener, label)
+        return _run_kiosk_with(args, kiosk)
     finally:
-        _close(listener)
+        _close(kiosk)
 
 
-def _run_kiosk_with(args, controller, listener, label) -> int:
+def _run_kiosk_with(args, kiosk) -> int:
     import functools
 
     from assistant.kiosk.controller import ReadingPace, print_reply
     from assistant.kiosk.runner import KioskRunner, run_with_screen
 
+    controller, listener = kiosk.controller, kiosk.listener
     if args.text and not args.no_screen:
         pace = ReadingPace()  # no voice: the screen still goes sentence by sentence, at the voice's pace
 
@@ -164,7 +140,7 @@ def _run_kiosk_with(args, controller, listener, label) -> int:
 
         controller.speak = speak
     elif not args.text:
-        speaker = listener.speaker
+        speaker = kiosk.speaker
         show_text = args.no_screen  # without a screen, the words also go to the terminal
 
         def speak(reply):
@@ -199,9 +175,9 @@ def _run_kiosk_with(args, controller, listener, label) -> int:
     return run_with_screen(runner, make_screen, root=root)
 
 
-def _close(listener) -> None:
+def _close(kiosk) -> None:
     """The microphone, then the speaker (and its temporary audio), each on its own."""
-    for part in (listener, getattr(listener, "speaker", None)):
+    for part in (kiosk.listener, kiosk.speaker):
         close = getattr(part, "close", None)
         if close is None:
             continue
@@ -209,16 +185,6 @@ def _close(listener) -> None:
             close()
         except Exception as exc:  # noqa: BLE001 - closing at exit: log it and close the rest
             log.warning("自助机关闭时出错 (closing failed: %s)", where(exc))
-
-
-def _voice_listener(args, controller):
-    """The microphone, from the live voice loop: `assistant.live.loop.kiosk_listener(args, session) -> Listener`."""
-    try:
-        from assistant.live.loop import kiosk_listener
-    except ImportError:
-        raise AssistantError("自助机还不能用麦克风听:语音输入还没有接到自助机上。现在请用 assistant kiosk --text "
-                             "(the voice listener for the kiosk is not connected yet; use --text)") from None
-    return kiosk_listener(args, controller.session)
 
 
 class _single_instance:
@@ -268,13 +234,12 @@ def run_stats(args) -> int:
 
 # --- setup -------------------------------------------------------------------------------------------------
 def run_setup(args) -> int:
-    from assistant.chat import today_from
     from assistant.flows import load_flows
     from assistant.family.setup_engine import SetupEngine, deadline_sentence, rule_sentence, setting_text
     from assistant.settings import load_settings, save_settings, settings_path
 
     flows = load_flows(getattr(args, "flows", None))
-    today = today_from(args)
+    today = clock.today(args)
     path = settings_path(args.config)
     if args.show:
         settings = load_settings(args.config, today)  # a broken file is a FlowError file:line, printed by cli
@@ -296,11 +261,11 @@ def run_setup(args) -> int:
     except FlowError as exc:
         print(f"现在的设置文件有错,这次会重新写一份 (the settings file has an error and will be rewritten): {exc}")
     if args.voice:
-        from assistant.family.voice_setup import microphone_setup, run_voice_setup
+        from assistant.family.voice_setup import run_voice_setup
 
         engine = SetupEngine(flows, today=today, current=current, mode="voice")
         with exit_cleanly_on_signals():
-            listen, speak, close = microphone_setup(argparse_namespace_voice(args), flows)
+            listen, speak, close = app.build_voice_setup(args, flows)
             try:
                 finished = run_voice_setup(engine, listen, speak)
             finally:
@@ -327,13 +292,6 @@ def run_setup(args) -> int:
     return 1
 
 
-def argparse_namespace_voice(args):
-    """`--voice` here is a switch; the speaker wants a profile name (the saved or default one)."""
-    import argparse
-
-    return argparse.Namespace(**{**vars(args), "voice": None})
-
-
 def _stdin_lines():
     for raw in sys.stdin.buffer:
         yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
@@ -341,14 +299,13 @@ def _stdin_lines():
 
 # --- reminder ----------------------------------------------------------------------------------------------
 def run_reminder(args) -> int:
-    from assistant.chat import today_from
     from assistant.flows import load_flows
     from assistant.family.reminder import (ALARM_DAYS, calendar_bytes, plan, understand_date, understand_region,
                                           write_atomically)
     from assistant.settings import load_settings
 
     flows = load_flows(getattr(args, "flows", None))
-    today = today_from(args)
+    today = clock.today(args)
     settings = load_settings(args.config, today) if not (args.last and args.region) else None
     last = understand_date(args.last, today) if args.last else getattr(settings, "last_certified", None)
     if last is None:

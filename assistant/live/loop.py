@@ -375,17 +375,3 @@ class VoiceLoop:
                 log.warning("关闭%s出错 (closing the %s failed: %s)", "麦克风" if name == "microphone" else "扬声器",
                             name, where(exc))
 
-
-def kiosk_listener(args, session):
-    """The kiosk's microphone: a MicListener on the devices named on the command line."""
-    from assistant.audio.microphone import Microphone
-    from assistant.live.hearing import check_grammar
-    from assistant.recognition.recognizer import Recognizer
-    from assistant.voice_commands import build_speaker
-
-    check_grammar(session.flows)
-    speaker = build_speaker(args)
-    listener = MicListener(Recognizer(args.model), speaker, lambda: Microphone(args.input_device).open(), session,
-                           barge_in=not getattr(args, "no_barge_in", False))
-    listener.speaker = speaker
-    return listener

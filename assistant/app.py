@@ -1,0 +1,150 @@
+"""The composition root: the one place where the assistant's parts are built from a command's options and the
+saved settings — session, recogniser, speaker, microphone listener, the voice loop, the kiosk.
+
+Command modules (`chat`, `voice_commands`, `kiosk/commands`, ...) only parse arguments and call these, so a
+part is chosen or swapped here and nowhere else. Imports stay inside the functions: `assistant --help` must
+not load vosk or the voice.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from assistant import clock
+
+log = logging.getLogger(__name__)
+
+
+def conversation_settings(args, today: date, personal: bool = True):
+    """The saved settings for a conversation. A problem in the file is a warning, said once in plain Chinese,
+    and that setting is left out; the assistant carries on with the general rule. A kiosk (`personal=False`)
+    also leaves out one person's settings (last date, usual channel)."""
+    from assistant.settings import describe_problems, for_kiosk, read_settings
+
+    settings, problems = read_settings(getattr(args, "config", None), today)
+    for line in describe_problems(problems):
+        log.warning(line)
+    if not personal:
+        settings, ignored = for_kiosk(settings)
+        if ignored:
+            log.warning("自助机为很多人服务,不用设置里某一个人的 %s (a kiosk ignores personal settings: %s)",
+                        "、".join(ignored), ", ".join(ignored))
+    return settings
+
+
+def build_session(args):
+    """A Session from the command's options: flows, saved settings, today's date; at home, after success it
+    offers the calendar file `assistant reminder` makes."""
+    from assistant.dialog import Session
+    from assistant.family.reminder import write_after_success
+    from assistant.flows import load_flows
+
+    flows = load_flows(getattr(args, "flows", None))
+    today = clock.today(args)
+    return Session(flows, config=conversation_settings(args, today), today=today,
+                   remind=lambda deadline: write_after_success(flows, deadline, today))
+
+
+def build_speaker(args):
+    """The voice: the `--voice` profile, else the saved setting, else the default profile; on `--output-device`."""
+    from assistant.settings import read_settings
+    from assistant.speech.player import Player
+    from assistant.speech.profiles import load_profile
+    from assistant.speech.speaker import Speaker
+
+    # Problems in the settings file are reported once, where the conversation's settings are read.
+    settings_voice = getattr(read_settings(getattr(args, "config", None))[0], "voice", None)
+    chosen = getattr(args, "voice", None)
+    if not isinstance(chosen, str):  # `setup --voice` is a switch (ask aloud), not a profile name
+        chosen = None
+    profile = chosen or settings_voice
+    return Speaker(load_profile(profile), player=Player(getattr(args, "output_device", None)))
+
+
+def build_recognizer(args, flows):
+    """The vosk recogniser (`--model`), after checking every phrase of the flows can be said with its words."""
+    from assistant.live.hearing import check_grammar
+    from assistant.recognition.recognizer import Recognizer
+
+    check_grammar(flows)
+    return Recognizer(getattr(args, "model", None))
+
+
+def build_listener(args, session, speaker):
+    """One turn from the microphone (`--input-device`), barge-in unless `--no-barge-in`."""
+    from assistant.audio.microphone import Microphone
+    from assistant.live.loop import MicListener
+
+    device = getattr(args, "input_device", None)
+    return MicListener(build_recognizer(args, session.flows), speaker, lambda: Microphone(device).open(), session,
+                       barge_in=not getattr(args, "no_barge_in", False))
+
+
+def build_voice_loop(args, out=print):
+    """`assistant run`: session, recogniser, speaker and microphone in the live loop."""
+    from assistant.audio.microphone import Microphone
+    from assistant.live.loop import LoopOptions, VoiceLoop
+
+    session = build_session(args)
+    recognizer = build_recognizer(args, session.flows)
+    speaker = build_speaker(args)
+    options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
+                          show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
+    device = getattr(args, "input_device", None)
+    return VoiceLoop(session, recognizer, speaker, lambda: Microphone(device).open(), options, out=out)
+
+
+def build_wav_hearing(args, session):
+    """`chat --audio`: a hear(line) that recognises the WAV file the line names."""
+    from assistant.audio.files import wav_hearing
+    from assistant.live.hearing import Hearing
+
+    return wav_hearing(Hearing(build_recognizer(args, session.flows), session))
+
+
+@dataclass
+class Kiosk:
+    controller: Any
+    listener: Any
+    """TextListener (--text) or the microphone's MicListener"""
+    speaker: Any = None
+    """None with --text: there is no voice"""
+
+
+def build_kiosk(args) -> Kiosk:
+    """The kiosk: one controller for many people (no personal settings, today asked again for each person),
+    typed lines or the microphone, and the voice unless --text."""
+    from assistant.family.stats import StatsStore
+    from assistant.flows import load_flows
+    from assistant.kiosk import view
+    from assistant.kiosk.controller import KioskController, TextListener
+    from assistant.understanding import Understander
+
+    flows = load_flows(getattr(args, "flows", None))
+    today = clock.today_source(args)  # asked again for every new person: the kiosk runs for days
+    settings = conversation_settings(args, today(), personal=False)
+    label = args.key_label or view.key_label(args.key)
+    if args.text:
+        status = view.TYPING
+    else:
+        status = view.HANDS_FREE if args.hands_free or args.no_screen else view.push_to_talk_status(label)
+    controller = KioskController(
+        flows, understander=Understander(flows), config=settings,
+        today=today,
+        idle_seconds=args.idle, stats=StatsStore(), idle_status=status,
+        follow_voice=not args.no_screen)  # the screen shows the sentence being said, one after the other
+    if args.text:
+        return Kiosk(controller, TextListener())
+    speaker = build_speaker(args)
+    return Kiosk(controller, build_listener(args, controller.session, speaker), speaker)
+
+
+def build_voice_setup(args, flows):
+    """`setup --voice`: listen/speak/close for the questions said aloud and answered by speaking (open
+    recognition: answers are free). The voice is the saved or the default profile."""
+    from assistant.dialog import Session
+    from assistant.family.voice_setup import microphone_setup
+
+    speaker = build_speaker(args)
+    return microphone_setup(build_listener(args, Session(flows), speaker), speaker)
