@@ -174,7 +174,7 @@ def natural_voice_wavs(texts, folder: Path) -> list[Path]:
     todo = [(t, p) for t, p in zip(texts, paths) if not p.is_file()]
     if todo:
         from assistant.errors import VoiceError
-        from assistant.speech.engines import open_engine
+        from assistant.speech.registry import open_engine
 
         try:
             with open_engine("natural") as engine:

@@ -188,7 +188,7 @@ def measure_engine(name: str, script, audio, recognizer) -> dict:
     """Uncached run (records every part), render the fixed parts into a fresh cache, cached run."""
     from assistant.flows import load_flows
     from assistant.speech.cache import VoiceCache, render_all
-    from assistant.speech.engines import open_engine
+    from assistant.speech.registry import open_engine
     from assistant.speech.profiles import load_profile
     from assistant.speech.speaker import Speaker
 

@@ -42,7 +42,7 @@ def _recognise(args):
 
 
 def engines_installed() -> list[str]:
-    from assistant.speech.engines import resolve_engine_name
+    from assistant.speech.registry import resolve_engine_name
 
     found = ["pyttsx3"]
     try:
@@ -58,7 +58,7 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
     """Render all sentences (only the sampled ones unless render_every); recognise every `sample`-th one, each as
     soon as it is rendered (the render worker uses about one core, so rendering and recognition overlap)."""
     from assistant.speech.cache import VoiceCache, render_all
-    from assistant.speech.engines import open_engine
+    from assistant.speech.registry import open_engine
     from assistant.speech.profiles import load_profile
 
     profile = load_profile("elder-slow")

@@ -4,7 +4,7 @@ import pytest
 
 from assistant.errors import VoiceError
 from assistant.speech.effects import speech_rms
-from assistant.speech.engines import open_engine, resolve_engine_name
+from assistant.speech.registry import open_engine, resolve_engine_name
 from assistant.speech.natural_engine import NaturalEngine, find_natural, prepare_text
 from speech_support import estimate_f0, isolated_voice_env, real_natural_python  # noqa: F401
 

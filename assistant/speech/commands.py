@@ -68,7 +68,7 @@ def fixed_sentences() -> list[str]:
 
 def cmd_render(args) -> int:
     from assistant.speech.cache import VoiceCache, render_all
-    from assistant.speech.engines import open_engine
+    from assistant.speech.registry import open_engine
     from assistant.speech.profiles import load_profile
 
     profile = load_profile(args.voice)
@@ -160,7 +160,8 @@ def describe_voice_status(profile_name: str | None = None) -> list[str]:
     if profile.engine == "auto" and not natural_ok:
         lines.append("自然人声没有安装（可选，更好听）：运行 script/setup 会自动安装(见 README “语音引擎”)。")
     try:
-        from assistant.speech.engines import open_engine, speakable
+        from assistant.speech.engines import speakable
+        from assistant.speech.registry import open_engine
 
         with open_engine(profile.engine, profile.voice) as engine:
             identity = engine.identity

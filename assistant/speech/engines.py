@@ -193,27 +193,3 @@ class WorkerEngine:
     def __exit__(self, *exc):
         self.close()
 
-
-def resolve_engine_name(requested: str) -> str:
-    """"auto" -> "natural" when the natural voice is installed and usable, else "pyttsx3"."""
-    if requested != "auto":
-        return requested
-    from assistant.speech.natural_engine import find_natural
-
-    install = find_natural()
-    return "natural" if install is not None and install.usable else "pyttsx3"
-
-
-def open_engine(name: str, voice: str = "auto") -> WorkerEngine:
-    """An engine object for "natural", "pyttsx3" or "auto" (nothing is started until first use)."""
-    resolved = resolve_engine_name(name)
-    if resolved == "natural":
-        from assistant.speech.natural_engine import NaturalEngine
-
-        # The profile's voice id names a system voice unless the profile asked for the natural engine.
-        return NaturalEngine(voice if name == "natural" else "auto")
-    if resolved == "pyttsx3":
-        from assistant.speech.pyttsx3_engine import Pyttsx3Engine
-
-        return Pyttsx3Engine(voice)
-    raise VoiceError(f"不认识的语音引擎 {name!r} / unknown voice engine {name!r}")

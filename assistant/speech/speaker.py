@@ -10,7 +10,8 @@ import numpy as np
 from assistant.errors import VoiceError
 from assistant.speech import effects
 from assistant.speech.cache import VoiceCache, cache_key
-from assistant.speech.engines import open_engine, speakable
+from assistant.speech.engines import speakable
+from assistant.speech.registry import open_engine
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     from assistant.live.hearing import clean
     from assistant.recognition.recognizer import Recognizer
     from assistant.recognition.vocab import build_grammar
-    from assistant.speech.engines import open_engine
+    from assistant.speech.registry import open_engine
     from assistant.understanding.store import training_examples
 
     flows = load_flows(args.flows)
