@@ -31,19 +31,6 @@ _AT_LIMIT = {"slower": "slowest", "faster": "fastest", "louder": "loudest", "sof
 _STEP_OPTIONS = ["好了", "再说一遍", "上一步"]
 
 
-def same_effect(flows: Flows, state_name: str) -> dict:
-    """Intents that lead to the same place from this state, each mapped to one of them ("对" is "好了" in a step;
-    on a troubleshooting step "好了" and "成功了" both go back)."""
-    state = flows.states[state_name]
-    by_target: dict[str, str] = {}
-    same = {}
-    for intent, target in state.on.items():
-        same[intent] = by_target.setdefault(target, intent)
-    if "next" in state.on and "yes" not in state.on:
-        same["yes"] = same["next"]
-    return {i: rep for i, rep in same.items() if i != rep or any(j != i and r == rep for j, r in same.items())}
-
-
 class _Position:
     """The model the state machine moves (kept apart so trigger names cannot clash with Session's)."""
 
@@ -108,7 +95,7 @@ class Session:
         return allowed + ["yes"] if "next" in state.on and "yes" not in allowed else allowed
 
     def same_effect(self) -> dict:
-        return same_effect(self.flows, self.state)
+        return self.flows.same_effect(self.state)
 
     def expected_phrases(self) -> list[str]:
         """What the user is likely to say now: the recogniser's grammar for this state."""

@@ -155,6 +155,18 @@ class Flows:
         """Every phrase users may say, for the recogniser's grammar."""
         return [p for intent in self.intents.values() for p in intent.phrases]
 
+    def same_effect(self, state_name: str) -> dict:
+        """Intents that lead to the same place from this state, each mapped to one of them ("对" is "好了" in a
+        step; on a troubleshooting step "好了" and "成功了" both go back)."""
+        state = self.states[state_name]
+        by_target: dict[str, str] = {}
+        same = {}
+        for intent, target in state.on.items():
+            same[intent] = by_target.setdefault(target, intent)
+        if "next" in state.on and "yes" not in state.on:
+            same["yes"] = same["next"]
+        return {i: rep for i, rep in same.items() if i != rep or any(j != i and r == rep for j, r in same.items())}
+
     def find_region(self, name: str) -> Region | None:
         for region in self.regions.values():
             if name == region.name or name in region.aliases:

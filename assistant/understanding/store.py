@@ -68,12 +68,10 @@ def train(flows, understander, *, calibrate=True):
     """Train from flows/ and return (model, info)."""
     start = time.monotonic()
     examples = training_examples(flows, understander.config)
-    from assistant.dialog.session import same_effect
-
     day = date(2026, 6, 1)  # only whether a date is said matters to training, not which: a fixed day keeps it stable
 
     def reading(ranked, state, cues):
-        same = same_effect(flows, state)
+        same = flows.same_effect(state)
         return understander.post_process(ranked, cues, same), same
 
     trainer = Trainer(flows, understander.featurizer, understander.config,
