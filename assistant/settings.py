@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant import clock
+from assistant.paths import config_dir
 from assistant.errors import FlowError
 
 CHANNELS = ("wechat", "alipay", "app12333", "laolai", "ganfutong", "yueshitong", "abroad", "family")
@@ -25,15 +26,6 @@ class Settings:
     last_certified: date | None = None
     voice: str | None = None
     """voice profile name in voices/"""
-
-
-def config_dir() -> Path:
-    override = os.environ.get("ASSISTANT_CONFIG_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("pension-assistant"))
 
 
 def settings_path(path=None) -> Path:

@@ -12,21 +12,12 @@ from datetime import date
 from pathlib import Path
 
 from assistant import clock
+from assistant.paths import data_dir
 
 FILE_NAME = "kiosk-counts.json"
 MISUNDERSTOOD = ("unknown", "foreign", "confirm")
 """Reply intents that mean the assistant did not (surely) understand."""
 _VERSION = 1
-
-
-def data_dir() -> Path:
-    """The user's data folder; ASSISTANT_DATA_DIR overrides it (tests never touch the real one)."""
-    override = os.environ.get("ASSISTANT_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("pension-assistant"))
 
 
 @dataclass

@@ -11,16 +11,11 @@ import sys
 from pathlib import Path
 
 from assistant import ROOT
+from assistant.paths import xdg_config_home as config_home
 
 UNIT_NAME = "pension-assistant-kiosk.service"
 DESKTOP_NAME = "pension-assistant-kiosk.desktop"
 DISPLAY_VARIABLES = ("DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY")
-
-
-def config_home() -> Path:
-    value = os.environ.get("XDG_CONFIG_HOME")
-    # The XDG spec: a relative path is invalid and must be ignored.
-    return Path(value) if value and os.path.isabs(value) else Path.home() / ".config"
 
 
 def unit_path() -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assistant import ROOT
 from assistant.errors import ModelError
+from assistant.paths import data_dir
 
 MODEL_NAME = "vosk-model-small-cn-0.22"
 ZIP_NAME = f"{MODEL_NAME}.zip"
@@ -26,16 +27,6 @@ class LoadedModel:
     model: object
     path: Path
     seconds: float
-
-
-def data_dir() -> Path:
-    """The user's data folder; ASSISTANT_DATA_DIR overrides it (tests must never touch the real one)."""
-    override = os.environ.get("ASSISTANT_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("pension-assistant"))
 
 
 def user_model_dir() -> Path:

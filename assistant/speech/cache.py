@@ -24,12 +24,9 @@ INDEX_NAME = "index.json"
 
 def cache_dir() -> Path:
     """user_cache_dir("pension-assistant")/voice; $ASSISTANT_CACHE_DIR replaces the user cache dir."""
-    base = os.environ.get("ASSISTANT_CACHE_DIR")
-    if not base:
-        import platformdirs
+    from assistant import paths
 
-        base = platformdirs.user_cache_dir("pension-assistant")
-    return Path(base) / "voice"
+    return paths.cache_dir() / "voice"
 
 
 def cache_key(text: str, engine_identity: str, rate: float) -> str:

@@ -84,12 +84,9 @@ _STEP_KEYS = {
 
 def profile_dirs() -> list[Path]:
     """Where profiles are looked up by name: the user's own voices first, then the shipped ones."""
-    config = os.environ.get("ASSISTANT_CONFIG_DIR")
-    if not config:
-        import platformdirs
+    from assistant.paths import config_dir
 
-        config = platformdirs.user_config_dir("pension-assistant")
-    return [Path(config) / "voices", VOICES_DIR]
+    return [config_dir() / "voices", VOICES_DIR]
 
 
 def available_profiles() -> dict[str, Path]:

@@ -12,8 +12,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-import platformdirs
-
+from assistant import paths
 from assistant.understanding.data import flows_digest, load_examples
 from assistant.understanding.features import FEATURES_VERSION
 from assistant.understanding.model import IntentModel, Trainer
@@ -23,8 +22,7 @@ log = logging.getLogger(__name__)
 
 def model_dir() -> Path:
     """user_cache_dir("pension-assistant")/understanding; $ASSISTANT_CACHE_DIR replaces the user cache dir."""
-    base = os.environ.get("ASSISTANT_CACHE_DIR") or platformdirs.user_cache_dir("pension-assistant")
-    return Path(base) / "understanding"
+    return paths.cache_dir() / "understanding"
 
 
 def model_dirs(flows) -> list[Path]:
@@ -35,7 +33,7 @@ def model_dirs(flows) -> list[Path]:
     if os.environ.get("ASSISTANT_CACHE_DIR"):
         places.append(model_dir())
     places.append(Path(flows.root) / ".model")
-    places.append(Path(platformdirs.user_cache_dir("pension-assistant")) / "understanding")
+    places.append(paths.user_cache_dir() / "understanding")
     return list(dict.fromkeys(places))
 
 
