@@ -121,6 +121,7 @@ def _check_microphone(args):
     import numpy as np
 
     from assistant.audio.microphone import Microphone
+    from assistant.audio.samples import pcm_to_float
 
     mic = Microphone(args.input_device).open()
     print(f"    请说几句话,录音 {args.seconds:.0f} 秒…… (speak now, recording)", flush=True)
@@ -134,7 +135,7 @@ def _check_microphone(args):
             heard += len(pcm) / 32000
     finally:
         mic.close()
-    samples = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.float32) / 32768
+    samples = pcm_to_float(b"".join(chunks))
     if samples.size == 0:
         return ["麦克风没有送来声音。请检查麦克风有没有插好、有没有被静音。"], False
     peak = float(np.max(np.abs(samples)))

@@ -161,9 +161,8 @@ def natural_voice_wavs(texts, folder: Path) -> list[Path]:
     """
     import hashlib
 
-    import soxr
-
-    from assistant.audio.wavio import float_to_int16, write_wav
+    from assistant.audio.samples import resample, to_int16
+    from assistant.audio.wavio import write_wav
 
     python = natural_python()
     if not python:
@@ -180,7 +179,7 @@ def natural_voice_wavs(texts, folder: Path) -> list[Path]:
             with open_engine("natural") as engine:
                 for text, path in todo:
                     samples, rate = engine.synthesize(text, 1.0)
-                    write_wav(path, float_to_int16(soxr.resample(samples, rate, 16000)))
+                    write_wav(path, to_int16(resample(samples, rate, 16000)))
         except VoiceError as exc:
             raise NotMeasurable(f"natural voice failed: {str(exc)[:120]}") from None
     return paths

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from assistant.audio import samples as samples_mod
 from assistant.speech import effects
 from speech_support import espeak_engine, estimate_f0, isolated_voice_env  # noqa: F401
 
@@ -23,7 +24,7 @@ def test_time_stretch_changes_duration_not_pitch(clip, factor):
 def test_naive_resampling_would_have_lowered_pitch(clip):
     """Guards the F0 check itself: slowing by resampling must be caught as a pitch change."""
     samples, rate = clip
-    slowed = effects.resample(samples, rate, int(rate * 1.4))  # played at `rate`: 1.4x longer, lower
+    slowed = samples_mod.resample(samples, rate, int(rate * 1.4))  # played at `rate`: 1.4x longer, lower
     assert estimate_f0(slowed, rate) < 0.8 * estimate_f0(samples, rate)
 
 
@@ -33,7 +34,7 @@ def test_louder_is_louder_and_never_clips(clip):
     soft, loud = effects.apply_volume(speech, rate, 0.4), effects.apply_volume(speech, rate, 1.0)
     assert effects.speech_rms(loud, rate) > 1.5 * effects.speech_rms(soft, rate)
     assert np.max(np.abs(loud)) <= effects.CEILING + 1e-6
-    pcm = effects.to_int16(effects.apply_volume(speech, rate, 1.0) * 1.0)
+    pcm = samples_mod.to_int16(effects.apply_volume(speech, rate, 1.0) * 1.0)
     assert pcm.max() < 32767 and pcm.min() > -32768
     # limited, not wrapped or squared off: the waveform keeps its shape
     unlimited = speech * 1.0
@@ -47,7 +48,7 @@ def test_limiter_leaves_quiet_audio_alone():
 
 
 def test_int16_conversion_clips_instead_of_wrapping():
-    pcm = effects.to_int16(np.array([1.5, -1.5, 0.5], np.float32))
+    pcm = samples_mod.to_int16(np.array([1.5, -1.5, 0.5], np.float32))
     assert pcm.tolist() == [32767, -32768, 16384]
 
 
@@ -61,7 +62,7 @@ def test_trim_and_silence_helpers(clip):
 
 def test_resample_keeps_duration(clip):
     samples, rate = clip
-    out = effects.resample(samples, rate, 24000)
+    out = samples_mod.resample(samples, rate, 24000)
     assert len(out) / 24000 == pytest.approx(len(samples) / rate, abs=1e-3)
     assert estimate_f0(out, 24000) == pytest.approx(estimate_f0(samples, rate), rel=0.05)
 

@@ -4,14 +4,12 @@ AudioDeviceError with a plain-Chinese message (the devices themselves are reache
 import logging
 import queue
 
-import numpy as np
-
 from assistant.audio import devices
+from assistant.audio.samples import RATE, to_pcm_bytes
 from assistant.errors import AudioDeviceError
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
 BLOCK_SECONDS = 0.1
 
 NO_MICROPHONE = ("没有找到麦克风。请把麦克风插好,或者请家里人检查一下声音设置。我会一直等着。"
@@ -87,7 +85,7 @@ class Microphone:
             return None
         if self._resampler is not None:
             block = self._resampler.resample_chunk(block)
-        return np.clip(np.rint(block * 32768.0), -32768, 32767).astype("<i2").tobytes()
+        return to_pcm_bytes(block)
 
     def drain(self) -> None:
         """Forget sound recorded while it was not wanted (the assistant's own voice)."""

@@ -4,15 +4,13 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.audio.samples import RATE, resample, to_int16
 from assistant.errors import AudioInputError
-
-RATE = 16000
 
 
 def read_wav(path, rate: int = RATE) -> np.ndarray:
     """Any rate, channel count or bit depth libsndfile reads -> mono int16 at `rate` (soxr HQ resampling)."""
     import soundfile
-    import soxr
 
     path = Path(path)
     try:
@@ -22,14 +20,7 @@ def read_wav(path, rate: int = RATE) -> np.ndarray:
     if audio.size == 0:
         raise AudioInputError(f"录音文件是空的 (the audio file has no sound in it): {path}")
     mono = audio.mean(axis=1)  # average, not one channel: a voice may sit on either side
-    if source_rate != rate:
-        mono = soxr.resample(mono, source_rate, rate, quality="HQ")
-    return float_to_int16(mono)
-
-
-def float_to_int16(samples: np.ndarray) -> np.ndarray:
-    """[-1, 1) floats to int16, rounding and clipping (resampling can overshoot full scale)."""
-    return np.clip(np.rint(np.asarray(samples, dtype=np.float64) * 32768.0), -32768, 32767).astype(np.int16)
+    return to_int16(resample(mono, source_rate, rate))
 
 
 def write_wav(path, samples: np.ndarray, rate: int = RATE) -> None:
@@ -38,5 +29,5 @@ def write_wav(path, samples: np.ndarray, rate: int = RATE) -> None:
 
     samples = np.asarray(samples)
     if samples.dtype.kind == "f":
-        samples = float_to_int16(samples)
+        samples = to_int16(samples)
     soundfile.write(str(path), samples.astype(np.int16, copy=False), rate, subtype="PCM_16", format="WAV")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RATE = 16000
+from assistant.audio.samples import RATE
+
 #: Trailing silence that ends a turn: short when a short answer (grammar) is expected, long for free questions.
 SHORT_ANSWER_SILENCE = 0.8
 FREE_QUESTION_SILENCE = 1.5

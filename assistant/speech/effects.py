@@ -22,11 +22,6 @@ def as_mono_float32(samples) -> np.ndarray:
     return x.astype(np.float32, copy=False)
 
 
-def to_int16(samples: np.ndarray) -> np.ndarray:
-    """16-bit PCM for files and devices; values are clipped, never wrapped."""
-    return (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16)
-
-
 def silence(ms: float, sample_rate: int) -> np.ndarray:
     return np.zeros(int(round(sample_rate * ms / 1000.0)), dtype=np.float32)
 
@@ -128,15 +123,3 @@ def _moving_min(values: np.ndarray, radius: int) -> np.ndarray:
 def apply_volume(samples: np.ndarray, sample_rate: int, volume: float) -> np.ndarray:
     """Gain `volume` (0..1) on loudness-normalised speech, peaks held below CEILING."""
     return limit_peaks(np.asarray(samples, dtype=np.float32) * float(volume), sample_rate)
-
-
-def resample(samples: np.ndarray, rate_from: int, rate_to: int) -> np.ndarray:
-    """Band-limited (FFT) resampling, for joining clips from engines with different sample rates."""
-    if rate_from == rate_to or len(samples) == 0:
-        return samples
-    n_out = int(round(len(samples) * rate_to / rate_from))
-    spectrum = np.fft.rfft(samples.astype(np.float64))
-    out = np.zeros(n_out // 2 + 1, dtype=complex)
-    m = min(len(out), len(spectrum))
-    out[:m] = spectrum[:m]
-    return (np.fft.irfft(out, n_out) * (n_out / len(samples))).astype(np.float32)

@@ -59,12 +59,9 @@ class NaturalInstall:
 
 def natural_venv_dir() -> Path:
     """Where the natural voice venv is installed by default (user data dir; ASSISTANT_DATA_DIR overrides)."""
-    data = os.environ.get("ASSISTANT_DATA_DIR")
-    if not data:
-        import platformdirs
+    from assistant.paths import data_dir
 
-        data = platformdirs.user_data_dir("pension-assistant")
-    return Path(data) / "natural-venv"
+    return data_dir() / "natural-venv"
 
 
 def _venv_python(venv: Path) -> Path:
@@ -203,10 +200,10 @@ class NaturalBackend:
     def render(self, text: str, rate: float, out: str):
         import wave
 
-        import numpy as np
+        from assistant.audio.samples import to_int16
 
         audio = self._synth(text, rate)
-        pcm = (np.clip(audio, -1.0, 32767 / 32768) * 32768).astype("<i2")
+        pcm = to_int16(audio).astype("<i2")
         with wave.open(out, "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)

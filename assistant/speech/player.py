@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from assistant.audio import devices
 from assistant.errors import AudioDeviceError
-from assistant.speech.effects import apply_volume, as_mono_float32, resample
+from assistant.audio.samples import resample
+from assistant.speech.effects import apply_volume, as_mono_float32
 
 log = logging.getLogger(__name__)
 

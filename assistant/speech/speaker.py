@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.audio.samples import resample, to_int16
 from assistant.errors import VoiceError
 from assistant.speech import effects
 from assistant.speech.cache import VoiceCache, cache_key
@@ -101,7 +102,7 @@ class Speaker:
                 continue  # only punctuation: nothing to say, and no reason to bother the user
             samples, sr, source = self.part_audio(part, rate)
             sample_rate = sample_rate or sr
-            samples = effects.resample(samples, sr, sample_rate)
+            samples = resample(samples, sr, sample_rate)
             clips.append(effects.normalise_loudness(samples, sample_rate))
             sources.append(source)
             said.append(index)
@@ -177,7 +178,7 @@ class Speaker:
         samples, sample_rate = self.render(parts, settings)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(str(path), effects.to_int16(samples), sample_rate, subtype="PCM_16")
+        soundfile.write(str(path), to_int16(samples), sample_rate, subtype="PCM_16")
         return path
 
     def close(self) -> None:

@@ -49,9 +49,7 @@ def main(argv=None) -> int:
     parser.add_argument("--flows", default=None)
     args = parser.parse_args(argv)
 
-    import soxr
-
-    from assistant.audio.wavio import float_to_int16
+    from assistant.audio.samples import RATE, resample, to_int16
     from assistant.dialog import Session
     from assistant.flows import load_flows
     from assistant.live.hearing import clean
@@ -84,7 +82,7 @@ def main(argv=None) -> int:
                 session.machine.set_state(state)
                 grammars[state] = build_grammar(session.expected_phrases())
             samples, rate = engine.synthesize(ex.text, rng.choice([0.8, 0.9, 1.0, 1.1]))
-            audio = roughen(float_to_int16(soxr.resample(samples, rate, 16000)), 16000, rng, Path(tmp))
+            audio = roughen(to_int16(resample(samples, rate, RATE)), RATE, rng, Path(tmp))
             readings = {clean(recognizer.transcribe(audio, grammars[state])), clean(recognizer.transcribe(audio, None))}
             rows += [(state, text, ex.intent) for text in sorted(readings) if text]
             if n % 25 == 0:
