@@ -2,22 +2,24 @@
 
 import re
 
-_DIGIT_CHARS = "0-9零〇一二三四五六七八九幺两xX"
+from assistant.numbers import NUMERALS
+
+_DIGIT_CHARS = f"0-9{NUMERALS}xX"
 # Seven or more digits in a row (spaces and dashes allowed between them) is an ID, phone or card
 # number, never something the dialog needs: 12333 has five.
 # Spaces, dashes and the commas a recogniser or a typist puts between digit groups ("幺三八,一二三四,五六七八").
 _SEPARATORS = r"\s\-_,，、.·"
 _LONG_NUMBER = re.compile(rf"[{_DIGIT_CHARS}](?:[{_SEPARATORS}]*[{_DIGIT_CHARS}]){{6,}}")
 # A code or password said after its name, with a few words or marks between ("验证码呢,是483920").
-_SECRET = re.compile(r"(密码|验证码|口令)([^0-9A-Za-z零〇一二三四五六七八九幺两]{0,4}?)"
-                     rf"([0-9A-Za-z零〇一二三四五六七八九幺两](?:[{_SEPARATORS}]?[0-9A-Za-z零〇一二三四五六七八九幺两]){{2,}})")
+_SECRET = re.compile(rf"(密码|验证码|口令)([^0-9A-Za-z{NUMERALS}]{{0,4}}?)"
+                     rf"([0-9A-Za-z{NUMERALS}](?:[{_SEPARATORS}]?[0-9A-Za-z{NUMERALS}]){{2,}})")
 # A date written with separators ("2026-06-01", "2026.6.1") is a date, not an ID number: the dialog needs it.
 _DATE = re.compile(r"(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])")
 # Part of a number after its name ("身份证前六位是110105", "手机号后四位1234"): even three digits are too many.
 _NAMED_NUMBER = re.compile(r"(身份证|证件号|卡号|银行卡|手机号|电话号|社保号|账号)(.{0,8}?)"
                            rf"([{_DIGIT_CHARS}](?:[{_SEPARATORS}]?[{_DIGIT_CHARS}]){{2,}})")
 # A group of digits on its own, right after a number was refused: the rest of it, said in the next turns.
-_DIGIT_GROUP = re.compile(rf"[0-9](?:[{_SEPARATORS}]?[0-9]){{2,}}|[零〇一二三四五六七八九幺两](?:[{_SEPARATORS}]?[零〇一二三四五六七八九幺两]){{3,}}")
+_DIGIT_GROUP = re.compile(rf"[0-9](?:[{_SEPARATORS}]?[0-9]){{2,}}|[{NUMERALS}](?:[{_SEPARATORS}]?[{NUMERALS}]){{3,}}")
 _OURS = ("12333", "一二三三三", "幺二三三三")
 """numbers the assistant itself says (the 12333 hotline): never private"""
 MASK = "***"

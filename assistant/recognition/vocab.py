@@ -15,7 +15,6 @@ from assistant.errors import FlowError
 UNK = "[unk]"
 _STRIP = re.compile(r"[\s\W_]+")  # spaces and punctuation; CJK and Latin letters are "word" characters
 _DIGIT_RUN = re.compile(r"\d+")
-_DIGIT_NAMES = str.maketrans("0123456789", "零一二三四五六七八九")
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,11 @@ def spoken_forms(text: str) -> list[str]:
     if not _DIGIT_RUN.search(text):
         return [text]
     # Three or more digits are read one by one (hotlines, years); shorter ones as a number (15 -> 十五).
-    import cn2an
+    from assistant.numbers import as_number, digit_by_digit
 
     def say(match):
         run = match.group()
-        return run.translate(_DIGIT_NAMES) if len(run) >= 3 else cn2an.an2cn(run)
+        return digit_by_digit(run) if len(run) >= 3 else as_number(run)
 
     plain = _DIGIT_RUN.sub(say, text)
     # People read the digit 1 in numbers as 幺; both must be in the grammar.

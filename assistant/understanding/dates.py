@@ -6,15 +6,11 @@ Everything here looks backwards: a last certification is never in the future.
 """
 
 import calendar
-import logging
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import cn2an
-
-log = logging.getLogger(__name__)
+from assistant.numbers import PLAIN_NUMERALS, to_digits
 
 _FULL = re.compile(r"(?:(\d{4}|\d{2})\s*[年./-]\s*)?(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*[日号号]?")
 _RELATIVE_YEAR = {"大前年": -3, "前年": -2, "去年": -1, "今年": 0}  # first match wins: 大前年 before 前年
@@ -33,17 +29,11 @@ def spoken_date(d: date) -> str:
 
 
 def _plain(text: str) -> str:
-    return text.replace("幺", "一").replace("〇", "零")
+    return text.translate(PLAIN_NUMERALS)
 
 
 def _arabic(text: str) -> str:
-    try:
-        with warnings.catch_warnings():  # it also warns about every stretch of numerals it leaves alone
-            warnings.simplefilter("ignore")
-            return cn2an.transform(text, "cn2an")
-    except Exception as exc:  # cn2an raises plain ValueError/KeyError on odd input; a date is then simply absent
-        log.debug("cn2an could not convert numerals (%s); reading the text as it is", type(exc).__name__)
-        return text
+    return to_digits(text)  # odd input comes back as it is: a date is then simply absent
 
 
 def _full_date(arabic: str, text: str, today: date) -> tuple[re.Match | None, date | None]:

@@ -7,12 +7,13 @@ from functools import lru_cache
 from opencc import OpenCC
 from pypinyin import lazy_pinyin
 
+from assistant.numbers import DIGIT_NAMES
+
 _T2S = OpenCC("t2s")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 # Digits are spoken as characters; both forms must land on the same phrase ("12333" / "幺二三三三").
 # 啦 is 了 fused with 啊 ("好啦", "成功啦"): the same answer as "好了".
-_DIGITS = str.maketrans({"0": "零", "1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
-                         "8": "八", "9": "九", "幺": "一", "〇": "零", "您": "你", "啦": "了"})
+_DIGITS = str.maketrans({**dict(zip("0123456789", DIGIT_NAMES)), "幺": "一", "〇": "零", "您": "你", "啦": "了"})
 _REPEAT = re.compile(r"(.{1,2}?)\1+")
 # Accents and the recogniser blur these sounds: zh/z, ch/c, sh/s, n/l, -ng/-n, f/h before u.
 FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("r", "l"))
