@@ -47,3 +47,26 @@ def rule_text(flows: Flows, deadline: Deadline) -> str:
     if deadline.general:
         return t["general_rule"]
     return t["region_rule"].format(region=deadline.rule.name, cycle=deadline.rule.cycle)
+
+
+def due_text(flows: Flows, deadline: Deadline) -> str:
+    """"按甘肃一百八十天一次,下次最晚在2026年11月28日之前认证。" (next_date's after_success template)."""
+    from assistant.understanding.dates import spoken_date
+
+    return flows.answers["next_date"].templates["after_success"].format(rule=rule_text(flows, deadline),
+                                                                        deadline=spoken_date(deadline.due))
+
+
+def last_and_due_text(flows: Flows, deadline: Deadline) -> str:
+    """"按甘肃一百八十天一次,您上次是……认证的,下次最晚在……之前认证。" (next_date's own sentence)."""
+    from assistant.understanding.dates import spoken_date
+
+    return flows.answers["next_date"].say.format(rule=rule_text(flows, deadline), last=spoken_date(deadline.last),
+                                                 deadline=spoken_date(deadline.due))
+
+
+def days_text(flows: Flows, deadline: Deadline, today: date) -> str:
+    """"离现在还有8天。", or how many days it is overdue and what to do."""
+    t = flows.answers["next_date"].templates
+    days = (deadline.due - today).days
+    return t["remaining"].format(days=days) if days >= 0 else t["overdue"].format(days=-days)

@@ -12,7 +12,7 @@ from transitions import Machine
 
 from assistant import clock
 from assistant.dialog.reply import Reply, VoiceSettings
-from assistant.dialog.schedule import next_deadline, rule_text
+from assistant.dialog.schedule import days_text, due_text, last_and_due_text, next_deadline
 from assistant.flows import RETURN, Flows, sentences
 from assistant.privacy import find_private
 from assistant.understanding import (ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN, Understander, has_chinese,
@@ -230,8 +230,7 @@ class Session:
             return [t["after_success_ask"]]
         deadline = next_deadline(self.flows, self.today, place)
         parts = [t["unknown_region"].format(region=place)] if deadline.general else []
-        parts.append(t["after_success"].format(rule=rule_text(self.flows, deadline),
-                                               deadline=spoken_date(deadline.due)))
+        parts.append(due_text(self.flows, deadline))
         if self.remind is not None:
             self.pending = ("remind", deadline)
             parts.append(t["remind_offer"])
@@ -455,10 +454,8 @@ class Session:
         parts = []
         if place and deadline.general:
             parts.append(t["unknown_region"].format(region=place))
-        parts.append(answer.say.format(rule=rule_text(self.flows, deadline), last=spoken_date(last),
-                                       deadline=spoken_date(deadline.due)))
-        days = (deadline.due - self.today).days
-        parts.append(t["remaining"].format(days=days) if days >= 0 else t["overdue"].format(days=-days))
+        parts.append(last_and_due_text(self.flows, deadline))
+        parts.append(days_text(self.flows, deadline, self.today))
         parts += sentences(t["caveat"])
         return parts
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from assistant.dialog.schedule import Deadline, next_deadline, rule_text
+from assistant.dialog.schedule import Deadline, days_text, last_and_due_text, next_deadline
 from assistant.errors import AssistantError
-from assistant.understanding import Normalizer, parse_date, spoken_date
+from assistant.understanding import Normalizer, parse_date
 
 ALARM_DAYS = 3
 ALARM_HOUR = 9
@@ -49,13 +49,11 @@ def plan(flows, last: date, place: str | None, today: date) -> Reminder:
     if deadline.general:
         notes.append(templates["unknown_region"].format(region=place) + " (no rule for this region: the general "
                      "rule is used)" if place else "没有设置地区,按大部分地区的规定算。 (no region given: general rule)")
-    notes.append(flows.answers["next_date"].say.format(rule=rule_text(flows, deadline), last=spoken_date(last),
-                                                      deadline=spoken_date(deadline.due)))
-    days = (deadline.due - today).days
-    if days < 0:
-        raise AssistantError(templates["overdue"].format(days=-days) + " 补好以后用 --last 新的日期再做提醒 "
+    notes.append(last_and_due_text(flows, deadline))
+    if deadline.due < today:
+        raise AssistantError(days_text(flows, deadline, today) + " 补好以后用 --last 新的日期再做提醒 "
                              f"(the deadline {deadline.due} has passed; certify first, then run again with --last)")
-    notes.append(templates["remaining"].format(days=days))
+    notes.append(days_text(flows, deadline, today))
     return Reminder(deadline, notes)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from assistant import clock
-from assistant.dialog.schedule import next_deadline, rule_for
+from assistant.dialog.schedule import days_text, due_text, next_deadline, rule_for
 from assistant.settings import CHANNELS, Settings
 from assistant.understanding import ACT, Understander, has_chinese, parse_date, spoken_date
 
@@ -210,21 +210,14 @@ def region_note(flows, place: str) -> str:
 
 
 def deadline_sentence(flows, last: date, place: str | None, today: date) -> str:
-    """"下次最晚在……之前,还有N天" (or how many days it is overdue), by the place's rule."""
-    templates = flows.answers["next_date"].templates
+    """"按……,下次最晚在……之前认证。还有N天" (or how many days it is overdue), by the place's rule: the same
+    sentences as the conversation's (dialog/schedule.py)."""
     deadline = next_deadline(flows, last, place)
-    days = (deadline.due - today).days
-    rest = templates["remaining"].format(days=days) if days >= 0 else templates["overdue"].format(days=-days)
-    return f"下次最晚在{spoken_date(deadline.due)}之前认证,{rest}"
+    return due_text(flows, deadline) + days_text(flows, deadline, today)
 
 
 def available_voices() -> list[str]:
-    """Voice profile names a family can choose (the speech stage's list; the shipped files if it is absent)."""
-    try:
-        from assistant.speech.profiles import available_profiles
+    """Voice profile names a family can choose (the speech stage's list: shipped and the user's own)."""
+    from assistant.speech.profiles import available_profiles
 
-        return list(available_profiles())
-    except ImportError:
-        from assistant import VOICES_DIR
-
-        return sorted(p.stem for p in VOICES_DIR.glob("*.toml"))
+    return list(available_profiles())
