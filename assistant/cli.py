@@ -21,7 +21,8 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser and the names of its commands."""
     parser = argparse.ArgumentParser(
         prog="assistant",
         description="养老金资格认证语音助手 (offline pension certification voice assistant)",
@@ -32,15 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(name).register(sub)
     for command in sub.choices.values():  # `assistant run --debug` as well as `assistant --debug run`
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
-    return parser
+    return parser, set(sub.choices)
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    parser, commands = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         # No command: an elder double-clicking the launcher expects it to just start talking.
-        args = parser.parse_args(["run", *(argv or [])] if "run" in _commands(parser) else ["chat"])
+        args = parser.parse_args(["run", *(argv or [])] if "run" in commands else ["chat"])
     configure_logging(debug=args.debug)
     try:
         return args.func(args) or 0
@@ -51,8 +52,3 @@ def main(argv=None) -> int:
         print("\n再见。", file=sys.stderr)
         return 130
 
-
-def _commands(parser):
-    for action in parser._subparsers._group_actions:  # argparse keeps no public list
-        return set(action.choices)
-    return set()

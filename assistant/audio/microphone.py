@@ -87,14 +87,6 @@ class Microphone:
             block = self._resampler.resample_chunk(block)
         return to_pcm_bytes(block)
 
-    def drain(self) -> None:
-        """Forget sound recorded while it was not wanted (the assistant's own voice)."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
-
     def close(self) -> None:
         stream, self._stream = self._stream, None
         devices.close_stream(stream)

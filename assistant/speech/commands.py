@@ -58,11 +58,9 @@ def cmd_say(args) -> int:
 
 
 def fixed_sentences() -> list[str]:
-    """Every fixed sentence from flows/ (AssistantError with a plain message when flows cannot load yet)."""
-    try:
-        from assistant.flows import load_flows
-    except ImportError as exc:
-        raise AssistantError(f"对话内容还不能读取（assistant.flows：{exc}）/ flows cannot be loaded yet") from None
+    """Every fixed sentence from flows/ (a broken flow file is a FlowError file:line)."""
+    from assistant.flows import load_flows
+
     return load_flows().fixed_sentences()
 
 
