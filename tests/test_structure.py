@@ -108,3 +108,15 @@ def test_parts_are_built_only_in_the_composition_root():
                 if name not in allowed:
                     offenders.add(f"{name} builds {node.func.id}")
     assert not offenders
+
+
+def test_today_comes_only_from_the_clock_module():
+    """`--today` and $ASSISTANT_TODAY must change every date the assistant says: only assistant/clock.py may
+    ask the system for today's date."""
+    askers = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in {"today", "now"} and \
+                    isinstance(node.value, ast.Name) and node.value.id in {"date", "datetime"}:
+                askers.add(module_name(path))
+    assert askers <= {"assistant.clock", "assistant.family.reminder"}  # the reminder's calendar stamp is a time

@@ -12,6 +12,7 @@ import traceback
 from datetime import date
 from typing import Callable, Protocol
 
+from assistant.clock import today_source
 from assistant.dialog import Reply, Session, VoiceSettings
 from assistant.kiosk import view as v
 from assistant.family.stats import MISUNDERSTOOD, StatsStore, is_topic
@@ -104,13 +105,13 @@ class ReadingPace:
 class KioskController:
     """Owns the conversation at the kiosk; pushes a ReplyView to the screen after every change."""
 
-    def __init__(self, flows, *, understander=None, config=None, today: Callable[[], date] = date.today,
+    def __init__(self, flows, *, understander=None, config=None, today: Callable[[], date] | None = None,
                  clock: Callable[[], float] = time.monotonic, idle_seconds: float = IDLE_SECONDS,
                  stats: StatsStore | None = None, speak: Callable[[Reply], None] | None = None,
                  show: Callable[[v.ReplyView], None] | None = None, idle_status: str = v.HANDS_FREE,
                  log: Callable[[str], None] | None = None, follow_voice: bool = False):
         self.flows = flows
-        self.today = today
+        self.today = today or today_source()  # --today / $ASSISTANT_TODAY, else the clock asked each time
         self.clock = clock
         self.idle_seconds = idle_seconds
         self.stats = stats
@@ -121,7 +122,7 @@ class KioskController:
         self.follow_voice = follow_voice
         """the voice reports each sentence as it starts (`speaking`): the screen shows that sentence, then rests
         on the step; without it the screen shows the whole reply at once"""
-        self.session = Session(flows, config=config, today=today(), understander=understander)
+        self.session = Session(flows, config=config, today=self.today(), understander=understander)
         self.active = False
         """someone has spoken since the last wipe (only then is there something to wipe)"""
         self.completed = False

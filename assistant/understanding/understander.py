@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from assistant import clock
 from assistant.understanding.data import OUT_OF_SCOPE, load_config, word_lists
 from assistant.understanding.features import Featurizer, StateKind
 from assistant.understanding.model import IntentModel
@@ -178,7 +179,7 @@ class Understander:
         place = find_place(raw)
         if place:
             slots["region"] = place
-        said = understand_date(raw, today or date.today())
+        said = understand_date(raw, today or clock.today())
         if said:
             slots["date"] = said
         return slots
