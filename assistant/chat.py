@@ -39,7 +39,8 @@ def _stdin_lines():
 
 
 def turn_record(turn: int, heard, reply) -> dict:
-    record = {"turn": turn, "heard": None if heard is None else mask(heard, strict=reply.intent == "private"), "say": reply.say, "state": reply.state}
+    record = {"turn": turn, "heard": None if heard is None else mask(heard, strict=reply.intent == "private"),
+              "say": reply.say, "state": reply.state}
     if turn:
         record["intent"] = reply.intent
     return record

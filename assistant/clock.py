@@ -5,8 +5,8 @@ Every command, the settings check, the dialog and the kiosk ask here, so pretend
 """
 
 import os
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from assistant.errors import AssistantError
 

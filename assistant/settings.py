@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from assistant import clock
-from assistant.paths import config_dir
 from assistant.errors import FlowError
+from assistant.paths import config_dir
 
 CHANNELS = ("wechat", "alipay", "app12333", "laolai", "ganfutong", "yueshitong", "abroad", "family")
 _KEYS = {"region", "channel", "last_certified", "voice"}

@@ -17,7 +17,8 @@ def register(sub):
     run = sub.add_parser("run", help="语音对话(麦克风和扬声器)/ the live voice assistant")
     add_device_arguments(run)
     run.add_argument("--voice", help="声音设置 / voice profile name or .toml file")
-    run.add_argument("--no-barge-in", action="store_true", help="说话时不让人打断 / do not stop talking when the user talks")
+    run.add_argument("--no-barge-in", action="store_true",
+                     help="说话时不让人打断 / do not stop talking when the user talks")
     run.add_argument("--reminder-after", type=float, default=30.0, metavar="SECONDS",
                      help="多久没人说话就轻轻提醒一次 / gentle reminder after this much quiet (0 = never)")
     run.add_argument("--max-turns", type=int, help="听这么多次就结束(测试用)/ stop after N user turns (for tests)")
@@ -30,7 +31,8 @@ def register(sub):
     doctor = sub.add_parser("doctor", help="检查模型、声音、麦克风、扬声器 / check model, voice, microphone, speaker")
     add_device_arguments(doctor)
     doctor.add_argument("--voice", help="声音设置 / voice profile")
-    doctor.add_argument("--seconds", type=float, default=3.0, help="录音检查几秒 / seconds to record for the level check")
+    doctor.add_argument("--seconds", type=float, default=3.0,
+                        help="录音检查几秒 / seconds to record for the level check")
     add_session_arguments(doctor)
     doctor.set_defaults(func=cmd_doctor)
 
@@ -48,12 +50,12 @@ def cmd_devices(args) -> int:
     from assistant.audio.microphone import input_devices
     from assistant.speech.player import output_devices
 
-    print("麦克风 (input devices):")
-    for index, name in input_devices() or [("-", "没有 (none)")]:
-        print(f"  {index}: {name}")
-    print("扬声器 (output devices):")
-    for index, name in output_devices() or [("-", "没有 (none)")]:
-        print(f"  {index}: {name}")
+    for title, found in (("麦克风 (input devices):", input_devices()), ("扬声器 (output devices):", output_devices())):
+        print(title)
+        for index, name in found:
+            print(f"  {index}: {name}")
+        if not found:
+            print("  -: 没有 (none)")
     print("用 --input-device / --output-device 加上编号或名字来选择。(choose with --input-device/--output-device)")
     return 0
 
@@ -79,7 +81,8 @@ def cmd_doctor(args) -> int:
         for line in lines:
             print(f"    {line}")
     print()
-    print("全部正常,可以用了。(all good)" if not problems else f"有 {problems} 项要处理,见上面的说明。({problems} to fix)")
+    print("全部正常,可以用了。(all good)" if not problems
+          else f"有 {problems} 项要处理,见上面的说明。({problems} to fix)")
     return 0 if not problems else 1
 
 
@@ -105,9 +108,11 @@ def _check_settings(args):
 
     settings, problems = read_settings(getattr(args, "config", None), clock.today(args))
     if problems:
-        return [*(str(p) for p in problems), "这几项先不用,助手按一般的规定说。用 assistant setup 重新设置就好了。"], False
+        return [*(str(p) for p in problems),
+                "这几项先不用,助手按一般的规定说。用 assistant setup 重新设置就好了。"], False
     if settings is None:
-        return [f"还没有设置,助手按一般的规定说 (no settings yet): {settings_path(getattr(args, 'config', None))}"], True
+        path = settings_path(getattr(args, "config", None))
+        return [f"还没有设置,助手按一般的规定说 (no settings yet): {path}"], True
     return [f"设置正常 (settings are fine): {settings_path(getattr(args, 'config', None))}"], True
 
 

@@ -36,7 +36,8 @@ def sounddevice():
         raise AudioDeviceError(PORTAUDIO_MISSING) from None
     except ImportError as exc:
         log.debug("importing sounddevice failed: %s", exc)
-        raise AudioDeviceError("缺少 sounddevice,请运行 pip install sounddevice (sounddevice is not installed)") from None
+        raise AudioDeviceError("缺少 sounddevice,请运行 pip install sounddevice"
+                               " (sounddevice is not installed)") from None
     return sd
 
 

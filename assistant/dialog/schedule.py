@@ -38,6 +38,7 @@ def rule_for(flows: Flows, place: str | None) -> Region:
 
 def next_deadline(flows: Flows, last: date, place: str | None) -> Deadline:
     rule = rule_for(flows, place)
+    assert rule.cycle_days  # rule_for only returns a region with a cycle; flows/build checks the general one has
     return Deadline(last, last + timedelta(days=rule.cycle_days), rule, place)
 
 

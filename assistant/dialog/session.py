@@ -6,6 +6,7 @@ when unsure, and never keeping a number the user said.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from transitions import Machine
@@ -15,8 +16,7 @@ from assistant.dialog.reply import Reply, VoiceSettings
 from assistant.dialog.schedule import days_text, due_text, last_and_due_text, next_deadline
 from assistant.flows import RETURN, Flows, sentences
 from assistant.privacy import find_private
-from assistant.understanding import (ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN, Understander, has_chinese,
-                                     spoken_date)
+from assistant.understanding import ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN, Understander, has_chinese, spoken_date
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,16 @@ _VOICE_CONTROLS = {"slower": ("rate_step", -1), "faster": ("rate_step", 1),
                    "louder": ("volume_step", 1), "softer": ("volume_step", -1)}
 _AT_LIMIT = {"slower": "slowest", "faster": "fastest", "louder": "loudest", "softer": "softest"}
 _STEP_OPTIONS = ["好了", "再说一遍", "上一步"]
+_END_MARKS = "。.!!,, "
+"""punctuation and spaces around a one-word answer ("要!"), each stripped on its own"""
 
 
 class _Position:
     """The model the state machine moves (kept apart so trigger names cannot clash with Session's)."""
+
+    # Both set by transitions' Machine when it takes the model (annotations only: it binds no name the model has).
+    state: str
+    trigger: Callable[[str], bool]
 
 
 def build_machine(flows: Flows, position: _Position) -> Machine:
@@ -141,6 +147,7 @@ class Session:
             if u.intent == OUT_OF_SCOPE:
                 return self._out_of_scope()
             return self._not_understood(text)
+        assert u.intent is not None  # every reading but "not understood" names an intent
         # Only a turn acted on resets the count of turns that went nowhere; a question back ("您是说……吗?") counts
         # as one, so someone who is asked about three unrelated things in a row is offered a person.
         if u.action == ACT and u.intent != OUT_OF_SCOPE:
@@ -154,6 +161,7 @@ class Session:
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             self.pending_slots = u.slots
+            assert u.second is not None  # a choice is between two readings
             first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
             return self._reply([self._say("choose", first=first, second=second)], "choose")
         if u.action == CONFIRM:
@@ -361,7 +369,8 @@ class Session:
         answer_id = self.flows.answer_of[intent]
         if answer_id == "next_date":
             return self._next_date(slots or {})
-        if intent == "q_phone_type" and (slots or {}).get("phone") == "feature" and "no_smartphone" in self.flows.answer_of:
+        if (intent == "q_phone_type" and (slots or {}).get("phone") == "feature"
+                and "no_smartphone" in self.flows.answer_of):
             answer_id = self.flows.answer_of["no_smartphone"]  # "老年机能用吗": no, and here is what to do instead
         if answer_id == "region_app" and "region_app" in self.flows.answers:
             return self._content([*self._region_app(), *self._return_prompt()], intent)
@@ -478,7 +487,7 @@ class Session:
             u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
             # "要" looks like "不要" and "好" like chit-chat to the model: a word that is itself one of the yes/no
             # phrases of intents.yaml is that answer; otherwise the likelier of yes and no when sure enough.
-            said = text.strip("。.!!,, ")
+            said = text.strip(_END_MARKS)
             phrase = next((i for i in ("yes", "no") if said in {p.text for p in self.flows.intents[i].phrases}), None)
             answer = phrase or (u.intent if _answered(u) else None)
             if answer == "yes":
@@ -507,7 +516,7 @@ class Session:
         if u.intent == "yes" and kind == "confirm" and answered:
             self.misses = 0
             return self._execute(pending[1], pending[-1], self.pending_slots)
-        if u.intent in candidates and u.action == ACT:
+        if u.intent is not None and u.intent in candidates and u.action == ACT:
             self.misses = 0
             return self._execute(u.intent, pending[-1], self.pending_slots)
         if u.intent == "no" and answered:

@@ -3,7 +3,7 @@
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from assistant.dialog.schedule import Deadline, days_text, last_and_due_text, next_deadline
@@ -48,7 +48,8 @@ def plan(flows, last: date, place: str | None, today: date) -> Reminder:
     notes = []
     if deadline.general:
         notes.append(templates["unknown_region"].format(region=place) + " (no rule for this region: the general "
-                     "rule is used)" if place else "没有设置地区,按大部分地区的规定算。 (no region given: general rule)")
+                     "rule is used)" if place else "没有设置地区,按大部分地区的规定算。"
+                     " (no region given: general rule)")
     notes.append(last_and_due_text(flows, deadline))
     if deadline.due < today:
         raise AssistantError(days_text(flows, deadline, today) + " 补好以后用 --last 新的日期再做提醒 "
@@ -68,7 +69,7 @@ def calendar_bytes(flows, reminder: Reminder, now: datetime | None = None) -> by
     event = Event()
     # The same deadline gives the same UID, so importing a new file updates the event instead of doubling it.
     event.add("uid", f"pension-certification-{deadline.due.isoformat()}@pension-assistant")
-    event.add("dtstamp", now or datetime.now(timezone.utc))
+    event.add("dtstamp", now or datetime.now(UTC))
     event.add("summary", SUMMARY)
     event.add("dtstart", deadline.due)
     event.add("dtend", deadline.due + timedelta(days=1))

@@ -77,12 +77,17 @@ class SetupEngine:
     def question(self) -> str | None:
         return None if self.done else QUESTIONS[self.index]
 
+    def _asked(self) -> str:
+        """The question being asked (only called while not done)."""
+        assert not self.done
+        return QUESTIONS[self.index]
+
     # --- questions ---------------------------------------------------------------------------------
     def ask(self) -> str:
         """The current question (with the current value, which an empty answer keeps)."""
         if self.done:
             return self.summary()
-        key = self.question
+        key = self._asked()
         number = f"({self.index + 1}/{len(QUESTIONS)}) "
         text = {
             "region": "老人在哪个省或城市领养老金?比如“甘肃”“佛山”。",
@@ -108,7 +113,7 @@ class SetupEngine:
         """Understand one answer; on success move to the next question."""
         if self.done:
             return SetupTurn(self.summary(), True, True)
-        key = self.question
+        key = self._asked()
         plain = (text or "").strip()
         words = self.understander.norm.text(plain) if plain else ""
         if plain.lower() in _KEEP or words in _KEEP:
@@ -153,7 +158,7 @@ class SetupEngine:
         if u.second and u.intent in intents:
             first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
             return f"您是说“{first}”,还是“{second}”?请只说一个。"
-        if u.action != ACT or u.intent not in intents:
+        if u.action != ACT or u.intent is None or u.intent not in intents:
             return "没听明白是哪种方式。" + ("" if not self.keyboard else " (Not understood.)")
         channel = channel_of(self.flows, u.intent)
         if channel not in CHANNELS:  # "本地的软件": which one depends on the place

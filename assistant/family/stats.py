@@ -119,7 +119,7 @@ class StatsStore:
 
 def is_topic(intent: str | None, flows) -> bool:
     """Questions by topic: the q_* intents and every intent answered with knowledge (卧床, 没有智能手机 …)."""
-    return bool(intent) and (intent.startswith("q_") or intent in flows.answer_of)
+    return intent is not None and (intent.startswith("q_") or intent in flows.answer_of)
 
 
 def report(counts: Counts, flows=None) -> str:

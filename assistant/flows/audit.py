@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     parser.add_argument("--write", action="store_true", help="add proposed rows for new sentences, drop stale ones")
     args = parser.parse_args(argv)
     flows = load_flows()
-    path = Path(flows.root) / AUDIT_FILE
+    path = Path(flows.root or ".") / AUDIT_FILE
     if args.write:
         total, new = write(flows, path)
         print(f"{path}: {total} sentences, {new} new rows proposed — read them")

@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from typing import overload
 
 from assistant.errors import FlowError
 from assistant.flows.model import Answer, Flows, Intent, Phrase, Region, Source, State
@@ -29,7 +30,7 @@ _SPOKEN = re.compile(r"^[\u3400-\u9fff0-9]+$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _where(value, parent=None, key=None):
+def _where(value, parent=None, key=None) -> tuple[str, int]:
     if parent is not None and key is not None and isinstance(parent, LDict):
         return parent.file, parent.line_of(key)
     return getattr(value, "file", "?"), getattr(value, "line", 0)
@@ -56,9 +57,13 @@ def _text(mapping, key, **kw):
     return value
 
 
-def _spoken(mapping, key, **kw) -> str | None:
+@overload
+def _spoken(mapping, key) -> str: ...
+@overload
+def _spoken(mapping, key, *, optional: bool) -> str | None: ...
+def _spoken(mapping, key, *, optional: bool = False) -> str | None:
     """Spoken Chinese text: YAML folds long lines with spaces, which Chinese does not have."""
-    value = _text(mapping, key, **kw)
+    value = _text(mapping, key, optional=optional)
     return None if value is None else "".join(value.split())
 
 
@@ -107,7 +112,8 @@ def _load_intents(path: Path) -> dict[str, Intent]:
             phrases.append(Phrase(str(p), p.file, p.line))
         if not phrases:
             raise FlowError(body.file, body.line, f"intent '{name}' has no phrases")
-        intents[name] = Intent(name, str(_text(body, "label")), phrases, [str(t) for t in _texts(body, "typed", optional=True)])
+        typed = [str(t) for t in _texts(body, "typed", optional=True)]
+        intents[name] = Intent(name, str(_text(body, "label")), phrases, typed)
     return intents
 
 
@@ -188,8 +194,9 @@ def _load_dialog(path: Path, intents):
     walks = _need(data, "walks", dict)
     _check_walk_shapes(walks)
     expander = _WalkExpander(walks)
-    used = {str(step["use"]) for w in walks.values() for step in w.get("steps", []) if isinstance(step, dict) and "use" in step}
-    for walk, body in walks.items():
+    used = {str(step["use"]) for w in walks.values() for step in w.get("steps", [])
+            if isinstance(step, dict) and "use" in step}
+    for walk in walks:
         if walk in states:
             raise FlowError(walks.file, walks.line_of(walk), f"'{walk}' is both a state and a walk")
         if walk in used and not _targets_walk(data, walk):
@@ -223,7 +230,8 @@ def _load_dialog(path: Path, intents):
         raise FlowError(*where, f"goes to unknown step or state '{target}'")
 
     def _first_step(walk):
-        return next((n.split(".", 1)[1] for n, st in states.items() if st.walk == walk and n.startswith(walk + ".")), "")
+        return next((n.split(".", 1)[1] for n, st in states.items()
+                     if st.walk == walk and n.startswith(walk + ".")), "")
 
     for name, (body, on, prefix) in raw_on.items():
         for intent, target in on.items():

@@ -26,6 +26,8 @@ class LList(list, Located):
 class LDict(dict, Located):
     """A mapping that knows its own file:line and the line of each key."""
 
+    key_lines: dict
+
     def line_of(self, key) -> int:
         return self.key_lines.get(key, self.line)
 

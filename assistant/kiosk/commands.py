@@ -25,7 +25,8 @@ def register(sub):
     p.add_argument("--hands-free", action="store_true", help="always listening, no key to press")
     add_device_arguments(p)
     p.add_argument("--voice", help="声音设置 / voice profile name or .toml file")
-    p.add_argument("--no-barge-in", action="store_true", help="说话时不让人打断 / do not stop talking when someone talks")
+    p.add_argument("--no-barge-in", action="store_true",
+                   help="说话时不让人打断 / do not stop talking when someone talks")
     p.add_argument("--key", default="space", help="push-to-talk key, a Tk key name (default: space; e.g. F12, Return)")
     p.add_argument("--key-label", help="how the screen names the key, e.g. 红色大按钮 (default: the key's name)")
     p.add_argument("--idle", type=float, default=90.0, metavar="SECONDS",
@@ -210,8 +211,8 @@ class _single_instance:
 
 # --- stats -------------------------------------------------------------------------------------------------
 def run_stats(args) -> int:
-    from assistant.flows import load_flows
     from assistant.family.stats import StatsStore, report
+    from assistant.flows import load_flows
 
     store = StatsStore()
     if args.reset:
@@ -234,8 +235,8 @@ def run_stats(args) -> int:
 
 # --- setup -------------------------------------------------------------------------------------------------
 def run_setup(args) -> int:
-    from assistant.flows import load_flows
     from assistant.family.setup_engine import SetupEngine, deadline_sentence, rule_sentence, setting_text
+    from assistant.flows import load_flows
     from assistant.settings import load_settings, save_settings, settings_path
 
     flows = load_flows(getattr(args, "flows", None))
@@ -299,9 +300,15 @@ def _stdin_lines():
 
 # --- reminder ----------------------------------------------------------------------------------------------
 def run_reminder(args) -> int:
+    from assistant.family.reminder import (
+        ALARM_DAYS,
+        calendar_bytes,
+        plan,
+        understand_date,
+        understand_region,
+        write_atomically,
+    )
     from assistant.flows import load_flows
-    from assistant.family.reminder import (ALARM_DAYS, calendar_bytes, plan, understand_date, understand_region,
-                                          write_atomically)
     from assistant.settings import load_settings
 
     flows = load_flows(getattr(args, "flows", None))

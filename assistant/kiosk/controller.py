@@ -9,13 +9,14 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from datetime import date
-from typing import Callable, Protocol
+from typing import Protocol
 
 from assistant.clock import today_source
 from assistant.dialog import Reply, Session, VoiceSettings
-from assistant.kiosk import view as v
 from assistant.family.stats import MISUNDERSTOOD, StatsStore, is_topic
+from assistant.kiosk import view as v
 from assistant.privacy import mask
 
 IDLE_SECONDS = 90.0
@@ -231,7 +232,7 @@ class KioskController:
         except Exception as exc:  # the words are on the screen; a broken speaker must not stop the kiosk
             self._failed("speech", exc)
             with self._lock:
-                if self._reply is reply and self._following:
+                if self._reply is reply and self._following and self.view is not None:
                     self._following, self._speaking = False, None  # no voice to follow: the whole reply
                     view = self._push(self.view.status, self.view.mode)
         self.last_activity = self.clock()  # the idle time starts after the reply was said
@@ -247,7 +248,7 @@ class KioskController:
                 rest=tuple(self._rest(reply)) if reply and self._following else sentences,
                 options=self._options,
                 progress=v.progress_text(reply.progress) if reply else None,
-                title=self.flows.titles.get(state.walk) if state is not None and reply.progress else None,
+                title=self.flows.titles.get(state.walk) if state is not None and reply and reply.progress else None,
                 status=status, mode=mode, heard=self._heard,
                 speaking=self._speaking if self._following else None, seconds=self._seconds)
             view = self.view

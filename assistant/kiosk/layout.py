@@ -43,10 +43,11 @@ def wrap(text: str, width_of, width: float) -> list[str]:
     No line is wider than `width`: a closing mark that does not fit takes the character before it down to the
     next line, rather than hang over the edge.
     """
-    lines, line = [], []  # line: the tokens of the line being filled
+    lines: list[str] = []
+    line: list[str] = []  # the tokens of the line being filled
     for token in _TOKEN.findall(text):
         if line and width_of("".join(line) + token) > width:
-            head, carried = line, []
+            head, carried = line, list[str]()
             if token[0] in _NO_LINE_START:
                 while head and (not carried or carried[0][0] in _NO_LINE_START):
                     head, carried = head[:-1], [head[-1], *carried]
@@ -106,7 +107,8 @@ def rows_in(height: float, line_height: float, box_height: float, max_rows: int 
 def paginate(paragraph_lines: list[list[str]], rows: int) -> tuple[tuple[str, ...], ...]:
     """Lines into pages of `rows`: a sentence starts a new page rather than being split, unless it is longer
     than a page by itself."""
-    pages, page = [], []
+    pages: list[tuple[str, ...]] = []
+    page: list[str] = []
     for lines in paragraph_lines:
         if page and len(page) + len(lines) > rows:
             pages.append(tuple(page))

@@ -8,6 +8,7 @@ shown in pages when even that is too long. Nothing is cut short and nothing runs
 import time
 import tkinter
 import tkinter.font
+from typing import Any
 
 from assistant.kiosk.layout import fit
 from assistant.privacy import mask
@@ -52,8 +53,8 @@ class KioskScreen:
         self.family = cjk_family(root) or "TkDefaultFont"
         self._fonts: dict[int, tkinter.font.Font] = {}
         self._char_widths: dict[str, int] = {}
-        self._linespace = None
-        self.view = None
+        self._linespace: int | None = None
+        self.view: Any = None
         self.step_px = None
         """the size the big text was last drawn at (tests and the staff can check it never went below the minimum)"""
         self.step_box = None
@@ -61,7 +62,7 @@ class KioskScreen:
         """the big text's pages as last laid out (one when it all fits)"""
         self.page = 0
         """which of them is on the screen"""
-        self._content = None
+        self._content: tuple | None = None
         self._since = clock()
         self._turn = None
         root.title("养老金认证小助手")
@@ -93,7 +94,7 @@ class KioskScreen:
     def texts(self, tag: str = "all") -> list[str]:
         """The texts drawn now (tags: big, heard, options, progress, page, status): what the screen shows."""
         return [self.canvas.itemcget(item, "text") for item in self.canvas.find_withtag(tag)
-                if self.canvas.type(item) == "text"]
+                if self.canvas.type(item) == "text"]  # type: ignore[comparison-overlap]  # typeshed: int | None, Tk: a name
 
     def font(self, px: int) -> tkinter.font.Font:
         if px not in self._fonts:
@@ -252,7 +253,7 @@ class KioskScreen:
                 boxes = [int(self.text_width(f"“{o}”", px)) + 2 * pad for o in options]
                 used = (self.text_width(label, px) + pad if label else 0) + sum(boxes) + pad * (len(boxes) - 1)
                 if used <= width:
-                    return px, label, [list(zip(options, boxes))]
+                    return px, label, [list(zip(options, boxes, strict=True))]
         px = OPTION_MIN_PX
         pad = px // 3
         rows, row, used = [], [], 0

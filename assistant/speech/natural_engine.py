@@ -45,7 +45,7 @@ class NaturalInstall:
 
     @property
     def usable(self) -> bool:
-        return bool(self.tensorflow) and self.tensorflow.startswith(SUPPORTED_TF)
+        return self.tensorflow is not None and self.tensorflow.startswith(SUPPORTED_TF)
 
     @property
     def problem(self) -> str:
@@ -110,7 +110,8 @@ def _probe_all(candidates) -> NaturalInstall | None:
 # --- text preparation (pure; runs in the child, tested in the main venv) -------------------------------
 
 _LETTERS = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                    "诶 比 西 迪 伊 艾弗 吉 艾尺 艾 杰 开 艾勒 艾姆 恩 欧 批 丘 阿 艾斯 提 优 维 达布溜 艾克斯 歪 贼德".split(), strict=True))
+                    ("诶 比 西 迪 伊 艾弗 吉 艾尺 艾 杰 开 艾勒 艾姆 "
+                     "恩 欧 批 丘 阿 艾斯 提 优 维 达布溜 艾克斯 歪 贼德").split(), strict=True))
 _LONG_PAUSE = "。！？!?…；;"
 _SHORT_PAUSE = "，、,：:"
 _DROP = re.compile(r"[\"'“”‘’《》「」『』（）()\[\]【】—\-~·*#]")

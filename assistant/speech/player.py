@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 
 from assistant.audio import devices
-from assistant.errors import AudioDeviceError
 from assistant.audio.samples import resample
+from assistant.errors import AudioDeviceError
 from assistant.speech.effects import apply_volume, as_mono_float32
 
 log = logging.getLogger(__name__)

@@ -160,7 +160,8 @@ def parse_profile(path: Path) -> VoiceProfile:
     _check_range(fail, ("steps", "rate"), steps["rate"], 0.01, 1.0, exclusive_low=False)
     _check_range(fail, ("steps", "volume"), steps["volume"], 0.01, 1.0, exclusive_low=False)
     if not steps["rate_min"] <= data["rate"] <= steps["rate_max"]:
-        fail(("rate",), f"rate {data['rate']} 不在 steps.rate_min..rate_max（{steps['rate_min']}..{steps['rate_max']}）之间"
+        fail(("rate",), f"rate {data['rate']} 不在 steps.rate_min..rate_max"
+                        f"（{steps['rate_min']}..{steps['rate_max']}）之间"
              " / rate must lie between steps.rate_min and steps.rate_max")
     if not steps["volume_min"] <= data["volume"] <= steps["volume_max"]:
         fail(("volume",), f"volume {data['volume']} 不在 steps.volume_min..volume_max（{steps['volume_min']}.."
@@ -221,7 +222,8 @@ def _check_range(fail, key_path, value, low, high, exclusive_low=False):
 
 
 _TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_NAME = r"""(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')"""  # a bare or quoted TOML key
+_KEY = re.compile(rf"^\s*({_NAME}(?:\s*\.\s*{_NAME})*)\s*=")
 
 
 def key_line(text: str, key_path: tuple[str, ...]) -> int | None:

@@ -65,7 +65,8 @@ def pick_voice(voices, wanted: str = "auto"):
                 return voice
         chinese = [v.id for v in voices if mandarin_score(v) > 0]
         raise VoiceError(
-            f"系统里没有语音 {wanted!r}。可用的中文语音：{', '.join(chinese) or '没有'}；或在声音设置里写 voice = \"auto\"。"
+            f"系统里没有语音 {wanted!r}。可用的中文语音：{', '.join(chinese) or '没有'}；"
+            "或在声音设置里写 voice = \"auto\"。"
             f" / No voice {wanted!r}; Chinese voices here: {', '.join(chinese) or 'none'}."
         )
     scored = [(mandarin_score(v), -i, v) for i, v in enumerate(voices)]
@@ -77,9 +78,11 @@ def pick_voice(voices, wanted: str = "auto"):
 
 def no_voice_message() -> str:
     if sys.platform.startswith("win"):
-        how = "在 Windows 设置 → 时间和语言 → 语言 → 添加“中文(简体)”并勾选“语音” / add the Chinese (Simplified) speech pack in Windows Settings"
+        how = ("在 Windows 设置 → 时间和语言 → 语言 → 添加“中文(简体)”并勾选“语音”"
+               " / add the Chinese (Simplified) speech pack in Windows Settings")
     elif sys.platform == "darwin":
-        how = "在 系统设置 → 辅助功能 → 朗读内容 → 系统声音 里下载“婷婷” / download the Tingting voice in macOS Accessibility settings"
+        how = ("在 系统设置 → 辅助功能 → 朗读内容 → 系统声音 里下载“婷婷”"
+               " / download the Tingting voice in macOS Accessibility settings")
     else:
         how = "请安装 espeak-ng：sudo apt-get install espeak-ng / install espeak-ng: sudo apt-get install espeak-ng"
     return f"没有找到普通话语音。{how}"
@@ -125,7 +128,11 @@ class Pyttsx3Backend:
         self._engine.setProperty("rate", max(MIN_WPM, int(round(self.normal_wpm * rate))))
         self._settle()
         finished = threading.Event()
-        token = self._engine.connect("finished-utterance", lambda completed=True, **_: completed and finished.set())
+        def on_finished(completed=True, **_):
+            if completed:
+                finished.set()
+
+        token = self._engine.connect("finished-utterance", on_finished)
         try:
             self._engine.save_to_file(text, out)
             self._engine.runAndWait()

@@ -96,7 +96,8 @@ class Speaker:
     def compose(self, parts: list[str], settings=None) -> tuple[np.ndarray, int, float]:
         """All parts joined with the profile's pauses, loudness-normalised: (samples, rate, volume to apply)."""
         rate = self.profile.effective_rate(settings)
-        clips, sources, said, sample_rate = [], [], [], None
+        clips, sources, said = [], [], []
+        sample_rate = 0  # the first clip's rate; the others are resampled to it
         for index, part in enumerate(p.strip() for p in parts):
             if not speakable(part):
                 continue  # only punctuation: nothing to say, and no reason to bother the user

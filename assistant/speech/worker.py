@@ -107,9 +107,11 @@ class RenderWorker:
         if not self.alive:
             raise WorkerError(f"{self.engine} worker is not running")
         request = {"text": text, "rate": rate, "out": str(out), "fresh": fresh}
+        stdin = self._proc.stdin if self._proc is not None else None
+        assert stdin is not None  # alive: started with stdin=PIPE
         try:
-            self._proc.stdin.write((json.dumps(request, ensure_ascii=True) + "\n").encode("ascii"))
-            self._proc.stdin.flush()
+            stdin.write((json.dumps(request, ensure_ascii=True) + "\n").encode("ascii"))
+            stdin.flush()
         except OSError as exc:
             self.close()
             raise WorkerError(f"{self.engine} worker is gone: {exc}") from None
@@ -125,8 +127,9 @@ class RenderWorker:
         try:
             if proc.poll() is None:
                 try:
-                    proc.stdin.write(b'{"quit": true}\n')
-                    proc.stdin.close()
+                    if proc.stdin is not None:
+                        proc.stdin.write(b'{"quit": true}\n')
+                        proc.stdin.close()
                     proc.wait(timeout=2)
                 except (OSError, subprocess.TimeoutExpired):
                     proc.kill()
@@ -134,6 +137,7 @@ class RenderWorker:
         finally:
             for stream in (proc.stdin, proc.stdout):
                 try:
-                    stream.close()
+                    if stream is not None:
+                        stream.close()
                 except (OSError, AttributeError):
                     continue  # a pipe of a dead child may already be broken: nothing left to close

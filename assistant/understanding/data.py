@@ -113,7 +113,8 @@ class _Reader:
             raise FlowError(data.file, data.line_of("in_state"), "'in_state' must be a list")
         for block in blocks:
             if not isinstance(block, LDict) or "states" not in block or "examples" not in block:
-                raise FlowError(data.file, getattr(block, "line", 0), "each 'in_state' item needs 'states' and 'examples'")
+                raise FlowError(data.file, getattr(block, "line", 0),
+                                "each 'in_state' item needs 'states' and 'examples'")
             states = self.states_for(block["states"], data.file, block.line_of("states"))
             out += self.sentences(block["examples"], states, data.file)
         return out
@@ -188,9 +189,9 @@ def word_lists(data: LDict, key: str) -> dict[str, list[ListItem]]:
     """The word lists under `key` of a flow file ({name: {value: [words]}} or {name: [words]}), checked: for
     templates' {lists} and for slots read by their words."""
     out = {}
-    for name, body in (data.get(key) or {}).items():
+    for name, body in (data.get(key) or LDict()).items():
         line = data[key].line_of(name)
-        if isinstance(body, dict):  # value: [words] — the key is the slot value (for {channel}: an intent)
+        if isinstance(body, LDict):  # value: [words] — the key is the slot value (for {channel}: an intent)
             items = []
             for value, words in body.items():
                 if not isinstance(words, list):

@@ -188,6 +188,8 @@ def _festival(text: str, today: date) -> SaidDate | None:
     from borax.calendars.lunardate import LCalendars, LunarDate, TermUtils
 
     match = re.search(_YEAR + name + r"节?(?:那天|的时候)?(" + "|".join(_AROUND) + ")?", text)
+    if match is None:  # the caller found the name; a spelling this pattern does not take is no date
+        return None
     spec = _FESTIVALS[name]
     if isinstance(spec, tuple):
         month, day = spec

@@ -66,7 +66,7 @@ def main(argv=None) -> int:
 
     session._position = _Position()
     session.machine = build_machine(flows, session._position)
-    allowed_in = {s: [] for s in flows.states}
+    allowed_in: dict[str, list[str]] = {s: [] for s in flows.states}
     for state in flows.states:
         session.machine.set_state(state)
         allowed_in[state] = session.allowed_intents()
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
             rows += [(state, text, ex.intent) for text in sorted(readings) if text]
             if n % 25 == 0:
                 print(f"{n}/{len(chosen)}", file=sys.stderr)
-    target = Path(flows.root) / OUT_NAME
+    target = Path(flows.root or ".") / OUT_NAME
     with open(target, "w", encoding="utf-8") as out:
         out.write("state\tutterance\tintent\n")
         for state, text, intent in rows:

@@ -69,7 +69,7 @@ class IntentModel:
         names = list(dict.fromkeys(feats))
         wanted = np.array([feature_hash(f) for f in names], dtype=np.int64)
         pos = np.minimum(np.searchsorted(self.hashes, wanted), len(self.hashes) - 1)
-        return {f: int(p) for f, p, w in zip(names, pos, wanted) if self.hashes[p] == w}
+        return {f: int(p) for f, p, w in zip(names, pos, wanted, strict=True) if self.hashes[p] == w}
 
     def _vector(self, feats: list[str]) -> tuple[np.ndarray, float]:
         idx = np.array(sorted(self._columns(feats).values()), dtype=np.int64)
@@ -116,7 +116,8 @@ class IntentModel:
                 raise ValueError("model file from another feature version")
             bands = [float(x) for x in data["bands"]]
             return cls(data["classes"], data["hashes"], data["weights"], data["bias"],
-                       Bands(*bands[:3], bands[3] if len(bands) > 3 else None), str(data["digest"]))
+                       Bands(bands[0], bands[1], bands[2], bands[3] if len(bands) > 3 else None),
+                       str(data["digest"]))
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class Trainer:
         self.slot_names = slot_names
         # reading(ranked, state, cues) -> (ranked, same): what the understander does to the model's ranking before
         # it decides (pooling readings with the same effect, dropping uncued ones); calibration does the same.
-        self.reading = reading or (lambda ranked, state, cues: (ranked, {}))
+        self.reading = reading or (lambda ranked, state, cues: (ranked, dict[str, str]()))
         self.training = config["training"]
         self.bands_goal = config["bands"]
         self.seed = int(self.training["seed"])

@@ -32,8 +32,8 @@ _FINALS = FUZZY_FINALS
 @lru_cache(maxsize=1)
 def _tables():
     """(toneless pinyin -> [(char, weight)], all chars, cumulative weights) over the vocabulary's single chars."""
-    from pypinyin.pinyin_dict import pinyin_dict
     from pypinyin import Style, pinyin
+    from pypinyin.pinyin_dict import pinyin_dict
 
     words = gzip.decompress(WORDS.read_bytes()).decode("utf-8").split()
     weight = Counter(ch for w in words for ch in set(w) if _CJK.match(ch))
@@ -99,7 +99,7 @@ def noisy(text: str, rng: random.Random) -> str:
     cjk = [i for i, c in enumerate(chars) if _CJK.match(c)]
     if not cjk:
         return "".join(chars)
-    syllables = lazy_pinyin("".join(chars), style=Style.NORMAL, errors=lambda s: list(s))
+    syllables = lazy_pinyin("".join(chars), style=Style.NORMAL, errors=lambda s: list(s))  # type: ignore[arg-type, return-value]  # pypinyin takes a list back (documented); its hint says str
     edits = max(1, round(len(cjk) * RATE))
     targets = sorted(rng.sample(cjk, min(edits, len(cjk))), reverse=True)  # right to left keeps indices valid
     for i in targets:

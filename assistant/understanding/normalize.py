@@ -13,7 +13,8 @@ _T2S = OpenCC("t2s")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 # Digits are spoken as characters; both forms must land on the same phrase ("12333" / "幺二三三三").
 # 啦 is 了 fused with 啊 ("好啦", "成功啦"): the same answer as "好了".
-_DIGITS = str.maketrans({**dict(zip("0123456789", DIGIT_NAMES)), "幺": "一", "〇": "零", "您": "你", "啦": "了"})
+_DIGITS = str.maketrans({**dict(zip("0123456789", DIGIT_NAMES, strict=True)),
+                         "幺": "一", "〇": "零", "您": "你", "啦": "了"})
 _REPEAT = re.compile(r"(.{1,2}?)\1+")
 # Accents and the recogniser blur these sounds: zh/z, ch/c, sh/s, n/l, -ng/-n, f/h before u.
 FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("r", "l"))
@@ -43,11 +44,12 @@ class Normalizer:
     def syllables(self, text: str) -> list[str]:
         """Fuzzy pinyin of already-normalised text, one toneless, accent-folded syllable per character
         (anything that is not Chinese stays as it is). Stable across processes: model features use it."""
-        return [_fuzzy(s) for s in lazy_pinyin(text, errors=lambda chars: list(chars))]
+        return [_fuzzy(s) for s in lazy_pinyin(text, errors=lambda chars: list(chars))]  # type: ignore[arg-type, return-value]  # pypinyin takes a list back (documented); its hint says str
 
     def key(self, text: str) -> str:
         """Fuzzy pinyin of already-normalised text, one symbol per syllable so matches align with characters."""
-        return "".join(_syllable_symbol(s) for s in lazy_pinyin(text, errors=lambda chars: list(chars)))
+        return "".join(_syllable_symbol(s)
+                       for s in lazy_pinyin(text, errors=lambda chars: list(chars)))  # type: ignore[arg-type, return-value]  # pypinyin takes a list back (documented); its hint says str
 
 
 @lru_cache(maxsize=4096)

@@ -49,7 +49,8 @@ _PEOPLES = sorted("""蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 
     鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各""".split(), key=len, reverse=True)
 _SUFFIXES = frozenset("特别行政区 自治区 自治州 自治县 自治旗 地区 林区 特区 新区 省 市 区 县 旗 盟".split())
 # Names elders use that the table spells otherwise.
-_ALIASES = {"内蒙": "内蒙古", "广西省": "广西", "内蒙古省": "内蒙古", "新疆省": "新疆", "西藏省": "西藏", "宁夏省": "宁夏"}
+_ALIASES = {"内蒙": "内蒙古", "广西省": "广西", "内蒙古省": "内蒙古", "新疆省": "新疆", "西藏省": "西藏",
+            "宁夏省": "宁夏"}
 
 # City and county names that are everyday words (or tails of them, 东区 in 广东区域): heard only when their
 # province or city is said too. Picked by hand from the short names that jieba's dictionary knows as
@@ -163,7 +164,8 @@ _AFTER_PLACE = set("的人那这哪呢啊吧呀嘛哦了啦住城乡镇村街一
                    "领发办认退工生出过上待呆打做")  # "在顺德领的", "在顺德退休", "在顺德上班"
 # Any bare name loses to an everyday word it straddles: 今天|水费 is not 天水, 完成|都行 not 成都, 东西|藏 not
 # 西藏. Only words that really end (or start) place names and come up when talking to the assistant.
-_WORD_BEFORE = frozenset("""今天 明天 昨天 前天 后天 每天 天天 几天 半天 一天 哪天 当天 那天 这天 改天 白天 聊天 完成 形成 变成
+_WORD_BEFORE = frozenset("""今天 明天 昨天 前天 后天 每天 天天 几天 半天 一天 哪天 当天 那天 这天 改天 白天 聊天
+    完成 形成 变成
     组成 换成 造成 弄成 搞成 做成 赞成 达成 东西 一定 决定 确定 规定 肯定 指定 绑定 设定 稳定 固定 制定 搞定 医保
     社保 参保 确保 担保 环保 交通 开通 普通 沟通 畅通 接通 打通 重新 最新 更新 刷新 创新 增长 延长 家长 最大 很大
     多大 太大 扩大 巨大 放大 老大 不大 好大 平安 公安 晚安 早安 保安 治安 不安 打开 展开 离开 公开 召开 分开 放开
@@ -216,8 +218,9 @@ def find_place(text: str) -> Place | None:
         unit = _common(usable)
         if unit:
             resolved.append((start, end, name, unit))
-    chosen, reach = [], 0
-    for start, end, name, unit in sorted(resolved, key=lambda r: (r[0], r[0] - r[1])):
+    chosen: list[tuple] = []
+    reach = 0
+    for start, end, _name, unit in sorted(resolved, key=lambda r: (r[0], r[0] - r[1])):
         # Leftmost-longest, so "河北区" (天津) wins over "河北" only where it was usable; a one-character overlap
         # is let through for "济南市中区", where 济南市 and 市中区 share the 市.
         if start >= reach or (start == reach - 1 and unit != chosen[-1][2] and unit.under(chosen[-1][2])):

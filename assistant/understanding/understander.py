@@ -250,7 +250,8 @@ def _slot_text(value) -> str:
     if hasattr(value, "province"):
         return "/".join(p for p in (value.province, value.city, value.county) if p)
     if hasattr(value, "vague"):
-        return f"{value.day or '?'}{' (vague ' + str(value.earliest) + '..' + str(value.latest) + ')' if value.vague else ''}"
+        vague = f" (vague {value.earliest}..{value.latest})" if value.vague else ""
+        return f"{value.day or '?'}{vague}"
     return str(value)
 
 
