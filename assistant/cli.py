@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "assistant.speech.commands",
     "assistant.voice_commands",
     "assistant.kiosk.commands",
+    "assistant.family.commands",
     "assistant.understanding.commands",
 ]
 
