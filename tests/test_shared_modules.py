@@ -62,6 +62,10 @@ def test_numbers_are_said_and_read_back():
 
 
 def test_the_composition_root_builds_a_text_kiosk_and_a_session(monkeypatch, tmp_path):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))  # the typed lines: none
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ASSISTANT_CONFIG_DIR", str(tmp_path))
     args = argparse.Namespace(flows=None, today="2026-11-20", config=None, key="space", key_label=None, text=True,
