@@ -40,7 +40,7 @@ words stopped changing beyond the wait that quiet would have had."""
 _FINISHED = re.compile(r"(吗|呢|吧|么|嘛|啦|了|呀|谢谢|好的|知道了|明白了)$")
 _MORE_COMING = re.compile(
     r"(那个|这个|就是|然后|还有|而且|但是|可是|因为|所以|如果|要是|还是|或者|怎么|哪个|"
-    r"嗯|呃|额|我想|我要|我的|想问|问一下|请问|就|和|跟|是|的话|把|给|让|从)$")
+    r"嗯|呃|额|想|我要|我的|想问|问一下|请问|就|和|跟|是|的话|把|给|让|从)$")
 
 
 def words_promise_more(text: str) -> bool:
