@@ -133,7 +133,9 @@ class _Turn:
 class MicListener:
     """Hears one turn from the microphone. While the assistant talks, recognition is open (a grammar hides
     free speech, so it would never be noticed to barge in); once it is quiet, recognition is biased to what
-    the state expects, and a second, open reading runs alongside for when the user said something else."""
+    the state expects, and a second, open reading runs alongside for when the user said something else.
+    The Endpointer (assistant/audio/endpoint.py) ends the turn. barge_in=True means the input does not hear
+    the assistant (an echo canceller or a headset): only then is speech over the end of a prompt kept."""
 
     def __init__(self, recognizer, speaker, open_microphone, session, barge_in=True, clock=time.monotonic):
         self.recognizer = recognizer
@@ -447,11 +449,12 @@ def kiosk_listener(args, session):
     from assistant.audio.microphone import Microphone
     from assistant.hearing import check_grammar
     from assistant.recognition.recognizer import Recognizer
-    from assistant.voice_commands import build_speaker
+    from assistant.voice_commands import build_speaker, full_duplex
 
     check_grammar(session.flows)
+    barge_in = not getattr(args, "no_barge_in", False) and full_duplex(args)
     speaker = build_speaker(args)
     listener = MicListener(Recognizer(args.model), speaker, lambda: Microphone(args.input_device).open(), session,
-                           barge_in=not getattr(args, "no_barge_in", False))
+                           barge_in=barge_in)
     listener.speaker = speaker
     return listener

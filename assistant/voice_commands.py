@@ -62,8 +62,9 @@ def cmd_run(args) -> int:
     session = new_session(args)
     check_grammar(session.flows)
     recognizer = Recognizer(args.model)
+    barge_in = not args.no_barge_in and full_duplex(args)
     speaker = build_speaker(args)
-    options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
+    options = LoopOptions(barge_in=barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
                           show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
     loop = VoiceLoop(session, recognizer, speaker, lambda: Microphone(args.input_device).open(), options,
                      out=lambda line: print(line, flush=True))
@@ -72,6 +73,16 @@ def cmd_run(args) -> int:
             return loop.run()
         finally:
             loop.close()
+
+
+def full_duplex(args) -> bool:
+    """Echo cancelling set up for this run; without it the loop must not listen while it talks (half-duplex)."""
+    from assistant.audio import echo
+
+    state = echo.prepare(args.input_device, args.output_device)
+    if not state.cancelled:
+        log.warning("%s", state.why)
+    return state.cancelled
 
 
 def cmd_devices(args) -> int:
@@ -92,7 +103,8 @@ def cmd_doctor(args) -> int:
     """Each check runs on its own; the report says in plain Chinese what to fix."""
     checks = [("语音识别模型 (speech model)", _check_model), ("对话内容 (flows)", _check_flows),
               ("设置 (settings)", _check_settings), ("声音 (voice)", _check_voice),
-              ("麦克风 (microphone)", _check_microphone), ("扬声器 (speaker)", _check_speaker)]
+              ("麦克风 (microphone)", _check_microphone), ("扬声器 (speaker)", _check_speaker),
+              ("回声消除 (echo cancelling)", _check_echo)]
     problems = 0
     for title, check in checks:
         try:
@@ -174,6 +186,12 @@ def _check_microphone(args):
     if peak > 0.99:
         return [f"声音太大,有破音 ({level:.0f} dB)。请把麦克风音量调小一点。"], True
     return [f"声音正常 ({level:.0f} dB)。"], True
+
+
+def _check_echo(args):
+    from assistant.audio import echo
+
+    return [echo.status(args.input_device, args.output_device).why], True  # half-duplex still works
 
 
 def _check_speaker(args):
