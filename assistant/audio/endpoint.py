@@ -71,6 +71,7 @@ class Endpointer:
         """audio time the current (or last) stretch of speech began"""
         self.speech_end = 0.0
         """audio time the detector last heard speech"""
+        self._last_voiced = 0.0
         self._raw = ""
         self.text = ""
         """the words so far, cleaned"""
@@ -81,14 +82,18 @@ class Endpointer:
         usable = len(data) // FRAME_BYTES * FRAME_BYTES
         self._rest = data[usable:]
         for i in range(0, usable, FRAME_BYTES):
-            self._window.append(self._vad.is_speech(data[i:i + FRAME_BYTES], RATE))
+            frame_voiced = self._vad.is_speech(data[i:i + FRAME_BYTES], RATE)
+            self._window.append(frame_voiced)
             self.elapsed += FRAME_SECONDS
+            if frame_voiced:
+                self._last_voiced = self.elapsed
             voiced = sum(self._window) >= VOICED_IN_WINDOW
             if voiced:
                 if not self.speaking:
                     # The window saw speech before it crossed the count: the stretch began up to a window back.
                     self.speech_start = max(self.elapsed - WINDOW_FRAMES * FRAME_SECONDS, 0.0)
-                self.speech_end = self.elapsed
+                # Quiet is counted from the last voiced frame, not from when the window emptied (~0.1 s later).
+                self.speech_end = self._last_voiced
             self.speaking = voiced
 
     def heard(self, raw: str) -> None:
