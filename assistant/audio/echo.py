@@ -53,7 +53,7 @@ def _has_source() -> bool:
 
 def _load() -> bool:
     """Loads the canceller between the current microphone and speaker (PULSE_SOURCE/PULSE_SINK if set)."""
-    args = ["load-module", "module-echo-cancel", f"aec_method={METHOD}", f"aec_args={AEC_ARGS}",
+    args = ["load-module", "module-echo-cancel", f"aec_method={METHOD}", f'aec_args="{AEC_ARGS}"',
             f"source_name={SOURCE}", f"sink_name={SINK}"]
     for key, env in (("source_master", "PULSE_SOURCE"), ("sink_master", "PULSE_SINK")):
         if os.environ.get(env) and os.environ[env] not in (SOURCE, SINK):
