@@ -28,7 +28,7 @@ COMPLETE_ANSWER_QUIET = 0.35
 """Quiet after a whole expected phrase that ends the turn."""
 SENTENCE_QUIET = 1.0
 """Quiet after a free sentence that sounds finished (a question particle at its end)."""
-OPEN_QUIET = 1.6
+OPEN_QUIET = 2.0
 """Quiet after a free sentence that gives no sign either way."""
 HESITATION_QUIET = 2.4
 """Quiet after words that promise more (a filler, a connective, half a question): a thinking pause of up to
