@@ -230,7 +230,10 @@ class MicListener:
                 # What was heard so far is the assistant's own voice through the speakers: start afresh, but keep
                 # the user's words that began just before the prompt ended (their first syllable).
                 # Half-duplex (no barge-in: nothing cancels the echo), that edge may be our own last word: dropped.
-                pcm = self._restart(turn, grammar, turn.edge() if self.barge_in else b"") or pcm
+                edge = turn.edge() if self.barge_in else b""
+                if edge:
+                    log.debug("the prompt ended during speech: %.1f s of it kept", len(edge) / 2 / RATE)
+                pcm = self._restart(turn, grammar, edge) or pcm
                 quiet = 0.0
                 quiet_since = self.clock()
             turn.was_playing = playing
@@ -245,6 +248,7 @@ class MicListener:
                 if playing and self.barge_in and len(clean(result.text)) >= BARGE_IN_CHARS:
                     self.speaker.stop()
                     turn.barged = True
+                    log.debug("barge-in: the assistant stopped talking")
                     # Decode the user's words from their start, without our own voice heard before them.
                     edge = turn.edge(BARGE_EDGE_SECONDS)
                     if edge:
