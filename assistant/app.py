@@ -71,14 +71,24 @@ def build_recognizer(args, flows):
     return Recognizer(getattr(args, "model", None))
 
 
+def full_duplex(args) -> bool:
+    """Echo cancelling set up for this run; without it the loop must not listen while it talks (half-duplex)."""
+    from assistant.audio import echo
+
+    state = echo.prepare(getattr(args, "input_device", None), getattr(args, "output_device", None))
+    if not state.cancelled:
+        log.warning("%s", state.why)
+    return state.cancelled
+
+
 def build_listener(args, session, speaker):
-    """One turn from the microphone (`--input-device`), barge-in unless `--no-barge-in`."""
+    """One turn from the microphone (`--input-device`), barge-in unless `--no-barge-in` or no echo cancelling."""
     from assistant.audio.microphone import Microphone
     from assistant.live.loop import MicListener
 
     device = getattr(args, "input_device", None)
     return MicListener(build_recognizer(args, session.flows), speaker, lambda: Microphone(device).open(), session,
-                       barge_in=not getattr(args, "no_barge_in", False))
+                       barge_in=not getattr(args, "no_barge_in", False) and full_duplex(args))
 
 
 def build_voice_loop(args, out=print):
@@ -86,10 +96,11 @@ def build_voice_loop(args, out=print):
     from assistant.audio.microphone import Microphone
     from assistant.live.loop import LoopOptions, VoiceLoop
 
+    barge_in = not args.no_barge_in and full_duplex(args)  # before any stream opens: it picks the devices
     session = build_session(args)
     recognizer = build_recognizer(args, session.flows)
     speaker = build_speaker(args)
-    options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
+    options = LoopOptions(barge_in=barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
                           show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
     device = getattr(args, "input_device", None)
     return VoiceLoop(session, recognizer, speaker, lambda: Microphone(device).open(), options, out=out)

@@ -64,7 +64,8 @@ def cmd_doctor(args) -> int:
     """Each check runs on its own; the report says in plain Chinese what to fix."""
     checks = [("语音识别模型 (speech model)", _check_model), ("对话内容 (flows)", _check_flows),
               ("设置 (settings)", _check_settings), ("声音 (voice)", _check_voice),
-              ("麦克风 (microphone)", _check_microphone), ("扬声器 (speaker)", _check_speaker)]
+              ("麦克风 (microphone)", _check_microphone), ("扬声器 (speaker)", _check_speaker),
+              ("回声消除 (echo cancelling)", _check_echo)]
     problems = 0
     for title, check in checks:
         try:
@@ -150,6 +151,12 @@ def _check_microphone(args):
     if peak > 0.99:
         return [f"声音太大,有破音 ({level:.0f} dB)。请把麦克风音量调小一点。"], True
     return [f"声音正常 ({level:.0f} dB)。"], True
+
+
+def _check_echo(args):
+    from assistant.audio import echo
+
+    return [echo.status(args.input_device, args.output_device).why], True  # half-duplex still works
 
 
 def _check_speaker(args):

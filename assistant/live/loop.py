@@ -6,10 +6,12 @@ home loop (`VoiceLoop`) and the kiosk both use it.
 """
 
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from assistant.audio.endpoint import Endpointer
 from assistant.diagnostics import trail, where
 from assistant.errors import AudioDeviceError, VoiceError
 from assistant.live.hearing import Hearing, clean
@@ -52,6 +54,16 @@ def is_playing(speaker) -> bool:
 
 PREROLL_SECONDS = 5.0
 """Audio kept before the first word is heard, so the second reading starts a little before the speech."""
+EDGE_SECONDS = 1.0
+"""Longest stretch of the user's speech kept from before the prompt ended (or before a barge-in): a turn that
+starts during the last words of a prompt keeps its first syllable. A stretch of "speech" that began earlier
+than this is the prompt itself heard through the speakers, and is dropped."""
+EDGE_MARGIN = 0.1
+"""Kept before the detector's onset: it marks speech a few frames after the first soft consonant."""
+BARGE_EDGE_SECONDS = 2.0
+"""The same for a barge-in, which is noticed only once two characters are recognised (about a second in)."""
+NEVER = math.inf
+"""The recogniser's own end of turn is switched off in the live loop: the Endpointer decides."""
 
 
 @dataclass
@@ -61,11 +73,30 @@ class _Turn:
     grammar: list
     open_mode: bool
     was_playing: bool
+    ends: Endpointer
     second: SecondReading | None = None
     barged: bool = False
     words: bool = False
     speech: bool = False
     preroll: deque = field(default_factory=deque)
+    recent: deque = field(default_factory=deque)
+    """the last EDGE_SECONDS of microphone audio, for the start of speech that began before a restart"""
+
+    def remember(self, pcm: bytes) -> None:
+        self.recent.append(pcm)
+        while sum(map(len, self.recent)) - len(self.recent[0]) >= (BARGE_EDGE_SECONDS + EDGE_MARGIN) * RATE * 2:
+            self.recent.popleft()
+
+    def edge(self, limit: float = EDGE_SECONDS) -> bytes:
+        """The audio of the speech going on now, from its onset, if it began within `limit` seconds; else b""."""
+        ends = self.ends
+        if ends.speech_start is None or ends.quiet > 0.3:
+            return b""
+        back = ends.elapsed - ends.speech_start + EDGE_MARGIN
+        if back > limit + EDGE_MARGIN:
+            return b""
+        audio = b"".join(self.recent)
+        return audio[-int(back * RATE) * 2:]
 
     def restart(self, model) -> None:
         """A second reading from here on: grammar-biased while the main one is open, open while it is biased.
@@ -102,7 +133,9 @@ class _Turn:
 class MicListener:
     """Hears one turn from the microphone. While the assistant talks, recognition is open (a grammar hides
     free speech, so it would never be noticed to barge in); once it is quiet, recognition is biased to what
-    the state expects, and a second, open reading runs alongside for when the user said something else."""
+    the state expects, and a second, open reading runs alongside for when the user said something else.
+    The Endpointer (assistant/audio/endpoint.py) ends the turn. barge_in=True means the input does not hear
+    the assistant (an echo canceller or a headset): only then is speech over the end of a prompt kept."""
 
     def __init__(self, recognizer, speaker, open_microphone, session, barge_in=True, clock=time.monotonic):
         self.recognizer = recognizer
@@ -143,8 +176,9 @@ class MicListener:
         """
         # An empty list of expectations means a free answer (a place, a date): open recognition only.
         grammar = None if expected_phrases == [] else self.hearing.grammar(expected_phrases)
+        phrases = self.hearing.session.expected_phrases() if expected_phrases is None else expected_phrases
         try:
-            return self._listen(grammar, timeout)
+            return self._listen(grammar, phrases, timeout)
         except BaseException:
             self.close()  # whatever went wrong, the next turn starts afresh on a freshly opened microphone
             raise
@@ -163,7 +197,7 @@ class MicListener:
             raise AudioDeviceError(MICROPHONE_SILENT)
         return pcm
 
-    def _listen(self, grammar, timeout):
+    def _listen(self, grammar, phrases, timeout):
         rec = self.recognizer
         if self.mic is None:
             self.mic = self.open_microphone()
@@ -173,8 +207,9 @@ class MicListener:
             if turn is not None:
                 turn.drop()
             playing = is_playing(self.speaker)
-            turn = self._turn = _Turn(grammar, open_mode=playing and self.barge_in, was_playing=playing)
-            rec.start(None if turn.open_mode else grammar)
+            turn = self._turn = _Turn(grammar, open_mode=playing and self.barge_in, was_playing=playing,
+                                      ends=Endpointer(phrases))
+            rec.start(None if turn.open_mode else grammar, end_silence=NEVER)
             turn.restart(rec.model)
         quiet = 0.0
         quiet_since = self.clock()  # the wall clock counts too, for when no sound comes at all
@@ -188,11 +223,17 @@ class MicListener:
                 if timeout and not playing and not turn.words and self.clock() - quiet_since >= timeout:
                     return None
                 continue
+            # The detector follows the microphone across restarts of the recogniser: it knows when speech began.
+            turn.remember(pcm)
+            turn.ends.feed(pcm)
             if turn.was_playing and not playing and not turn.barged:
-                # What was heard so far is the assistant's own voice through the speakers: start afresh.
-                turn.open_mode = False
-                rec.start(grammar)
-                turn.restart(rec.model)
+                # What was heard so far is the assistant's own voice through the speakers: start afresh, but keep
+                # the user's words that began just before the prompt ended (their first syllable).
+                # Half-duplex (no barge-in: nothing cancels the echo), that edge may be our own last word: dropped.
+                edge = turn.edge() if self.barge_in else b""
+                if edge:
+                    log.debug("the prompt ended during speech: %.1f s of it kept", len(edge) / 2 / RATE)
+                pcm = self._restart(turn, grammar, edge) or pcm
                 quiet = 0.0
                 quiet_since = self.clock()
             turn.was_playing = playing
@@ -201,20 +242,51 @@ class MicListener:
             if isinstance(result, (Partial, Final)) and result.text:
                 turn.speech_started()
             if isinstance(result, Partial) and clean(result.text):
-                quiet = 0.0  # words keep coming; the recogniser ends the turn after the user's pause
+                quiet = 0.0
                 turn.words = True
+                turn.ends.heard(result.text)
                 if playing and self.barge_in and len(clean(result.text)) >= BARGE_IN_CHARS:
                     self.speaker.stop()
                     turn.barged = True
-            elif isinstance(result, Final):
+                    log.debug("barge-in: the assistant stopped talking")
+                    # Decode the user's words from their start, without our own voice heard before them.
+                    edge = turn.edge(BARGE_EDGE_SECONDS)
+                    if edge:
+                        self._restart(turn, None, edge)
+                        self._accept(turn, edge)
+            elif isinstance(result, Partial):
+                turn.ends.heard(result.text)  # "[unk]": speech outside the grammar is words heard too
+            elif isinstance(result, Final):  # only from a recogniser started with its own end of turn
                 if playing and not turn.barged:
-                    continue  # an end of turn inside our own voice
+                    continue
                 self._turn = None
                 return self._final_text(result.text, turn)
             elif not playing and not turn.words:
                 quiet += len(pcm) / 2 / RATE
                 if timeout and quiet >= timeout:
                     return None
+            if (not playing or turn.barged) and turn.ends.over():
+                self._turn = None
+                return self._final_text(rec.finish(), turn)
+
+    def _restart(self, turn: _Turn, grammar, edge: bytes) -> bytes:
+        """A fresh recogniser (and second reading) for this turn; returns `edge`, the audio to hear first."""
+        turn.open_mode = grammar is None and turn.grammar is not None
+        self.recognizer.start(grammar, end_silence=NEVER)
+        turn.restart(self.recognizer.model)
+        turn.ends.forget_words()
+        turn.words = False
+        return edge
+
+    def _accept(self, turn: _Turn, pcm: bytes) -> None:
+        """Hear audio again after a restart (the start of a barge-in), keeping the words it gives."""
+        turn.feed(pcm)
+        result = self.recognizer.accept(pcm)
+        if isinstance(result, (Partial, Final)) and result.text:
+            turn.speech_started()
+        if isinstance(result, Partial):
+            turn.ends.heard(result.text)
+            turn.words = turn.words or bool(clean(result.text))
 
     def _final_text(self, text: str, turn: _Turn) -> str:
         """Both readings when one is not enough: the grammar's (for expected answers) and the open one."""
