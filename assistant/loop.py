@@ -384,7 +384,7 @@ def kiosk_listener(args, session):
     from assistant.voice_commands import build_speaker
 
     check_grammar(session.flows)
-    speaker = build_speaker(args)
+    speaker = build_speaker(args, session)
     listener = MicListener(Recognizer(args.model), speaker, lambda: Microphone(args.input_device).open(), session,
                            barge_in=not getattr(args, "no_barge_in", False))
     listener.speaker = speaker

@@ -41,7 +41,9 @@ def add_device_arguments(p):
     p.add_argument("--output-device", metavar="NAME|NUMBER", help="扬声器 / speaker (see `assistant devices`)")
 
 
-def build_speaker(args):
+def build_speaker(args, session=None):
+    """The speaker of the command's voice profile; with a session, its 大声点/慢一点 limits become the profile's
+    (so the step past the last is said as "已经是最大声了")."""
     from assistant.speech.player import Player
     from assistant.speech.profiles import load_profile
     from assistant.speech.speaker import Speaker
@@ -50,19 +52,26 @@ def build_speaker(args):
 
     # Problems in the settings file are reported once, where the conversation's settings are read.
     settings_voice = getattr(read_settings(getattr(args, "config", None))[0], "voice", None)
-    return Speaker(load_profile(args.voice or settings_voice), player=Player(args.output_device))
+    speaker = Speaker(load_profile(args.voice or settings_voice), player=Player(args.output_device))
+    if session is not None:
+        session.voice.limits = speaker.profile.step_limits()
+    return speaker
 
 
 def cmd_run(args) -> int:
     from assistant.audio.microphone import Microphone
     from assistant.hearing import check_grammar
     from assistant.loop import LoopOptions, VoiceLoop
+    from assistant.recognition.model import load_model
     from assistant.recognition.recognizer import Recognizer
 
+    # The speech model loads beside the dialog (two cores, two slow starts), so the greeting comes sooner; the
+    # voice engine for live sentences loads while the greeting plays (Speaker.say warms it up).
+    model = _in_background(lambda: load_model(args.model).model)
     session = new_session(args)
     check_grammar(session.flows)
-    recognizer = Recognizer(args.model)
-    speaker = build_speaker(args)
+    speaker = build_speaker(args, session)
+    recognizer = Recognizer(model())
     options = LoopOptions(barge_in=not args.no_barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
                           show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
     loop = VoiceLoop(session, recognizer, speaker, lambda: Microphone(args.input_device).open(), options,
@@ -72,6 +81,30 @@ def cmd_run(args) -> int:
             return loop.run()
         finally:
             loop.close()
+
+
+def _in_background(load):
+    """Run load() in a thread now; the returned function waits for its result (or raises its error)."""
+    import threading
+
+    box = {}
+
+    def run():
+        try:
+            box["value"] = load()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised where it waits
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True, name="load-model")
+    thread.start()
+
+    def result():
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return result
 
 
 def cmd_devices(args) -> int:

@@ -154,6 +154,119 @@ def live_memory(engine_name: str, model_dir: Path, turns: int = 3) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+TARGET_FIRST_SOUND_S = 2.0
+
+
+def _pulse():
+    """A private PulseAudio with a null sink (tests/pulse.py), or NotMeasurable with the reason."""
+    from bench.common import NotMeasurable
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from pulse import PulseServer, PulseUnavailable
+
+    import tempfile
+
+    server = PulseServer(Path(tempfile.mkdtemp(prefix="bench-voice-pulse-")), sink="bench_speaker")
+    try:
+        return server.start()
+    except PulseUnavailable as exc:
+        raise NotMeasurable(f"no PulseAudio here: {exc}") from None
+
+
+def _cpu_seconds(pid) -> float | None:
+    """User + system CPU seconds of a running process (all its threads), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, TypeError):
+        return None
+
+
+def first_sound(engine_name: str, cache_dir: Path, model_dir: Path, runs: int = 3, level: float = 0.02,
+                root: Path | None = None) -> dict:
+    """Seconds from starting `assistant run` to the first sample of its greeting on the speaker, as the user hears
+    it: a real process, its speaker a PulseAudio null sink whose monitor is read live by parec (chunks of 10 ms
+    timestamped as they arrive). `cache_dir` holds the engine's pre-rendered prompts (made by roundtrip());
+    `root` is the checkout to run (default: this one)."""
+    import shutil
+    import tempfile
+    import threading
+
+    import numpy as np
+
+    server = _pulse()
+    home = Path(tempfile.mkdtemp(prefix="bench-first-sound-"))
+    (home / "cache").mkdir()
+    (home / "cache" / "voice").symlink_to(cache_dir.resolve())
+    # The trained understanding model of this checkout, where `assistant run` looks for it.
+    import platformdirs
+
+    user_cache = Path(os.environ.get("ASSISTANT_CACHE_DIR") or platformdirs.user_cache_dir("pension-assistant"))
+    if (user_cache / "understanding").is_dir():
+        (home / "cache" / "understanding").symlink_to(user_cache / "understanding")
+    env = {**os.environ, **server.client_env(), "ASSISTANT_CACHE_DIR": str(home / "cache"),
+           "ASSISTANT_CONFIG_DIR": str(home / "config"), "ASSISTANT_DATA_DIR": str(home / "data"),
+           "ASSISTANT_VOICE": "elder-slow"}
+    if engine_name == "pyttsx3":
+        env["ASSISTANT_NATURAL_PYTHON"] = "off"
+    cmd = [sys.executable, "-m", "assistant", "run", "--max-turns", "0", "--output-device", "pulse",
+           "--input-device", "pulse", "--model", str(model_dir)]
+    times, cpu, errors = [], [], []
+    load = os.getloadavg()[0]
+    try:
+        for _ in range(runs):
+            rec = subprocess.Popen(["parec", "--server", server.server, "-d", server.monitor, "--raw",
+                                    "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=10"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            heard = {}
+
+            def watch():
+                while True:
+                    chunk = rec.stdout.read(320)
+                    if not chunk:
+                        return
+                    x = np.frombuffer(chunk[: len(chunk) // 2 * 2], "<i2")
+                    if len(x) and np.abs(x).max() > level * 32768:
+                        heard["at"] = time.monotonic()
+                        heard["cpu"] = _cpu_seconds(heard.get("pid"))
+                        return
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            time.sleep(0.5)  # parec is connected and streaming the sink's silence
+            started = time.monotonic()
+            proc = subprocess.Popen(cmd, env=env, cwd=str(root or Path(__file__).resolve().parent.parent),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            heard["pid"] = proc.pid
+            watcher.join(timeout=60)
+            try:
+                _, err = proc.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, err = proc.communicate()
+            rec.terminate()
+            rec.wait(timeout=5)
+            if "at" in heard:
+                times.append(heard["at"] - started)
+                cpu.append(heard["cpu"])
+            else:
+                errors.append((err or "no sound").strip().splitlines()[-1:] or ["no sound"])
+    finally:
+        server.stop()
+        shutil.rmtree(server.runtime_dir, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+    result = {"runs": len(times), "seconds": [round(t, 2) for t in times], "load_average": round(load, 1)}
+    if times:
+        result["median_s"] = round(float(np.median(times)), 2)
+        # CPU seconds the process used before its first sound: what the wall time would be on an idle machine
+        # (start-up is one thread), when other work shares the cores.
+        result["cpu_median_s"] = round(float(np.median([c for c in cpu if c is not None] or [np.nan])), 2)
+    if errors:
+        result["errors"] = [e[0] for e in errors]
+    return result
+
+
 def run(model_dir: Path, quick: bool = False) -> dict:
     from assistant.flows import load_flows
 
