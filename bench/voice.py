@@ -54,7 +54,7 @@ def engines_installed() -> list[str]:
 
 
 def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: int = 1, workers: int = 2,
-              render_every: bool = True) -> dict:
+              render_every: bool = True, rate_step: int = 0) -> dict:
     """Render all sentences (only the sampled ones unless render_every); recognise every `sample`-th one, each as
     soon as it is rendered (the render worker uses about one core, so rendering and recognition overlap)."""
     from assistant.speech.cache import VoiceCache, render_all
@@ -62,6 +62,11 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
     from assistant.speech.profiles import load_profile
 
     profile = load_profile("elder-slow")
+    if rate_step:  # as the speaker does after 慢一点: the engine renders at the slower rate, cached per rate
+        from dataclasses import replace
+        from types import SimpleNamespace
+
+        profile = replace(profile, rate=profile.effective_rate(SimpleNamespace(rate_step=rate_step)))
     cache = VoiceCache(OUT / f"voice-{engine_name}")
     wanted = set(sentences[::sample])
     started = time.perf_counter()
@@ -81,6 +86,7 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
     weighted = sum(c * len(t) for c, t, _ in scored) / total_ref
     return {
         "engine": engine_name, "sentences": len(scored), "cer": round(weighted, 4), "rendered_all": render_every,
+        "rate": profile.rate,
         "render_seconds_new": round(report.seconds, 1), "rendered": report.rendered, "already_cached": report.skipped,
         "failed": len(report.failed), "cache_mb": round(report.cache_bytes / 1e6, 1),
         "render_and_recognition_seconds": round(time.perf_counter() - started, 1),
@@ -155,6 +161,19 @@ def live_memory(engine_name: str, model_dir: Path, turns: int = 3) -> dict:
 
 
 TARGET_FIRST_SOUND_S = 2.0
+#: Each 慢一点 may make the voice at most this much harder to understand (round-trip CER, points).
+TARGET_SLOW_STEP_CER = 0.01
+
+
+def slow_steps(engine_name: str, sentences: list[str], model_dir: Path, sample: int, steps: int = 3) -> dict:
+    """Round-trip CER of the same prompts at 0..`steps` 慢一点 (each rendered by the engine at that rate)."""
+    rows = []
+    for step in range(steps + 1):
+        r = roundtrip(engine_name, sentences, model_dir, sample, render_every=False, rate_step=-step)
+        rows.append({"step": step, "rate": r["rate"], "cer": r["cer"], "sentences": r["sentences"],
+                     "worst": r["worst"][:3]})
+    return {"engine": engine_name, "sample": sample, "steps": rows,
+            "worst_rise": round(max(b["cer"] - a["cer"] for a, b in zip(rows, rows[1:])), 4)}
 
 
 def _pulse():

@@ -126,7 +126,7 @@ def _moving_min(values: np.ndarray, radius: int) -> np.ndarray:
 
 
 #: Most make-up gain added to win back what the limiter took (dB): beyond it louder only means more squashed.
-MAX_MAKEUP_DB = 3.0
+MAX_MAKEUP_DB = 6.0
 
 
 def apply_volume(samples: np.ndarray, sample_rate: int, volume: float) -> np.ndarray:

@@ -59,7 +59,9 @@ class Speaker:
         """Start the engine's child in the background now (the natural voice needs a few seconds to load)."""
         self._warmed = True
         try:
-            self.engine.warm_up()
+            warm = getattr(self.engine, "warm_up", None)  # an engine without a child process has nothing to start
+            if warm is not None:
+                warm()
         except VoiceError as exc:  # e.g. the natural voice is broken: said properly at the first live sentence
             log.debug("warming up the voice failed: %s", exc)
 
