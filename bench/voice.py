@@ -165,8 +165,13 @@ TARGET_FIRST_SOUND_S = 2.0
 TARGET_SLOW_STEP_CER = 0.01
 
 
-def slow_steps(engine_name: str, sentences: list[str], model_dir: Path, sample: int, steps: int = 3) -> dict:
-    """Round-trip CER of the same prompts at 0..`steps` 慢一点 (each rendered by the engine at that rate)."""
+def slow_steps(engine_name: str, sentences: list[str], model_dir: Path, sample: int, steps: int | None = None) -> dict:
+    """Round-trip CER of the same prompts at 0..`steps` 慢一点 (default: as many as elder-slow allows), each
+    rendered by the engine at that rate."""
+    from assistant.speech.profiles import load_profile
+
+    if steps is None:
+        steps = -load_profile("elder-slow").step_limits()["rate_step"][0]
     rows = []
     for step in range(steps + 1):
         r = roundtrip(engine_name, sentences, model_dir, sample, render_every=False, rate_step=-step)

@@ -43,7 +43,7 @@ def test_every_sentence_of_the_greeting_and_the_voice_controls_is_pre_rendered()
     fixed = set(FLOWS.fixed_sentences())
     session = Session(FLOWS)
     replies = [session.greet()]
-    for said in ("大声点", "大声点", "大声点", "小声点", "慢一点", "慢一点", "慢一点", "慢一点", "快一点"):
+    for said in ("大声点", "大声点", "大声点", "小声点", "慢一点", "慢一点", "慢一点", "慢一点", "快一点"):  # past the limits too
         replies.append(session.handle(said))
     parts = [p for r in replies for p in r.parts]
     assert "您好!" in parts
@@ -104,21 +104,22 @@ def test_natural_voice_slower_is_rendered_by_the_voice_longer_same_pitch_and_cac
     normal, rate = natural.render(PROMPTS[1:2], SimpleNamespace(rate_step=0))
     assert natural.last_sources == ["cache"]
     lengths, pitches = [len(normal)], [estimate_f0(normal, rate)]
-    for step in (1, 2, 3):
+    for step in range(1, -natural.profile.step_limits()["rate_step"][0] + 1):
         slow, _ = natural.render(PROMPTS[1:2], SimpleNamespace(rate_step=-step))
         assert natural.last_sources == ["live"], "rendered by the engine at the slower rate"
         lengths.append(len(slow))
         pitches.append(estimate_f0(slow, rate))
         natural.render(PROMPTS[1:2], SimpleNamespace(rate_step=-step))
         assert natural.last_sources == ["cache"], "kept per rate"
-    assert lengths == sorted(lengths) and lengths[-1] > 1.4 * lengths[0]
+    assert lengths == sorted(lengths) and lengths[-1] > 1.25 * lengths[0]
     assert all(p == pytest.approx(pitches[0], rel=0.10) for p in pitches), pitches
 
 
 @needs_natural
 def test_natural_voice_slower_is_no_harder_to_understand(natural, vosk_model_dir):
-    """Round trip: render at 0..3 慢一点, recognise with no grammar; CER may rise at most 1 point per step (and
-    one character of slack over these three prompts, for the model's own wobble)."""
+    """Round trip: render at each 慢一点 the profile allows, recognise with no grammar; CER may rise at most 1 point
+    per step, with two characters of slack over these three prompts for the recogniser's wobble (the figure over
+    30 prompts is in bench/voice.py). Time-stretching, as before, failed this."""
     from rapidfuzz.distance import Levenshtein
 
     from assistant.recognition.normalize import normalize_asr
@@ -129,12 +130,13 @@ def test_natural_voice_slower_is_no_harder_to_understand(natural, vosk_model_dir
     reference = [normalize_asr(p) for p in PROMPTS]
     total = sum(len(r) for r in reference)
     cers = []
-    for step in range(4):
+    slowest = -natural.profile.step_limits()["rate_step"][0]
+    for step in range(slowest + 1):
         errors = 0
         for prompt, ref in zip(PROMPTS, reference, strict=True):
             samples, rate = natural.render([prompt], SimpleNamespace(rate_step=-step, volume_step=0))
             heard = recognizer.transcribe(to_int16(resample(samples, rate, 16000)), None)
             errors += Levenshtein.distance(ref, normalize_asr(heard))
         cers.append(errors / total)
-    for step in (1, 2, 3):
-        assert cers[step] <= cers[0] + 0.01 * step + 1 / total, cers
+    for step in range(1, slowest + 1):
+        assert cers[step] <= cers[0] + 0.01 * step + 2 / total, cers
