@@ -1,4 +1,4 @@
-"""Sample-level work on speech: trim, loudness, time-stretch without pitch change, volume with a limiter."""
+"""Sample-level work on speech: trim, loudness, volume with a limiter (slower speech comes from the engine)."""
 
 import numpy as np
 
@@ -74,24 +74,6 @@ def normalise_loudness(samples: np.ndarray, sample_rate: int, target_rms: float 
     if level <= 1e-6:
         return samples.astype(np.float32, copy=False)
     return (samples * (target_rms / level)).astype(np.float32)
-
-
-def time_stretch(samples: np.ndarray, sample_rate: int, duration_factor: float) -> np.ndarray:
-    """Make speech duration_factor times as long (2.0 = half speed) with WSOLA: pitch stays the same.
-
-    Resampling would lower the pitch of slowed speech, which makes it harder to understand for older ears.
-    """
-    if abs(duration_factor - 1.0) < 1e-3 or len(samples) == 0:
-        return samples
-    from audiotsm import wsola  # lazy: only needed when a user asked for slower/faster
-    from audiotsm.io.array import ArrayReader, ArrayWriter
-
-    # ~46 ms frames at 22.05 kHz: long enough to hold two periods of a low male voice.
-    frame = 1024 if sample_rate <= 24000 else 2048
-    reader = ArrayReader(np.asarray(samples, dtype=np.float32)[np.newaxis, :])
-    writer = ArrayWriter(channels=1)
-    wsola(channels=1, speed=1.0 / duration_factor, frame_length=frame).run(reader, writer)
-    return writer.data[0].astype(np.float32)
 
 
 def limit_peaks(samples: np.ndarray, sample_rate: int, ceiling: float = CEILING) -> np.ndarray:

@@ -65,14 +65,6 @@ class Speaker:
         except VoiceError as exc:  # e.g. the natural voice is broken: said properly at the first live sentence
             log.debug("warming up the voice failed: %s", exc)
 
-    @property
-    def warm(self) -> bool:
-        """The engine's child is running (or warming up has finished, well or not)."""
-        engine = self._engine
-        worker = getattr(engine, "_worker", None)
-        warming = getattr(engine, "_warm", None)
-        return bool(worker is not None and worker.alive) or bool(warming is not None and not warming.is_alive())
-
     def _fall_back(self, exc: VoiceError) -> bool:
         """With engine "auto", a natural voice that fails gives way to the system voice for good."""
         if self.profile.engine != "auto" or getattr(self._engine, "name", None) != "natural":
