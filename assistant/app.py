@@ -46,8 +46,10 @@ def build_session(args):
                    remind=lambda deadline: write_after_success(flows, deadline, today))
 
 
-def build_speaker(args):
-    """The voice: the `--voice` profile, else the saved setting, else the default profile; on `--output-device`."""
+def build_speaker(args, session=None):
+    """The voice: the `--voice` profile, else the saved setting, else the default profile; on `--output-device`.
+    With a session, the profile's 大声点/慢一点 limits become the dialog's (the step past the last is said as
+    "已经是最大声了")."""
     from assistant.settings import read_settings
     from assistant.speech.player import Player
     from assistant.speech.profiles import load_profile
@@ -59,16 +61,20 @@ def build_speaker(args):
     if not isinstance(chosen, str):  # `setup --voice` is a switch (ask aloud), not a profile name
         chosen = None
     profile = chosen or settings_voice
-    return Speaker(load_profile(profile), player=Player(getattr(args, "output_device", None)))
+    speaker = Speaker(load_profile(profile), player=Player(getattr(args, "output_device", None)))
+    if session is not None:
+        session.voice.limits = speaker.profile.step_limits()
+    return speaker
 
 
-def build_recognizer(args, flows):
-    """The vosk recogniser (`--model`), after checking every phrase of the flows can be said with its words."""
+def build_recognizer(args, flows, model=None):
+    """The vosk recogniser (`--model`, or a model already loaded), after checking every phrase of the flows can
+    be said with its words."""
     from assistant.live.hearing import check_grammar
     from assistant.recognition.recognizer import Recognizer
 
     check_grammar(flows)
-    return Recognizer(getattr(args, "model", None))
+    return Recognizer(model if model is not None else getattr(args, "model", None))
 
 
 def full_duplex(args) -> bool:
@@ -93,13 +99,20 @@ def build_listener(args, session, speaker):
 
 def build_voice_loop(args, out=print):
     """`assistant run`: session, recogniser, speaker and microphone in the live loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from assistant.audio.microphone import Microphone
     from assistant.live.loop import LoopOptions, VoiceLoop
+    from assistant.recognition.model import load_model
 
     barge_in = not args.no_barge_in and full_duplex(args)  # before any stream opens: it picks the devices
-    session = build_session(args)
-    recognizer = build_recognizer(args, session.flows)
-    speaker = build_speaker(args)
+    # The speech model loads beside the dialog (two cores, two slow starts), so the greeting comes sooner; the
+    # voice engine for live sentences loads while the greeting plays (Speaker.say warms it up).
+    with ThreadPoolExecutor(1, thread_name_prefix="load-model") as pool:
+        model = pool.submit(lambda: load_model(getattr(args, "model", None)).model)
+        session = build_session(args)
+        speaker = build_speaker(args, session)
+        recognizer = build_recognizer(args, session.flows, model.result())
     options = LoopOptions(barge_in=barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
                           show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
     device = getattr(args, "input_device", None)
@@ -147,7 +160,7 @@ def build_kiosk(args) -> Kiosk:
         follow_voice=not args.no_screen)  # the screen shows the sentence being said, one after the other
     if args.text:
         return Kiosk(controller, TextListener())
-    speaker = build_speaker(args)
+    speaker = build_speaker(args, controller.session)
     return Kiosk(controller, build_listener(args, controller.session, speaker), speaker)
 
 

@@ -54,7 +54,7 @@ def engines_installed() -> list[str]:
 
 
 def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: int = 1, workers: int = 2,
-              render_every: bool = True) -> dict:
+              render_every: bool = True, rate_step: int = 0) -> dict:
     """Render all sentences (only the sampled ones unless render_every); recognise every `sample`-th one, each as
     soon as it is rendered (the render worker uses about one core, so rendering and recognition overlap)."""
     from assistant.speech.cache import VoiceCache, render_all
@@ -62,6 +62,11 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
     from assistant.speech.profiles import load_profile
 
     profile = load_profile("elder-slow")
+    if rate_step:  # as the speaker does after 慢一点: the engine renders at the slower rate, cached per rate
+        from dataclasses import replace
+        from types import SimpleNamespace
+
+        profile = replace(profile, rate=profile.effective_rate(SimpleNamespace(rate_step=rate_step)))
     cache = VoiceCache(OUT / f"voice-{engine_name}")
     wanted = set(sentences[::sample])
     started = time.perf_counter()
@@ -81,6 +86,7 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
     weighted = sum(c * len(t) for c, t, _ in scored) / total_ref
     return {
         "engine": engine_name, "sentences": len(scored), "cer": round(weighted, 4), "rendered_all": render_every,
+        "rate": profile.rate,
         "render_seconds_new": round(report.seconds, 1), "rendered": report.rendered, "already_cached": report.skipped,
         "failed": len(report.failed), "cache_mb": round(report.cache_bytes / 1e6, 1),
         "render_and_recognition_seconds": round(time.perf_counter() - started, 1),
@@ -154,6 +160,137 @@ def live_memory(engine_name: str, model_dir: Path, turns: int = 3) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+TARGET_FIRST_SOUND_S = 2.0
+#: Each 慢一点 may make the voice at most this much harder to understand (round-trip CER, points).
+TARGET_SLOW_STEP_CER = 0.01
+
+
+def slow_steps(engine_name: str, sentences: list[str], model_dir: Path, sample: int, steps: int | None = None) -> dict:
+    """Round-trip CER of the same prompts at 0..`steps` 慢一点 (default: as many as elder-slow allows), each
+    rendered by the engine at that rate."""
+    from assistant.speech.profiles import load_profile
+
+    if steps is None:
+        steps = -load_profile("elder-slow").step_limits()["rate_step"][0]
+    rows = []
+    for step in range(steps + 1):
+        r = roundtrip(engine_name, sentences, model_dir, sample, render_every=False, rate_step=-step)
+        rows.append({"step": step, "rate": r["rate"], "cer": r["cer"], "sentences": r["sentences"],
+                     "worst": r["worst"][:3]})
+    return {"engine": engine_name, "sample": sample, "steps": rows,
+            "worst_rise": round(max(b["cer"] - a["cer"] for a, b in zip(rows, rows[1:])), 4)}
+
+
+def _pulse():
+    """A private PulseAudio with a null sink (tests/pulse.py), or NotMeasurable with the reason."""
+    from bench.common import NotMeasurable
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from pulse import PulseServer, PulseUnavailable
+
+    import tempfile
+
+    server = PulseServer(Path(tempfile.mkdtemp(prefix="bench-voice-pulse-")), sink="bench_speaker")
+    try:
+        return server.start()
+    except PulseUnavailable as exc:
+        raise NotMeasurable(f"no PulseAudio here: {exc}") from None
+
+
+def _cpu_seconds(pid) -> float | None:
+    """User + system CPU seconds of a running process (all its threads), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, TypeError):
+        return None
+
+
+def first_sound(engine_name: str, cache_dir: Path, model_dir: Path, runs: int = 3, level: float = 0.02,
+                root: Path | None = None) -> dict:
+    """Seconds from starting `assistant run` to the first sample of its greeting on the speaker, as the user hears
+    it: a real process, its speaker a PulseAudio null sink whose monitor is read live by parec (chunks of 10 ms
+    timestamped as they arrive). `cache_dir` holds the engine's pre-rendered prompts (made by roundtrip());
+    `root` is the checkout to run (default: this one)."""
+    import shutil
+    import tempfile
+    import threading
+
+    import numpy as np
+
+    server = _pulse()
+    home = Path(tempfile.mkdtemp(prefix="bench-first-sound-"))
+    (home / "cache").mkdir()
+    (home / "cache" / "voice").symlink_to(cache_dir.resolve())
+    # The trained understanding model of this checkout, where `assistant run` looks for it.
+    import platformdirs
+
+    user_cache = Path(os.environ.get("ASSISTANT_CACHE_DIR") or platformdirs.user_cache_dir("pension-assistant"))
+    if (user_cache / "understanding").is_dir():
+        (home / "cache" / "understanding").symlink_to(user_cache / "understanding")
+    env = {**os.environ, **server.client_env(), "ASSISTANT_CACHE_DIR": str(home / "cache"),
+           "ASSISTANT_CONFIG_DIR": str(home / "config"), "ASSISTANT_DATA_DIR": str(home / "data"),
+           "ASSISTANT_VOICE": "elder-slow"}
+    if engine_name == "pyttsx3":
+        env["ASSISTANT_NATURAL_PYTHON"] = "off"
+    cmd = [sys.executable, "-m", "assistant", "run", "--max-turns", "0", "--output-device", "pulse",
+           "--input-device", "pulse", "--model", str(model_dir)]
+    times, cpu, errors = [], [], []
+    load = os.getloadavg()[0]
+    try:
+        for _ in range(runs):
+            rec = subprocess.Popen(["parec", "--server", server.server, "-d", server.monitor, "--raw",
+                                    "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=10"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            heard = {}
+
+            def watch():
+                while True:
+                    chunk = rec.stdout.read(320)
+                    if not chunk:
+                        return
+                    x = np.frombuffer(chunk[: len(chunk) // 2 * 2], "<i2")
+                    if len(x) and np.abs(x).max() > level * 32768:
+                        heard["at"] = time.monotonic()
+                        heard["cpu"] = _cpu_seconds(heard.get("pid"))
+                        return
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            time.sleep(0.5)  # parec is connected and streaming the sink's silence
+            started = time.monotonic()
+            proc = subprocess.Popen(cmd, env=env, cwd=str(root or Path(__file__).resolve().parent.parent),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            heard["pid"] = proc.pid
+            watcher.join(timeout=60)
+            try:
+                _, err = proc.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, err = proc.communicate()
+            rec.terminate()
+            rec.wait(timeout=5)
+            if "at" in heard:
+                times.append(heard["at"] - started)
+                cpu.append(heard["cpu"])
+            else:
+                errors.append((err or "no sound").strip().splitlines()[-1:] or ["no sound"])
+    finally:
+        server.stop()
+        shutil.rmtree(server.runtime_dir, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+    result = {"runs": len(times), "seconds": [round(t, 2) for t in times], "load_average": round(load, 1)}
+    if times:
+        result["median_s"] = round(float(np.median(times)), 2)
+        # CPU seconds the process used before its first sound: what the wall time would be on an idle machine
+        # (start-up is one thread), when other work shares the cores.
+        result["cpu_median_s"] = round(float(np.median([c for c in cpu if c is not None] or [np.nan])), 2)
+    if errors:
+        result["errors"] = [e[0] for e in errors]
+    return result
+
+
 def run(model_dir: Path, quick: bool = False) -> dict:
     from assistant.flows import load_flows
 
@@ -170,13 +307,32 @@ def run(model_dir: Path, quick: bool = False) -> dict:
             results[name] = {"engine": name, "error": f"{exc.__class__.__name__}: {exc}"}
     if "natural" not in results:
         results["natural"] = {"engine": "natural", "error": "not installed on this machine"}
-    return results
+    # Being heard (issue 14), with the engine `assistant run` speaks with: the first sound after start, and
+    # whether each 慢一点 keeps the voice as easy to understand.
+    engine = engines_installed()[0]
+    extra = {}
+    try:
+        extra["first_sound"] = {"engine": engine, **first_sound(engine, OUT / f"voice-{engine}", model_dir,
+                                                                 runs=1 if quick else 3)}
+    except Exception as exc:  # noqa: BLE001 - a row saying why, not a lost run
+        extra["first_sound"] = {"engine": engine, "error": f"{exc.__class__.__name__}: {exc}"}
+    try:
+        extra["slow_steps"] = slow_steps(engine, sentences, model_dir, 30 if quick else 10)
+    except Exception as exc:  # noqa: BLE001
+        extra["slow_steps"] = {"engine": engine, "error": f"{exc.__class__.__name__}: {exc}"}
+    return {**results, **extra}
 
 
 def table_rows(results: dict) -> list[tuple[str, str, str, str]]:
     """(measure, figure, target, verdict) rows for RESULTS.md."""
     rows = []
     for name, r in results.items():
+        if name == "first_sound":
+            rows += _first_sound_rows(r)
+            continue
+        if name == "slow_steps":
+            rows += _slow_rows(r)
+            continue
         if "error" in r:
             rows.append((f"voice round-trip CER, {name}", f"not measured: {r['error']}", "", ""))
             continue
@@ -195,6 +351,27 @@ def table_rows(results: dict) -> list[tuple[str, str, str, str]]:
                          f"{live['live']} live; TensorFlow loaded: "
                          f"{live['tensorflow_loaded']})", "≤ 350 MB", "met" if live["peak_rss_mb"] <= 350 else "MISSED"))
     return rows
+
+
+def _first_sound_rows(r: dict) -> list[tuple[str, str, str, str]]:
+    measure = f"first sound after `assistant run` starts, {r['engine']} voice (greeting from the cache)"
+    if "median_s" not in r:
+        return [(measure, f"not measured: {r.get('error') or r.get('errors')}", f"≤ {TARGET_FIRST_SOUND_S:.0f} s", "")]
+    value = (f"{r['median_s']} s wall (runs {r['seconds']}, load average {r['load_average']} on 2 cores); "
+             f"{r['cpu_median_s']} s of CPU before it")
+    return [(measure, value, f"≤ {TARGET_FIRST_SOUND_S:.0f} s",
+             "met" if r["median_s"] <= TARGET_FIRST_SOUND_S else "MISSED")]
+
+
+def _slow_rows(r: dict) -> list[tuple[str, str, str, str]]:
+    measure = f"round-trip CER after 0–3 × 慢一点, {r['engine']} voice re-rendered at each rate"
+    if "steps" not in r:
+        return [(measure, f"not measured: {r.get('error')}", "", "")]
+    figures = " → ".join(f"{s['cer']:.1%} (rate {s['rate']})" for s in r["steps"])
+    n = r["steps"][0]["sentences"]
+    return [(f"{measure} (every {r['sample']}th prompt, {n} prompts)", figures,
+             f"rise ≤ {TARGET_SLOW_STEP_CER:.0%} point per step",
+             "met" if r["worst_rise"] <= TARGET_SLOW_STEP_CER + 1e-9 else "MISSED")]
 
 
 def worst_sentences_markdown(results: dict) -> str:

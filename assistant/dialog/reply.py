@@ -30,11 +30,15 @@ class VoiceSettings:
 
     rate_step: int = 0
     volume_step: int = 0
+    limits: dict = field(default_factory=dict)
+    """field -> (lowest, highest) step that still changes the voice, from the voice profile (VoiceProfile.
+    step_limits); without it, ±VOICE_STEP_LIMIT"""
 
     def step(self, field_name: str, delta: int) -> bool:
         """Move one step; False when already at the limit."""
         value = getattr(self, field_name) + delta
-        if abs(value) > VOICE_STEP_LIMIT:
+        low, high = self.limits.get(field_name, (-VOICE_STEP_LIMIT, VOICE_STEP_LIMIT))
+        if not low <= value <= high:
             return False
         setattr(self, field_name, value)
         return True

@@ -147,8 +147,10 @@ class Flows:
         if "chosen" in self.say:
             texts += [self.say["chosen"].format(title=t) for w, t in self.titles.items()
                       if not any(st.returns for st in self.states.values() if st.walk == w)]
-        # Joining words ("、", "或者") are sentences only to the splitter, never said on their own.
-        seen = dict.fromkeys(t for t in texts if "{" not in t and len(re.findall(r"[\u3400-\u9fff]", t)) > 2)
+        # Joining words ("、", "或者") are sentences only to the splitter, never said on their own; a short
+        # sentence that ends like one ("您好!", "可以。") is said, so it is rendered ahead too.
+        seen = dict.fromkeys(t for t in texts if "{" not in t and (len(re.findall(r"[\u3400-\u9fff]", t)) > 2
+                                                                    or re.search(r"[。!！?？]$", t)))
         return list(seen)
 
     def grammar_phrases(self) -> list[Phrase]:

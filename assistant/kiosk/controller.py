@@ -206,7 +206,7 @@ class KioskController:
     def wipe(self) -> v.ReplyView:
         """Forget the person completely — dialog, voice changes, what was heard, the screen — and greet anew."""
         self.session.reset()
-        self.session.voice = VoiceSettings()
+        self.session.voice = VoiceSettings(limits=self.session.voice.limits)
         self.session.today = self.today()  # a kiosk runs for days; dates must not go stale
         self.active = False
         self.completed = False

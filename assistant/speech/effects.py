@@ -1,4 +1,4 @@
-"""Sample-level work on speech: trim, loudness, time-stretch without pitch change, volume with a limiter."""
+"""Sample-level work on speech: trim, loudness, volume with a limiter (slower speech comes from the engine)."""
 
 import numpy as np
 
@@ -71,24 +71,6 @@ def normalise_loudness(samples: np.ndarray, sample_rate: int, target_rms: float 
     return (samples * (target_rms / level)).astype(np.float32)
 
 
-def time_stretch(samples: np.ndarray, sample_rate: int, duration_factor: float) -> np.ndarray:
-    """Make speech duration_factor times as long (2.0 = half speed) with WSOLA: pitch stays the same.
-
-    Resampling would lower the pitch of slowed speech, which makes it harder to understand for older ears.
-    """
-    if abs(duration_factor - 1.0) < 1e-3 or len(samples) == 0:
-        return samples
-    from audiotsm import wsola  # lazy: only needed when a user asked for slower/faster
-    from audiotsm.io.array import ArrayReader, ArrayWriter
-
-    # ~46 ms frames at 22.05 kHz: long enough to hold two periods of a low male voice.
-    frame = 1024 if sample_rate <= 24000 else 2048
-    reader = ArrayReader(np.asarray(samples, dtype=np.float32)[np.newaxis, :])
-    writer = ArrayWriter(channels=1)
-    wsola(channels=1, speed=1.0 / duration_factor, frame_length=frame).run(reader, writer)
-    return writer.data[0].astype(np.float32)
-
-
 def limit_peaks(samples: np.ndarray, sample_rate: int, ceiling: float = CEILING) -> np.ndarray:
     """Smooth gain reduction around peaks above `ceiling` (a simple look-ahead limiter, 5 ms blocks).
 
@@ -120,6 +102,26 @@ def _moving_min(values: np.ndarray, radius: int) -> np.ndarray:
     return out
 
 
+#: Most make-up gain added to win back what the limiter took (dB): beyond it louder only means more squashed.
+MAX_MAKEUP_DB = 6.0
+
+
 def apply_volume(samples: np.ndarray, sample_rate: int, volume: float) -> np.ndarray:
-    """Gain `volume` (0..1) on loudness-normalised speech, peaks held below CEILING."""
-    return limit_peaks(np.asarray(samples, dtype=np.float32) * float(volume), sample_rate)
+    """Gain `volume` on loudness-normalised speech, peaks held below CEILING.
+
+    The limiter takes some loudness back from loud settings, so each 大声点 would sound smaller than the last;
+    a little make-up gain (measured, at most MAX_MAKEUP_DB) keeps every step the size the profile promises.
+    """
+    x = np.asarray(samples, dtype=np.float32)
+    out = limit_peaks(x * float(volume), sample_rate)
+    wanted = speech_rms(x, sample_rate) * float(volume)
+    if wanted <= 0:
+        return out
+    gain = float(volume)
+    for _ in range(3):  # the limiter is not linear: measure, correct, measure again
+        got = speech_rms(out, sample_rate)
+        if got <= 0 or got >= wanted * 0.989:  # within 0.1 dB
+            break
+        gain = min(gain * wanted / got, float(volume) * 10 ** (MAX_MAKEUP_DB / 20))
+        out = limit_peaks(x * gain, sample_rate)
+    return out

@@ -1,5 +1,6 @@
 """Voice profiles: voices/NAME.toml says which engine speaks, how fast, how loud, how long the pauses are."""
 
+import math
 import os
 import re
 import tomllib
@@ -15,6 +16,10 @@ ENGINES = ("auto", "natural", "pyttsx3")
 # Hard limits a profile may not leave: beyond them speech is unintelligible or inaudible.
 RATE_LIMITS = (0.3, 2.5)
 PAUSE_LIMITS = (0, 5000)
+#: Highest `volume`: speech at -10 dBFS RMS (1.58 × the -14 dBFS reference), the loudness ceiling. Above it the
+#: peak limiter would have to squash the voice so much that louder stops sounding louder, only harsher.
+LOUDEST = round(10 ** (4 / 20), 2)
+VOLUME_DB_LIMITS = (1.0, 6.0)
 
 
 @dataclass(frozen=True)
@@ -32,15 +37,15 @@ class VoiceProfile:
     rate: float
     """Speed factor: 1.0 = the engine's normal speed, 0.8 = 20 % slower (longer), never lower pitch."""
     volume: float
-    """0..1 gain on loudness-normalised speech; 1.0 = as loud as the assistant gets (peaks limited)."""
+    """Gain on loudness-normalised speech: 1.0 = the -14 dBFS reference, LOUDEST = the ceiling (peaks limited)."""
     sentence_pause_ms: int
     """Silence between two sentences at the profile's own rate; it grows when the user asks for slower."""
     rate_step: float
     """How much one 慢一点 / 快一点 changes `rate`."""
     rate_min: float
     rate_max: float
-    volume_step: float
-    """How much one 小声点 / 大声点 changes `volume`."""
+    volume_db: float
+    """How many dB one 小声点 / 大声点 changes the loudness (3 dB: a step a listener clearly hears)."""
     volume_min: float
     volume_max: float
 
@@ -50,9 +55,27 @@ class VoiceProfile:
         return round(_clamp(self.rate + step * self.rate_step, self.rate_min, self.rate_max), 4)
 
     def effective_volume(self, settings=None) -> float:
-        """Volume after the session's 大声点/小声点 steps (settings.volume_step: + is louder)."""
+        """Volume after the session's 大声点/小声点 steps (settings.volume_step: + is louder), volume_db each."""
         step = getattr(settings, "volume_step", 0) or 0
-        return round(_clamp(self.volume + step * self.volume_step, self.volume_min, self.volume_max), 4)
+        low, high = self.step_limits()["volume_step"]
+        if step >= high > 0 or step <= low < 0:  # the last step goes all the way to the limit
+            return self.volume_max if step > 0 else self.volume_min
+        return round(_clamp(self.volume * 10 ** (step * self.volume_db / 20), self.volume_min, self.volume_max), 4)
+
+    def step_limits(self) -> dict[str, tuple[int, int]]:
+        """For the dialog: the lowest and highest step of each setting that still changes the voice, so the
+        step after the last one is said as "已经是最大声了" instead of a promise that changes nothing."""
+        def steps(span: float) -> int:
+            # Steps to cover `span` (in steps): a remainder under a third of a step joins the last step, so
+            # every step is one a listener notices (the last one ends exactly at the limit).
+            return max(0, math.ceil(span - 1 / 3))
+
+        return {
+            "rate_step": (-steps((self.rate - self.rate_min) / self.rate_step),
+                          steps((self.rate_max - self.rate) / self.rate_step)),
+            "volume_step": (-steps(20 * math.log10(self.volume / self.volume_min) / self.volume_db),
+                            steps(20 * math.log10(self.volume_max / self.volume) / self.volume_db)),
+        }
 
     def pause_ms(self, settings=None) -> int:
         """Pause between sentences: slower speech gets proportionally longer pauses."""
@@ -76,7 +99,7 @@ _STEP_KEYS = {
     "rate": ("number", True),
     "rate_min": ("number", True),
     "rate_max": ("number", True),
-    "volume": ("number", True),
+    "volume_db": ("number", True),
     "volume_min": ("number", True),
     "volume_max": ("number", True),
 }
@@ -143,6 +166,9 @@ def parse_profile(path: Path) -> VoiceProfile:
 
     _check_keys(data, _TOP_KEYS | {"steps": ("table", True)}, (), fail, path)
     steps = data["steps"]
+    if "volume" in steps:  # before volume_db (dB per step) it was a linear gain step
+        fail(("steps", "volume"), "steps.volume 改成了 steps.volume_db（每次“大声点”加几分贝，一般写 3）"
+             " / steps.volume is now steps.volume_db: dB per 大声点, e.g. 3")
     _check_keys(steps, _STEP_KEYS, ("steps",), fail, path, table_line=key_line(text, ("steps",)))
 
     if data["engine"] not in ENGINES:
@@ -151,14 +177,14 @@ def parse_profile(path: Path) -> VoiceProfile:
     if not data["voice"].strip():
         fail(("voice",), 'voice 不能为空，不确定就写 "auto" / voice must not be empty; use "auto"')
     _check_range(fail, ("rate",), data["rate"], *RATE_LIMITS)
-    _check_range(fail, ("volume",), data["volume"], 0.0, 1.0)
+    _check_range(fail, ("volume",), data["volume"], 0.01, LOUDEST)
     _check_range(fail, ("sentence_pause_ms",), data["sentence_pause_ms"], *PAUSE_LIMITS)
     _check_range(fail, ("steps", "rate_min"), steps["rate_min"], *RATE_LIMITS)
     _check_range(fail, ("steps", "rate_max"), steps["rate_max"], *RATE_LIMITS)
-    _check_range(fail, ("steps", "volume_min"), steps["volume_min"], 0.0, 1.0)
-    _check_range(fail, ("steps", "volume_max"), steps["volume_max"], 0.0, 1.0)
+    _check_range(fail, ("steps", "volume_min"), steps["volume_min"], 0.01, LOUDEST)
+    _check_range(fail, ("steps", "volume_max"), steps["volume_max"], 0.01, LOUDEST)
     _check_range(fail, ("steps", "rate"), steps["rate"], 0.01, 1.0, exclusive_low=False)
-    _check_range(fail, ("steps", "volume"), steps["volume"], 0.01, 1.0, exclusive_low=False)
+    _check_range(fail, ("steps", "volume_db"), steps["volume_db"], *VOLUME_DB_LIMITS)
     if not steps["rate_min"] <= data["rate"] <= steps["rate_max"]:
         fail(("rate",), f"rate {data['rate']} 不在 steps.rate_min..rate_max"
                         f"（{steps['rate_min']}..{steps['rate_max']}）之间"
@@ -179,7 +205,7 @@ def parse_profile(path: Path) -> VoiceProfile:
         rate_step=float(steps["rate"]),
         rate_min=float(steps["rate_min"]),
         rate_max=float(steps["rate_max"]),
-        volume_step=float(steps["volume"]),
+        volume_db=float(steps["volume_db"]),
         volume_min=float(steps["volume_min"]),
         volume_max=float(steps["volume_max"]),
     )

@@ -40,6 +40,8 @@ class Speaker:
         """(index in parts, start, duration) in seconds of each part said in the last composed reply."""
         self._said = 0
         """counts say() calls: a follower of an earlier reply stops when a new one starts"""
+        self._warmed = False
+        """warm_up() was asked for (by the owner, or by the first non-blocking say)"""
 
     @property
     def engine(self):
@@ -56,8 +58,14 @@ class Speaker:
         return self._player
 
     def warm_up(self) -> None:
-        """Start the engine's child now (the natural voice needs a few seconds to load)."""
-        self.engine.warm_up()
+        """Start the engine's child in the background now (the natural voice needs a few seconds to load)."""
+        self._warmed = True
+        try:
+            warm = getattr(self.engine, "warm_up", None)  # an engine without a child process has nothing to start
+            if warm is not None:
+                warm()
+        except VoiceError as exc:  # e.g. the natural voice is broken: said properly at the first live sentence
+            log.debug("warming up the voice failed: %s", exc)
 
     def _fall_back(self, exc: VoiceError) -> bool:
         """With engine "auto", a natural voice that fails gives way to the system voice for good."""
@@ -79,19 +87,31 @@ class Speaker:
             raise
 
     def part_audio(self, text: str, rate: float) -> tuple[np.ndarray, int, str]:
-        """One part at speed factor `rate`: (samples, sample rate, "cache" | "live")."""
-        hit = self.cache.get(cache_key(text, self._identity(), self.profile.rate))
+        """One part at speed factor `rate`: (samples, sample rate, "cache" | "live").
+
+        Slower or faster speech is rendered again by the engine at that rate (FastSpeech2's phone durations,
+        espeak-ng's words per minute), never time-stretched: stretching smears the consonants, and each
+        慢一点 made the voice harder to understand. A fixed sentence rendered at a new rate joins the cache
+        under that rate, so only the first reply after 慢一点 waits for the engine.
+        """
+        identity = self._identity()
+        key = cache_key(text, identity, rate)
+        hit = self.cache.get(key)
         if hit is not None:
-            samples, sample_rate = hit
-            # Cached at the profile's own rate; WSOLA keeps the pitch when the user asked for slower/faster.
-            return effects.time_stretch(samples, sample_rate, self.profile.rate / rate), sample_rate, "cache"
+            return hit[0], hit[1], "cache"
         try:
             samples, sample_rate = self.engine.synthesize(text, rate)
         except VoiceError as exc:
             if not self._fall_back(exc):
                 raise
             samples, sample_rate = self.engine.synthesize(text, rate)
-        return effects.trim_silence(samples, sample_rate), sample_rate, "live"
+        samples = effects.trim_silence(samples, sample_rate)
+        # Only a sentence already pre-rendered at the profile's rate is a fixed one: a live sentence (a date, a
+        # count about this user) is never stored.
+        if rate != self.profile.rate and self.engine.identity == identity \
+                and self.cache.has(cache_key(text, identity, self.profile.rate)):
+            self.cache.put(key, samples, sample_rate)
+        return samples, sample_rate, "live"
 
     def compose(self, parts: list[str], settings=None) -> tuple[np.ndarray, int, float]:
         """All parts joined with the profile's pauses, loudness-normalised: (samples, rate, volume to apply)."""
@@ -139,6 +159,11 @@ class Speaker:
             return None
         timing, generation = list(self.last_timing), self._said
         result = self.player.play(samples, sample_rate, volume=volume, blocking=blocking)
+        if not self._warmed and not blocking:
+            # The first reply (the greeting) came from the cache; while it plays, the engine for live sentences
+            # loads (the natural voice needs seconds), so the first date or 慢一点 does not wait for it.
+            self._warmed = True
+            self.warm_up()
         if on_sentence is not None:
             if blocking:  # already said: nothing left to follow
                 on_sentence(None, 0.0)
