@@ -77,6 +77,14 @@ def build_recognizer(args, flows, model=None):
     return Recognizer(model if model is not None else getattr(args, "model", None))
 
 
+def wants_barge_in(args) -> bool:
+    """Barge-in is asked for, never the default: with the speaker near the microphone even PulseAudio's webrtc
+    canceller leaves enough of the assistant's own voice for vosk to read words into it, which then barged in and
+    were answered (tests/test_voice_loop.py, measured). An assistant that answers itself is worse for an elder
+    than one that cannot be interrupted; words begun just before a prompt ends are still kept (pre-roll)."""
+    return bool(getattr(args, "barge_in", False)) and not getattr(args, "no_barge_in", False)
+
+
 def full_duplex(args) -> bool:
     """Echo cancelling set up for this run; without it the loop must not listen while it talks (half-duplex)."""
     from assistant.audio import echo
@@ -88,13 +96,13 @@ def full_duplex(args) -> bool:
 
 
 def build_listener(args, session, speaker):
-    """One turn from the microphone (`--input-device`), barge-in unless `--no-barge-in` or no echo cancelling."""
+    """One turn from the microphone (`--input-device`); barge-in only with `--barge-in` and echo cancelling."""
     from assistant.audio.microphone import Microphone
     from assistant.live.loop import MicListener
 
     device = getattr(args, "input_device", None)
     return MicListener(build_recognizer(args, session.flows), speaker, lambda: Microphone(device).open(), session,
-                       barge_in=not getattr(args, "no_barge_in", False) and full_duplex(args))
+                       barge_in=wants_barge_in(args) and full_duplex(args))
 
 
 def build_voice_loop(args, out=print):
@@ -105,7 +113,7 @@ def build_voice_loop(args, out=print):
     from assistant.live.loop import LoopOptions, VoiceLoop
     from assistant.recognition.model import load_model
 
-    barge_in = not args.no_barge_in and full_duplex(args)  # before any stream opens: it picks the devices
+    barge_in = wants_barge_in(args) and full_duplex(args)  # before any stream opens: it picks the devices
     # The speech model loads beside the dialog (two cores, two slow starts), so the greeting comes sooner; the
     # voice engine for live sentences loads while the greeting plays (Speaker.say warms it up).
     with ThreadPoolExecutor(1, thread_name_prefix="load-model") as pool:

@@ -17,8 +17,10 @@ def register(sub):
     run = sub.add_parser("run", help="语音对话(麦克风和扬声器)/ the live voice assistant")
     add_device_arguments(run)
     run.add_argument("--voice", help="声音设置 / voice profile name or .toml file")
-    run.add_argument("--no-barge-in", action="store_true",
-                     help="说话时不让人打断 / do not stop talking when the user talks")
+    run.add_argument("--barge-in", action="store_true",
+                    help="让人在助手说话时打断它,只用在耳机或麦克风离喇叭远的时候 / let the user talk over the "
+                         "assistant (a headset, or a microphone far from the speaker; needs echo cancelling)")
+    run.add_argument("--no-barge-in", action="store_true", help="(the default) 说话时不让人打断 / half-duplex")
     run.add_argument("--reminder-after", type=float, default=30.0, metavar="SECONDS",
                      help="多久没人说话就轻轻提醒一次 / gentle reminder after this much quiet (0 = never)")
     run.add_argument("--max-turns", type=int, help="听这么多次就结束(测试用)/ stop after N user turns (for tests)")

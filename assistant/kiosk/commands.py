@@ -24,8 +24,10 @@ def register(sub):
     p.add_argument("--hands-free", action="store_true", help="always listening, no key to press")
     add_device_arguments(p)
     p.add_argument("--voice", help="声音设置 / voice profile name or .toml file")
-    p.add_argument("--no-barge-in", action="store_true",
-                   help="说话时不让人打断 / do not stop talking when someone talks")
+    p.add_argument("--barge-in", action="store_true",
+                  help="让人在助手说话时打断它,只用在耳机或麦克风离喇叭远的时候 / let the user talk over the "
+                       "assistant (a headset, or a microphone far from the speaker; needs echo cancelling)")
+    p.add_argument("--no-barge-in", action="store_true", help="(the default) 说话时不让人打断 / half-duplex")
     p.add_argument("--key", default="space", help="push-to-talk key, a Tk key name (default: space; e.g. F12, Return)")
     p.add_argument("--key-label", help="how the screen names the key, e.g. 红色大按钮 (default: the key's name)")
     p.add_argument("--idle", type=float, default=90.0, metavar="SECONDS",
