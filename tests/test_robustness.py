@@ -500,7 +500,7 @@ def test_a_killed_second_reading_still_answers_the_turn_and_holds_no_audio(recog
         def __init__(self, rec):
             self.rec, self.chunks = rec, 0
 
-        def AcceptWaveform(self, pcm):  # noqa: N802 - vosk's name
+        def AcceptWaveform(self, pcm):
             self.chunks += 1
             if self.chunks > 3:
                 raise RuntimeError("the decoder crashed")
