@@ -153,6 +153,16 @@ BREAKAGES = [
     ("knowledge.yaml", "    say: 不麻烦,一般三到五分钟就能做完。", "    say: 不麻烦,一般{三到五分钟就能做完。", "lone '{'"),
     ("knowledge.yaml", "    remaining: 离现在还有{days}天。", "    remaining: 离现在还有{dayz}天。", "uses {dayz}"),
     ("phrases.yaml", "  chosen: 好,咱们用{title}认证。", "  chosen: 好,咱们用{titel}认证。", "uses {titel}"),
+    # The schema (assistant/flows/schema.py): keys, types and format strings of every file, at load time.
+    ("dialog.yaml", "        say: 打开微信,点“我”。点好了说“好了”。", "        sey: 打开微信,点“我”。点好了说“好了”。",
+     "'say' is missing ('sey' is not a key here: a typo?)"),
+    ("dialog.yaml", "        say: 打开微信,点“我”。点好了说“好了”。", "        say: 打开微信,点“{我}”。", "'say' uses {我}"),
+    ("dialog.yaml", "        say: 打开微信,点“我”。点好了说“好了”。", "        say: 打开微信,点“{我”。", "'say' has a lone '{'"),
+    ("dialog.yaml", "      - id: submitted\n        alt: true", "      - id: submitted\n        alt: 是",
+     "'alt' must be true or false"),
+    ("intents.yaml", "phrases: [微信, 用微信,", "phrases: 微信\n    typed: [用微信,", "'phrases' must be a list"),
+    ("regions.yaml", "    cycle_days: 180", "    cycle_days: \"180\"", "'cycle_days' must be a whole number"),
+    ("phrases.yaml", "  not_understood: 对不起,我没听清。", "  not_understood: [对不起]", "'not_understood' must be text"),
 ]
 
 
@@ -167,6 +177,8 @@ def test_broken_flow_file_reports_file_and_line(flows_copy, file, old, new, mess
     assert err.value.file.endswith(file)
     if message == "'source' is missing":  # reported where the step that lacks it begins
         assert 0 <= line - err.value.line <= 3, f"reported line {err.value.line}, step near {line}"
+    elif message in ("'say' is missing ('sey' is not a key here: a typo?)",):  # where the step begins
+        assert 0 <= line - err.value.line <= 2, f"reported line {err.value.line}, step near {line}"
     elif message not in ("sentence 'not_understood' is missing", "reads the same as", "given twice"):
         assert abs(err.value.line - line) <= 1, f"reported line {err.value.line}, broken line {line}"
 

@@ -42,6 +42,14 @@ def loud_seconds(samples) -> float:
     return float((np.abs(samples) > 0.05).sum()) / 16000
 
 
+def turns_lost(record_property, user_turns: int, answered: int) -> int:
+    """User turns the fault left without an answer, for the bench's fault table (bench/faults.py reads it from
+    the junit report)."""
+    lost = max(user_turns - answered, 0)
+    record_property("turns_lost", lost)
+    return lost
+
+
 def assert_plain(text: str):
     for raw in RAW_PORTAUDIO:
         assert raw not in text, f"raw PortAudio text shown to the user: {text!r}"
@@ -292,7 +300,7 @@ def vanishing_speaker(monkeypatch):
     return armed
 
 
-def test_a_speaker_that_fails_to_open_leaves_the_loop_hearing(recognizer, room, vanishing_speaker):
+def test_a_speaker_that_fails_to_open_leaves_the_loop_hearing(recognizer, room, vanishing_speaker, record_property):
     from assistant.speech.player import Player
 
     speaker, lines = ToneSpeaker(Player("pulse")), []
@@ -305,6 +313,7 @@ def test_a_speaker_that_fails_to_open_leaves_the_loop_hearing(recognizer, room, 
         speaker._player.wait(timeout=5)
     loop.close()
     assert not speaker._player.playing
+    assert turns_lost(record_property, 1, len(speaker.said) - 1) == 0
     assert len(speaker.said) == 2, "the greeting failed, and the user's turn was still heard and answered"
     assert sum("扬声器打不开" in line for line in lines) == 1, lines
     for line in lines:
@@ -343,7 +352,7 @@ class FailsOnce(Session):
         return super().handle(text)
 
 
-def test_an_unexpected_error_in_one_turn_is_said_kindly_and_the_loop_goes_on(recognizer):
+def test_an_unexpected_error_in_one_turn_is_said_kindly_and_the_loop_goes_on(recognizer, record_property):
     speaker, lines = RecordingSpeaker(), []
     samples = _real(sorted(p.name for p in REAL.glob("mdcs_*.wav"))[0])
     mics = [WavMicrophone(samples), WavMicrophone(np.zeros(16000, np.int16))]
@@ -351,6 +360,8 @@ def test_an_unexpected_error_in_one_turn_is_said_kindly_and_the_loop_goes_on(rec
                      LoopOptions(max_turns=2, reminder_after=1.0), out=lines.append, sleep=lambda s: None)
     assert loop.run() == 0
     assert any("出了点小问题" in said for said in speaker.said), speaker.said
+    answers = [said for said in speaker.said[1:] if "出了点小问题" not in said]
+    assert turns_lost(record_property, 2, len(answers)) == 1, "only the turn that failed"
     assert "我还在听" in speaker.said[-1], "the next turn was listened for and answered"
 
 
@@ -379,6 +390,155 @@ def test_a_second_reading_that_never_answers_costs_the_turn_nothing(recognizer, 
     finally:
         never.set()
         listener.close()
+
+
+# --- the voice's render child killed or hung, the second reading killed ------------------------------------------
+class QuietPlayer:
+    """Neighbour of the speaker: takes each reply's samples (the device is tested elsewhere), plays nothing."""
+
+    playing = False
+
+    def __init__(self):
+        self.played = []
+
+    def play(self, samples, sample_rate, volume=1.0, blocking=True):
+        self.played.append(len(samples) / sample_rate)
+
+    def stop(self):
+        pass
+
+    def wait(self, timeout=None):
+        pass
+
+    def close(self):
+        pass
+
+
+class FaultySpeaker:
+    """A real Speaker with the real system voice in its real render child; before the reply to the user's turn
+    the child is hit by `fault(pid)`. Remembers how long each reply took to be ready."""
+
+    def __init__(self, tmp_path, fault):
+        from assistant.speech.cache import VoiceCache
+        from assistant.speech.profiles import load_profile
+        from assistant.speech.pyttsx3_engine import Pyttsx3Engine
+        from assistant.speech.speaker import Speaker
+
+        self.player = QuietPlayer()
+        self.speaker = Speaker(load_profile("standard"), VoiceCache(tmp_path / "cache"), self.player,
+                               Pyttsx3Engine())
+        self._player = self.player
+        self.fault, self.hit, self.took = fault, [], []
+
+    def say(self, parts, settings=None, blocking=False):
+        worker = self.speaker.engine._worker
+        if self.took and not self.hit and worker is not None and worker.alive:
+            self.hit.append(worker._proc.pid)
+            self.fault(worker._proc.pid)
+        started = time.monotonic()
+        try:
+            return self.speaker.say(parts, settings, blocking)
+        finally:
+            self.took.append(time.monotonic() - started)
+
+    def stop(self):
+        self.speaker.stop()
+
+    def close(self):
+        self.speaker.close()
+
+
+def _run_loop_with_deadline(loop, seconds):
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    thread.join(timeout=seconds)
+    assert not thread.is_alive(), f"the loop gave no answer within {seconds} s"
+
+
+@pytest.mark.parametrize("fault", ["killed", "hung"])
+def test_a_killed_or_hung_render_worker_costs_no_answer(recognizer, tmp_path, monkeypatch, fault, record_property):
+    """The voice's child is killed (SIGKILL) or hangs (SIGSTOP: alive, never answers) just before the answer to
+    the user's turn: the answer is still spoken, by a fresh child, within the render deadline."""
+    import assistant.speech.worker as worker
+
+    pytest.importorskip("pyttsx3")
+    monkeypatch.setattr(worker, "RENDER_SECONDS", 4.0)
+    monkeypatch.setattr(worker, "RENDER_SECONDS_PER_CHAR", 0.0)
+    sig = signal.SIGKILL if fault == "killed" else signal.SIGSTOP
+    speaker, lines = FaultySpeaker(tmp_path, lambda pid: os.kill(pid, sig)), []
+    samples = _real(sorted(p.name for p in REAL.glob("mdcs_*.wav"))[0])
+    loop = VoiceLoop(Session(FLOWS), recognizer, speaker, lambda: WavMicrophone(samples),
+                     LoopOptions(max_turns=1, reminder_after=0, barge_in=False), out=lines.append,
+                     sleep=lambda s: None)
+    try:
+        _run_loop_with_deadline(loop, 90)
+    finally:
+        for pid in speaker.hit:
+            try:
+                os.kill(pid, signal.SIGKILL)  # a stopped child must not outlive the test
+            except ProcessLookupError:
+                pass
+        loop.close()
+    assert speaker.hit, "the fault was injected into a running child"
+    turns_lost(record_property, 1, len([s for s in speaker.player.played[1:] if s > 0.3]))
+    assert len(speaker.player.played) == 2 and all(seconds > 0.3 for seconds in speaker.player.played), \
+        "the greeting and the answer were both spoken"
+    assert not any(line.startswith("assistant:") for line in lines), lines
+    # The wall-clock deadline: the hung child is given up after RENDER_SECONDS, a fresh one starts and renders.
+    assert speaker.took[1] < 4.0 + 20, f"the answer took {speaker.took[1]:.1f} s"
+
+
+def test_a_killed_second_reading_still_answers_the_turn_and_holds_no_audio(recognizer, monkeypatch, record_property):
+    """The open reading's decoder dies a few chunks into the turn (a crash in its thread): the turn is answered
+    with the grammar's reading, and the dead reading is not fed the rest of the turn (no audio piling up)."""
+    import assistant.recognition.recognizer as recognition
+    import assistant.recognition.second_reading as second_reading
+
+    real = recognition.kaldi_recognizer
+
+    class Crashing:
+        def __init__(self, rec):
+            self.rec, self.chunks = rec, 0
+
+        def AcceptWaveform(self, pcm):
+            self.chunks += 1
+            if self.chunks > 3:
+                raise RuntimeError("the decoder crashed")
+            return self.rec.AcceptWaveform(pcm)
+
+        def __getattr__(self, name):
+            return getattr(self.rec, name)
+
+    def crashing(model, grammar=None):
+        rec = real(model, grammar)
+        return Crashing(rec) if threading.current_thread().name == "second-reading" else rec
+
+    backlogs = []
+    real_result, real_cancel = second_reading.SecondReading.result, second_reading.SecondReading.cancel
+
+    def result(self, timeout=None):
+        backlogs.append(self._audio.qsize())
+        return real_result(self, timeout)
+
+    def cancel(self):
+        if self._thread.ident is not None and not self._thread.is_alive():
+            backlogs.append(self._audio.qsize())
+        return real_cancel(self)
+
+    monkeypatch.setattr(recognition, "kaldi_recognizer", crashing)
+    monkeypatch.setattr(second_reading.SecondReading, "result", result)
+    monkeypatch.setattr(second_reading.SecondReading, "cancel", cancel)
+    free_question = _real(sorted(p.name for p in REAL.glob("mdcs_*.wav"))[5])
+    speaker = RecordingSpeaker()
+    loop = VoiceLoop(Session(FLOWS), recognizer, speaker, lambda: WavMicrophone(free_question),
+                     LoopOptions(max_turns=1, reminder_after=0), out=lambda line: None, sleep=lambda s: None)
+    try:
+        _run_loop_with_deadline(loop, 60)
+    finally:
+        loop.close()
+    assert turns_lost(record_property, 1, len(speaker.said) - 1) == 0, "the turn was answered"
+    assert backlogs, "the second reading was asked for its result"
+    assert max(backlogs) <= 1, f"a dead second reading was fed {max(backlogs)} chunks it will never decode"
 
 
 # --- after goodbye at home: quiet ------------------------------------------------------------------------------

@@ -38,11 +38,12 @@ class SecondReading:
         self._thread.start()
 
     def feed(self, pcm: bytes) -> None:
-        self._audio.put(pcm)
+        if self._thread.is_alive():  # a reading that died (or was cancelled) would hold the rest of the turn
+            self._audio.put(pcm)
 
     def backlog(self) -> int:
-        """Chunks fed but not decoded yet (0 when the reading keeps up with the microphone)."""
-        return self._audio.qsize()
+        """Chunks fed but not decoded yet (0 when the reading keeps up with the microphone, or has ended)."""
+        return self._audio.qsize() if self._thread.is_alive() else 0
 
     def result(self, timeout: float | None = None) -> str:
         """Everything heard in the turn, raw (space-separated words, maybe [unk]), once the fed audio is decoded.
@@ -84,3 +85,12 @@ class SecondReading:
         except Exception as exc:  # noqa: BLE001 - a lost second reading leaves the grammar's; the turn is answered
             log.warning("第二遍识别出错,这一轮只用第一遍 (the second reading failed: %s)", where(exc))
             self._text = ""
+            self._drop_queued()
+
+    def _drop_queued(self) -> None:
+        """A reading that failed lets go of the audio it will never decode (feed() adds nothing once it ended)."""
+        while True:
+            try:
+                self._audio.get_nowait()
+            except queue.Empty:
+                return

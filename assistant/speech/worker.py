@@ -10,6 +10,11 @@ from pathlib import Path
 
 import assistant
 
+RENDER_SECONDS = 30.0
+"""Wall-clock deadline for one sentence (plus RENDER_SECONDS_PER_CHAR per character): generous, since a slow
+laptop renders a long sentence with the natural voice in a few seconds; a child past it is killed and replaced."""
+RENDER_SECONDS_PER_CHAR = 0.5
+
 
 class WorkerError(Exception):
     """The render child failed, hung or died; the engine retries with a fresh child."""
@@ -115,8 +120,7 @@ class RenderWorker:
         except OSError as exc:
             self.close()
             raise WorkerError(f"{self.engine} worker is gone: {exc}") from None
-        # Generous: a slow laptop renders a long sentence with the natural voice in a few seconds.
-        answer = self._next_answer(timeout or 30.0 + 0.5 * len(text))
+        answer = self._next_answer(timeout or RENDER_SECONDS + RENDER_SECONDS_PER_CHAR * len(text))
         if not answer.get("ok"):
             raise WorkerError(answer.get("error", "render failed"))
 
