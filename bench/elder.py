@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import REAL_AUDIO, Row, load_corpus
+from bench.common import REAL_AUDIO, PartResult, Row, load_corpus
 
 RECIPE = "v1"
 """Bumped whenever the way a file is made changes, so old files are never mixed with new ones."""
@@ -368,3 +368,195 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- endpointing: the live loop's MicListener fed at real-time pace -------------------------------------
+
+
+class PacedMicrophone:
+    """A microphone that delivers a recording at real-time pace: chunk k is there at start + (k+1) x chunk, and
+    a reader that fell behind gets what was buffered at once, as from a real device. It never waits for the
+    decoder. After the recording, the room goes on (its last second, repeated) until `limit` seconds, then the
+    microphone fails (AudioDeviceError): a turn that never ended."""
+
+    def __init__(self, samples: np.ndarray, limit: float, chunk_seconds: float = 0.1, room: np.ndarray | None = None):
+        import time
+
+        self.clock = time.perf_counter
+        self.pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
+        room = samples[-RATE:] if room is None else room
+        self.room = np.ascontiguousarray(room, dtype="<i2").tobytes() or bytes(2 * RATE)
+        self.step = int(RATE * chunk_seconds) * 2
+        self.limit = limit
+        self.pos = 0
+        self.start = None
+
+    def read(self, timeout=1.0):
+        import time
+
+        from assistant.errors import AudioDeviceError
+
+        if self.start is None:
+            self.start = self.clock()
+        if self.pos / 2 / RATE >= self.limit:
+            raise AudioDeviceError("the scripted recording is over")
+        due = self.start + (self.pos + self.step) / 2 / RATE
+        time.sleep(max(0.0, due - self.clock()))
+        if self.pos < len(self.pcm):
+            chunk = self.pcm[self.pos:self.pos + self.step]
+        else:
+            at = (self.pos - len(self.pcm)) % len(self.room)
+            chunk = (self.room[at:] + self.room)[:self.step]
+        self.pos += self.step
+        return chunk
+
+    def heard_seconds(self) -> float:
+        return self.pos / 2 / RATE
+
+    def wall(self, audio_seconds: float) -> float:
+        """The wall-clock moment the recording reached `audio_seconds`."""
+        return self.start + audio_seconds
+
+    def close(self):
+        pass
+
+
+class _Silent:
+    """The loop's speaker while it listens: nothing playing (no barge-in, no own voice to discard)."""
+
+    _player = None
+
+    def stop(self):
+        pass
+
+
+WAIT_LIMIT = 8.0
+"""Seconds after the last word the paced microphone keeps the room going; a turn not ended by then never ends."""
+
+
+def endpoint_row(recognizer, judge, entry: dict, samples: np.ndarray) -> dict:
+    """One turn heard by the live loop's `MicListener` at real-time pace: did it end before the last word
+    (cut off), and how long after the last word did it end (audio and wall clock)."""
+    import time
+
+    from assistant.errors import AudioDeviceError
+    from assistant.loop import MicListener
+
+    judge.put_in(entry["state"])
+    mic = PacedMicrophone(samples, limit=entry["speech_end"] + WAIT_LIMIT)
+    listener = MicListener(recognizer, _Silent(), lambda: mic, judge.session, barge_in=False)
+    try:
+        text = listener.listen()
+    except AudioDeviceError:
+        text = None
+    finally:
+        listener.close()
+    ended = time.perf_counter()
+    out = {"id": entry["id"], "speech_end": entry["speech_end"], "pause_from": entry.get("pause_from"),
+           "pause_to": entry.get("pause_to"), "ended_audio": round(mic.heard_seconds(), 2), "heard": text}
+    if text is None:
+        out.update(kind="never ended", cut=False)
+        return out
+    out["cut"] = mic.heard_seconds() < entry["speech_end"]
+    out["wait_audio"] = round(mic.heard_seconds() - entry["speech_end"], 3)
+    out["wait_wall"] = round(ended - mic.wall(entry["speech_end"]), 3)
+    out["kind"] = judge.hear(entry["state"], text, entry["intent"], entry.get("part", "test")).kind
+    return out
+
+
+# --- the bench part ------------------------------------------------------------------------------------
+
+TARGETS = {20: 0.90, 10: 0.90, 5: 0.80}
+WRONG_MAX = 0.01
+CUT_MAX = 0.01
+ENDPOINT_SNR = 10
+ENDPOINT_ROWS = {True: 3, False: 30}
+
+
+def run(quick: bool = False) -> PartResult:
+    from assistant.audio.wavio import read_wav
+    from assistant.recognition.recognizer import Recognizer
+
+    from bench.accuracy import Judge
+    from bench.common import Figure, PartResult, md_table, model_dir, ms, pct, percentile, status
+
+    count = QUICK_ROWS if quick else FULL_ROWS
+    entries = build(count)
+    folder = set_dir()
+    model = str(model_dir())
+    results = score(entries, folder, model)
+    sums = tally(results)
+    result = PartResult()
+    part = "0 headline"
+    n_rows = len(entries)
+    for snr in SNRS:
+        t = sums.get(snr)
+        if not t:
+            continue
+        result.figures.append(Figure(
+            part, f"spoken end-to-end intent accuracy, elder-like set, {snr} dB SNR (n={t['n']}, seeded subset)",
+            pct(t["accuracy"]), f">= {pct(TARGETS[snr])}", status(t["accuracy"], TARGETS[snr], True),
+            f"asked {t['ask']}, not understood {t['missed']}, wrong & confident {t['wrong']}; "
+            "Hearing.hear (state grammar + open fallback) → Session.handle in the row's state"))
+    wrong = sum(t["wrong"] for t in sums.values())
+    total = sum(t["n"] for t in sums.values())
+    result.figures.append(Figure(part, "wrong & confident, elder-like set, all SNRs",
+                                 f"{wrong / total * 100:.2f} % ({wrong}/{total})" if total else "-",
+                                 f"<= {WRONG_MAX * 100:.0f} %", status(wrong / total if total else 1, WRONG_MAX, False)))
+
+    # Endpointing on the rows with an inserted hesitation, one at a time at real-time pace.
+    paused = [e for e in entries if e.get("pause_from") is not None][:ENDPOINT_ROWS[quick]]
+    judge = Judge()
+    recognizer = Recognizer(model)
+    turns = [endpoint_row(recognizer, judge, e, read_wav(folder / e["files"][str(ENDPOINT_SNR)])) for e in paused]
+    cut = sum(t["cut"] for t in turns)
+    never = sum(t["kind"] == "never ended" for t in turns)
+    ended = [t for t in turns if "wait_wall" in t and not t["cut"]]
+    waits = [t["wait_wall"] for t in ended]
+    waits_audio = [t["wait_audio"] for t in ended]
+    if turns:
+        result.figures.append(Figure(
+            part, f"turns cut off mid-sentence (a 0.5–2 s hesitation inside; {len(turns)} turns at "
+            f"{ENDPOINT_SNR} dB, MicListener at real-time pace)", f"{pct(cut / len(turns))} ({cut}/{len(turns)})",
+            f"<= {pct(CUT_MAX)}", status(cut / len(turns), CUT_MAX, False),
+            f"{never} never ended within {WAIT_LIMIT:.0f} s" if never else ""))
+        result.figures.append(Figure(
+            part, f"wait after the last word until the turn ends (wall clock; {len(waits)} turns not cut off)",
+            f"p50 {ms(percentile(waits, 50))}, p95 {ms(percentile(waits, 95))}" if waits else "-",
+            note=(f"in audio time p50 {ms(percentile(waits_audio, 50))}, p95 {ms(percentile(waits_audio, 95))}; "
+                  "wall includes decoding the last chunks and choosing the reading") if waits else ""))
+
+    noise_rows = []
+    by_id = {e["id"]: e for e in entries}
+    for kind in ("pink", "brown", "babble"):
+        cells = [kind]
+        for snr in SNRS:
+            rs = [r for r in results if r["snr"] == snr and by_id[r["id"]]["profile"]["noise"] == kind]
+            cells.append(f"{sum(r['kind'] == 'correct' for r in rs)}/{len(rs)}")
+        noise_rows.append(cells)
+    result.section = "\n".join([
+        "## 0. Headline: spoken, end to end, elder-like voices", "",
+        "`python -m bench.elder build` makes the set (the frozen corpus read by the natural voice; per row one "
+        "seeded older speaker: sox tempo 0.75–0.95, pitch −300…+100 cents, slight tremolo, room reverb; pink, "
+        "brown or babble noise from real recordings; a 0.5–2 s hesitation in about a third of the splittable rows; "
+        f"see bench/README.md) — here a seeded subset of {n_rows} rows of both frozen parts, each at {', '.join(map(str, SNRS))} dB "
+        f"(seed {SEED}, recipe {RECIPE}, cached in {folder}). Each file goes through `Hearing.hear` "
+        "with the row's state grammar and the open fallback, then `Session.handle` in that state, judged by "
+        "`bench.accuracy.Judge` like the typed rows. Synthetic speech made older and noisier: a stand-in for "
+        "elders' voices, not a recording of them.", "",
+        md_table(["SNR", "n", "correct", "asked", "not understood", "wrong & confident"],
+                 [[f"{s} dB", t["n"], f"{t['correct']} ({pct(t['accuracy'])})", t["ask"], t["missed"], t["wrong"]]
+                  for s, t in sorted(sums.items(), reverse=True)]), "",
+        "Correct by noise kind:", "",
+        md_table(["noise", *(f"{s} dB" for s in SNRS)], noise_rows), "",
+        "### Endpointing on hesitations", "",
+        f"Rows with an inserted pause, at {ENDPOINT_SNR} dB, fed at real-time pace (0.1 s chunks) through "
+        "`assistant.loop.MicListener.listen` in the row's state. Cut off = the turn ended before the last word "
+        "did; wait = from the end of the last word to the moment `listen` returned.", "",
+        md_table(["row", "pause (s in file)", "last word ends", "turn ended", "cut off", "wait (wall)", "dialog"],
+                 [[t["id"], f"{t['pause_from']}–{t['pause_to']}", t["speech_end"], t["ended_audio"],
+                   "**yes**" if t["cut"] else "", ms(t["wait_wall"]) if "wait_wall" in t else "-", t["kind"]]
+                  for t in turns]), ""])
+    result.data = {"seed": SEED, "recipe": RECIPE, "rows": n_rows, "summary": sums, "results": results,
+                   "endpointing": turns}
+    return result
