@@ -86,7 +86,7 @@ def split_point(text: str) -> int | None:
     for particle in _PARTICLES:
         for m in re.finditer(particle, text):
             cuts.add(m.end())
-    spoken = lambda s: len(re.sub(f"[{_PUNCT}\\s]", "", s))  # noqa: E731
+    spoken = lambda s: len(re.sub(f"[{_PUNCT}\\s]", "", s))
     cuts = [c for c in cuts if spoken(text[:c]) >= 2 and spoken(text[c:]) >= 2]
     return min(cuts, key=lambda c: (abs(c - len(text) / 2), c)) if cuts else None
 
@@ -224,7 +224,7 @@ def build_row(part: str, row: Row, folder: Path, voice: dict, seed: int = SEED) 
         lead = np.zeros(int(profile.lead * RATE), np.int16)
         parts, marks = [lead], {}
         if profile.pause is not None:
-            first_start, first_end = _speech_bounds(voiced[0])
+            _, first_end = _speech_bounds(voiced[0])
             second_start, _ = _speech_bounds(voiced[1])
             offset = len(lead) / RATE
             marks["pause_from"] = round(offset + first_end, 2)
