@@ -97,3 +97,23 @@ def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model_dir
     assert wrong.kind == "wrong" and wrong.reported == "ch_wechat"
     counts = tally([{"snr": 20, "kind": right.kind}, {"snr": 20, "kind": wrong.kind}])[20]
     assert (counts["n"], counts["correct"], counts["wrong"], counts["accuracy"]) == (2, 1, 1, 0.5)
+
+
+def test_endpointing_counts_a_turn_cut_before_its_last_word(natural, tmp_path, vosk_model_dir):
+    """The live loop's MicListener at real-time pace: a turn that ends after the last word is not cut off and its
+    wait is counted; the same turn measured against a last word said later (as after a long hesitation) is."""
+    from assistant.audio.wavio import read_wav
+    from assistant.recognition.recognizer import Recognizer
+
+    from bench.accuracy import Judge
+    from bench.elder import build, endpoint_row, set_dir
+
+    (entry,) = build(seed=3, root=tmp_path, rows=[("test", WECHAT)])
+    samples = read_wav(set_dir(3, tmp_path) / entry["files"]["20"])
+    judge, recognizer = Judge(), Recognizer(str(vosk_model_dir))
+
+    whole = endpoint_row(recognizer, judge, entry, samples)
+    assert not whole["cut"] and whole["kind"] == "correct"
+    assert 0 <= whole["wait_audio"] <= 3.0 and whole["wait_wall"] >= whole["wait_audio"] - 0.2
+    later = endpoint_row(recognizer, judge, {**entry, "speech_end": entry["speech_end"] + 4.0}, samples)
+    assert later["cut"]
