@@ -552,10 +552,12 @@ def run(quick: bool = False) -> PartResult:
         "### Endpointing on hesitations", "",
         f"Rows with an inserted pause, at {ENDPOINT_SNR} dB, fed at real-time pace (0.1 s chunks) through "
         "`assistant.loop.MicListener.listen` in the row's state. Cut off = the turn ended before the last word "
-        "did; wait = from the end of the last word to the moment `listen` returned.", "",
+        "did (what it heard may still be understood: the dialog column judges the cut turn); wait = from the end of "
+        "the last word to the moment `listen` returned.", "",
         md_table(["row", "pause (s in file)", "last word ends", "turn ended", "cut off", "wait (wall)", "dialog"],
                  [[t["id"], f"{t['pause_from']}–{t['pause_to']}", t["speech_end"], t["ended_audio"],
-                   "**yes**" if t["cut"] else "", ms(t["wait_wall"]) if "wait_wall" in t else "-", t["kind"]]
+                   "**yes**" if t["cut"] else "", ms(t["wait_wall"]) if "wait_wall" in t and not t["cut"] else "-",
+                   t["kind"]]
                   for t in turns]), ""])
     result.data = {"seed": SEED, "recipe": RECIPE, "rows": n_rows, "summary": sums, "results": results,
                    "endpointing": turns}
