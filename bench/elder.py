@@ -147,7 +147,8 @@ def _active(samples: np.ndarray, frame: int = 320) -> np.ndarray:
     return energy >= energy.max() * 10 ** (-35 / 20) if energy.size and energy.max() > 0 else energy > 0
 
 
-def _speech_bounds(samples: np.ndarray) -> tuple[float, float]:
+def speech_bounds(samples: np.ndarray) -> tuple[float, float]:
+    """Seconds where speech (frames within 35 dB of the loudest) starts and ends."""
     active = np.flatnonzero(_active(samples))
     if not active.size:
         return 0.0, 0.0
@@ -224,8 +225,8 @@ def build_row(part: str, row: Row, folder: Path, voice: dict, seed: int = SEED) 
         lead = np.zeros(int(profile.lead * RATE), np.int16)
         parts, marks = [lead], {}
         if profile.pause is not None:
-            _, first_end = _speech_bounds(voiced[0])
-            second_start, _ = _speech_bounds(voiced[1])
+            _, first_end = speech_bounds(voiced[0])
+            second_start, _ = speech_bounds(voiced[1])
             offset = len(lead) / RATE
             marks["pause_from"] = round(offset + first_end, 2)
             offset += len(voiced[0]) / RATE + profile.pause
@@ -234,7 +235,7 @@ def build_row(part: str, row: Row, folder: Path, voice: dict, seed: int = SEED) 
         else:
             parts += voiced
         dry = np.concatenate(parts)
-        speech_start, speech_end = _speech_bounds(dry)
+        speech_start, speech_end = speech_bounds(dry)
         dry = np.concatenate([dry[:int(speech_end * RATE)], np.zeros(int(TAIL * RATE), np.int16)])
         wet = _through_sox(dry, profile.sox_room(), tmp)
         noise = _noise(profile.noise, len(wet), row.id, seed)

@@ -123,11 +123,11 @@ def conversation(script, audio, recognizer, speaker, started: float | None = Non
     from assistant.loop import LoopOptions, VoiceLoop
     from assistant.recognition.second_reading import SecondReading
 
-    from bench.elder import _speech_bounds
+    from bench.elder import speech_bounds
 
     started = time.perf_counter() if started is None else started
     session = Session(load_flows(), today=TODAY)
-    mic = PacedMicrophone(audio, [_speech_bounds(a)[1] for a in audio])
+    mic = PacedMicrophone(audio, [speech_bounds(a)[1] for a in audio])
     player = speaker._player
     records: list[dict] = []
     real_handle = session.handle
