@@ -3,9 +3,9 @@ recognition beside it for when the user says something the grammar does not hold
 
 Both recognisers give their n-best readings; the understanding model picks the one that makes sense in this
 state (recognition weight × intent probability, `Understander.best_reading`). The recognition weight of a
-reading is its share of its recogniser's belief (vosk's scores, softmax) — for the grammar's readings times
-the share of the speech its words explain rather than [unk], because a grammar forces every sound into its
-phrases and invents answers out of a sentence about something else.
+reading is its share of the belief over all readings of both (a softmax of vosk's scores) — for the grammar's
+readings times the share of the speech its words explain rather than [unk], because a grammar forces every
+sound into its phrases and invents answers out of a sentence about something else.
 """
 
 import math
@@ -19,11 +19,14 @@ from assistant.privacy import find_private
 _UNK = "[unk]"
 _SPACES = re.compile(r"\s+")
 
-#: vosk's scores are scaled log-likelihoods; dividing by this before the softmax spreads belief over the n-best
-#: (tuned on bench/corpus/dev.tsv spoken, never on the frozen corpus).
+#: vosk's scores are log-likelihoods of the audio and the words (acoustic + the recogniser's language model or
+#: grammar), on one scale for both recognisers: a phrase in the grammar scores higher there, a free sentence
+#: higher in open recognition. Divided by this before the softmax (tuned on bench/corpus/dev.tsv spoken by the
+#: natural voice, plain and older-sounding; never on the frozen corpus: 1, 3 tried, 3 acted wrongly once).
 SCORE_SCALE = 1.0
-#: Weight of the open recogniser's readings against the grammar's (whose weight is already cut by [unk]).
-OPEN_WEIGHT = 1.0
+#: A reading given less than this share of the belief is no evidence of what was said, however well it reads
+#: (a grammar strings its phrases along a free sentence: "是在掌上写的…" beside open "是在长沙学的…", 66 behind).
+MIN_BELIEF = 0.05
 
 
 def clean(text: str) -> str:
@@ -39,7 +42,7 @@ def check_grammar(flows: Flows) -> None:
 
 
 def beliefs(readings) -> list[float]:
-    """Each reading's share of its recogniser's belief: a softmax over vosk's scores."""
+    """Each reading's share of the belief: a softmax over vosk's scores."""
     if not readings:
         return []
     top = max(r.confidence for r in readings)
@@ -49,18 +52,20 @@ def beliefs(readings) -> list[float]:
 
 
 def candidates(grammar_readings, open_readings) -> list[tuple[str, float, bool]]:
-    """(clean text, recognition weight, literal) for every reading of both recognisers; the same words from
+    """(clean text, recognition weight, literal) for every reading of both recognisers, weighed together; a
+    grammar's reading also by the share of the speech its words explain rather than [unk]. The same words from
     several readings count once, with their weights added (two readings agreeing is more belief, not less)."""
+    shares = beliefs([*grammar_readings, *open_readings])
     found: dict[str, list] = {}
-    for readings, open_ in ((grammar_readings, False), (open_readings, True)):
-        for n, (reading, belief) in enumerate(zip(readings, beliefs(readings))):
-            text = clean(reading.text)
-            if not text:
-                continue
-            weight = belief * (OPEN_WEIGHT if open_ else reading.covered)
-            entry = found.setdefault(text, [text, 0.0, False])
-            entry[1] += weight
-            entry[2] = entry[2] or n == 0
+    for n, (reading, belief) in enumerate(zip([*grammar_readings, *open_readings], shares)):
+        text = clean(reading.text)
+        if not text or belief < MIN_BELIEF:
+            continue
+        from_grammar = n < len(grammar_readings)
+        weight = belief * (reading.covered if from_grammar else 1.0)
+        entry = found.setdefault(text, [text, 0.0, False])
+        entry[1] += weight
+        entry[2] = entry[2] or n in (0, len(grammar_readings))  # each recogniser's first reading is literal
     return [tuple(e) for e in found.values()]
 
 
