@@ -53,19 +53,21 @@ def beliefs(readings) -> list[float]:
 
 def candidates(grammar_readings, open_readings) -> list[tuple[str, float, bool]]:
     """(clean text, recognition weight, literal) for every reading of both recognisers, weighed together; a
-    grammar's reading also by the share of the speech its words explain rather than [unk]. The same words from
-    several readings count once, with their weights added (two readings agreeing is more belief, not less)."""
+    grammar's reading also by the share of the speech its words explain rather than [unk]; a reading under
+    MIN_BELIEF weighs 0 (and is left out unless it is a recogniser's first). The same words from several
+    readings count once, with their weights added (two readings agreeing is more belief, not less)."""
     shares = beliefs([*grammar_readings, *open_readings])
     found: dict[str, list] = {}
     for n, (reading, belief) in enumerate(zip([*grammar_readings, *open_readings], shares)):
         text = clean(reading.text)
-        if not text or belief < MIN_BELIEF:
+        literal = n in (0, len(grammar_readings))  # each recogniser's first reading
+        if not text or (belief < MIN_BELIEF and not literal):
             continue
-        from_grammar = n < len(grammar_readings)
-        weight = belief * (reading.covered if from_grammar else 1.0)
+        # A literal reading stays even with no weight: its negation still guards the choice (best_reading).
+        weight = 0.0 if belief < MIN_BELIEF else belief * (reading.covered if n < len(grammar_readings) else 1.0)
         entry = found.setdefault(text, [text, 0.0, False])
         entry[1] += weight
-        entry[2] = entry[2] or n in (0, len(grammar_readings))  # each recogniser's first reading is literal
+        entry[2] = entry[2] or literal
     return [tuple(e) for e in found.values()]
 
 

@@ -81,9 +81,10 @@ def test_both_recognisers_give_several_scored_readings_with_unk_time(recognizer,
     free = recognizer.readings(samples, None)
     assert len(grammar) > 1 and len(free) > 1
     assert [r.confidence for r in free] == sorted((r.confidence for r in free), reverse=True)
-    # A sentence from elsewhere is mostly [unk] to a grammar of this step's answers: its readings explain
-    # little of the speech, while the open reading is all words.
-    assert max(r.covered for r in grammar) < 0.5 and free[0].covered == 1.0
+    # A sentence from elsewhere: the grammar strings its phrases (and [unk]) along it, far less likely than the
+    # open reading on vosk's common scale, so none of its readings counts.
+    assert max(r.confidence for r in grammar) < free[0].confidence - 10
+    assert {t for t, w, _ in candidates(grammar, free) if w > 0} <= {clean(r.text) for r in free}
     assert _acted(session, hearing.hear(samples)) not in session.understander.done_intents
 
 
@@ -176,8 +177,8 @@ def test_alternatives_are_masked_before_anything_understands_them(session, monke
         return real(text, *args, **kwargs)
 
     monkeypatch.setattr(session.understander, "understand", spy)
-    free = [Reading("好 了", 90.0, word_seconds=1.0), Reading("好 了 一三八 一二三四 五六七八", 89.0, word_seconds=1.0),
-            Reading("验证码 是 四八三九二零", 88.0, word_seconds=1.0)]
+    free = [Reading("好 了", 90.0, word_seconds=1.0), Reading("好 了 一三八 一二三四 五六七八", 89.5, word_seconds=1.0),
+            Reading("验证码 是 四八三九二零", 89.0, word_seconds=1.0)]
     Hearing(None, session).choose([], free)
     assert seen and len(seen) == 3
     assert not any(d in t for t in seen for d in ("一三八", "五六七八", "四八三九二零")), seen
@@ -196,11 +197,11 @@ def test_readings_of_both_recognisers_are_weighed_on_one_scale():
     """vosk's scores are log-likelihoods on one scale: 5 points behind is e^-5 of the belief, and a reading
     far behind (a grammar stringing its phrases along a free sentence) is no evidence at all."""
     grammar = [Reading("好 了", 100.0, word_seconds=0.5)]
-    free = [Reading("老 号", 105.0, word_seconds=0.5)]
+    free = [Reading("老 号", 102.0, word_seconds=0.5)]
     found = dict((t, w) for t, w, _ in candidates(grammar, free))
-    assert found["老号"] / found["好了"] == pytest.approx(math.exp(5), rel=1e-6)
+    assert found["老号"] / found["好了"] == pytest.approx(math.exp(2), rel=1e-6)
     found = dict((t, w) for t, w, _ in candidates([Reading("好 了", 40.0)], [Reading("是 在 长沙 学 的", 100.0)]))
-    assert set(found) == {"是在长沙学的"}
+    assert found["好了"] == 0 and found["是在长沙学的"] == pytest.approx(1.0)
 
 
 def test_a_grammar_reading_counts_only_for_the_speech_it_explains():

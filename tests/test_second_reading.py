@@ -35,7 +35,7 @@ def test_reads_the_same_words_as_decoding_the_whole_turn_afterwards(recognizer):
     for pcm in _chunks(samples):
         second.feed(pcm)
         recognizer.accept(pcm)
-    readings = second.result()
+    readings = second.result(timeout=120)  # what is read, not how fast (the loop's timeout has tests of its own)
     alongside = clean(readings[0].text)
     # n-best: several readings, best first, each scored by vosk (only differences within one recogniser matter).
     assert len(readings) > 1 and readings == sorted(readings, key=lambda r: -r.confidence)
