@@ -5,6 +5,9 @@ endpointing has heard the speaker stop: short (0.8 s) when a short answer is exp
 elderly speaker may pause mid-sentence. A turn of only "[unk]" (nothing from the grammar) is ended by room
 quiet instead, because vosk's endpoint for it comes 5 s after the speech began. Time is counted in audio fed,
 never by the wall clock, so the same code runs live and faster than real time over files in tests.
+
+Each turn ends with vosk's n-best readings (`Final.readings`, `Recognizer.readings`), scored and timed, so the
+understanding can choose the one that makes sense in the state (assistant/hearing.py).
 """
 
 import json
