@@ -103,12 +103,21 @@ def test_an_alternative_understood_in_the_state_beats_a_first_reading_that_is_no
     the open recogniser reads as the expected answer and wins."""
     _in(session, STEP)
     grammar = [Reading("[unk] 好 [unk]", 50.0, unk_seconds=0.9, word_seconds=1.2)]
-    free = [Reading("老 号", 60.0, word_seconds=0.6), Reading("弄 好 了", 59.6, word_seconds=0.6),
+    free = [Reading("老 号", 60.0, word_seconds=0.6), Reading("弄 好 了", 60.0, word_seconds=0.6),
             Reading("老 好 啦", 59.0, word_seconds=0.6)]
     assert session.understander.understand("老号", STEP, session.allowed_intents()).intent is None
     chosen = Hearing(None, session).choose(grammar, free)
     assert chosen == "弄好了"
     assert _acted(session, chosen) == "next"
+
+
+def test_a_reading_that_makes_sense_by_chance_loses_to_many_that_make_none(session):
+    """Unintelligible speech: most of the belief is on readings that mean nothing; one unlikely alternative
+    that happens to read as an answer must not be acted on."""
+    _in(session, STEP)
+    free = [Reading("有史以来 最高 魔法", 60.0, word_seconds=2.0), Reading("有史以来 最 高 魔法", 59.5, word_seconds=2.0),
+            Reading("弄 好 了", 58.0, word_seconds=2.0)]
+    assert Hearing(None, session).choose([], free) == "有史以来最高魔法"
 
 
 def test_the_best_scored_reading_wins_when_all_make_sense(session):

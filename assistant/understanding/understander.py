@@ -114,7 +114,8 @@ class Understander:
                      same: dict | None = None) -> "Choice | None":
         """Of the recogniser's readings of one turn — (text, recognition weight, literal) with literal = the
         first reading of a recogniser — the one that makes most sense here: recognition weight × the
-        probability of what it is understood as (not understood = 0). None when no reading is understood.
+        probability of what it is understood as. None when no reading is understood, or when the readings not
+        understood weigh more than all those meaning what the best one means.
 
         Guards stay outside the scores: each reading is masked before it is understood (privacy), and a reading
         read as done/yes whose negation, question or not-yet cue is gone while a literal reading has one is
@@ -124,18 +125,24 @@ class Understander:
         masked = [(mask(text), weight, literal) for text, weight, literal in readings]
         cues = [set(self.featurizer.cues_in(self.norm.text(text))) & _NOT_DONE_CUES for text, _, _ in masked]
         literal_cues = set().union(*(c for c, (_, _, literal) in zip(cues, masked) if literal))
-        best = None
+        best, not_understood, by_intent = None, 0.0, {}
         for index, (text, weight, _) in enumerate(masked):
             if weight <= 0 or not text:
                 continue
             u = self.understand(text, state, allowed, today, same)
             if u.intent is None or u.action == UNKNOWN:
+                not_understood += weight
                 continue
             if u.intent in self.done_intents and literal_cues and not literal_cues & cues[index]:
                 continue
             score = weight * u.probability
+            by_intent[u.intent] = by_intent.get(u.intent, 0.0) + score
             if best is None or score > best.score:
                 best = Choice(index, score, u)
+        # Unintelligible speech gives many readings, and one may read as something by chance: the best reading
+        # wins only when the readings meaning what it means outweigh those that mean nothing.
+        if best is not None and not_understood > by_intent[best.understanding.intent]:
+            return None
         return best
 
     def post_process(self, ranked, cues, same: dict) -> list:
