@@ -37,15 +37,24 @@ def _init_worker(model_path: str):
     _worker["load"] = loaded.seconds
 
 
-def _decode(samples, grammar):
-    """(text, decode seconds, seconds from end of audio to final text) through the streaming API."""
+def _decode(samples, grammar, readings=None):
+    """(text, decode seconds, seconds from end of audio to final text) through the streaming API; the n-best
+    readings of the whole recording are appended to `readings` when given."""
+    from assistant.recognition.recognizer import Final, joined
+
     rec = _worker["rec"]
     started = time.perf_counter()
-    turns = rec.accept_all(samples, grammar, CHUNK)
+    rec.start(grammar)
+    pcm = samples.astype("<i2").tobytes()
+    step = int(16000 * CHUNK) * 2
+    turns = [result for i in range(0, len(pcm), step)
+             if isinstance(result := rec.accept(pcm[i:i + step]), Final) and result.text]
     audio_end = time.perf_counter()
-    last = rec.finish()
+    last = rec.finish_turn()
     done = time.perf_counter()
-    return " ".join(t for t in [*turns, last] if t), done - started, done - audio_end
+    if readings is not None:
+        readings += [r.__dict__ for r in joined([list(t.readings) for t in [*turns, last]])]
+    return " ".join(t.text for t in [*turns, last] if t.text), done - started, done - audio_end
 
 
 def _real_job(job):
@@ -68,9 +77,11 @@ def _espeak_job(job):
 
     state, utterance, grammar, wav = job
     samples = read_wav(wav)
-    biased, _, _ = _decode(samples, grammar)
-    free, seconds, final = _decode(samples, None)
+    biased_readings, free_readings = [], []
+    biased, _, _ = _decode(samples, grammar, biased_readings)
+    free, seconds, final = _decode(samples, None, free_readings)
     return {"state": state, "utterance": utterance, "audio": len(samples) / 16000, "biased": biased, "free": free,
+            "biased_readings": biased_readings, "free_readings": free_readings,
             "seconds": seconds, "final": final, "hwm": proc_memory().get("VmHWM")}
 
 
@@ -298,6 +309,7 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
     # --- the corpus, spoken, through recognition into the dialog -------------------------------------
     e2e = {}
     from assistant.live.hearing import Hearing, clean
+    from assistant.recognition.recognizer import Reading
 
     from bench.accuracy import Judge
 
@@ -312,10 +324,12 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
         kinds = {m: defaultdict(int) for m in ("grammar on", "grammar off", "product (Hearing)")}
         examples = []
         for r, row in zip(decoded, rows):
-            judge.put_in(row.state)  # Hearing.better asks the session's understanding about this state's intents
-            # What Hearing.hear does with the same two decodes: the biased reading, else the better of both.
-            product = (clean(r["biased"]) if not hearing.needs_open_pass(r["biased"])
-                       else hearing.better(r["biased"], r["free"]))
+            judge.put_in(row.state)  # Hearing.choose asks the session's understanding about this state's intents
+            # What Hearing.hear does with the same two decodes: all n-best readings rescored by the understanding
+            # (the grammar's alone when its first reading is one whole expected phrase).
+            biased_n = [Reading(**x) for x in r["biased_readings"]]
+            free_n = [Reading(**x) for x in r["free_readings"]] if hearing.needs_open_pass(r["biased"]) else []
+            product = hearing.choose(biased_n, free_n)
             readings = {"grammar on": clean(r["biased"]), "grammar off": clean(r["free"]), "product (Hearing)": product}
             for mode, text in readings.items():
                 kinds[mode][judge.hear(row.state, text, row.intent).kind] += 1
@@ -358,8 +372,9 @@ def run(quick: bool = False, workers: int | None = None) -> PartResult:
         "training data.", "",
         "### The frozen corpus, spoken, through recognition into the dialog", "",
         "Grammar on = the state's grammar (`build_grammar(session.expected_phrases())`); off = open recognition; "
-        "product = what `assistant.live.hearing.Hearing.hear` hands the dialog (the biased reading, or the better of "
-        "both when the grammar heard [unk]). Judged like part 1, in the row's state.", "",
+        "product = what `assistant.live.hearing.Hearing.hear` hands the dialog (the n-best readings of both "
+        "recognisers rescored by the understanding in the row's state; the grammar's alone when its first reading is "
+        "one whole expected phrase). Judged like part 1, in the row's state.", "",
         md_table(["voice", "mode", "n", "correct", "asked", "not understood", "wrong & confident"],
                  [[v, m, info["n"], k.get("correct", 0), k.get("ask", 0), k.get("missed", 0), k.get("wrong", 0)]
                   for v, info in e2e.items() for m, k in info["modes"].items()]), "",

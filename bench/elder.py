@@ -299,7 +299,7 @@ def _init_worker(model_path: str) -> None:
     from bench.common import use_isolated_env
 
     use_isolated_env()
-    from assistant.hearing import Hearing
+    from assistant.live.hearing import Hearing
     from assistant.recognition.recognizer import Recognizer
 
     from bench.accuracy import Judge
@@ -441,7 +441,7 @@ def endpoint_row(recognizer, judge, entry: dict, samples: np.ndarray) -> dict:
     import time
 
     from assistant.errors import AudioDeviceError
-    from assistant.loop import MicListener
+    from assistant.live.loop import MicListener
 
     judge.put_in(entry["state"])
     mic = PacedMicrophone(samples, limit=entry["speech_end"] + WAIT_LIMIT)
@@ -552,7 +552,7 @@ def run(quick: bool = False) -> PartResult:
         md_table(["noise", *(f"{s} dB" for s in SNRS)], noise_rows), "",
         "### Endpointing on hesitations", "",
         f"Rows with an inserted pause, at {ENDPOINT_SNR} dB, fed at real-time pace (0.1 s chunks) through "
-        "`assistant.loop.MicListener.listen` in the row's state. Cut off = the turn ended before the last word "
+        "`assistant.live.loop.MicListener.listen` in the row's state. Cut off = the turn ended before the last word "
         "did (what it heard may still be understood: the dialog column judges the cut turn); wait = from the end of "
         "the last word to the moment `listen` returned.", "",
         md_table(["row", "pause (s in file)", "last word ends", "turn ended", "cut off", "wait (wall)", "dialog"],

@@ -79,7 +79,7 @@ def test_profiles_stay_in_the_issue_ranges():
 
 def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model_dir):
     from assistant.audio.wavio import read_wav
-    from assistant.hearing import Hearing
+    from assistant.live.hearing import Hearing
     from assistant.recognition.recognizer import Recognizer
 
     from bench.accuracy import Judge

@@ -359,7 +359,7 @@ def _flow_error(data: LDict, error: Mapping[str, Any]) -> FlowError:
     return FlowError(file, line, _message(error, path, node))
 
 
-def _message(error: dict, path: list, node) -> str:
+def _message(error: Mapping[str, Any], path: list, node) -> str:
     kind, key = error["type"], path[-1] if path else None
     parent = path[-2] if len(path) > 1 else None
     if kind == "flow":

@@ -260,7 +260,7 @@ class MicListener:
                 if playing and not turn.barged:
                     continue
                 self._turn = None
-                return self._final_text(result.text, turn)
+                return self._final_text(result, turn)
             elif not playing and not turn.words:
                 quiet += len(pcm) / 2 / RATE
                 if timeout and quiet >= timeout:
@@ -288,16 +288,18 @@ class MicListener:
             turn.ends.heard(result.text)
             turn.words = turn.words or bool(clean(result.text))
 
-    def _final_text(self, text: str, turn: _Turn) -> str:
-        """Both readings when one is not enough: the grammar's (for expected answers) and the open one."""
+    def _final_text(self, final: Final, turn: _Turn) -> str:
+        """Both recognisers' readings when one is not enough: the grammar's (for expected answers) and the open
+        one, all their alternatives rescored by the understanding (Hearing.choose)."""
         if turn.second is None:
-            return clean(text)
+            return clean(final.text)
+        readings = list(final.readings)
         if turn.open_mode:
-            return self.hearing.better(turn.second.result(), text)
-        if not self.hearing.needs_open_pass(text):
+            return self.hearing.choose(turn.second.result(), readings)
+        if not self.hearing.needs_open_pass(final.text):
             turn.drop()
-            return clean(text)
-        return self.hearing.better(text, turn.second.result())
+            return self.hearing.choose(readings, [])
+        return self.hearing.choose(readings, turn.second.result())
 
     def backlog(self) -> int:
         """Audio chunks of the current turn the second reading has not decoded yet (it should stay near 0)."""

@@ -5,11 +5,14 @@ endpointing has heard the speaker stop: short (0.8 s) when a short answer is exp
 elderly speaker may pause mid-sentence. A turn of only "[unk]" (nothing from the grammar) is ended by room
 quiet instead, because vosk's endpoint for it comes 5 s after the speech began. Time is counted in audio fed,
 never by the wall clock, so the same code runs live and faster than real time over files in tests.
+
+Each turn ends with vosk's n-best readings (`Final.readings`, `Recognizer.readings`), scored and timed, so the
+understanding can choose the one that makes sense in the state (assistant/live/hearing.py).
 """
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +25,65 @@ CHUNK_SECONDS = 0.2
 #: Extra wait, after vosk's endpoint, for a turn of only out-of-grammar speech when the room never goes quiet.
 NOISY_ROOM_EXTRA = 2.0
 UNK = "[unk]"
+#: Readings asked of vosk per utterance (SetMaxAlternatives): the understanding picks among them (hearing.py).
+MAX_ALTERNATIVES = 5
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One of the recogniser's readings of a turn: raw vosk words, vosk's score for them (a log-likelihood: only
+    differences between readings of one recogniser mean anything), and the seconds covered by [unk] and by all
+    words (for a grammar, the part of the speech its phrases did not explain)."""
+
+    text: str
+    confidence: float = 0.0
+    unk_seconds: float = 0.0
+    word_seconds: float = 0.0
+
+    @property
+    def covered(self) -> float:
+        """Share of the spoken time read as real words rather than [unk] (1.0 when nothing timed)."""
+        if self.word_seconds <= 0:
+            return 0.0 if self.text and all(w == UNK for w in self.text.split()) else 1.0
+        return max(0.0, 1.0 - self.unk_seconds / self.word_seconds)
+
+
+def readings_of(result: dict) -> list[Reading]:
+    """A vosk result (Result()/FinalResult() JSON, with or without alternatives) as readings, best first;
+    [] when nothing was heard."""
+    alternatives = result.get("alternatives")
+    if alternatives is None:
+        alternatives = [{"text": result.get("text", ""), "confidence": 0.0, "result": result.get("result") or []}]
+    readings = []
+    for alt in alternatives:
+        text = (alt.get("text") or "").strip()
+        if not text:
+            continue
+        words = alt.get("result") or []
+        spans = [(w.get("word"), float(w.get("end", 0)) - float(w.get("start", 0))) for w in words]
+        readings.append(Reading(text, float(alt.get("confidence", 0.0)),
+                                sum(d for w, d in spans if w == UNK), sum(d for _, d in spans)))
+    return readings
+
+
+def last_word_end(result: dict) -> float | None:
+    """When the best reading's last word ended (seconds of audio), if vosk timed it."""
+    alternatives = result.get("alternatives")
+    words = (alternatives[0].get("result") if alternatives else result.get("result")) or []
+    return float(words[-1]["end"]) if words else None
+
+
+def joined(segments: list[list[Reading]], keep: int = MAX_ALTERNATIVES) -> list[Reading]:
+    """Readings of a turn heard in several pieces (vosk endpoints inside it): each combination of the pieces'
+    readings, scores added (log-likelihoods of independent pieces), the `keep` best."""
+    combined = [Reading("")]
+    for pieces in segments:
+        if not pieces:
+            continue
+        combined = sorted((Reading(f"{a.text} {b.text}".strip(), a.confidence + b.confidence,
+                                   a.unk_seconds + b.unk_seconds, a.word_seconds + b.word_seconds)
+                           for a in combined for b in pieces), key=lambda r: -r.confidence)[:keep]
+    return [r for r in combined if r.text]
 
 
 @dataclass(frozen=True)
@@ -33,18 +95,23 @@ class Partial:
 
 @dataclass(frozen=True)
 class Final:
-    """A finished turn: its raw text ("[unk]" = something outside the grammar; "" = nothing heard)."""
+    """A finished turn: its raw text ("[unk]" = something outside the grammar; "" = nothing heard), and all the
+    recogniser's readings of it, best first (readings[0].text == text)."""
 
     text: str
+    readings: tuple = field(default=(), compare=False)
 
 
-def kaldi_recognizer(model, grammar: list[str] | None = None):
-    """A vosk recogniser on `model`: open, or biased to the grammar's phrases."""
+def kaldi_recognizer(model, grammar: list[str] | None = None, alternatives: int = MAX_ALTERNATIVES):
+    """A vosk recogniser on `model`: open, or biased to the grammar's phrases; n-best readings with word times."""
     import vosk
 
     # ensure_ascii=False matters: vosk does not decode \\uXXXX escapes and would drop every Chinese word.
-    return (vosk.KaldiRecognizer(model, RATE, json.dumps(grammar, ensure_ascii=False)) if grammar
-            else vosk.KaldiRecognizer(model, RATE))
+    rec = (vosk.KaldiRecognizer(model, RATE, json.dumps(grammar, ensure_ascii=False)) if grammar
+           else vosk.KaldiRecognizer(model, RATE))
+    rec.SetMaxAlternatives(alternatives)
+    rec.SetWords(True)  # word times: how long the speaker has been quiet, and how much of a reading is [unk]
+    return rec
 
 
 class Recognizer:
@@ -61,7 +128,6 @@ class Recognizer:
     def start(self, grammar: list[str] | None = None, end_silence: float | None = None) -> None:
         """Begin a new turn; grammar=None is open recognition. end_silence=0 ends turns at vosk's endpoints."""
         self._rec = kaldi_recognizer(self.model, grammar)
-        self._rec.SetWords(True)  # word end times tell how long the speaker has been quiet
         if end_silence is None:
             end_silence = SHORT_ANSWER_SILENCE if grammar else FREE_QUESTION_SILENCE
         self.end_silence = end_silence
@@ -69,7 +135,7 @@ class Recognizer:
         self._clear_turn()
 
     def _clear_turn(self) -> None:
-        self._segments: list[str] = []  # texts between vosk endpoints inside the current turn
+        self._segments: list[list[Reading]] = []  # readings of the pieces between vosk endpoints in this turn
         self._partial = ""
         self._paused = False  # vosk found an endpoint and no word has come since
         self._speech_end = 0.0  # audio time the last word ended
@@ -82,7 +148,7 @@ class Recognizer:
         return self._samples / RATE
 
     def _heard(self) -> str:
-        return " ".join(t for t in [*self._segments, self._partial] if t)
+        return " ".join(t for t in [*(s[0].text for s in self._segments), self._partial] if t)
 
     def accept(self, pcm: bytes) -> Partial | Final | None:
         """Feed a chunk; returns Partial when the words changed, Final when the turn ended, else None."""
@@ -91,10 +157,11 @@ class Recognizer:
         if self._rec.AcceptWaveform(pcm):
             # A vosk endpoint: the decoder itself heard silence after speech (0.5-1 s by the model's rules).
             result = json.loads(self._rec.Result())
-            if result.get("text"):
-                self._segments.append(result["text"])
-                words = result.get("result") or []
-                self._speech_end = words[-1]["end"] if words else self.elapsed
+            readings = readings_of(result)
+            if readings:
+                self._segments.append(readings)
+                end = last_word_end(result)
+                self._speech_end = end if end is not None else self.elapsed
             self._partial, self._paused = "", True
         else:
             partial = json.loads(self._rec.PartialResult())["partial"]
@@ -106,7 +173,7 @@ class Recognizer:
         if not self._turn_over():
             return None
         # Ended by us mid-utterance (not at a vosk endpoint): flush the decoder so the same sound is not heard twice.
-        return Final(self._take() if self._paused else self.finish())
+        return self._take() if self._paused else self.finish_turn()
 
     def _track_loudness(self, pcm: bytes) -> None:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
@@ -127,18 +194,22 @@ class Recognizer:
         # Real words end a turn only after vosk's endpoint: a stable partial can hide a word being spoken.
         return self._paused and self.elapsed - self._speech_end >= self.end_silence
 
-    def _take(self) -> str:
-        text = self._heard()
+    def _take(self) -> Final:
+        final = Final(self._heard(), tuple(joined(self._segments)))
         self._clear_turn()
-        return text
+        return final
 
-    def finish(self) -> str:
-        """End the turn now (e.g. the microphone stopped) and return everything heard in it."""
-        tail = json.loads(self._rec.FinalResult()).get("text")
+    def finish_turn(self) -> Final:
+        """End the turn now (e.g. the microphone stopped): everything heard in it, with all its readings."""
+        tail = readings_of(json.loads(self._rec.FinalResult()))
         if tail:
             self._segments.append(tail)
         self._partial = ""
         return self._take()
+
+    def finish(self) -> str:
+        """End the turn now and return its best reading's text."""
+        return self.finish_turn().text
 
     def accept_all(self, samples: np.ndarray, grammar: list[str] | None = None,
                    chunk_seconds: float = CHUNK_SECONDS) -> list[str]:
@@ -160,3 +231,17 @@ class Recognizer:
         turns = self.accept_all(samples, grammar, chunk_seconds)
         last = self.finish()
         return " ".join(t for t in [*turns, last] if t)
+
+    def readings(self, samples: np.ndarray, grammar: list[str] | None = None,
+                 chunk_seconds: float = CHUNK_SECONDS) -> list[Reading]:
+        """The n-best readings of a whole recording (turns ending inside it joined like pieces of one turn)."""
+        self.start(grammar)
+        pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
+        step = int(RATE * chunk_seconds) * 2
+        pieces = []
+        for i in range(0, len(pcm), step):
+            result = self.accept(pcm[i:i + step])
+            if isinstance(result, Final) and result.readings:
+                pieces.append(list(result.readings))
+        pieces.append(list(self.finish_turn().readings))
+        return joined(pieces)

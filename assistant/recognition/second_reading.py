@@ -27,11 +27,12 @@ _CANCEL = object()
 
 
 class SecondReading:
-    """One turn's second reading (open when grammar is None), decoded in a daemon thread as audio is fed."""
+    """One turn's second reading (open when grammar is None), decoded in a daemon thread as audio is fed; its
+    n-best readings, like the main recogniser's, so the understanding can choose among all of them."""
 
     def __init__(self, model, grammar: list[str] | None = None):
         self._audio: queue.SimpleQueue = queue.SimpleQueue()
-        self._text = ""
+        self._readings: list = []
         self._cancelled = threading.Event()
         self._thread = threading.Thread(target=self._decode, args=(model, grammar), daemon=True,
                                         name="second-reading")
@@ -45,10 +46,10 @@ class SecondReading:
         """Chunks fed but not decoded yet (0 when the reading keeps up with the microphone, or has ended)."""
         return self._audio.qsize() if self._thread.is_alive() else 0
 
-    def result(self, timeout: float | None = None) -> str:
-        """Everything heard in the turn, raw (space-separated words, maybe [unk]), once the fed audio is decoded.
-        "" if the reading failed or did not finish within `timeout` seconds (default: RESULT_SECONDS plus a
-        little for each chunk still queued): the caller then has the grammar's reading alone."""
+    def result(self, timeout: float | None = None) -> list:
+        """The turn's readings (recognizer.Reading, best first: raw space-separated words, maybe [unk]), once the
+        fed audio is decoded. [] if the reading failed or did not finish within `timeout` seconds (default:
+        RESULT_SECONDS plus a little for each chunk still queued): the caller then has the other reading alone."""
         if timeout is None:
             timeout = RESULT_SECONDS + CHUNK_SECONDS * self.backlog()
         self._audio.put(_END)
@@ -58,8 +59,8 @@ class SecondReading:
             log.warning("第二遍识别 %.1f 秒没有结果,这一轮只用第一遍 (the second reading did not finish in time; "
                         "the turn goes on with the grammar's reading)", time.monotonic() - started)
             self.cancel()
-            return ""
-        return self._text
+            return []
+        return self._readings
 
     def cancel(self) -> None:
         """The turn no longer needs this reading: the thread stops without decoding what is still queued."""
@@ -67,7 +68,7 @@ class SecondReading:
         self._audio.put(_CANCEL)  # wakes the thread if it waits for audio
 
     def _decode(self, model, grammar) -> None:
-        from assistant.recognition.recognizer import kaldi_recognizer
+        from assistant.recognition.recognizer import joined, kaldi_recognizer, readings_of
 
         try:
             rec = kaldi_recognizer(model, grammar)
@@ -77,14 +78,14 @@ class SecondReading:
                 if item is _CANCEL or self._cancelled.is_set():
                     return
                 if item is _END:
-                    segments.append(json.loads(rec.FinalResult()).get("text", ""))
-                    self._text = " ".join(s for s in segments if s)
+                    segments.append(readings_of(json.loads(rec.FinalResult())))
+                    self._readings = joined(segments)
                     return
                 if rec.AcceptWaveform(item):
-                    segments.append(json.loads(rec.Result()).get("text", ""))
+                    segments.append(readings_of(json.loads(rec.Result())))
         except Exception as exc:  # noqa: BLE001 - a lost second reading leaves the grammar's; the turn is answered
             log.warning("第二遍识别出错,这一轮只用第一遍 (the second reading failed: %s)", where(exc))
-            self._text = ""
+            self._readings = []
             self._drop_queued()
 
     def _drop_queued(self) -> None:

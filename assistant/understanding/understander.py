@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ACT, CONFIRM, CHOOSE, UNKNOWN = "act", "confirm", "choose", "unknown"
 _FEATURE_SLOTS = ("region", "channel", "date", "relative")
+_NOT_DONE_CUES = frozenset({"negation", "question", "not_yet"})
 
 
 @dataclass
@@ -50,6 +51,15 @@ class Understanding:
     @property
     def sure(self) -> bool:
         return self.action == ACT and self.intent not in (None, OUT_OF_SCOPE)
+
+
+@dataclass
+class Choice:
+    """The reading best_reading() chose: its index among the readings given, its score, its understanding."""
+
+    index: int
+    score: float
+    understanding: Understanding
 
 
 class Understander:
@@ -100,6 +110,43 @@ class Understander:
         if result.intent == "q_scam":
             result.slots.setdefault("scam", "general")
         return result
+
+    def best_reading(self, readings, state: str | None, allowed, today: date | None = None,
+                     same: dict | None = None) -> "Choice | None":
+        """Of the recogniser's readings of one turn — (text, recognition weight, literal) with literal = the
+        first reading of a recogniser — the one that makes most sense here: recognition weight × the
+        probability of what it is understood as. None when no reading is understood, or when the readings not
+        understood weigh more than all those meaning what the best one means.
+
+        Guards stay outside the scores: each reading is masked before it is understood (privacy), and a reading
+        read as done/yes whose negation, question or not-yet cue is gone while a literal reading has one is
+        never chosen — "还没好" must not become "好了" because "好了" is likelier in a step."""
+        from assistant.privacy import mask
+
+        masked = [(mask(text), weight, literal) for text, weight, literal in readings]
+        cues = [set(self.featurizer.cues_in(self.norm.text(text))) & _NOT_DONE_CUES for text, _, _ in masked]
+        literal_cues = set().union(*(c for c, (_, _, literal) in zip(cues, masked, strict=True) if literal))
+        best: Choice | None = None
+        not_understood = 0.0
+        by_intent: dict[str, float] = {}
+        for index, (text, weight, _) in enumerate(masked):
+            if weight <= 0 or not text:
+                continue
+            u = self.understand(text, state, allowed, today, same)
+            if u.intent is None or u.action == UNKNOWN:
+                not_understood += weight
+                continue
+            if u.intent in self.done_intents and literal_cues and not literal_cues & cues[index]:
+                continue
+            score = weight * u.probability
+            by_intent[u.intent] = by_intent.get(u.intent, 0.0) + score
+            if best is None or score > best.score:
+                best = Choice(index, score, u)
+        # Unintelligible speech gives many readings, and one may read as something by chance: the best reading
+        # wins only when the readings meaning what it means outweigh those that mean nothing.
+        if best is not None and not_understood > by_intent.get(best.understanding.intent or "", 0.0):
+            return None
+        return best
 
     def post_process(self, ranked, cues, same: dict) -> list:
         """What happens to the model's ranking before deciding (training's calibration does the same)."""
