@@ -198,7 +198,7 @@ def first_sound(name: str, cache_dir: Path) -> float:
     with the fixed prompts already rendered into `cache_dir`; the engine warms up however the product does it."""
     from assistant.recognition.recognizer import Recognizer
     from assistant.speech.cache import VoiceCache
-    from assistant.speech.engines import open_engine
+    from assistant.speech.registry import open_engine
     from assistant.speech.profiles import load_profile
     from assistant.speech.speaker import Speaker
 

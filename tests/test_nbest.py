@@ -40,8 +40,8 @@ def say():
         pytest.skip("natural voice not installed")
     import soxr
 
-    from assistant.audio.wavio import float_to_int16
-    from assistant.speech.engines import open_engine
+    from assistant.audio.samples import to_int16 as float_to_int16
+    from assistant.speech.registry import open_engine
 
     old = os.environ.get("ASSISTANT_NATURAL_PYTHON")
     os.environ["ASSISTANT_NATURAL_PYTHON"] = NATURAL_PYTHON
