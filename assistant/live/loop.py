@@ -267,7 +267,7 @@ class MicListener:
                     return None
             if (not playing or turn.barged) and turn.ends.over():
                 self._turn = None
-                return self._final_text(rec.finish(), turn)
+                return self._final_text(rec.finish_turn(), turn)
 
     def _restart(self, turn: _Turn, grammar, edge: bytes) -> bytes:
         """A fresh recogniser (and second reading) for this turn; returns `edge`, the audio to hear first."""
