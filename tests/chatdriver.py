@@ -1,46 +1,119 @@
-"""Drive the real `assistant chat --json` program, as the voice loop and other checks do."""
+"""Drive conversations the way `assistant chat --json` does.
 
+Dialog logic is tested in-process (`chat`, `Conversation`): the same Session the program builds (flows, saved
+settings, today, the calendar offer), the same record and JSON line (`assistant.chat.turn_record` and `_emit`), but
+no Python start-up and no model load per conversation. The program itself (`chat_program`, `ChatProcess`) is kept
+for the few tests of the stdin/stdout contract (tests/test_chat_contract.py)."""
+
+import argparse
+import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 TODAY = "2026-11-23"
 REMINDERS = str(Path(tempfile.gettempdir()) / "assistant-test-reminders")
 """where a conversation's calendar file goes in tests (never the home folder)"""
+NO_CONFIG = ROOT / "tests" / "no-such-config"
+
+_loaded: dict = {}
 
 
-def chat(lines, *extra_args, today=TODAY, env=None, config_dir=None, yes_to_confirm=False):
-    """Run one conversation; returns the parsed JSON records (greeting first).
+def _flows_and_understander():
+    """The packaged flows and their trained model, loaded once per test run (as `chat` loads them once per run)."""
+    if not _loaded:
+        from assistant.flows import load_flows
+        from assistant.understanding import Understander
+
+        flows = load_flows()
+        _loaded.update(flows=flows, understander=Understander(flows))
+    return _loaded["flows"], _loaded["understander"]
+
+
+def _environment(today, config_dir, env):
+    """What the program would see: its today, its config folder, where a calendar file goes."""
+    return {"ASSISTANT_TODAY": today, "ASSISTANT_REMINDER_DIR": REMINDERS, **(env or {}),
+            "ASSISTANT_CONFIG_DIR": str(config_dir or NO_CONFIG)}
+
+
+class Conversation:
+    """One conversation in-process, answered turn by turn, with the records `chat --json` would print."""
+
+    def __init__(self, today=TODAY, config_dir=None, env=None):
+        from assistant.chat import _calendar_file, conversation_settings
+        from assistant.dialog import Session
+
+        self.env = _environment(today, config_dir, env)
+        flows, understander = _flows_and_understander()
+        with mock.patch.dict(os.environ, self.env):
+            day = date.fromisoformat(today)
+            settings = conversation_settings(argparse.Namespace(config=None), day)
+            self.session = Session(flows, config=settings, today=day, understander=understander,
+                                   remind=_calendar_file(flows, day))
+            self.records = [self._record(0, None, self.session.greet())]
+
+    def _record(self, turn, heard, reply):
+        from assistant.chat import _emit, turn_record
+
+        out = io.StringIO()
+        _emit(out, turn_record(turn, heard, reply))
+        line, = out.getvalue().splitlines()  # one record is one line, whatever the user said
+        return json.loads(line)
+
+    def say(self, text):
+        with mock.patch.dict(os.environ, self.env):
+            self.records.append(self._record(len(self.records), text, self.session.handle(text)))
+        return self.records[-1]
+
+    def say_surely(self, text):
+        """Say it; if asked "您是说……吗?", answer "对" and return what the assistant did then."""
+        reply = self.say(text)
+        return self.say("对") if reply.get("intent") == "confirm" else reply
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+def chat(lines, today=TODAY, env=None, config_dir=None, yes_to_confirm=False):
+    """One conversation in-process; returns the records (greeting first), one per line said.
 
     yes_to_confirm: answer "对" whenever the assistant asks "您是说……吗?", as a user would, and keep only the reply
     that followed (so records still line up with lines); what it then did is what the test checks."""
-    if yes_to_confirm:
-        with ChatProcess(*extra_args, today=today, config_dir=config_dir, env=env) as conversation:
-            return [conversation.records[0]] + [conversation.say_surely(line) for line in lines]
-    environment = {**os.environ, "ASSISTANT_TODAY": today, **(env or {})}
-    environment["ASSISTANT_CONFIG_DIR"] = str(config_dir or ROOT / "tests" / "no-such-config")
-    environment.setdefault("ASSISTANT_REMINDER_DIR", REMINDERS)
-    proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json", *extra_args],
-                          input="".join(line + "\n" for line in lines).encode("utf-8"),
+    conversation = Conversation(today=today, config_dir=config_dir, env=env)
+    say = conversation.say_surely if yes_to_confirm else conversation.say
+    return [conversation.records[0]] + [say(line) for line in lines]
+
+
+# --- the real program, for its contract ----------------------------------------------------------------------
+def chat_program(lines, *extra_args, today=TODAY, env=None, config_dir=None, stdin=None):
+    """Run `assistant chat --json` once; returns (records, stderr text). stdin: raw bytes instead of lines."""
+    environment = {**os.environ, **_environment(today, config_dir, env)}
+    data = stdin if stdin is not None else "".join(line + "\n" for line in lines).encode("utf-8")
+    proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json", *extra_args], input=data,
                           capture_output=True, cwd=ROOT, env=environment, timeout=120)
-    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0, stderr
     records = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
-    assert len(records) == len(lines) + 1, "every input line must be answered"
-    return records
+    if stdin is None:
+        assert len(records) == len(lines) + 1, "every input line must be answered"
+    return records, stderr
 
 
 class ChatProcess:
-    """One running `chat --json` conversation, answered turn by turn (to react to where it is)."""
+    """One running `chat --json` program, answered turn by turn (to react to where it is)."""
 
     def __init__(self, *extra_args, today=TODAY, config_dir=None, env=None):
-        environment = {**os.environ, "ASSISTANT_TODAY": today, **(env or {}),
-                       "ASSISTANT_CONFIG_DIR": str(config_dir or ROOT / "tests" / "no-such-config"),
-                       "ASSISTANT_REMINDER_DIR": REMINDERS}
+        environment = {**os.environ, **_environment(today, config_dir, env)}
         self.proc = subprocess.Popen([sys.executable, "-m", "assistant", "chat", "--json", *extra_args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=ROOT, env=environment)

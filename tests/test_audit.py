@@ -29,6 +29,7 @@ def test_every_row_names_a_seed_quote_or_says_why_not():
         pytest.fail(f"the seed guides are not at {SEEDS} (../shared beside the checkout)")
     seeds = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
     wrong = []
+    assert TABLE and seeds, "an empty audit table or seed folder would check nothing"
     for text, (where, source) in TABLE.items():
         kind, _, quote = source.partition(": ")
         if kind in ("product", "rule"):

@@ -1,189 +1,55 @@
-"""The text contract of `assistant chat --json`, questions asked anywhere, control words, and bad input."""
+"""The stdin/stdout contract of the real `assistant chat --json` program, which the voice loop and volunteers' scripts
+rely on. Only what needs the program is here; what the dialog says is tested in-process (tests/test_chat_dialog.py,
+test_chat_walks.py), through the same record and JSON line."""
 
 import json
-import os
-import subprocess
-import sys
 
-import pytest
-
-from tests.chatdriver import ROOT, ChatProcess, chat
-
-# Where a question may be asked: greeting, in the middle of a walk, inside troubleshooting.
-PLACES = {
-    "greeting": [],
-    "wechat.open": ["微信", "好了", "好了", "好了", "好了"],
-    "trouble_face.cover": ["支付宝", "刷脸失败了", "还是不行"],
-}
-
-QUESTIONS = [
-    ("多久认证一次啊", "q_frequency", ["十二个月", "三百六十五天", "甘肃", "一百八十天", "以当地社保部门或12333为准"]),
-    ("我要是过期了怎么办", "q_overdue", ["暂停", "全额补发", "步骤一样"]),
-    ("为啥要认证呢", "q_why", ["健在", "冒领"]),
-    ("听说有静默认证", "q_silent", ["医院", "火车飞机", "出入过境", "家庭医生"]),
-    ("有人打电话要我的验证码", "q_scam", ["骗子", "12333官方不会主动打电话", "挂电话", "子女", "永远不会问"]),
-    ("收到短信链接说账户异常", "q_scam", ["陌生链接", "挂电话"]),
-    ("要准备什么东西", "q_documents", ["姓名", "身份证号", "社保号"]),
-    ("苹果手机能用吗", "q_phone_type", ["安卓", "苹果"]),
-    ("怎么知道成功了", "q_result", ["提交成功", "短信", "我的认证记录"]),
-    ("你会泄露我的信息吗", "q_privacy", ["不会记下"]),
-    ("家里老人卧床出不了门", "bedridden", ["上门认证"]),
-]
-
-
-def _reach(place):
-    lines = PLACES[place]
-    return lines
-
-
-@pytest.mark.parametrize("place", list(PLACES))
-@pytest.mark.parametrize("question, intent, words", QUESTIONS, ids=[q[1] + ":" + q[0] for q in QUESTIONS])
-def test_question_answered_anywhere_then_back_to_where_the_user_was(place, question, intent, words):
-    records = chat(_reach(place) + [question, "再说一遍"], yes_to_confirm=True)
-    before, answer, repeat = records[-3], records[-2], records[-1]
-    assert before["state"] == place
-    assert answer["intent"] == intent
-    assert answer["state"] == place, "a question never moves the user"
-    for word in words:
-        assert word in answer["say"]
-    assert "咱们接着刚才的" in answer["say"]
-    assert repeat["say"] == answer["say"]
-
-
-@pytest.mark.parametrize("place", list(PLACES))
-def test_next_date_from_a_spoken_date(place):
-    records = chat(_reach(place) + ["我上次是三月五号认证的 下次什么时候"])
-    say = records[-1]["say"]
-    assert records[-1]["intent"] == "q_next_date" and records[-1]["state"] == place
-    assert "2027年3月5日" in say and "102天" in say and "以当地社保部门或12333为准" in say
-
-
-def test_next_date_per_region_and_asked_when_missing():
-    records = chat(["我在甘肃 下次什么时候认证", "今年六月一号"])
-    assert "哪天" in records[1]["say"]
-    assert "甘肃一百八十天一次" in records[2]["say"] and "2026年11月28日" in records[2]["say"]
-    records = chat(["我在河南 上次是二零二五年十月一号 下次什么时候"])
-    say = records[1]["say"]
-    assert "河南的具体规定我这里没有记录" in say and "2026年10月1日" in say and "已经过了53天" in say
-
-
-CONTROLS = [
-    ("再说一遍", "repeat"), ("您说慢一点", "slower"), ("说快一点", "faster"), ("大声点 听不见", "louder"),
-    ("小声一点", "softer"), ("我能说什么", "help"),
-]
-
-
-@pytest.mark.parametrize("utterance, intent", CONTROLS)
-def test_control_words_keep_the_state(utterance, intent):
-    records = chat(["微信", "好了", utterance], yes_to_confirm=True)
-    assert records[-1]["intent"] == intent
-    assert records[-1]["state"] == "wechat.prepare.network"
-
-
-def test_voice_controls_acknowledge_and_repeat_the_step():
-    records = chat(["微信", "慢一点", "慢一点", "慢一点", "慢一点", "大声点"])
-    assert records[2]["say"].startswith("好的,我说慢一点。") and "先准备好手机" in records[2]["say"]
-    assert records[5]["say"].startswith("已经是最慢了")
-    assert records[6]["say"].startswith("好的,我大声一点")
-
-
-def test_back_start_over_person_goodbye():
-    records = chat(["微信", "好了", "好了", "上一步", "重新开始", "上一步", "找人工", "再见", "支付宝"])
-    states = [r["state"] for r in records]
-    assert states[4:] == ["wechat.prepare.network", "greeting", "greeting", "human", "goodbye", "alipay.prepare.phone"]
-    assert "回到上一步" in records[4]["say"]
-    assert "从头开始" in records[5]["say"]
-    assert "第一步" in records[6]["say"]
-    assert "12333" in records[7]["say"] and "社区" in records[7]["say"]
-    assert "再见" in records[8]["say"]
+from tests.chatdriver import ChatProcess, chat_program
 
 
 def test_contract_shape_exactly():
-    records = chat(["微信", ""])
+    records, _ = chat_program(["微信", ""])
     assert list(records[0]) == ["turn", "heard", "say", "state"]
     assert records[0]["turn"] == 0 and records[0]["heard"] is None and records[0]["state"] == "greeting"
     assert [list(r) for r in records[1:]] == [["turn", "heard", "say", "state", "intent"]] * 2
     assert [r["turn"] for r in records] == [0, 1, 2]
-    assert records[1]["heard"] == "微信"
+    assert records[1]["heard"] == "微信" and records[1]["state"] == "wechat.prepare.phone"
     assert records[2]["heard"] == "" and records[2]["intent"] == "silence"
 
 
 def test_end_of_input_exits_zero_even_without_any_line():
-    records = chat([])
+    records, _ = chat_program([])
     assert len(records) == 1
 
 
-BAD = [
-    ("", "silence", "我还在听"),
-    ("asdf qwer zxcv", "foreign", "普通话"),
-    ("Hello, can you help me with my pension?", "foreign", "普通话"),
-    ("乒乓球拍子桌布", ("unknown", "out_of_scope"), ("没听清", "帮不上忙")),
-    ("x" * 10000, "too_long", "短一点"),
-    ("我" * 10000, "too_long", "短一点"),
-    ("\x00\x07\x1b[31m", "foreign", "普通话"),
-    ("😀🎉🙏", "foreign", "普通话"),
-    ("好\u2028了\x85", "next", ""),
-]
-
-
-@pytest.mark.parametrize("utterance, intent, words", BAD, ids=[str(b[1][0] if isinstance(b[1], tuple) else b[1]) + str(i)
-                                                                for i, b in enumerate(BAD)])
-def test_bad_input_gets_a_kind_answer_with_choices(utterance, intent, words):
-    records = chat(["微信", utterance, "好了"])
-    reply = records[2]
-    intents, words = (intent, words) if isinstance(intent, tuple) else ((intent,), (words,))
-    assert reply["intent"] in intents and any(w in reply["say"] for w in words), reply
-    if intent == "next":  # a line separator inside a line is still one record, and is understood
-        assert records[3]["state"] == "wechat.prepare.info"
-        return
-    assert reply["state"] == "wechat.prepare.phone"
-    if intent != "too_long":
-        assert "“好了”" in reply["say"], "the choices of this step are offered"
-    assert records[3]["state"] == "wechat.prepare.network", "the session goes on"
-
-
-def test_three_misses_offer_a_person():
-    records = chat(["微信", "乒乓球", "桌子椅子", "天气不错"])
-    # Not acted on (not understood, chit-chat, or a question back), and no person offered yet.
-    assert records[2]["intent"] in ("unknown", "out_of_scope", "confirm") and "12333" not in records[2]["say"]
-    assert records[2]["state"] == records[1]["state"]
-    assert "找人帮忙" in records[4]["say"] and "12333" in records[4]["say"]
-
-
-@pytest.mark.parametrize("secret", [
-    "我的身份证号是110101195001011234", "身份证 11010119500101123X", "我手机号13912345678",
-    "手机 一三九 一二三四 五六七八", "银行卡6222 0212 3456 7890 123", "验证码是482913", "我的密码是abc123",
-])
-def test_numbers_and_secrets_are_never_echoed(secret):
-    records = chat(["微信", secret, "再说一遍"])
-    out = json.dumps(records, ensure_ascii=False)
-    digits = [run for run in __import__("re").findall(r"[0-9X]{6,}", secret)]
-    for run in digits:
-        assert run not in out
-    assert "一三九" not in out and "abc123" not in out and "482913" not in out
-    assert records[2]["intent"] == "private" and "***" in records[2]["heard"]
-    assert "不用告诉我" in records[2]["say"] or "不会记下" in records[2]["say"]
-    assert records[3]["intent"] == "repeat" and "先准备好手机" in records[3]["say"], "the number was not kept as content"
-
-
 def test_invalid_utf8_line_is_answered():
-    proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json"], input=b"\xff\xfe\xfa\n\xe5\xbe\xae\xe4\xbf\xa1\n",
-                          capture_output=True, cwd=ROOT, env={**os.environ, "ASSISTANT_CONFIG_DIR": "/nonexistent"})
-    assert proc.returncode == 0
-    records = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    records, _ = chat_program([], stdin=b"\xff\xfe\xfa\n\xe5\xbe\xae\xe4\xbf\xa1\n")
     assert records[1]["intent"] == "foreign" and records[2]["intent"] == "ch_wechat"
 
 
-def test_understanding_under_recognition_noise():
-    with ChatProcess() as c:
-        assert c.say("支付包")["state"] == "alipay.prepare.phone"  # homophone from the recogniser
-        assert c.say("養老金過期了怎麼辦")["intent"] == "q_overdue"  # traditional characters
-        assert c.say("呃 嗯 那个 好了好了")["intent"] == "next"  # fillers and repetition
-        assert c.say("掌上幺二三三三")["state"] == "app12333.prepare.phone"  # digits as spoken
+def test_a_line_separator_inside_a_line_is_one_record():
+    records, _ = chat_program(["微信", "好\u2028了\x85", "好了"])
+    assert [r["turn"] for r in records] == [0, 1, 2, 3]
+    assert records[2]["intent"] == "next" and records[2]["state"] == "wechat.prepare.network"
+    assert records[3]["state"] == "wechat.prepare.info"
 
 
-def test_the_rest_of_a_refused_number_is_never_echoed_in_heard():
-    records = chat(["我的身份证前六位是110105", "最后是1234", "上次是2026-06-01认证的"])
-    assert records[1]["intent"] == "private" and "110105" not in json.dumps(records[1], ensure_ascii=False)
-    assert records[2]["intent"] == "private" and "1234" not in json.dumps(records[2], ensure_ascii=False)
-    assert "2026-06-01" in records[3]["heard"], "a date is no ID number"
+def test_a_number_said_never_reaches_stdout_or_stderr():
+    records, stderr = chat_program(["微信", "我的身份证号是110101195001011234", "再说一遍"])
+    out = json.dumps(records, ensure_ascii=False)
+    assert "110101195001011234" not in out and "110101195001011234" not in stderr
+    assert records[2]["intent"] == "private" and "***" in records[2]["heard"]
+
+
+def test_saved_settings_and_today_reach_the_program(tmp_path):
+    (tmp_path / "settings.toml").write_text('region = "甘肃"\nlast_certified = 2026-06-01\n', encoding="utf-8")
+    records, _ = chat_program(["下次什么时候认证"], today="2026-11-20", config_dir=tmp_path)
+    assert "下次认证最晚在2026年11月28日之前,还有8天" in records[0]["say"]
+    assert "按甘肃一百八十天一次" in records[1]["say"]
+
+
+def test_each_line_is_answered_before_the_next_is_read():
+    """The voice loop waits for each answer: the program must answer (and flush) one line at a time."""
+    with ChatProcess() as program:
+        assert program.say("微信")["state"] == "wechat.prepare.phone"
+        assert program.say("好了")["state"] == "wechat.prepare.network"

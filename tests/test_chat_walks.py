@@ -1,8 +1,8 @@
-"""Every channel's full walk, spoken the way an elder would, through the real `chat --json` program."""
+"""Every channel's full walk, spoken the way an elder would, through the dialog `chat --json` drives (in-process)."""
 
 import pytest
 
-from tests.chatdriver import ChatProcess, chat
+from tests.chatdriver import Conversation, chat
 
 FACE_WORDS = ["光线", "墨镜", "眼镜", "头发", "框框", "眨眼", "认证成功", "提交成功"]
 PREPARE_WORDS = ["安卓", "无线网", "身份证号", "不用告诉我", "光线要柔和"]
@@ -21,7 +21,7 @@ CHANNELS = [
 
 def walk_to_end(first, answers, expected_prefix):
     """Choose a channel, then answer each step like a user until the result step, then say it worked."""
-    with ChatProcess() as conversation:
+    with Conversation() as conversation:
         state = conversation.say_surely(first)["state"]
         for _ in range(30):
             assert state.startswith(expected_prefix), f"left the walk: {state}"

@@ -1,5 +1,6 @@
-"""Understanding as a user meets it, through the real `chat --json` program: the sentences issue 11 measured going
-wrong, and the guards that must never fail. (Unit checks of the model and its data are in-process at the end.)"""
+"""Understanding as a user meets it, through the conversation `chat --json` drives (in-process, tests/chatdriver.py):
+the sentences issue 11 measured going wrong, and the guards that must never fail. (Unit checks of the model and its
+data are at the end.)"""
 
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import pytest
 
 from assistant.dialog import Session
 from assistant.flows import load_flows
-from tests.chatdriver import ROOT, ChatProcess
+from tests.chatdriver import ROOT, Conversation
 
 FLOWS = load_flows()
 WALKS = {"wechat", "alipay", "app12333", "laolai", "ganfutong", "yueshitong", "abroad", "family_wechat", "family_alipay"}
@@ -19,7 +20,7 @@ def walk(state: str) -> str:
     return state.split(".")[0]
 
 
-def to_step(chat: ChatProcess, channel="用微信", steps=1):
+def to_step(chat: Conversation, channel="用微信", steps=1):
     """Choose a channel and move `steps` steps into its walk."""
     chat.say(channel)
     for _ in range(steps - 1):
@@ -28,7 +29,7 @@ def to_step(chat: ChatProcess, channel="用微信", steps=1):
 
 
 def test_not_yet_and_done_questions_never_move_on():
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         step = to_step(chat, steps=4)
         for said in ["我还没弄好呢", "没弄好呢", "这样弄好了吗", "是不是好了", "等一下啊,我还在找"]:
             reply = chat.say(said)
@@ -38,7 +39,7 @@ def test_not_yet_and_done_questions_never_move_on():
 
 
 def test_not_having_an_app_never_starts_its_walk():
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         for said, app in [("我没有微信", "微信"), ("我不想用支付宝", "支付宝"), ("我手机上没装支付宝", "支付宝")]:
             reply = chat.say(said)
             assert reply["state"] == "greeting", (said, reply)
@@ -48,7 +49,7 @@ def test_not_having_an_app_never_starts_its_walk():
 
 
 def test_asking_to_hear_it_again_is_never_goodbye():
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         to_step(chat, steps=2)
         for said in ["再讲一下", "你再讲讲", "再讲一次"]:
             assert chat.say(said)["intent"] == "repeat", said
@@ -65,7 +66,7 @@ def test_asking_to_hear_it_again_is_never_goodbye():
     ("收到短信说养老金认证要过期了,让我点链接重新认证", "短信里"),
 ])
 def test_scam_stories_are_scams_whatever_channel_they_name(story, kind_words):
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         reply = chat.say(story)
         assert reply["intent"] == "q_scam" and reply["state"] == "greeting", reply
         assert "骗" in reply["say"] and kind_words in reply["say"].split("。")[0]  # the answer names that scam first
@@ -76,7 +77,7 @@ def test_scam_stories_are_scams_whatever_channel_they_name(story, kind_words):
 
 
 def test_everyday_sentences_take_the_right_turn():
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         reply = chat.say("我要认证养老金")
         assert reply["intent"] == "want_certify" and reply["state"] == "greeting" and "微信" in reply["say"]
         reply = chat.say("我女儿在国外")
@@ -86,7 +87,7 @@ def test_everyday_sentences_take_the_right_turn():
 
 
 def test_a_region_said_mid_walk_is_remembered_not_a_reason_to_leave():
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         to_step(chat, steps=1)
         while chat.records[-1]["state"] != "wechat.city":
             chat.say("好了")
@@ -97,7 +98,7 @@ def test_a_region_said_mid_walk_is_remembered_not_a_reason_to_leave():
 
 def test_failure_words_lead_to_troubleshooting():
     for said in ["失败了", "不行", "还是不行", "没成功"]:
-        with ChatProcess() as chat:
+        with Conversation() as chat:
             chat.say("用支付宝")
             while not chat.records[-1]["state"].endswith("face.result"):
                 chat.say("好了")
@@ -120,19 +121,19 @@ def test_short_yes_answers_a_confirmation():
 
 
 def test_a_choice_is_said_back_before_the_first_step():
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         reply = chat.say("用支付宝")
         assert reply["state"] == "alipay.prepare.phone"
         assert reply["say"].startswith("好,咱们用支付宝认证。")
 
 
 def test_two_part_sentences_act_on_both_parts():
-    with ChatProcess(today="2026-11-30") as chat:
+    with Conversation(today="2026-11-30") as chat:
         reply = chat.say_surely("我是广东佛山的,用支付宝")  # acted on, or "您是说“支付宝”吗?" then "对"
         assert walk(reply["state"]) == "alipay", reply
         reply = chat.say("上次是三月五号认证的,下次什么时候")
         assert reply["intent"] == "q_next_date" and "2027年3月5日" in reply["say"], reply  # 佛山: 365 days
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         reply = chat.say("我是山西的,用什么软件")
         assert reply["state"] == "greeting" and "老来网" in reply["say"], reply
 
@@ -143,13 +144,13 @@ def test_two_part_sentences_act_on_both_parts():
     ("上个月五号认证的,下次啥时候", "2027年10月5日"),
 ])
 def test_dates_the_way_elders_say_them(said, expect):
-    with ChatProcess(today="2026-11-30") as chat:
+    with Conversation(today="2026-11-30") as chat:
         reply = chat.say(said)
         assert reply["intent"] == "q_next_date" and expect in reply["say"], reply
 
 
 def test_a_vague_date_is_counted_from_its_first_day_and_the_exact_day_asked_for():
-    with ChatProcess(today="2026-11-30") as chat:
+    with Conversation(today="2026-11-30") as chat:
         reply = chat.say("上次是五月份认证的,下次什么时候")
         assert "2027年5月1日" in reply["say"] and "哪一天" in reply["say"], reply
         reply = chat.say("五月二十号")
@@ -163,7 +164,7 @@ def test_a_feature_phone_gets_the_no_smartphone_answer():
     reply = session._answer("q_phone_type", "我的是老年机能用吗", {"phone": "feature"})
     assert "社区" in reply.say and "身份证" in reply.say  # what to do without a smartphone
     assert "安卓" in session._answer("q_phone_type", "苹果手机能用吗", {"phone": "iphone"}).say
-    with ChatProcess() as chat:
+    with Conversation() as chat:
         reply = chat.say_surely("我的是老年机能用吗")
         if reply["intent"] == "choose":  # "您是说“什么手机能用”,还是“没有智能手机”?"
             reply = chat.say("没有智能手机")
@@ -171,7 +172,7 @@ def test_a_feature_phone_gets_the_no_smartphone_answer():
 
 
 def test_a_city_gets_its_provinces_rule():
-    with ChatProcess(today="2026-11-30") as chat:
+    with Conversation(today="2026-11-30") as chat:
         reply = chat.say("我是甘肃天水的,上次是三月五号认证的,下次什么时候")
         assert "2026年9月1日" in reply["say"] and "已经过了90天" in reply["say"], reply  # 180 days after 3-5
 

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from transitions import Machine
+from transitions import Machine, Transition
 
 from assistant import clock
 from assistant.dialog.reply import Reply, VoiceSettings
@@ -34,7 +34,75 @@ _END_MARKS = "。.!!,, "
 
 
 class _Position:
-    """The model the state machine moves (kept apart so trigger names cannot clash with Session's)."""
+    """Where the user is: the model the state machine moves (kept apart so trigger names cannot clash with
+    Session's), with the way back its moves keep: `history` for "上一步", `returns` for the step a detour
+    (troubleshooting) interrupted."""
+
+    def __init__(self):
+        self.history: list[str] = []
+        self.returns: list[str] = []
+        self.start = ""
+        self.detours: frozenset[str] = frozenset()
+        """states that are part of a detour (their walk goes back where it was interrupted)"""
+
+    # Where a remembered move goes (read by _Move just before the state changes).
+    def step_before(self) -> str:
+        return self.history[-1]
+
+    def interrupted_step(self) -> str:
+        return self.returns[-1] if self.returns else self.start
+
+    # Callbacks after each kind of move: the bookkeeping lives here, not beside each call.
+    def went_on(self, event):
+        """A move forward (an intent, a channel, a person, goodbye, leaving a walk): 上一步 comes back here; entering
+        a detour remembers the step it interrupted; leaving detours altogether forgets them."""
+        source, now = event.transition.source, self.state
+        self.history.append(source)
+        if now in self.detours and source not in self.detours:
+            self.returns.append(source)
+        elif now not in self.detours:
+            self.returns.clear()
+
+    def went_back(self, event):
+        self.history.pop()
+        if self.state not in self.detours:
+            self.returns.clear()
+
+    def came_back(self, event):
+        """The detour is over: back to the step it interrupted (上一步 then goes to the detour's last step)."""
+        if self.returns:
+            self.returns.pop()
+        self.history.append(event.transition.source)
+
+    def forgot(self, event):
+        # New lists: a kiosk's snapshot of the last user's way back is never changed under it.
+        self.history, self.returns = [], []
+
+
+class _Move(Transition):
+    """A transition; a remembered one (上一步, the end of a detour) learns where it goes only when it is made,
+    from the position, since the step before is not known when the machine is built."""
+
+    def __init__(self, *args, remembered: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.remembered = remembered
+
+    def _change_state(self, event_data):
+        if not self.remembered:
+            return super()._change_state(event_data)
+        placeholder, self.dest = self.dest, getattr(event_data.model, self.remembered)()
+        try:
+            super()._change_state(event_data)
+        finally:
+            self.dest = placeholder
+
+
+class _Machine(Machine):
+    transition_cls = _Move
+
+
+# Trigger names of the moves that are not a flow's intent (distinct from every intent name in flows/).
+STEP_BACK, RESTART, LEAVE = "step_back", "restart", "leave_walk"
 
     # Both set by transitions' Machine when it takes the model (annotations only: it binds no name the model has).
     state: str
@@ -42,16 +110,28 @@ class _Position:
 
 
 def build_machine(flows: Flows, position: _Position) -> Machine:
-    # No auto "to_<state>" triggers: jumps use set_state, and 124 states × 124 targets per session is slow.
-    machine = Machine(model=position, states=list(flows.states), initial=flows.start, auto_transitions=False,
-                      ignore_invalid_triggers=True)
+    """Every move the conversation can make, as a transition; an invalid one raises (MachineError) instead of
+    being ignored, so a mismatch between the session and flows/ shows at once."""
+    position.start = flows.start
+    position.detours = frozenset(s.name for s in flows.states.values() if s.returns)
+    # No auto "to_<state>" triggers: 141 states × 141 targets per session is slow, and no move needs them.
+    machine = _Machine(model=position, states=list(flows.states), initial=flows.start, auto_transitions=False,
+                       ignore_invalid_triggers=False, send_event=True)
     for state in flows.states.values():
         for intent, dest in state.on.items():
-            if dest != RETURN:
-                machine.add_transition(intent, state.name, dest)
+            if dest == RETURN:
+                machine.add_transition(intent, state.name, flows.start, after="came_back",
+                                       remembered="interrupted_step")
+            else:
+                machine.add_transition(intent, state.name, dest, after="went_on")
     # Added after the states' own moves, so a state's own meaning of an intent wins.
     for intent, dest in flows.goto.items():
-        machine.add_transition(intent, "*", dest)
+        machine.add_transition(intent, "*", dest, after="went_on")
+    for place in ("human", "goodbye"):  # control words that are also places: from anywhere
+        machine.add_transition(place, "*", place, after="went_on")
+    machine.add_transition(LEAVE, "*", flows.start, after="went_on")
+    machine.add_transition(STEP_BACK, "*", flows.start, after="went_back", remembered="step_before")
+    machine.add_transition(RESTART, "*", flows.start, after="forgot")
     return machine
 
 
@@ -76,11 +156,19 @@ class Session:
     def state(self) -> str:
         return self._position.state
 
+    @property
+    def history(self) -> list[str]:
+        """the states before this one, for "上一步" (kept by the machine's callbacks)"""
+        return self._position.history
+
+    @property
+    def returns(self) -> list[str]:
+        """the steps detours interrupted, to come back to (kept by the machine's callbacks)"""
+        return self._position.returns
+
     def reset(self):
         """Forget everything about the conversation (a new user at the kiosk)."""
-        self.machine.set_state(self.flows.start)
-        self.history: list[str] = []
-        self.returns: list[str] = []
+        self._position.trigger(RESTART)
         self.misses = 0
         self.pending: tuple | None = None
         self.pending_slots: dict = {}
@@ -209,16 +297,15 @@ class Session:
             return self._answer(intent, text, slots)
         if intent == "yes" and "yes" not in state.on and "next" in state.on:
             intent = "next"
-        dest = state.on.get(intent, self.flows.goto.get(intent))
-        if dest == RETURN:
-            return self._come_back()
-        if dest is None:  # an intent the state does not use, e.g. "对" where nothing was asked
+        moves = self.machine.get_transitions(intent, source=self.state)
+        if not moves:  # an intent the state does not use, e.g. "对" where nothing was asked
             return self._not_understood(text)
-        if dest == self.state:  # "好了" where the step asks which result the screen shows: ask again
+        if moves[0].remembered:  # the end of a detour
+            return self._come_back(intent)
+        if moves[0].dest == self.state:  # "好了" where the step asks which result the screen shows: ask again
             return self._content(self._state_sentences(self.state), intent)
         before = self.state
         self._position.trigger(intent)
-        self._arrived(before)
         says = self._state_sentences(self.state)
         if self.flows.states[self.state].certified:
             after = self._next_after_success()
@@ -261,19 +348,9 @@ class Session:
         title = self.flows.titles.get(now.walk)
         return [self._say("chosen", title=title)] if title else []
 
-    def _arrived(self, before: str):
-        self.history.append(before)
-        now = self.flows.states[self.state]
-        if now.returns and not self.flows.states[before].returns:
-            self.returns.append(before)
-        elif not now.returns:
-            self.returns.clear()
-
-    def _come_back(self) -> Reply:
-        target = self.returns.pop() if self.returns else self.flows.start
-        self.history.append(self.state)
-        self.machine.set_state(target)
-        return self._content([self._say("back_to_step"), *self._ask_sentences(target)], "next")
+    def _come_back(self, intent: str) -> Reply:
+        self._position.trigger(intent)
+        return self._content([self._say("back_to_step"), *self._ask_sentences(self.state)], "next")
 
     def _control(self, intent: str, slots: dict | None = None) -> Reply:
         slots = slots or {}
@@ -290,7 +367,8 @@ class Session:
         if intent == "want_certify":
             if state.walk and not state.returns:
                 return self._content([self._say("in_walk"), *self._ask_sentences(self.state)], intent)
-            self._go(self.flows.start)
+            if self.state != self.flows.start:
+                self._position.trigger(LEAVE)
             return self._content([self._say("want_certify"), *self._ask_sentences(self.state)], intent)
         if intent == "lacks_channel":
             return self._lacks_channel(slots.get("channel"))
@@ -306,9 +384,7 @@ class Session:
         if intent == "back":
             if not self.history:
                 return self._content([self._say("first_step"), *self._ask_sentences(self.state)], intent)
-            self.machine.set_state(self.history.pop())
-            if not self.flows.states[self.state].returns:
-                self.returns.clear()
+            self._position.trigger(STEP_BACK)
             return self._content([self._say("back"), *self._state_sentences(self.state)], intent)
         if intent == "start_over":
             self.reset()
@@ -317,27 +393,20 @@ class Session:
             return self._reply([self._say("help_state", options=self._options_text()), self._say("help_always")],
                                intent)
         if intent in ("human", "goodbye"):
-            before = self.state
-            self.machine.set_state(intent)
-            self._arrived(before)
+            self._position.trigger(intent)
             reply = self._content(self._state_sentences(intent), intent)
             if intent == "goodbye":
                 reply.controls.append("goodbye")
             return reply
         raise AssertionError(f"control '{intent}' has no behaviour")  # the loader only allows known controls
 
-    def _go(self, target: str):
-        if target != self.state:
-            before = self.state
-            self.machine.set_state(target)
-            self._arrived(before)
-
     def _lacks_channel(self, channel: str | None) -> Reply:
         """"我没有微信": never the walk of the app named; the other ways instead (and leave its walk if in it)."""
         label = self.flows.intents[channel].label if channel in self.flows.intents else None
         walk_of_channel = self._walk_of(self.flows.goto.get(channel, "")) if channel else None
         if walk_of_channel and self.flows.states[self.state].walk == walk_of_channel:
-            self._go(self.flows.start)
+            if self.state != self.flows.start:
+                self._position.trigger(LEAVE)
         others = [o for o in self.flows.states[self.flows.start].options if o != label]
         parts = [self._say("lacks_channel", label=label)] if label else []
         parts.append(self._say("other_channels", options=self._join(others)))
