@@ -45,6 +45,10 @@ class _Position:
         self.detours: frozenset[str] = frozenset()
         """states that are part of a detour (their walk goes back where it was interrupted)"""
 
+    # Both set by transitions' Machine when it takes the model (annotations only: it binds no name the model has).
+    state: str
+    trigger: Callable[[str], bool]
+
     # Where a remembered move goes (read by _Move just before the state changes).
     def step_before(self) -> str:
         return self.history[-1]
@@ -103,10 +107,6 @@ class _Machine(Machine):
 
 # Trigger names of the moves that are not a flow's intent (distinct from every intent name in flows/).
 STEP_BACK, RESTART, LEAVE = "step_back", "restart", "leave_walk"
-
-    # Both set by transitions' Machine when it takes the model (annotations only: it binds no name the model has).
-    state: str
-    trigger: Callable[[str], bool]
 
 
 def build_machine(flows: Flows, position: _Position) -> Machine:
@@ -300,7 +300,7 @@ class Session:
         moves = self.machine.get_transitions(intent, source=self.state)
         if not moves:  # an intent the state does not use, e.g. "对" where nothing was asked
             return self._not_understood(text)
-        if moves[0].remembered:  # the end of a detour
+        if getattr(moves[0], "remembered", None):  # the end of a detour
             return self._come_back(intent)
         if moves[0].dest == self.state:  # "好了" where the step asks which result the screen shows: ask again
             return self._content(self._state_sentences(self.state), intent)
