@@ -47,8 +47,9 @@ class Conversation:
     """One conversation in-process, answered turn by turn, with the records `chat --json` would print."""
 
     def __init__(self, today=TODAY, config_dir=None, env=None):
-        from assistant.chat import _calendar_file, conversation_settings
+        from assistant.app import conversation_settings
         from assistant.dialog import Session
+        from assistant.family.reminder import write_after_success
 
         self.env = _environment(today, config_dir, env)
         flows, understander = _flows_and_understander()
@@ -56,7 +57,7 @@ class Conversation:
             day = date.fromisoformat(today)
             settings = conversation_settings(argparse.Namespace(config=None), day)
             self.session = Session(flows, config=settings, today=day, understander=understander,
-                                   remind=_calendar_file(flows, day))
+                                   remind=lambda deadline: write_after_success(flows, deadline, day))
             self.records = [self._record(0, None, self.session.greet())]
 
     def _record(self, turn, heard, reply):
