@@ -145,6 +145,20 @@ class Recording:
             time.sleep(0.02)
         return self
 
+    def until_quiet(self, quiet_seconds: float = 0.8, timeout: float = 60.0, level: float = 0.02) -> None:
+        """Wait until something has played and then `quiet_seconds` of quiet followed: a prompt has ended (a
+        half-duplex assistant hears the user only after it has finished speaking)."""
+        assert self._file is not None
+        fd, deadline = self._file.fileno(), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            size = os.fstat(fd).st_size
+            x = np.abs(np.frombuffer(os.pread(fd, size - size % 2, 0), dtype="<i2").astype(np.float32)) / 32768
+            loud = np.flatnonzero(x > level)
+            if loud.size and x.size - loud[-1] >= quiet_seconds * self.rate:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"nothing played and ended within {timeout} s")
+
     def __exit__(self, *exc):
         self._proc.send_signal(signal.SIGINT)
         try:

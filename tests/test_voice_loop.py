@@ -189,6 +189,7 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
         while audio_room.source_outputs() <= recording_before:  # the user speaks once the assistant listens
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
             time.sleep(0.05)
+        speech.until_quiet()  # half-duplex: the user answers after the greeting
         player = threading.Timer(0.5, lambda: subprocess.run(
             ["paplay", "--server", audio_room.server, "--device=user_voice", str(user)], check=True, timeout=60))
         player.start()
@@ -212,24 +213,36 @@ def test_kiosk_hands_free_on_virtual_devices(audio_room, vosk_model_dir, tmp_pat
            "PULSE_SOURCE": "user_voice.monitor", "ASSISTANT_CONFIG_DIR": str(tmp_path / "config"),
            "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "ASSISTANT_CACHE_DIR": str(tmp_path / "cache"),
            "ASSISTANT_VOSK_MODEL": str(vosk_model_dir), "ASSISTANT_NATURAL_PYTHON": "off"}
-    before = audio_room.source_outputs()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "kiosk", "--no-screen", "--hands-free",
-                             "--input-device", "pulse", "--output-device", "pulse", "--voice", "standard"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        first = proc.stdout.readline()
-        assert first.startswith("助手: 您好"), first
-        deadline = time.monotonic() + 60
-        while audio_room.source_outputs() <= before:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        subprocess.run(["paplay", "--server", audio_room.server, "--device=user_voice", str(user)], check=True,
-                       timeout=60)
-        answer = proc.stdout.readline()
-        assert answer.startswith("助手: ") and not answer.startswith("助手: 您好"), answer
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with audio_room.record() as speech:
+        before = audio_room.source_outputs()
+        proc = subprocess.Popen([sys.executable, "-m", "assistant", "kiosk", "--no-screen", "--hands-free",
+                                 "--input-device", "pulse", "--output-device", "pulse", "--voice", "standard"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first = _line_within(proc, 90)
+            assert first.startswith("助手: 您好"), first
+            deadline = time.monotonic() + 60
+            while audio_room.source_outputs() <= before:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            speech.until_quiet()  # half-duplex: the user answers after the greeting
+            subprocess.run(["paplay", "--server", audio_room.server, "--device=user_voice", str(user)], check=True,
+                           timeout=60)
+            answer = _line_within(proc, 90)
+            assert answer.startswith("助手: ") and not answer.startswith("助手: 您好"), answer
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _line_within(proc, seconds: float) -> str:
+    """The program's next stdout line, or a failure after `seconds` (a test never hangs on a silent program)."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(seconds)
+    assert lines, f"nothing printed within {seconds} s"
+    return lines[0]
 
 
 @pytest.mark.parametrize("echo", ["default", "off"])
