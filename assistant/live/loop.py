@@ -48,8 +48,8 @@ class LoopOptions:
 
 
 def is_playing(speaker) -> bool:
-    player = getattr(speaker, "_player", None)
-    return bool(player is not None and player.playing)
+    # Speaker.playing is public; a speaker without the property (a silent stand-in) never plays.
+    return bool(getattr(speaker, "playing", False))
 
 
 PREROLL_SECONDS = 5.0
