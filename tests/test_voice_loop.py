@@ -216,6 +216,9 @@ def test_kiosk_hands_free_on_virtual_devices(audio_room, vosk_model_dir, tmp_pat
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "kiosk", "--no-screen", "--hands-free",
                              "--input-device", "pulse", "--output-device", "pulse", "--voice", "standard"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A kiosk that never answers must fail the test, not hang the suite on readline().
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
     try:
         first = proc.stdout.readline()
         assert first.startswith("助手: 您好"), first
@@ -226,8 +229,9 @@ def test_kiosk_hands_free_on_virtual_devices(audio_room, vosk_model_dir, tmp_pat
         subprocess.run(["paplay", "--server", audio_room.server, "--device=user_voice", str(user)], check=True,
                        timeout=60)
         answer = proc.stdout.readline()
-        assert answer.startswith("助手: ") and not answer.startswith("助手: 您好"), answer
+        assert answer.startswith("助手: ") and not answer.startswith("助手: 您好"), answer or proc.stderr.read()
     finally:
+        watchdog.cancel()
         proc.terminate()
         proc.wait(timeout=30)
 
