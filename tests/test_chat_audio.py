@@ -24,7 +24,10 @@ def chat_audio(lines, vosk_model_dir, tmp_path):
 
 
 def test_real_recordings_and_bad_files_every_turn_answered(vosk_model_dir, tmp_path):
-    files = sorted(REAL.glob("mdcs_*.wav"))[::25] + sorted(REAL.glob("cv_*.wav"))[:2]
+    """Five studio sentences spread over the set's topics and a Common Voice clip are enough to show every turn is
+    heard and answered (what is heard how well is test_recognition's and the bench's)."""
+    files = sorted(REAL.glob("mdcs_*.wav"))[::50] + sorted(REAL.glob("cv_*.wav"))[:1]
+    assert len(files) == 6
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage")
     lines = [str(f) for f in files] + [str(broken), "", str(tmp_path / "missing.wav")]

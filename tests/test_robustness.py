@@ -265,6 +265,10 @@ class ToneSpeaker:
         self._player = player
         self.said = []
 
+    @property
+    def playing(self):  # what the loop asks a speaker (Speaker.playing)
+        return self._player.playing
+
     def say(self, parts, settings=None, blocking=False):
         self.said.append("".join(parts))
         return self._player.play(tone(0.4), TONE_RATE, blocking=blocking)
@@ -430,6 +434,10 @@ class FaultySpeaker:
                                Pyttsx3Engine())
         self._player = self.player
         self.fault, self.hit, self.took = fault, [], []
+
+    @property
+    def playing(self):  # what the loop asks a speaker (Speaker.playing)
+        return self.player.playing
 
     def say(self, parts, settings=None, blocking=False):
         worker = self.speaker.engine._worker

@@ -148,6 +148,16 @@ def test_stop_reaches_the_player(speaker):
     assert speaker.player.stopped == 1
 
 
+def test_playing_is_the_players_and_never_opens_one(speaker):
+    """The live loop asks `speaker.playing` (half-duplex, barge-in) instead of reaching into the player."""
+    speaker.player.playing = True
+    assert speaker.playing is True
+    speaker.player.playing = False
+    assert speaker.playing is False
+    idle = Speaker(speaker.profile, speaker.cache, engine=speaker.engine)
+    assert idle.playing is False and idle._player is None, "asking must not open the sound card"
+
+
 class BrokenNatural:
     """A natural engine whose child cannot start (the neighbour of the fallback logic under test)."""
 

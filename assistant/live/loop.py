@@ -48,8 +48,8 @@ class LoopOptions:
 
 
 def is_playing(speaker) -> bool:
-    player = getattr(speaker, "_player", None)
-    return bool(player is not None and player.playing)
+    # Speaker.playing is public; a speaker without the property (a silent stand-in) never plays.
+    return bool(getattr(speaker, "playing", False))
 
 
 PREROLL_SECONDS = 5.0
@@ -413,9 +413,8 @@ class VoiceLoop:
         while self.options.max_turns is None or turns < self.options.max_turns:
             turns += 1
             self._guarded(self.turn)
-        player = getattr(self.speaker, "_player", None)
-        if player is not None and player.playing:
-            player.wait(timeout=60.0)
+        if hasattr(self.speaker, "wait"):  # the last answer is heard whole before the run ends
+            self.speaker.wait(timeout=60.0)
         return 0
 
     def _guarded(self, step) -> None:

@@ -57,6 +57,17 @@ class Speaker:
             self._player = Player()
         return self._player
 
+    @property
+    def playing(self) -> bool:
+        """Whether the assistant's voice is sounding now (the live loop half-duplexes and barges in on it); never
+        opens a player just to ask."""
+        return bool(self._player is not None and self._player.playing)
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Let what is being said finish (at the end of a run: the last answer is heard whole)."""
+        if self.playing:
+            self._player.wait(timeout=timeout)
+
     def warm_up(self) -> None:
         """Start the engine's child in the background now (the natural voice needs a few seconds to load)."""
         self._warmed = True
