@@ -276,6 +276,10 @@ class ToneSpeaker:
     def stop(self):
         self._player.stop()
 
+    def wait(self, timeout=60.0):  # Speaker.wait: the last reply is heard whole
+        if self._player.playing:
+            self._player.wait(timeout=timeout)
+
     def close(self):
         self._player.close()
 
