@@ -271,10 +271,11 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
+@pytest.mark.parametrize("chosen_by", ["PULSE_SOURCE", "--input-device"])
 def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recognizer, room, monkeypatch,
-                                                                        record_property):
-    """The user chose the "usb_mic" source (PULSE_SOURCE); the room's default source is the "laptop microphone"
-    (user_voice). Unplugged mid-conversation, PulseAudio moves the recording to the default source: the loop
+                                                                        record_property, chosen_by):
+    """The user chose the "usb_mic" source (PULSE_SOURCE, or its name given to --input-device); the room's
+    default source is the "laptop microphone" (user_voice). Unplugged mid-conversation, PulseAudio moves the recording to the default source: the loop
     says so once, answers nothing said there, and answers the next turn from usb_mic once it is back."""
     from assistant.audio.microphone import Microphone
 
@@ -290,7 +291,12 @@ def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recogni
     default_before = room._pactl("get-default-source").strip()
     module = plug()
     room._pactl("set-default-source", "user_voice.monitor")  # where PulseAudio moves a recording that loses its source
-    monkeypatch.setenv("PULSE_SOURCE", "usb_mic.monitor")
+    if chosen_by == "PULSE_SOURCE":
+        monkeypatch.setenv("PULSE_SOURCE", "usb_mic.monitor")
+        device = "pulse"
+    else:
+        monkeypatch.delenv("PULSE_SOURCE")  # restored afterwards, also where the microphone sets it
+        device = "usb_mic.monitor"
     flows = load_flows()
     gone, back = flows.say["microphone_gone"], flows.say["microphone_back"]
     speaker, lines, stop = RecordingSpeaker(), [], threading.Event()
@@ -299,7 +305,7 @@ def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recogni
         if stop.wait(seconds):
             raise _Stop
 
-    loop = VoiceLoop(Session(flows), recognizer, speaker, lambda: Microphone("pulse").open(),
+    loop = VoiceLoop(Session(flows), recognizer, speaker, lambda: Microphone(device).open(),
                      LoopOptions(max_turns=2, reminder_after=0, retry_seconds=0.5, barge_in=False),
                      out=lines.append, sleep=sleep)
     outcome = {}

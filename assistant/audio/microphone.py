@@ -2,6 +2,7 @@
 AudioDeviceError with a plain-Chinese message (the devices themselves are reached through audio/devices.py)."""
 
 import logging
+import os
 import queue
 import time
 
@@ -63,7 +64,13 @@ class Microphone:
         if self.source is not None and pulse_source.present(self.source) is False:
             # Opened now, PulseAudio would record from its default source instead: wait for the chosen one.
             raise MicrophoneGone(MICROPHONE_GONE)
-        device = resolve_input(self.device)
+        wanted = self.device
+        if self.source is not None and not pulse_source.via_pulse(wanted):
+            # `--input-device` named a PulseAudio source: record through PulseAudio, pinned to it (libpulse reads
+            # PULSE_SOURCE when the stream connects, as for the echo canceller in audio/echo.py).
+            os.environ["PULSE_SOURCE"] = self.source
+            wanted = "pulse"
+        device = resolve_input(wanted)
         rate = RATE
         try:
             with devices.device_errors(NO_MICROPHONE, "checking the microphone") as sd:

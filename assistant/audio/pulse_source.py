@@ -19,10 +19,18 @@ _VIA_PULSE = (None, "", "pulse", "default")
 
 
 def chosen(device=None) -> str | None:
-    """The PulseAudio source the user pinned the recording to, or None (the system default is followed)."""
-    if device not in _VIA_PULSE:
-        return None  # a device by its ALSA name or number: PortAudio's own stream dies with it
-    return os.environ.get("PULSE_SOURCE") or None
+    """The PulseAudio source the user pinned the recording to, or None (the system default is followed):
+    PULSE_SOURCE for PortAudio's "pulse"/"default" devices, or `--input-device` naming a source exactly
+    (PortAudio lists only ALSA devices, never PulseAudio's sources)."""
+    if device in _VIA_PULSE:
+        return os.environ.get("PULSE_SOURCE") or None
+    if isinstance(device, str) and not device.isdigit() and present(device):
+        return device
+    return None  # a device by its ALSA name or number: PortAudio's own stream dies with it
+
+
+def via_pulse(device) -> bool:
+    return device in _VIA_PULSE
 
 
 def _pactl(*args: str) -> str | None:
