@@ -275,8 +275,9 @@ def _wait_for(condition, seconds: float) -> bool:
 def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recognizer, room, monkeypatch,
                                                                         record_property, chosen_by):
     """The user chose the "usb_mic" source (PULSE_SOURCE, or its name given to --input-device); the room's
-    default source is the "laptop microphone" (user_voice). Unplugged mid-conversation, PulseAudio moves the recording to the default source: the loop
-    says so once, answers nothing said there, and answers the next turn from usb_mic once it is back."""
+    default source is the "laptop microphone" (user_voice). Unplugged mid-conversation, PulseAudio moves the
+    recording to the default source: the loop says so once, answers nothing said there, and answers the next
+    turn from usb_mic once it is back."""
     from assistant.audio.microphone import Microphone
 
     def plug():
