@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from assistant.audio.endpoint import Endpointer
+from assistant.audio.microphone import MicrophoneGone
 from assistant.diagnostics import trail, where
 from assistant.errors import AudioDeviceError, VoiceError
 from assistant.live.hearing import Hearing, clean
@@ -383,18 +384,30 @@ class VoiceLoop:
         looked for again every retry_seconds, for as long as it takes."""
         while True:
             try:
+                if self._mic_announced:
+                    self.listener.check()  # open it and hear it first: say it is back before the user has to talk
+                    self._microphone_back()
                 text = self.listener.listen(self.session.expected_phrases(), self.options.reminder_after or None)
             except AudioDeviceError as exc:
                 if not self._mic_announced:
                     self.out(f"assistant: {exc}")
-                    self._speak([str(exc).split(" (")[0]])
-                    self._mic_announced = True
-                self.sleep(self.options.retry_seconds)
+                    # The chosen microphone unplugged: the kind sentence of phrases.yaml, else the error's own words.
+                    gone = isinstance(exc, MicrophoneGone) and self._phrase("microphone_gone")
+                    self._speak([gone or str(exc).split(" (")[0]])
+                    self._mic_announced = "gone" if gone else True
+                self.sleep(self.options.retry_seconds)  # no reminders meanwhile: nobody can be heard
                 continue
-            if self._mic_announced:
-                self.out("assistant: 麦克风好了 (microphone is back)")
-                self._mic_announced = False
             return text or ""
+
+    def _microphone_back(self) -> None:
+        self.out("assistant: 麦克风好了 (microphone is back)")
+        back = self._mic_announced == "gone" and self._phrase("microphone_back")
+        if back:  # the chosen microphone came back after it was said to be gone: say so too
+            self._speak([back])
+        self._mic_announced = False
+
+    def _phrase(self, key: str) -> str | None:
+        return self.session.flows.say.get(key)
 
     def turn(self) -> None:
         """Listen once and answer; after goodbye, a turn without words gets no answer."""
