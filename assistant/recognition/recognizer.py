@@ -215,15 +215,17 @@ class Recognizer:
                    chunk_seconds: float = CHUNK_SECONDS) -> list[str]:
         """Start a turn and feed a whole recording in chunks; the texts of the turns that ended inside it
         (`finish()` gives what was still being heard at its end)."""
+        return [final.text for final in self._finals(samples, grammar, chunk_seconds) if final.text]
+
+    def _finals(self, samples: np.ndarray, grammar: list[str] | None, chunk_seconds: float):
+        """Start a turn and feed a whole recording in chunks, as a microphone would; each turn ending inside it."""
         self.start(grammar)
         pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
         step = int(RATE * chunk_seconds) * 2
-        turns = []
         for i in range(0, len(pcm), step):
             result = self.accept(pcm[i:i + step])
-            if isinstance(result, Final) and result.text:
-                turns.append(result.text)
-        return turns
+            if isinstance(result, Final):
+                yield result
 
     def transcribe(self, samples: np.ndarray, grammar: list[str] | None = None,
                    chunk_seconds: float = CHUNK_SECONDS) -> str:
@@ -235,13 +237,6 @@ class Recognizer:
     def readings(self, samples: np.ndarray, grammar: list[str] | None = None,
                  chunk_seconds: float = CHUNK_SECONDS) -> list[Reading]:
         """The n-best readings of a whole recording (turns ending inside it joined like pieces of one turn)."""
-        self.start(grammar)
-        pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
-        step = int(RATE * chunk_seconds) * 2
-        pieces = []
-        for i in range(0, len(pcm), step):
-            result = self.accept(pcm[i:i + step])
-            if isinstance(result, Final) and result.readings:
-                pieces.append(list(result.readings))
+        pieces = [list(final.readings) for final in self._finals(samples, grammar, chunk_seconds) if final.readings]
         pieces.append(list(self.finish_turn().readings))
         return joined(pieces)
