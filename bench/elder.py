@@ -425,7 +425,7 @@ class PacedMicrophone:
 class _Silent:
     """The loop's speaker while it listens: nothing playing (no barge-in, no own voice to discard)."""
 
-    _player = None
+    playing = False
 
     def stop(self):
         pass

@@ -76,7 +76,7 @@ class FileMicrophone:
 
 
 class Quiet:
-    _player = None
+    playing = False
 
     def stop(self):
         pass

@@ -530,7 +530,6 @@ class FaultySpeaker:
         self.player = QuietPlayer()
         self.speaker = Speaker(load_profile("standard"), VoiceCache(tmp_path / "cache"), self.player,
                                Pyttsx3Engine())
-        self._player = self.player
         self.fault, self.hit, self.took = fault, [], []
 
     @property
@@ -550,6 +549,9 @@ class FaultySpeaker:
 
     def stop(self):
         self.speaker.stop()
+
+    def wait(self, timeout=60.0):
+        self.speaker.wait(timeout=timeout)
 
     def close(self):
         self.speaker.close()

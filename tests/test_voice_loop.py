@@ -41,7 +41,6 @@ class RecordingSpeaker:
 
     def __init__(self, keeps_playing=False):
         self.said, self.stopped, self.keeps_playing = [], 0, keeps_playing
-        self._player = self
 
     @property
     def playing(self):

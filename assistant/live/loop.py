@@ -48,11 +48,6 @@ class LoopOptions:
     """print what the user said, masked (`assistant run --debug`); never by default"""
 
 
-def is_playing(speaker) -> bool:
-    # Speaker.playing is public; a speaker without the property (a silent stand-in) never plays.
-    return bool(getattr(speaker, "playing", False))
-
-
 PREROLL_SECONDS = 5.0
 """Audio kept before the first word is heard, so the second reading starts a little before the speech."""
 EDGE_SECONDS = 1.0
@@ -207,7 +202,7 @@ class MicListener:
         if turn is None or turn.grammar != grammar:
             if turn is not None:
                 turn.drop()
-            playing = is_playing(self.speaker)
+            playing = self.speaker.playing
             turn = self._turn = _Turn(grammar, open_mode=playing and self.barge_in, was_playing=playing,
                                       ends=Endpointer(phrases))
             rec.start(None if turn.open_mode else grammar, end_silence=NEVER)
@@ -217,7 +212,7 @@ class MicListener:
         while True:
             deadline = quiet_since + timeout if timeout else None
             pcm = self._early.pop(0) if self._early else self._read(deadline)
-            playing = is_playing(self.speaker)
+            playing = self.speaker.playing
             if playing or turn.words:
                 quiet_since = self.clock()
             if pcm is None:
@@ -426,8 +421,7 @@ class VoiceLoop:
         while self.options.max_turns is None or turns < self.options.max_turns:
             turns += 1
             self._guarded(self.turn)
-        if hasattr(self.speaker, "wait"):  # the last answer is heard whole before the run ends
-            self.speaker.wait(timeout=60.0)
+        self.speaker.wait(timeout=60.0)  # the last answer is heard whole before the run ends
         return 0
 
     def _guarded(self, step) -> None:
