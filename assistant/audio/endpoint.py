@@ -66,8 +66,12 @@ and finds the next word late; a not-understood turn costs the user little more t
 MOVE_QUIET = COMPLETE_ANSWER_QUIET
 """Quiet after a short move the understanding would act on (next, repeat, louder, a channel…), exact phrase or
 not: the recogniser's partial words lag the sound, so a near-miss of an expected answer is the usual case."""
+SHORT_ANSWER_CHARS = 4
+"""A move of more characters that is not a near miss of an expected phrase is a sentence: it gets UNSURE_QUIET.
+On the dev turns, most first halves cut by MOVE_QUIET were 5–6 characters ("你再说一遍", "截止认证成功"), while the
+short answers of a step are 2–4 ("好了", "点好了", "再说一遍")."""
 SHORT_MOVE_CHARS = 6
-"""A move of more characters is a sentence: it gets UNSURE_QUIET (a longer statement is likelier to go on)."""
+"""The longest near miss of an expected phrase taken as a short move ("我用微信吧" for 我用微信)."""
 _QUESTION_HALF = re.compile(
     r"(能不能|可不可以|要不要|会不会|是不是|有没有|应不应该|需要|应该|怎么|怎样|咋|哪个|哪些|老是|总是|一直|"
     r"还|也|都|往|向|跟|和|与)$")
@@ -91,6 +95,8 @@ ROOM_PERCENTILE = 20
 """The room's level is the 20th percentile of the frame levels heard lately: speech rarely fills 80 % of 12 s,
 so this is the level of the room between the words (measured on the dev turns at 10 dB: within ~1.5 dB of the
 median of the babble or pink noise alone)."""
+ROOM_LEARN_SECONDS = 1.0
+"""The room's level is used once this much sound was heard in the turn (the prompt before it counts)."""
 ROOM_MARGIN_DB = 6.0
 """A frame is the speaker's voice only when it is this far above the room's level. Measured on the dev turns at
 10 dB SNR: about 10 % of the frames of babble or pink noise alone pass, and about 65 % of those with the voice
@@ -98,9 +104,11 @@ in them — enough for the detector's 4 of 8 frames while someone speaks, and ra
 
 
 def near_miss(text: str, expected) -> bool:
-    """One character from an expected phrase (added, dropped or changed): how the recogniser mishears a short
-    answer ("点好能" for 点好了, "找到对" for 找到了)."""
-    return any(Levenshtein.distance(text, phrase, score_cutoff=1) <= 1 for phrase in expected)
+    """An expected phrase said with a little around it, or misheard: one character from it (added, dropped or
+    changed: "点好能" for 点好了, "找到对" for 找到了), or the phrase inside the words with at most two characters
+    beside it ("我用微信吧" holds 用微信)."""
+    return any(Levenshtein.distance(text, phrase, score_cutoff=1) <= 1
+               or (len(phrase) >= 2 and phrase in text and len(text) - len(phrase) <= 2) for phrase in expected)
 
 
 def meaning_wait(text: str, understood, expected=()) -> float:
@@ -118,11 +126,13 @@ def meaning_wait(text: str, understood, expected=()) -> float:
         # without stopping on a half ("多久认证一次"); else it may be the first half ("今年的认证……什么时候截止").
         whole = _WHOLE_QUESTION.search(text) or _ASKS.search(text)
         return SENTENCE_QUIET if acted and whole else UNSURE_QUIET
-    if len(text) > SHORT_MOVE_CHARS:
-        # A longer statement is often the first half of what the speaker means ("我不会用智能手机……能去社区办吗").
+    close = near_miss(text, expected)
+    if len(text) > (SHORT_MOVE_CHARS if close else SHORT_ANSWER_CHARS):
+        # A longer statement is often the first half of what the speaker means ("我不会用智能手机……能去社区办吗",
+        # "选好了……本人认证"): only a near miss of an expected answer is as short a move as the answer.
         return UNSURE_QUIET
     # A short move: acted on, or asked about ("您是说……吗?") when it is a near miss of an expected answer.
-    if acted or (understood.action == CONFIRMED and near_miss(text, expected)):
+    if acted or (understood.action == CONFIRMED and close):
         return MOVE_QUIET
     return UNSURE_QUIET
 
@@ -176,6 +186,8 @@ class Endpointer:
         x = np.frombuffer(frame, dtype="<i2").astype(np.float64)
         level = 10 * math.log10(float(np.mean(x * x)) + 1e-3)
         self._levels.append(level)
+        if len(self._levels) * FRAME_SECONDS < ROOM_LEARN_SECONDS:
+            return True  # too little heard to know the room: a speaker who starts at once is not the room
         self.floor_db = float(np.percentile(self._levels, ROOM_PERCENTILE))
         return level >= self.floor_db + ROOM_MARGIN_DB
 
