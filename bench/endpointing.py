@@ -165,8 +165,10 @@ def cases(rows: int, sentences: int, pauses: int, seed: int = 14) -> list[dict]:
                         "samples": read_wav(folder / entry["files"][str(snr)])})
     clean = [t for _, t in NEAR_MISSES] + QUESTIONS
     voice = dict(zip(clean, (read_wav(p) for p in natural_voice_wavs(clean, root / "natural-clean")), strict=True))
-    # The voice's files end with the last word: a second of a quiet room after them.
-    voice = {t: np.concatenate([s, np.zeros(RATE, np.int16)]) for t, s in voice.items()}
+    # The voice's files start and end with the words: half a second of a quiet room before them (the user starts
+    # after the prompt) and a second after.
+    voice = {t: np.concatenate([np.zeros(RATE // 2, np.int16), s, np.zeros(RATE, np.int16)])
+             for t, s in voice.items()}
     for state, text in NEAR_MISSES:
         out.append({"kind": "short answer, near miss, clean", "state": state, "samples": voice[text]})
     rng = random.Random(seed)

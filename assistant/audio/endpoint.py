@@ -73,12 +73,11 @@ short answers of a step are 2–4 ("好了", "点好了", "再说一遍")."""
 SHORT_MOVE_CHARS = 6
 """The longest near miss of an expected phrase taken as a short move ("我用微信吧" for 我用微信)."""
 _QUESTION_HALF = re.compile(
-    r"(能不能|可不可以|要不要|会不会|是不是|有没有|应不应该|需要|应该|怎么|怎样|咋|哪个|哪些|老是|总是|一直|"
-    r"还|也|都|往|向|跟|和|与)$")
+    r"(能不能|可不可以|要不要|会不会|是不是|有没有|应不应该|需要|应该|怎么|怎样|咋|哪个|哪些|老是|总是|一直)$")
 """Words a question (or a sentence) cannot stop on: a verb, a question word or an adverb waiting for its
 object ("我女儿能不能……", "人脸识别老是……", "认证要不要……"). Used only with the meaning, where a reading that would
-be acted on is otherwise quick to end. No single modal verb (能, 会, 要): the recogniser's near-misses end on them
-("点好能" for 点好了)."""
+be acted on is otherwise quick to end. No single characters (能, 会, 要, 与…): the recogniser's near misses and
+stray last syllables end on them ("点好能" for 点好了, "多久认证一次啊与")."""
 _WHOLE_QUESTION = re.compile(r"(吗|呢|吧|么|嘛|啊|呀|哪天|几天|几次|几号|多久|多长时间|哪里|哪儿|在哪|啥|谁|什么|"
                              r"为什么|为啥|怎么办|怎么弄|怎么做|咋办|咋弄|咋整|干嘛|没有|不|行不行|好不好|对不对|中不中)$")
 """How a whole question ends: a particle, a question word as its object, or an A-not-A at the end."""
