@@ -127,8 +127,8 @@ def meaning_wait(text: str, understood, expected=()) -> float:
         return SENTENCE_QUIET if acted and whole else UNSURE_QUIET
     close = near_miss(text, expected)
     if len(text) > (SHORT_MOVE_CHARS if close else SHORT_ANSWER_CHARS):
-        # A longer statement is often the first half of what the speaker means ("我不会用智能手机……能去社区办吗",
-        # "选好了……本人认证"): only a near miss of an expected answer is as short a move as the answer.
+        # A longer statement is often the first half of what the speaker means ("我不会用智能手机……能去社区办吗"):
+        # only a near miss of an expected answer is as short a move as the answer.
         return UNSURE_QUIET
     # A short move: acted on, or asked about ("您是说……吗?") when it is a near miss of an expected answer.
     if acted or (understood.action == CONFIRMED and close):
