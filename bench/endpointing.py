@@ -1,23 +1,38 @@
-"""Endpointing, both sides (issue 14): how often a turn is cut off at a hesitation, and how long the user waits
-after their last word, for the recogniser's old end of turn and for the live loop's Endpointer.
+"""Endpointing, both sides (issue 14): how often a turn is cut off at a hesitation, how often it never ends, and
+how long the user waits after their last word — for the words-only end-of-turn judge of before and for the live
+loop's judge (the understanding of the words so far, and quiet judged relative to the room).
 
-    .venv/bin/python -m bench.endpointing [--pauses N]
+    .venv/bin/python -m bench.endpointing [--rows N] [--sentences N]
 
-Free questions (written here for this measure, not from the frozen corpus) are read by the natural voice and a
-seeded 0.5–2 s pause is put at a quiet point between 30 % and 70 % of the sentence; short expected answers are
-read as they are. Questions are heard in the greeting, short answers in the first step of the WeChat walk (where
-they are expected), each with the state's grammar as the live loop hears it. "before" is vosk's endpoint plus the
-recogniser's end_silence (what MicListener waited for until issue 14), "after" is MicListener with the
-Endpointer. Time is audio time (files are fed faster than real time), so the waits do not depend on the
-machine's load. Writes bench/out/endpointing.md.
+Turns (none from the frozen corpus):
+- **hesitation**: rows of bench/corpus/dev.tsv and dev_answers.tsv (the dev sets, allowed to tune on) made into
+  older speakers by bench/elder.py's own recipe (tempo, pitch, tremolo, reverb, then pink, brown or babble noise
+  at 20 and 10 dB), choosing the rows whose seeded profile puts a 0.5–2 s pause after a comma or particle;
+- **sentence**: dev rows without a pause, the same way (the wait after a whole free sentence);
+- **short answer**: the latency script's short answers in the states they are said in, aged and noisy the same
+  way, and the near-misses the recogniser gives for some of them ("点好能", "找到论", "成功问") read as such by the
+  natural voice, clean;
+- **question**: free questions written here, read by the natural voice, plain and with a seeded pause at their
+  quietest point between 30 % and 70 %.
+
+Each turn is heard once, as MicListener hears it (the state's grammar, the recogniser's own end of turn off, 0.1 s
+chunks, the room going on after the recording: its last second repeated), and both judges are fed the same chunks
+and partial words. A turn is cut off when it ended before its last word; it never ended when 8 s after the last
+word it was still open. Audio time throughout, so the figures do not depend on the machine's load. The aged
+audio is cached under $ASSISTANT_BENCH_CACHE/endpointing (bench/elder.py's builder, a folder of its own). Writes
+bench/out/endpointing.md.
 """
 
 import argparse
+import csv
+import hashlib
+import os
 import random
+from pathlib import Path
 
 import numpy as np
 
-from bench.common import OUT, md_table, model_dir, percentile, use_isolated_env
+from bench.common import CORPUS, OUT, Row, md_table, model_dir, percentile, use_isolated_env
 
 QUESTIONS = [
     "我想问一下养老金认证在哪里做",
@@ -33,10 +48,19 @@ QUESTIONS = [
     "我不会用智能手机能去社区办吗",
     "支付宝上面也可以认证吗",
 ]
-SHORT_ANSWERS = ["好了", "下一步", "弄好了", "知道了", "再说一遍", "大声点"]
-"""Heard in the first step of the WeChat walk, where each is an expected phrase."""
+SHORT_TURNS = [("wechat.open", "好了"), ("wechat.open", "点好了"), ("wechat.open", "弄好了"),
+               ("wechat.open", "下一步"), ("wechat.open", "慢一点"), ("wechat.open", "大声点"),
+               ("wechat.open", "再说一遍"), ("wechat.open", "嗯,好了"), ("trouble_entry.search", "找到了"),
+               ("trouble_entry.search", "还是不行"), ("wechat.face.light", "成功了"), ("wechat.face.light", "刷不了脸")]
+"""The latency script's short answers (bench/latency.py) and a few more, in a state where each is said."""
+NEAR_MISSES = [("wechat.open", "点好能"), ("trouble_entry.search", "找到论"), ("wechat.face.light", "成功问")]
+"""What the recogniser heard for 点好了, 找到了, 成功了 in the latency bench: read as such by the natural voice."""
 RATE = 16000
 CHUNK = 1600  # 0.1 s, as the microphone delivers
+WAIT_LIMIT = 8.0
+"""Seconds of room after the last word; a turn still open then never ended."""
+SNRS = (20, 10)
+SIDES = ("words only (before)", "meaning + room")
 
 
 def speech_bounds(samples: np.ndarray) -> tuple[int, int]:
@@ -58,95 +82,149 @@ def with_pause(samples: np.ndarray, rng: random.Random) -> tuple[np.ndarray, flo
     return np.concatenate([samples[:at], np.zeros(int(pause * RATE), samples.dtype), samples[at:]]), pause
 
 
-class FileMicrophone:
-    """The recording, then quiet, in 0.1 s chunks; counts what was read."""
+def judges(phrases, hearing) -> dict:
+    """The two end-of-turn judges compared: the words-only one of before, and the live loop's."""
+    from assistant.audio.endpoint import Endpointer
 
-    def __init__(self, samples, tail=6.0):
-        pcm = np.concatenate([samples, np.zeros(int(RATE * tail), np.int16)]).astype("<i2").tobytes()
-        self.chunks = [pcm[i:i + CHUNK * 2] for i in range(0, len(pcm), CHUNK * 2)]
-        self.read_samples = 0
-
-    def read(self, timeout=1.0):
-        pcm = self.chunks.pop(0) if self.chunks else b"\0" * CHUNK * 2
-        self.read_samples += len(pcm) // 2
-        return pcm
-
-    def close(self):
-        pass
+    return {SIDES[0]: Endpointer(phrases),
+            SIDES[1]: Endpointer(phrases, meaning=hearing.meaning, follow_room=True)}
 
 
-class Quiet:
-    playing = False
+def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides: dict) -> dict:
+    """Feed the turn (then its room) to the recogniser and every judge as MicListener does; for each judge the
+    audio time its turn ended, or None when it was still open WAIT_LIMIT s after the last word."""
+    from assistant.live.loop import NEVER
+    from assistant.recognition.recognizer import Partial
 
-    def stop(self):
-        pass
+    recognizer.start(grammar, end_silence=NEVER)
+    room = samples[-RATE // 2:]  # the last half second: the room, after the reverberation of the last word
+    ended: dict = {name: None for name in sides}
+    open_ = dict(sides)
+    at = 0
+    while open_ and at / RATE < speech_end + WAIT_LIMIT:
+        if at < len(samples):
+            chunk = samples[at:at + CHUNK]
+        else:
+            k = (at - len(samples)) % len(room)
+            chunk = np.concatenate([room[k:], room])[:CHUNK]
+        at += CHUNK
+        pcm = np.ascontiguousarray(chunk, dtype="<i2").tobytes()
+        result = recognizer.accept(pcm)
+        for name, ends in list(open_.items()):
+            ends.feed(pcm)
+            if isinstance(result, Partial):
+                ends.heard(result.text)
+            if ends.over():
+                ended[name] = at / RATE
+                del open_[name]
+    recognizer.finish_turn()
+    return ended
 
 
-def before(recognizer, grammar, samples) -> int:
-    """Samples fed until the recogniser's own end of turn (the loop's end of turn until issue 14)."""
-    from assistant.recognition.recognizer import Final
-
-    recognizer.start(grammar)
-    pcm = np.concatenate([samples, np.zeros(RATE * 6, np.int16)]).astype("<i2").tobytes()
-    for i in range(0, len(pcm), CHUNK * 2):
-        if isinstance(recognizer.accept(pcm[i:i + CHUNK * 2]), Final):
-            return i // 2 + CHUNK
-    return len(pcm) // 2
+def _dev_rows() -> list[Row]:
+    rows = []
+    for name in ("dev.tsv", "dev_answers.tsv"):
+        with open(CORPUS / name, encoding="utf-8", newline="") as f:
+            for n, r in enumerate(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
+                rows.append(Row(f"{Path(name).stem}-{n}", r["state"], r["utterance"], r["intent"], {}, (), "clean", n))
+    return rows
 
 
-def after(recognizer, session, samples) -> int:
-    from assistant.live.loop import MicListener
-
-    mic = FileMicrophone(samples)
-    listener = MicListener(recognizer, Quiet(), lambda: mic, session, barge_in=True)
-    listener.listen(None, timeout=20)
-    listener.close()
-    return mic.read_samples
+def _short_rows() -> list[Row]:
+    return [Row(f"short-{i}", state, text, "-", {}, (), "clean", i) for i, (state, text) in enumerate(SHORT_TURNS)]
 
 
-def measure(pauses: int = 2, seed: int = 14) -> str:
-    from bench.asr import natural_voice_wavs
-    from bench.common import TODAY  # noqa: F401 - the session's dates are not used here
+def pick(rows, paused: bool, count: int, seed: int) -> list[Row]:
+    """`count` rows whose seeded older-speaker profile has (or has not) a hesitation pause, in a seeded order."""
+    from bench.elder import profile_for
+
+    chosen = [r for r in rows if (profile_for(r, seed).pause is not None) == paused]
+    return sorted(chosen, key=lambda r: hashlib.sha256(f"{seed}:{r.id}".encode()).hexdigest())[:count]
+
+
+def cases(rows: int, sentences: int, pauses: int, seed: int = 14) -> list[dict]:
+    """Every turn: kind, state, samples, last word (s), noise."""
     from assistant.audio.wavio import read_wav
-    from assistant.dialog import Session
-    from assistant.flows import load_flows
+    from bench.asr import natural_voice_wavs
+    from bench.elder import build, cache_root, profile_for, set_dir
+
+    root = cache_root() / "endpointing"
+    dev = _dev_rows()
+    aged = [("hesitation", r) for r in pick(dev, True, rows, seed)]
+    aged += [("sentence", r) for r in pick(dev, False, sentences, seed)]
+    aged += [("short answer", r) for r in _short_rows()]
+    entries = build(rows=[("dev", r) for _, r in aged], seed=seed, root=root)
+    folder = set_dir(seed, root)
+    out = []
+    for (kind, row), entry in zip(aged, entries, strict=True):
+        noise = profile_for(row, seed).noise
+        for snr in SNRS:
+            label = f"{kind}, {snr} dB" + (f" {noise}" if snr <= 10 else "")
+            out.append({"kind": label, "state": row.state, "speech_end": entry["speech_end"],
+                        "pause": (entry.get("pause_from"), entry.get("pause_to")), "text": row.utterance,
+                        "samples": read_wav(folder / entry["files"][str(snr)])})
+    clean = [t for _, t in NEAR_MISSES] + QUESTIONS
+    voice = dict(zip(clean, (read_wav(p) for p in natural_voice_wavs(clean, root / "natural-clean")), strict=True))
+    # The voice's files start and end with the words: half a second of a quiet room before them (the user starts
+    # after the prompt) and a second after.
+    voice = {t: np.concatenate([np.zeros(RATE // 2, np.int16), s, np.zeros(RATE, np.int16)])
+             for t, s in voice.items()}
+    for state, text in NEAR_MISSES:
+        out.append({"kind": "short answer, near miss, clean", "state": state, "samples": voice[text]})
+    rng = random.Random(seed)
+    for q in QUESTIONS:
+        out.append({"kind": "question, clean", "state": "greeting", "samples": voice[q]})
+        for _ in range(pauses):
+            out.append({"kind": "question with a pause, clean", "state": "greeting",
+                        "samples": with_pause(voice[q], rng)[0]})
+    for case in out:
+        if "speech_end" not in case:
+            case["speech_end"] = speech_bounds(case["samples"])[1] / RATE
+    return out
+
+
+def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14, progress=None) -> str:
     from assistant.live.hearing import Hearing
     from assistant.recognition.recognizer import Recognizer
+    from bench.accuracy import Judge
 
     use_isolated_env()
-    flows = load_flows()
-    greeting, walk = Session(flows), Session(flows)
-    greeting.greet()
-    walk.greet()
-    walk.handle("用微信")
+    turns = cases(rows, sentences, pauses, seed)
+    judge = Judge()
     recognizer = Recognizer(model_dir())
-    grammars = {id(s): Hearing(recognizer, s).grammar() for s in (greeting, walk)}
-    shorts = [s for s in SHORT_ANSWERS if s in walk.expected_phrases()]
-    texts = QUESTIONS + shorts
-    audio = dict(zip(texts, (read_wav(p) for p in natural_voice_wavs(texts, OUT / "natural-endpointing"))))
-    rng = random.Random(seed)
-    cases = [("question, pause", greeting, *with_pause(audio[q], rng)) for q in QUESTIONS for _ in range(pauses)]
-    cases += [("question", greeting, audio[q], 0.0) for q in QUESTIONS]
-    cases += [("short answer", walk, audio[s], 0.0) for s in shorts]
-    rows = {}
-    for kind, session, samples, _pause in cases:
-        _, end = speech_bounds(samples)
-        for side, fed in (("before", before(recognizer, grammars[id(session)], samples)),
-                          ("after", after(recognizer, session, samples))):
-            entry = rows.setdefault((kind, side), {"n": 0, "cut": 0, "waits": []})
-            entry["n"] += 1
-            if fed < end - int(0.05 * RATE):
-                entry["cut"] += 1
+    hearing = Hearing(recognizer, judge.session)
+    table: dict = {}
+    for i, case in enumerate(turns):
+        judge.put_in(case["state"])
+        phrases = judge.session.expected_phrases()
+        ended = hear_turn(recognizer, hearing.grammar(), case["samples"], case["speech_end"],
+                          judges(phrases, hearing))
+        for side, at in ended.items():
+            e = table.setdefault((case["kind"], side), {"n": 0, "cut": 0, "never": 0, "waits": []})
+            e["n"] += 1
+            if at is None:
+                e["never"] += 1
+            elif at < case["speech_end"] - 0.05:
+                e["cut"] += 1
             else:
-                entry["waits"].append((fed - end) / RATE)
-    table = []
-    for (kind, side), e in rows.items():
+                e["waits"].append(at - case["speech_end"])
+        if progress:
+            progress(i + 1, len(turns))
+    lines = []
+    for (kind, side), e in sorted(table.items(), key=lambda kv: (kv[0][0], SIDES.index(kv[0][1]))):
         waits = e["waits"] or [float("nan")]
-        table.append([kind, side, e["n"], f"{e['cut']} ({100 * e['cut'] / e['n']:.0f} %)",
+        lines.append([kind, side, e["n"], f"{e['cut']} ({100 * e['cut'] / e['n']:.0f} %)", e["never"],
                       f"{percentile(waits, 50):.2f} s", f"{percentile(waits, 95):.2f} s"])
-    text = ("Endpointing on the natural voice (audio time; a wait is from the last loud 10 ms to the end of the "
-            "turn, in 0.1 s microphone chunks)\n\n"
-            + md_table(["turns", "end of turn", "n", "cut off", "wait p50", "wait p95"], table) + "\n")
+    for side in SIDES:
+        every = [e for (_, s), e in table.items() if s == side]
+        n, cut, never = (sum(e[k] for e in every) for k in ("n", "cut", "never"))
+        waits = [w for e in every for w in e["waits"]] or [float("nan")]
+        lines.append(["**all turns**", side, n, f"{cut} ({100 * cut / n:.1f} %)", never,
+                      f"{percentile(waits, 50):.2f} s", f"{percentile(waits, 95):.2f} s"])
+    text = ("Endpointing (audio time; a wait is from the last loud 10 ms to the end of the turn, in 0.1 s "
+            "microphone chunks; 20 dB and 10 dB rows are older-sounding voices in pink, brown or babble noise)\n\n"
+            + md_table(["turns", "end-of-turn judge", "n", "cut off", "never ended", "wait p50", "wait p95"], lines)
+            + "\n")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "endpointing.md").write_text(text, encoding="utf-8")
     return text
@@ -154,8 +232,13 @@ def measure(pauses: int = 2, seed: int = 14) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pauses", type=int, default=2, help="paused copies of each question (seeded)")
-    print(measure(parser.parse_args().pauses))
+    parser.add_argument("--rows", type=int, default=30, help="dev rows with a hesitation pause (seeded)")
+    parser.add_argument("--sentences", type=int, default=12, help="dev rows without a pause (seeded)")
+    parser.add_argument("--pauses", type=int, default=1, help="paused copies of each written question (seeded)")
+    args = parser.parse_args()
+    os.environ.setdefault("ASSISTANT_BENCH_CACHE", str(Path.home() / ".cache" / "pension-assistant-bench"))
+    print(measure(args.rows, args.sentences, args.pauses,
+                  progress=lambda i, n: print(f"  {i}/{n}", end="\r", flush=True)))
 
 
 if __name__ == "__main__":

@@ -88,6 +88,16 @@ class Hearing:
             self._grammars[phrases] = build_grammar(phrases)
         return self._grammars[phrases]
 
+    def meaning(self, words: str):
+        """What the dialog would make of the words heard so far if the turn ended now (the end-of-turn judge
+        asks, assistant/audio/endpoint.py): the understanding in this state, secrets masked first. A dot product
+        per change of the words; nothing is kept or logged."""
+        from assistant.privacy import mask
+
+        session = self.session
+        return session.understander.understand(mask(words), session.state, session.allowed_intents(),
+                                               session.today, session.same_effect())
+
     def needs_open_pass(self, biased: str) -> bool:
         """Unless the grammar heard exactly one expected phrase, the user may have said something else:
         [unk] words, nothing, or grammar words strung together out of a free sentence."""

@@ -204,7 +204,7 @@ class MicListener:
                 turn.drop()
             playing = self.speaker.playing
             turn = self._turn = _Turn(grammar, open_mode=playing and self.barge_in, was_playing=playing,
-                                      ends=Endpointer(phrases))
+                                      ends=Endpointer(phrases, meaning=self.hearing.meaning, follow_room=True))
             rec.start(None if turn.open_mode else grammar, end_silence=NEVER)
             turn.restart(rec.model)
         quiet = 0.0
