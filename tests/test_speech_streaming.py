@@ -36,15 +36,17 @@ class TimedEngine:
     def __init__(self, engine, fail_at=None, slow=0.0):
         self.engine, self.finished, self.fail_at, self.slow = engine, [], fail_at, slow
         self.identity, self.name = engine.identity, engine.name
+        self.lock = threading.Lock()  # one sentence at a time, as the one render child does
 
     def synthesize(self, text, rate=1.0):
-        if self.fail_at is not None and len(self.finished) == self.fail_at:
+        with self.lock:
+            if self.fail_at is not None and len(self.finished) == self.fail_at:
+                self.finished.append(time.monotonic())
+                raise VoiceError("the voice failed for this part")
+            time.sleep(self.slow)
+            out = self.engine.synthesize(text, rate)
             self.finished.append(time.monotonic())
-            raise VoiceError("the voice failed for this part")
-        time.sleep(self.slow)
-        out = self.engine.synthesize(text, rate)
-        self.finished.append(time.monotonic())
-        return out
+            return out
 
     def close(self):
         pass
@@ -132,3 +134,16 @@ def test_barge_in_stops_rendering_the_rest(pulse_server, espeak_engine):
     assert not stopper.is_alive() and not speaker.playing
     time.sleep(1.5)  # time for two more parts, had rendering gone on
     assert len(engine.finished) <= 2, "a reply cut short is not rendered to its end"
+
+
+def test_a_new_reply_does_not_wait_for_the_rest_of_the_last_one(pulse_server, espeak_engine):
+    engine = TimedEngine(espeak_engine, slow=0.5)
+    speaker = Speaker(load_profile("standard"), VoiceCache(), Player(DEVICE), engine=engine)
+    speaker.say(PARTS, NORMAL, blocking=False)  # four parts, 0.5 s each to render
+    first_sample(speaker.player)
+    asked = time.monotonic()
+    speaker.say(["好的,请您再说一遍。"], NORMAL, blocking=False)
+    started = first_sample(speaker.player)
+    speaker.player.wait(timeout=30)
+    # The new reply waited at most for the part being rendered when it was asked for, not for the others.
+    assert len(engine.finished) <= 3, f"{len(engine.finished)} parts rendered; new reply {started - asked:.2f} s"

@@ -195,7 +195,7 @@ class Speaker:
                 on_sentence(None, 0.0)
             return None
         sample_rate = first[0]
-        pieces = self._stream_pieces(first[1], rendering, release)
+        pieces = self._stream_pieces(first[1], rendering, release, generation)
         try:
             if stream is not None:
                 result = stream(pieces, sample_rate, blocking=blocking)
@@ -234,14 +234,17 @@ class Speaker:
 
         return release
 
-    @staticmethod
-    def _stream_pieces(first, rendering, release):
+    def _stream_pieces(self, first, rendering, release, generation):
         """The reply's samples piece by piece: the first (already rendered), then each next part rendered as the
-        player asks for it; rendering ahead may go on once the last is rendered or the reply was cut short."""
+        player asks for it, until a newer say() begins (its first part must not wait for the rest of this one);
+        rendering ahead may go on once the last is rendered or the reply was cut short."""
         try:
             yield first
-            for _, samples in rendering:
-                yield samples
+            while generation == self._said:
+                piece = next(rendering, None)
+                if piece is None:
+                    break
+                yield piece[1]
         finally:
             rendering.close()
             release()
