@@ -31,7 +31,8 @@ SCRIPT = ["我用微信吧", "好了", "好了", "嗯,好了", "慢一点", "好
           "找到了", "好了", "好了", "好了", "我上次是三月五号认证的,下次是哪天", "好了", "好了", "好了", "好了", "好了",
           "刷不了脸", "还是不行", "成功了", "再见"]
 LEAD_SECONDS = 0.3
-"""The user starts speaking this long after the reply's first sample (the stub player plays nothing)."""
+"""The user starts speaking this long after the reply's first sample, or after its last part was rendered when that is
+later (the stub player plays nothing)."""
 THINK_SECONDS = 4.0
 """In the second cached run, the user starts this long after the reply's first sample: a person hearing the step and
 doing it (real users take longer), time the assistant uses to render the next turn's sentences ahead."""
@@ -83,8 +84,9 @@ class PacedMicrophone:
 
 class StubPlayer:
     """Does Player's own sample work, then notes the time the first sample would go to the device. A streamed reply
-    (Player.play_stream) is taken like the real player takes it: the first piece at once, the later ones (rendered
-    as they are asked for) by a thread while the reply would be playing."""
+    (Player.play_stream) is timed at its first piece; its later pieces are then rendered before play_stream returns:
+    the loop is half-duplex, so the user is heard only after the reply has played, and the rest of a reply is rendered
+    while its first part plays (rendering is faster than speaking), never while the user speaks."""
 
     playing = False
 
@@ -98,17 +100,13 @@ class StubPlayer:
         self.started = time.perf_counter()
 
     def play_stream(self, pieces, sample_rate, blocking=True):
-        import threading
-
         from assistant.speech.effects import as_mono_float32
 
         pieces = iter(pieces)
         as_mono_float32(next(pieces))
         self.started = time.perf_counter()
-        rest = threading.Thread(target=lambda: [as_mono_float32(p) for p in pieces], daemon=True)
-        rest.start()
-        if blocking:
-            rest.join()
+        for piece in pieces:
+            as_mono_float32(piece)
 
     def stop(self):
         pass

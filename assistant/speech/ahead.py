@@ -23,8 +23,9 @@ from assistant.speech.cache import EXTRA_BYTES, cache_key
 
 log = logging.getLogger(__name__)
 
-MAX_SENTENCES = 40
-"""Most sentences planned for one turn (the likeliest first): a step's prompt, its neighbours', the short replies."""
+MAX_SENTENCES = 60
+"""Most sentences planned for one turn (the likeliest first): a step's prompt, its neighbours', the short replies,
+the first steps of the troubles a user may tell of."""
 #: Short replies any turn may need, in the order they are most often said (keys of flows/phrases.yaml).
 SHORT_REPLIES = ("not_understood", "confirm_again", "not_yet", "check_done", "silence", "back_to_step", "back",
                  "not_heard", "slower", "slowest", "louder", "loudest", "softer", "faster")
@@ -33,7 +34,8 @@ SHORT_REPLIES = ("not_understood", "confirm_again", "not_yet", "check_done", "si
 def likely_sentences(session) -> list[str]:
     """The fixed sentences the turn after this one is likely to need, likeliest first: the prompts of the states
     reachable from the current one (in the order flows/ lists its answers, so "好了"'s next step comes first; from
-    the greeting, each walk's first step), the current step again (再说一遍), and the short fixed replies. Only
+    the greeting, each walk's first step), the current step again (再说一遍), the short fixed replies, and in a walk
+    the first steps of the troubles (找不到, 刷不了脸). Only
     sentences of `flows.fixed_sentences()`, at most MAX_SENTENCES."""
     from assistant.flows.model import sentences
 
@@ -53,6 +55,9 @@ def likely_sentences(session) -> list[str]:
     for key in SHORT_REPLIES:
         if key in flows.say:
             found += sentences(flows.say[key])
+    if here is not None and here.walk is not None:  # in a walk, a trouble can be told any time (找不到, 转圈)
+        found += [s for t in flows.goto.values() if t in flows.states and (flows.states[t].walk or "").startswith(
+            "trouble") and flows.states[t].walk != here.walk for s in flows.states[t].sentences]
     return [s for s in dict.fromkeys(found) if s in fixed][:MAX_SENTENCES]
 
 
