@@ -207,3 +207,52 @@ def test_the_listener_tells_when_the_user_starts_speaking(recognizer):
     # Chunks left to read at the first call: after the leading second of silence (10 chunks), before the
     # trailing 3 s (30 chunks) began.
     assert 30 < calls[0] < total - 10, (calls[0], total)
+
+
+class LongRender:
+    """Neighbour of RenderAhead: a voice whose sentence takes as long as the test says, with the child's pause and
+    resume recorded (the real child's pause is tested above)."""
+
+    name, identity = "long", "long-test"
+
+    def __init__(self):
+        self.go, self.started, self.calls = threading.Event(), threading.Event(), []
+
+    def synthesize(self, text, rate=1.0):
+        self.started.set()
+        assert self.go.wait(30)
+        t = np.arange(1600) / 16000
+        return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000
+
+    def pause(self):
+        self.calls.append("pause")
+        return True
+
+    def resume(self):
+        self.calls.append("resume")
+
+    def close(self):
+        pass
+
+
+def test_the_users_voice_pauses_a_render_in_progress_and_a_reply_lets_it_finish():
+    engine = LongRender()
+    speaker = Speaker(load_profile("standard"), VoiceCache(), TakingPlayer(), engine=engine)
+    ahead = RenderAhead(speaker)
+    try:
+        ahead.plan([SENTENCES[0], SENTENCES[1]], SLOWER)
+        assert engine.started.wait(10)
+        ahead.user_speaking()
+        ahead.user_speaking()  # called on every chunk while the user speaks: paused once
+        assert engine.calls == ["pause"]
+        ahead.hold()  # the reply needs the engine: the paused sentence goes on and ends first
+        assert engine.calls == ["pause", "resume"]
+        engine.go.set()
+        assert wait_until(lambda: len(ahead.rendered) == 1, 10)
+        time.sleep(0.5)
+        assert len(ahead.rendered) == 1, "nothing new while the reply is rendered"
+        ahead.release()
+        assert wait_until(lambda: len(ahead.rendered) == 2, 10)
+    finally:
+        engine.go.set()
+        ahead.close()
