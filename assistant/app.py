@@ -121,6 +121,9 @@ def build_voice_loop(args, out=print):
         session = build_session(args)
         speaker = build_speaker(args, session)
         recognizer = build_recognizer(args, session.flows, model.result())
+    from assistant.speech.ahead import RenderAhead
+
+    speaker.ahead = RenderAhead(speaker)  # the next turn's sentences rendered while the user thinks
     options = LoopOptions(barge_in=barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
                           show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
     device = getattr(args, "input_device", None)

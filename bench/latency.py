@@ -31,7 +31,11 @@ SCRIPT = ["我用微信吧", "好了", "好了", "嗯,好了", "慢一点", "好
           "找到了", "好了", "好了", "好了", "我上次是三月五号认证的,下次是哪天", "好了", "好了", "好了", "好了", "好了",
           "刷不了脸", "还是不行", "成功了", "再见"]
 LEAD_SECONDS = 0.3
-"""The user starts speaking this long after the reply's first sample (the stub player plays nothing)."""
+"""The user starts speaking this long after the reply's first sample, or after its last part was rendered when that is
+later (the stub player plays nothing)."""
+THINK_SECONDS = 4.0
+"""In the second cached run, the user starts this long after the reply's first sample: a person hearing the step and
+doing it (real users take longer), time the assistant uses to render the next turn's sentences ahead."""
 
 
 class PacedMicrophone:
@@ -79,7 +83,10 @@ class PacedMicrophone:
 
 
 class StubPlayer:
-    """Does Player.play's own sample work, then notes the time the first sample would go to the device."""
+    """Does Player's own sample work, then notes the time the first sample would go to the device. A streamed reply
+    (Player.play_stream) is timed at its first piece; its later pieces are then rendered before play_stream returns:
+    the loop is half-duplex, so the user is heard only after the reply has played, and the rest of a reply is rendered
+    while its first part plays (rendering is faster than speaking), never while the user speaks."""
 
     playing = False
 
@@ -91,6 +98,15 @@ class StubPlayer:
 
         apply_volume(as_mono_float32(samples), sample_rate, volume)
         self.started = time.perf_counter()
+
+    def play_stream(self, pieces, sample_rate, blocking=True):
+        from assistant.speech.effects import as_mono_float32
+
+        pieces = iter(pieces)
+        as_mono_float32(next(pieces))
+        self.started = time.perf_counter()
+        for piece in pieces:
+            as_mono_float32(piece)
 
     def stop(self):
         pass
@@ -115,13 +131,16 @@ def _user_audio(script, folder: Path) -> tuple[str, list]:
         return "espeak-ng", [read_wav(synthesize(text, folder / f"turn{i:02d}.wav")) for i, text in enumerate(script)]
 
 
-def conversation(script, audio, recognizer, speaker, started: float | None = None) -> tuple[list[dict], float]:
+def conversation(script, audio, recognizer, speaker, started: float | None = None,
+                 lead: float = LEAD_SECONDS, ahead: bool = True) -> tuple[list[dict], float]:
     """Run the script through VoiceLoop; one timing record per user turn, and the seconds from `started` (default:
-    the loop's construction) to the greeting's first sample."""
+    the loop's construction) to the greeting's first sample. Each turn begins `lead` seconds after the reply's first
+    sample. The speaker renders ahead as `assistant run`'s does (app.build_voice_loop), unless `ahead` is False."""
     from assistant.dialog import Session
     from assistant.flows import load_flows
     from assistant.live.loop import LoopOptions, VoiceLoop
     from assistant.recognition.second_reading import SecondReading
+    from assistant.speech.ahead import RenderAhead
 
     from bench.elder import speech_bounds
 
@@ -152,6 +171,8 @@ def conversation(script, audio, recognizer, speaker, started: float | None = Non
 
     session.handle = timed_handle
     SecondReading.result = counting_result
+    if ahead:
+        speaker.ahead = RenderAhead(speaker)  # before the loop is built: the loop hooks it to the listener
     loop = VoiceLoop(session, recognizer, speaker, lambda: mic, LoopOptions(barge_in=False, reminder_after=30.0,
                                                                            max_turns=len(script)),
                      out=lambda *_: None)
@@ -165,9 +186,9 @@ def conversation(script, audio, recognizer, speaker, started: float | None = Non
             r = records[-1]
             r["speech_s"] = player.started - r["_handled"]
             r["total_s"] = player.started - r["speech_end"]
-            r["sources"] = list(speaker.last_sources)
+            r["sources"] = speaker.last_sources  # the list grows as a streamed reply's later parts are rendered
             r["parts"] = list(parts)
-            mic.next_turn()
+            mic.next_turn(lead)
         return result
 
     speaker.say = timed_say
@@ -176,6 +197,9 @@ def conversation(script, audio, recognizer, speaker, started: float | None = Non
     finally:
         SecondReading.result = real_result
         del speaker.say
+        if speaker.ahead is not None:
+            speaker.ahead.close()
+            speaker.ahead = None
     for r in records:
         for key in ("_handled", "speech_end"):
             r.pop(key, None)
@@ -230,22 +254,28 @@ def measure_engine(name: str, script, audio, recognizer) -> dict:
     shutil.rmtree(cache_dir, ignore_errors=True)
     try:
         engine.start()
-        uncached, _ = conversation(script, audio, recognizer,
-                                   Speaker(profile, VoiceCache(empty), StubPlayer(), engine))
+        uncached, _ = conversation(script, audio, recognizer,  # no rendering ahead: nothing cached at all
+                                   Speaker(profile, VoiceCache(empty), StubPlayer(), engine), ahead=False)
         flows = load_flows()
         fixed = set(flows.fixed_sentences())
         greeting = Session(flows, today=TODAY).greet().parts
         needed = sorted({p for r in uncached for p in r.get("parts", ()) if p in fixed} | set(greeting))
         cache = VoiceCache(cache_dir)
         render = render_all(needed, profile, engine, cache)
+        thinking_dir = OUT / f"latency-cache-{name}-thinking"
+        shutil.rmtree(thinking_dir, ignore_errors=True)
+        shutil.copytree(cache_dir, thinking_dir)  # the prompts as `voice render` left them, before any run added some
         cached, _ = conversation(script, audio, recognizer, Speaker(profile, cache, StubPlayer(), engine))
+        thinking, _ = conversation(script, audio, recognizer,
+                                   Speaker(profile, VoiceCache(thinking_dir), StubPlayer(), engine), lead=THINK_SECONDS)
         worker = getattr(getattr(engine, "_worker", None), "_proc", None)
         worker_rss = proc_memory(worker.pid).get("VmHWM") if worker else None
     finally:
         engine.close()
         shutil.rmtree(empty, ignore_errors=True)
-    return {"engine": name, "uncached": uncached, "cached": cached,
+    return {"engine": name, "uncached": uncached, "cached": cached, "thinking": thinking,
             "summary_uncached": _summary(uncached), "summary_cached": _summary(cached),
+            "summary_thinking": _summary(thinking),
             "rendered": render.rendered, "render_s": render.seconds, "worker_peak_rss_mb": worker_rss,
             "first_sound_s": first_sound(name, cache_dir)}
 
@@ -284,6 +314,13 @@ def run(quick: bool = False) -> PartResult:
             f"{ms(c['speech_s']['p95'])}; microphone at real-time pace; the dialog acted on what was recognised "
             f"({c['followed_script']} of {c['turns']} turns heard exactly as scripted); second (open) reading used "
             f"in {c['open_pass']} turns; {c['live_parts']} live sentences; user turns spoken by the {user_voice}"))
+        t = m["summary_thinking"]
+        result.figures.append(Figure(
+            "3 latency", f"same, the user starts {THINK_SECONDS:.0f} s after the reply's first sample (doing the step; "
+            f"the next turn's sentences rendered ahead meanwhile), {name} voice",
+            f"p50 {ms(t['total_s']['p50'])}, p95 {ms(t['total_s']['p95'])}", target,
+            "met" if t["total_s"]["p50"] <= P50_MAX and t["total_s"]["p95"] <= P95_MAX else "missed",
+            f"speech {ms(t['speech_s']['p50'])}/{ms(t['speech_s']['p95'])}; {t['live_parts']} live sentences"))
         result.figures.append(Figure(
             "3 latency", f"same, nothing cached (every sentence synthesised live), {name} voice",
             f"p50 {ms(u['total_s']['p50'])}, p95 {ms(u['total_s']['p95'])}",
@@ -294,7 +331,7 @@ def run(quick: bool = False) -> PartResult:
             "first sample of the greeting; prompts pre-rendered)", ms(fs) if fs is not None else "-",
             f"<= {FIRST_SOUND_MAX:.0f} s", "met" if fs is not None and fs <= FIRST_SOUND_MAX else "missed",
             "not `assistant run` as a process: no sound device is opened"))
-        for label, s in (("cached", c), ("uncached", u)):
+        for label, s in (("cached", c), (f"cached, user starts after {THINK_SECONDS:.0f} s", t), ("uncached", u)):
             rows.append([name, label, s["turns"]] + [f"{ms(s[k]['p50'])} / {ms(s[k]['p95'])}"
                                                      for k in ("wait_s", "understand_s", "speech_s", "total_s")]
                         + [s["open_pass"], f"{s['cached_parts']}/{s['live_parts']}"])
@@ -310,8 +347,9 @@ def run(quick: bool = False) -> PartResult:
                                      "", "info"))
     turns_table = []
     for name, m in data.items():
-        for r in m["cached"]:
-            turns_table.append([name, r["turn"], r["said"], r["heard"], r["state"], ms(r["wait_s"]),
+        runs = ((m["cached"], f"user after {LEAD_SECONDS} s"), (m["thinking"], f"user after {THINK_SECONDS:.0f} s"))
+        for r, run in ((r, run) for records, run in runs for r in records):
+            turns_table.append([f"{name}, {run}", r["turn"], r["said"], r["heard"], r["state"], ms(r["wait_s"]),
                                 ms(r["understand_s"]), ms(r.get("speech_s", float("nan"))),
                                 ms(r.get("total_s", float("nan"))), "yes" if r["open_pass"] else "",
                                 "".join(s[0] for s in r.get("sources", ()))])

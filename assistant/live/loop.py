@@ -19,6 +19,7 @@ from assistant.live.hearing import Hearing, clean
 from assistant.privacy import mask
 from assistant.recognition.recognizer import RATE, Final, Partial
 from assistant.recognition.second_reading import SecondReading
+from assistant.speech.ahead import likely_sentences
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,8 @@ class MicListener:
         self._last_sound = 0.0
         self._early: list[bytes] = []
         """sound read by check(), heard first by the next listen()"""
+        self.on_speech = None
+        """called while the voice detector hears the user (not the assistant) speak: rendering ahead pauses"""
 
     def check(self) -> None:
         """Raises AudioDeviceError unless the microphone is there and sound comes from it. The kiosk calls it
@@ -222,6 +225,8 @@ class MicListener:
             # The detector follows the microphone across restarts of the recogniser: it knows when speech began.
             turn.remember(pcm)
             turn.ends.feed(pcm)
+            if self.on_speech is not None and turn.ends.speaking and not playing:
+                self.on_speech()
             if turn.was_playing and not playing and not turn.barged:
                 # What was heard so far is the assistant's own voice through the speakers: start afresh, but keep
                 # the user's words that began just before the prompt ended (their first syllable).
@@ -338,12 +343,18 @@ class VoiceLoop:
         self._voice_failed = False
         self._failures = 0
         self._released_at: float | None = None
+        self.ahead = getattr(speaker, "ahead", None)
+        """renders the next turn's likely sentences while the user thinks (speech/ahead.py), if the speaker has it"""
+        if self.ahead is not None:
+            self.listener.on_speech = self.ahead.user_speaking
 
     def respond(self, reply) -> None:
         self.out(f"助手: {reply.say}")
         if self.on_reply:
             self.on_reply(reply)
         self._speak(reply.parts)
+        if self.ahead is not None:  # starts once this reply is rendered, at the rate it was said at
+            self.ahead.plan(likely_sentences(self.session), self.session.voice)
 
     def _speak(self, parts) -> None:
         try:
@@ -382,6 +393,8 @@ class VoiceLoop:
                 if self._mic_announced:
                     self.listener.check()  # open it and hear it first: say it is back before the user has to talk
                     self._microphone_back()
+                if self.ahead is not None:
+                    self.ahead.listening()
                 text = self.listener.listen(self.session.expected_phrases(), self.options.reminder_after or None)
             except AudioDeviceError as exc:
                 if not self._mic_announced:

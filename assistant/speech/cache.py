@@ -20,6 +20,9 @@ from assistant.speech.engines import speakable
 
 CACHE_FORMAT = 1
 INDEX_NAME = "index.json"
+EXTRA_BYTES = 100 * 1024 * 1024
+"""Bound on the sentences kept beside those `voice render` stored (other rates): about four rates of every fixed
+sentence with the natural voice (~24 MB a rate), two with espeak-ng (~36 MB)."""
 
 
 def cache_dir() -> Path:
@@ -64,6 +67,33 @@ class VoiceCache:
     def has(self, key: str) -> bool:
         return self.path_for(key).is_file()
 
+    def prune(self, extra_bytes: int = 0, keep=None) -> int:
+        """Keep the folder bounded: sentences `voice render` stored (named in the index) stay; of the others
+        (other rates after 慢一点/快一点, rendered when said or ahead), the least recently used go until they take
+        at most `extra_bytes`. Returns how many files were removed; a removed sentence is rendered again if said."""
+        if not self.directory.is_dir():
+            return 0
+        kept = set(self.read_index()) | set(keep or ())
+        others = []
+        for path in self.directory.glob("*.flac"):
+            if path.stem in kept or path.name.startswith("."):
+                continue
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            others.append((stat.st_mtime, stat.st_size, path))
+        others.sort()
+        total = sum(size for _, size, _ in others)
+        removed = 0
+        for _, size, path in others:
+            if total <= extra_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+            removed += 1
+        return removed
+
     def get(self, key: str) -> tuple[np.ndarray, int] | None:
         """(float32 samples, sample rate) of a cached sentence, or None; a damaged file counts as missing."""
         path = self.path_for(key)
@@ -76,6 +106,10 @@ class VoiceCache:
         except (RuntimeError, soundfile.LibsndfileError):
             path.unlink(missing_ok=True)  # half-written or damaged: render it again next time
             return None
+        try:
+            os.utime(path)  # used now: prune() removes the least recently used first
+        except OSError:
+            pass  # a read-only cache still plays
         return samples, int(rate)
 
     def put(self, key: str, samples: np.ndarray, sample_rate: int) -> Path:

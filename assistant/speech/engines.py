@@ -135,6 +135,17 @@ class WorkerEngine:
             self._warm = threading.Thread(target=run, daemon=True)
             self._warm.start()
 
+    def pause(self) -> bool:
+        """Pause the child where it is (rendering ahead while the user speaks); True if it was paused. Not under
+        the engine's lock: the sentence being rendered holds it."""
+        worker = self._worker
+        return worker.pause() if worker is not None else False
+
+    def resume(self) -> None:
+        worker = self._worker
+        if worker is not None:
+            worker.resume()
+
     @property
     def identity(self) -> str:
         """What makes this engine's audio different from another's (engine, driver, voice): part of cache keys."""

@@ -42,6 +42,9 @@ class Speaker:
         """counts say() calls: a follower of an earlier reply stops when a new one starts"""
         self._warmed = False
         """warm_up() was asked for (by the owner, or by the first non-blocking say)"""
+        self.ahead = None
+        """RenderAhead (speech/ahead.py) when the owner renders the next turn's sentences while the user thinks:
+        a reply holds it while its parts are rendered"""
 
     @property
     def engine(self):
@@ -124,52 +127,85 @@ class Speaker:
             self.cache.put(key, samples, sample_rate)
         return samples, sample_rate, "live"
 
+    def prerender(self, text: str, rate: float) -> tuple[np.ndarray, int]:
+        """One fixed sentence rendered for the cache at `rate` (rendering ahead): no fallback to another voice, since
+        what is stored must be the voice the cache key names."""
+        samples, sample_rate = self.engine.synthesize(text, rate)
+        return effects.trim_silence(samples, sample_rate), sample_rate
+
     def compose(self, parts: list[str], settings=None) -> tuple[np.ndarray, int, float]:
         """All parts joined with the profile's pauses, loudness-normalised: (samples, rate, volume to apply)."""
+        volume = self.profile.effective_volume(settings)
+        pieces = list(self._pieces(parts, settings, volume=None))
+        if not pieces:
+            return np.zeros(0, np.float32), 22050, volume
+        return np.concatenate([p for _, p in pieces]).astype(np.float32), pieces[0][0], volume
+
+    def _pieces(self, parts: list[str], settings=None, volume: float | None = None):
+        """The reply as it is rendered, one piece per part: (sample rate, samples) — the lead-in or the pause
+        before it, then the part loudness-normalised (and, with `volume`, at that volume with peaks limited), all at
+        the first part's sample rate; a last piece is the silence after the reply. last_sources and
+        last_timing grow as each part is rendered, so a reply can start sounding before its last part exists."""
         rate = self.profile.effective_rate(settings)
-        clips, sources, said = [], [], []
-        sample_rate = 0  # the first clip's rate; the others are resampled to it
+        sources: list[str] = []
+        timing: list[tuple[int, float, float]] = []
+        self.last_sources, self.last_timing = sources, timing
+        sample_rate, at = 0, 0
         for index, part in enumerate(p.strip() for p in parts):
             if not speakable(part):
                 continue  # only punctuation: nothing to say, and no reason to bother the user
             samples, sr, source = self.part_audio(part, rate)
             sample_rate = sample_rate or sr
-            samples = resample(samples, sr, sample_rate)
-            clips.append(effects.normalise_loudness(samples, sample_rate))
+            clip = effects.normalise_loudness(resample(samples, sr, sample_rate), sample_rate)
+            if volume is not None:
+                clip = effects.apply_volume(clip, sample_rate, volume)
+            gap = effects.silence(LEAD_IN_MS if not timing else self.profile.pause_ms(settings), sample_rate)
+            at += len(gap)
+            timing.append((index, at / sample_rate, len(clip) / sample_rate))
             sources.append(source)
-            said.append(index)
-        self.last_sources = sources
-        self.last_timing = []
-        if not clips:
-            return np.zeros(0, np.float32), 22050, self.profile.effective_volume(settings)
-        pause = effects.silence(self.profile.pause_ms(settings), sample_rate)
-        joined = [effects.silence(LEAD_IN_MS, sample_rate)]
-        at = len(joined[0])
-        for i, clip in enumerate(clips):
-            if i:
-                joined.append(pause)
-                at += len(pause)
-            joined.append(clip)
-            self.last_timing.append((said[i], at / sample_rate, len(clip) / sample_rate))
             at += len(clip)
-        joined.append(effects.silence(LEAD_IN_MS, sample_rate))
-        return np.concatenate(joined).astype(np.float32), sample_rate, self.profile.effective_volume(settings)
+            yield sample_rate, np.concatenate([gap, clip]).astype(np.float32)
+        if sample_rate:  # silence after the last part: the device plays out the whole reply before it stops
+            yield sample_rate, effects.silence(LEAD_IN_MS, sample_rate)
 
     def say(self, parts: list[str], settings=None, blocking: bool = True, on_sentence=None):
         """Speak the parts; blocking returns the PlaybackResult, else call stop()/player.wait() later.
 
+        With a player that streams (Player.play_stream), the first part sounds as soon as it is rendered while
+        the next ones are rendered behind it; a failure of a later part ends the reply after what was said.
         on_sentence(index, seconds), for a non-blocking say: called from another thread when the voice starts
         part `index` (it lasts `seconds`), and with (None, 0.0) once it is quiet again — at the end, after
         stop() (barge-in), or at once when there was nothing to say. A later say() ends the reports of this one.
         """
         self._said += 1
-        samples, sample_rate, volume = self.compose(parts, settings)
-        if len(samples) == 0:
+        generation = self._said
+        volume = self.profile.effective_volume(settings)
+        stream = getattr(self.player, "play_stream", None)
+        release = self._hold_ahead()
+        rendering = self._pieces(parts, settings, volume=volume)
+        try:
+            first = next(rendering, None)  # the first part's failure is said as before: nothing was heard yet
+        except BaseException:
+            release()
+            raise
+        timing = self.last_timing
+        if first is None:
+            release()
             if on_sentence is not None:
                 on_sentence(None, 0.0)
             return None
-        timing, generation = list(self.last_timing), self._said
-        result = self.player.play(samples, sample_rate, volume=volume, blocking=blocking)
+        sample_rate = first[0]
+        pieces = self._stream_pieces(first[1], rendering, release, generation)
+        try:
+            if stream is not None:
+                result = stream(pieces, sample_rate, blocking=blocking)
+            else:  # a player that takes whole sounds only
+                result = self.player.play(np.concatenate(list(pieces)), sample_rate, volume=1.0, blocking=blocking)
+        except BaseException:  # no device, or PortAudio missing: nothing more is rendered for this reply
+            pieces.close()
+            rendering.close()
+            release()
+            raise
         if not self._warmed and not blocking:
             # The first reply (the greeting) came from the cache; while it plays, the engine for live sentences
             # loads (the natural voice needs seconds), so the first date or 慢一点 does not wait for it.
@@ -183,12 +219,44 @@ class Speaker:
                                  daemon=True, name="speaker-follow").start()
         return result
 
+    def _hold_ahead(self):
+        """Holds rendering ahead while this reply's parts are rendered; returns the release (safe to call twice)."""
+        ahead = self.ahead
+        if ahead is None:
+            return lambda: None
+        ahead.hold()  # the reply comes first: rendering ahead starts nothing (and lends its engine back at once)
+        released = threading.Event()
+
+        def release():
+            if not released.is_set():
+                released.set()
+                ahead.release()
+
+        return release
+
+    def _stream_pieces(self, first, rendering, release, generation):
+        """The reply's samples piece by piece: the first (already rendered), then each next part rendered as the
+        player asks for it, until a newer say() begins (its first part must not wait for the rest of this one);
+        rendering ahead may go on once the last is rendered or the reply was cut short."""
+        try:
+            yield first
+            while generation == self._said:
+                piece = next(rendering, None)
+                if piece is None:
+                    break
+                yield piece[1]
+        finally:
+            rendering.close()
+            release()
+
     def _follow(self, timing, generation, started, on_sentence):
-        """Reports each part as the clock reaches it, while the player plays this reply."""
+        """Reports each part as the voice reaches it, while the player plays this reply (by the player's own
+        position when it has one: a streamed reply may wait for a part being rendered)."""
         current = None
         while generation == self._said:
-            elapsed = time.monotonic() - started
-            now = [t for t in timing if t[1] <= elapsed]
+            position = getattr(self._player, "position", None)
+            elapsed = position if isinstance(position, float) else time.monotonic() - started
+            now = [t for t in list(timing) if t[1] <= elapsed]
             if now and now[-1][0] != current:
                 current = now[-1][0]
                 on_sentence(current, now[-1][2])
@@ -204,9 +272,11 @@ class Speaker:
             self._player.stop()
 
     def render(self, parts: list[str], settings=None) -> tuple[np.ndarray, int]:
-        """Exactly the samples say() would play, volume and limiter applied."""
-        samples, sample_rate, volume = self.compose(parts, settings)
-        return effects.apply_volume(samples, sample_rate, volume), sample_rate
+        """Exactly the samples say() would play (the whole reply), volume and limiter applied per part."""
+        pieces = list(self._pieces(parts, settings, volume=self.profile.effective_volume(settings)))
+        if not pieces:
+            return np.zeros(0, np.float32), 22050
+        return np.concatenate([p for _, p in pieces]).astype(np.float32), pieces[0][0]
 
     def render_to_wav(self, parts: list[str], path, settings=None) -> Path:
         """Write what the assistant would say to a 16-bit mono WAV file."""
@@ -219,6 +289,8 @@ class Speaker:
         return path
 
     def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
         self.stop()
         if self._engine is not None:
             self._engine.close()

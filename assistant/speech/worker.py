@@ -3,9 +3,11 @@
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import assistant
@@ -14,6 +16,10 @@ RENDER_SECONDS = 30.0
 """Wall-clock deadline for one sentence (plus RENDER_SECONDS_PER_CHAR per character): generous, since a slow
 laptop renders a long sentence with the natural voice in a few seconds; a child past it is killed and replaced."""
 RENDER_SECONDS_PER_CHAR = 0.5
+MAX_PAUSED_SECONDS = 120.0
+"""Longest pause (suspend) not counted against a render's deadline: a pause nobody ends cannot hang the voice."""
+POLL_SECONDS = 0.25
+"""How often a wait for the child's answer looks whether the child was paused meanwhile."""
 
 
 class WorkerError(Exception):
@@ -59,6 +65,10 @@ class RenderWorker:
         self.info: dict = {}
         self._proc: subprocess.Popen | None = None
         self._answers: queue.Queue = queue.Queue()
+        self._pause_lock = threading.Lock()
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
+        """seconds this child spent paused (suspended), not counted against its deadlines"""
 
     @property
     def alive(self) -> bool:
@@ -95,17 +105,55 @@ class RenderWorker:
         answers.put(None)  # end of output: the child exited
 
     def _next_answer(self, timeout: float, starting=False) -> dict:
-        try:
-            answer = self._answers.get(timeout=timeout)
-        except queue.Empty:
-            self.close()
-            what = "starting" if starting else "rendering"
-            raise WorkerError(f"{self.engine} worker hung while {what} (no answer in {timeout:.0f} s)") from None
+        waited_from, paused_from = time.monotonic(), self.paused_seconds()
+        while True:
+            # Time the child spent paused (rendering ahead while the user speaks) is not counted: it was not slow.
+            paused = min(self.paused_seconds() - paused_from, MAX_PAUSED_SECONDS)
+            left = timeout - (time.monotonic() - waited_from - paused)
+            try:
+                answer = self._answers.get(timeout=max(0.0, min(left, POLL_SECONDS)))
+                break
+            except queue.Empty:
+                if left > POLL_SECONDS:
+                    continue
+                self.close()
+                what = "starting" if starting else "rendering"
+                raise WorkerError(f"{self.engine} worker hung while {what} (no answer in {timeout:.0f} s)") from None
         if answer is None:
             code = self._proc.wait() if self._proc else None
             self._proc = None
             raise (WorkerStartError if starting else WorkerError)(f"{self.engine} worker stopped (exit code {code})")
         return answer
+
+    def paused_seconds(self) -> float:
+        """Seconds this child has spent paused so far (the current pause included)."""
+        with self._pause_lock:
+            now = time.monotonic() - self._paused_at if self._paused_at is not None else 0.0
+            return self._paused_total + now
+
+    def pause(self) -> bool:
+        """Stop the child where it is (SIGSTOP: it keeps its memory and its half-done sentence, and takes no CPU)
+        until resume(). False where that cannot be done (no such signal, no child)."""
+        stop = getattr(signal, "SIGSTOP", None)
+        with self._pause_lock:
+            proc = self._proc
+            if stop is None or proc is None or proc.poll() is not None:
+                return False
+            if self._paused_at is None:
+                os.kill(proc.pid, stop)
+                self._paused_at = time.monotonic()
+            return True
+
+    def resume(self) -> None:
+        """Let a paused child go on."""
+        with self._pause_lock:
+            if self._paused_at is None:
+                return
+            self._paused_total += time.monotonic() - self._paused_at
+            self._paused_at = None
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGCONT)
 
     def render(self, text: str, rate: float, out: Path, fresh: bool = False, timeout: float | None = None) -> None:
         """Ask the child to write `text` spoken at `rate` into the WAV file `out`."""
@@ -125,6 +173,7 @@ class RenderWorker:
             raise WorkerError(answer.get("error", "render failed"))
 
     def close(self) -> None:
+        self.resume()  # a paused child could not hear "quit"
         proc, self._proc = self._proc, None
         if proc is None:
             return
