@@ -355,6 +355,8 @@ def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recogni
 class ToneSpeaker:
     """The loop's speaker on a real Player: every reply is a short tone on the device; remembers the words."""
 
+    ahead = None  # renders nothing ahead
+
     def __init__(self, player):
         self._player = player
         self.said = []
@@ -520,6 +522,8 @@ class QuietPlayer:
 class FaultySpeaker:
     """A real Speaker with the real system voice in its real render child; before the reply to the user's turn
     the child is hit by `fault(pid)`. Remembers how long each reply took to be ready."""
+
+    ahead = None  # the fault is in the reply's own render, not in rendering ahead
 
     def __init__(self, tmp_path, fault):
         from assistant.speech.cache import VoiceCache

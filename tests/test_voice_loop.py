@@ -39,6 +39,8 @@ class WavMicrophone:
 class RecordingSpeaker:
     """Neighbour of the loop: remembers what it was asked to say; 'plays' until stopped when told to."""
 
+    ahead = None  # renders nothing ahead
+
     def __init__(self, keeps_playing=False):
         self.said, self.stopped, self.keeps_playing = [], 0, keeps_playing
 

@@ -343,8 +343,8 @@ class VoiceLoop:
         self._voice_failed = False
         self._failures = 0
         self._released_at: float | None = None
-        self.ahead = getattr(speaker, "ahead", None)
-        """renders the next turn's likely sentences while the user thinks (speech/ahead.py), if the speaker has it"""
+        self.ahead = speaker.ahead
+        """renders the next turn's likely sentences while the user thinks (speech/ahead.py); None: nothing ahead"""
         if self.ahead is not None:
             self.listener.on_speech = self.ahead.user_speaking
 
