@@ -57,16 +57,21 @@ def pytest_xdist_make_scheduler(config, log):
 
     class UnitScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            path, *names = nodeid.split("::")
-            slow, group = False, None
-            for name in names:  # a class, then its method; or the test function
-                marks = _marks_of(root / path).get(name.split("[")[0], {})
-                slow, group = slow or marks.get("slow", False), group or marks.get("xdist_group")
-            if group:
-                return f"group:{group}"
-            return nodeid if slow else path
+            return unit_of(root, nodeid)
 
     return UnitScheduling(config, log)
+
+
+def unit_of(root: Path, nodeid: str) -> str:
+    """The unit of work a test belongs to: its xdist_group, itself when marked slow, else its file."""
+    path, *names = nodeid.split("::")
+    slow, group = False, None
+    for name in names:  # a class, then its method; or the test function
+        marks = _marks_of(root / path).get(name.split("[")[0], {})
+        slow, group = slow or marks.get("slow", False), group or marks.get("xdist_group")
+    if group:
+        return f"group:{group}"
+    return nodeid if slow else path
 
 
 def _file_of(nodeid: str) -> str:
