@@ -1,6 +1,10 @@
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from assistant import ROOT
 
@@ -8,6 +12,130 @@ SHARED = ROOT.parent / "shared"
 """The seeds, the vosk model zip and the real recordings, beside the checkout (../shared)."""
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _missing_shared: list[str] = []
+USER_FOLDERS = ("ASSISTANT_DATA_DIR", "ASSISTANT_CONFIG_DIR", "ASSISTANT_CACHE_DIR")
+
+
+def pytest_configure(config):
+    """Each test process (each xdist worker, and a plain run) gets its own empty data, config and cache folders,
+    so tests running side by side never share a settings file, a prompt cache or kiosk counts, and a developer's
+    own settings never reach a test. Tests that need a folder of their own still set it (monkeypatch, env=)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    config._assistant_user_root = Path(tempfile.mkdtemp(prefix=f"assistant-tests-{worker}-"))
+    config._assistant_saved_env = {name: os.environ.get(name) for name in USER_FOLDERS}
+    for name in USER_FOLDERS:
+        folder = config._assistant_user_root / name.split("_")[1].lower()
+        folder.mkdir()
+        os.environ[name] = str(folder)
+    if not hasattr(config, "workerinput"):  # the controller (or a plain run), before any worker starts
+        _understanding_model_ready()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist (`script/test`: `-n 4 --dist loadgroup`), tests marked `slow` (mostly waiting on real-time
+    audio) come first, then the modules with the most tests, so no long unit of work starts last. Every worker
+    sorts the same list the same way (xdist checks that they agree). A plain run keeps the files' order."""
+    if not hasattr(config, "workerinput"):
+        return
+    sizes: dict[str, int] = {}
+    for item in items:
+        sizes[_file_of(item.nodeid)] = sizes.get(_file_of(item.nodeid), 0) + 1
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, -sizes[_file_of(item.nodeid)]))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: no error where it is not installed
+def pytest_xdist_make_scheduler(config, log):
+    """How tests are shared out between workers with `--dist loadgroup`: a module's tests stay together on one
+    worker, so its module-scoped fixtures (a PulseAudio room, the natural voice, a decoded test set) are built once;
+    a test marked `slow` is a unit of its own, so the slow ones wait side by side on different workers; tests marked
+    `xdist_group(NAME)` are one unit. (xdist's own loadgroup reads the group from a renamed node id, which pytest 9.2
+    no longer allows; the marks are read here from the test files themselves, see `_marks_of`.)"""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    root = config.rootpath
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(root, nodeid)
+
+    return UnitScheduling(config, log)
+
+
+def unit_of(root: Path, nodeid: str) -> str:
+    """The unit of work a test belongs to: its xdist_group, itself when marked slow, else its file."""
+    path, *names = nodeid.split("::")
+    slow, group = False, None
+    for name in names:  # a class, then its method; or the test function
+        marks = _marks_of(root / path).get(name.split("[")[0], {})
+        slow, group = slow or marks.get("slow", False), group or marks.get("xdist_group")
+    if group:
+        return f"group:{group}"
+    return nodeid if slow else path
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+_MARKS: dict[Path, dict[str, dict]] = {}
+
+
+def _marks_of(path: Path) -> dict[str, dict]:
+    """`@pytest.mark.slow` and `@pytest.mark.xdist_group("name")` as written on the tests and classes of a file
+    (the controller collects nothing, so it reads them from the source)."""
+    if path not in _MARKS:
+        import ast
+
+        found: dict[str, dict] = {}
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            tree = ast.Module(body=[], type_ignores=[])
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for decorator in node.decorator_list:
+                call = decorator if isinstance(decorator, ast.Call) else None
+                target = call.func if call else decorator
+                if not (isinstance(target, ast.Attribute) and ast.unparse(target.value) == "pytest.mark"):
+                    continue
+                if target.attr == "slow":
+                    found.setdefault(node.name, {})["slow"] = True
+                elif target.attr == "xdist_group" and call is not None:
+                    args = [*call.args, *(k.value for k in call.keywords if k.arg == "name")]
+                    if args and isinstance(args[0], ast.Constant):
+                        found.setdefault(node.name, {})["xdist_group"] = str(args[0].value)
+        _MARKS[path] = found
+    return _MARKS[path]
+
+
+def pytest_unconfigure(config):
+    root = getattr(config, "_assistant_user_root", None)
+    if root is None:
+        return
+    for name, value in config._assistant_saved_env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _understanding_model_ready() -> None:
+    """Trains the understanding model once, here, when flows/ changed since it was last trained: otherwise every
+    worker (and every `assistant` child process) would find it missing and train the same ~3-minute model at
+    once. Saved beside the flows (flows/.model/), where every process of the run looks first after its own cache."""
+    from assistant.flows import load_flows
+    from assistant.understanding.store import digest_of, model_dirs
+
+    flows = load_flows()
+    digest = digest_of(flows)
+    if any((folder / f"intents-{digest}.npz").exists() for folder in model_dirs(flows)):
+        return
+    from assistant.understanding import Understander
+
+    Understander(flows, cache_dir=Path(flows.root) / ".model")
 
 
 def _about_shared(report) -> bool:
@@ -43,16 +171,38 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"  … and {len(_missing_shared) - 10} more")
 
 
+def run_folder(tmp_path_factory) -> Path:
+    """A temporary folder shared by all workers of this run (xdist gives each worker its own basetemp inside
+    it); in a plain run, this run's own basetemp."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def vosk_model_dir(tmp_path_factory):
-    """The real Mandarin vosk model, installed from shared/models by our own install code (once per run)."""
+    """The real Mandarin vosk model, installed from shared/models by our own install code once per run: the first
+    worker to get here installs it (verifying the zip's checksum) while the others wait on the lock, then read it."""
     from assistant.recognition.install import install_from_zip
     from assistant.recognition.model import MODEL_NAME, ZIP_NAME
 
     zip_path = SHARED / "models" / ZIP_NAME
     if not zip_path.is_file():
         pytest.skip(f"vosk model zip not found at {zip_path} (shared/ is not beside the checkout)")
-    return install_from_zip(zip_path, tmp_path_factory.mktemp("vosk") / MODEL_NAME)
+    dest = run_folder(tmp_path_factory) / "vosk" / MODEL_NAME
+    with FileLock(str(dest.parent) + ".lock"):
+        if not (dest.parent / "installed").exists():
+            install_from_zip(zip_path, dest)
+            (dest.parent / "installed").touch()
+    return dest
+
+
+@pytest.fixture(scope="session")
+def vosk_model(vosk_model_dir):
+    """The loaded vosk model, shared by every test module of a process (a Recognizer per module is cheap; loading
+    the model is not)."""
+    from assistant.recognition.model import load_model
+
+    return load_model(vosk_model_dir).model
 
 
 @pytest.fixture(scope="module")

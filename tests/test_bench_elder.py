@@ -77,7 +77,7 @@ def test_profiles_stay_in_the_issue_ranges():
     assert pauses and all(0.5 <= s <= 2.0 for s in pauses) and len(pauses) < len(profiles) / 2
 
 
-def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model_dir):
+def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model):
     from assistant.audio.wavio import read_wav
     from assistant.live.hearing import Hearing
     from assistant.recognition.recognizer import Recognizer
@@ -88,7 +88,7 @@ def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model_dir
     (entry,) = build(seed=3, root=tmp_path, rows=[("test", WECHAT)])
     samples = read_wav(set_dir(3, tmp_path) / entry["files"]["20"])
     judge = Judge()
-    hearing = Hearing(Recognizer(str(vosk_model_dir)), judge.session)
+    hearing = Hearing(Recognizer(vosk_model), judge.session)
 
     heard, right = hear_and_judge(judge, hearing, entry, samples)
     assert right.kind == "correct", heard
@@ -99,7 +99,7 @@ def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model_dir
     assert (counts["n"], counts["correct"], counts["wrong"], counts["accuracy"]) == (2, 1, 1, 0.5)
 
 
-def test_endpointing_counts_a_turn_cut_before_its_last_word(natural, tmp_path, vosk_model_dir):
+def test_endpointing_counts_a_turn_cut_before_its_last_word(natural, tmp_path, vosk_model):
     """The live loop's MicListener at real-time pace: a turn that ends after the last word is not cut off and its
     wait is counted; the same turn measured against a last word said later (as after a long hesitation) is."""
     from assistant.audio.wavio import read_wav
@@ -110,7 +110,7 @@ def test_endpointing_counts_a_turn_cut_before_its_last_word(natural, tmp_path, v
 
     (entry,) = build(seed=3, root=tmp_path, rows=[("test", WECHAT)])
     samples = read_wav(set_dir(3, tmp_path) / entry["files"]["20"])
-    judge, recognizer = Judge(), Recognizer(str(vosk_model_dir))
+    judge, recognizer = Judge(), Recognizer(vosk_model)
 
     whole = endpoint_row(recognizer, judge, entry, samples)
     assert not whole["cut"] and whole["kind"] == "correct"

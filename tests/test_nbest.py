@@ -22,8 +22,8 @@ STEP = "wechat.open"  # a walk step: "好了" (next) is what it expects most
 
 
 @pytest.fixture(scope="module")
-def recognizer(vosk_model_dir):
-    return Recognizer(vosk_model_dir)
+def recognizer(vosk_model):
+    return Recognizer(vosk_model)
 
 
 @pytest.fixture

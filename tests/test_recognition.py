@@ -32,8 +32,8 @@ FIVE = ["微信", "支付宝", "好了", "下一步", "再说一遍"]
 
 
 @pytest.fixture(scope="module")
-def recognizer(vosk_model_dir):
-    return Recognizer(vosk_model_dir)
+def recognizer(vosk_model):
+    return Recognizer(vosk_model)
 
 
 def transcripts():
@@ -93,6 +93,8 @@ def errors_by_set(recognizer):
 
 
 @needs_audio
+@pytest.mark.slow
+@pytest.mark.xdist_group("recognition-cer")  # one decoding of the test set for the three
 @pytest.mark.parametrize("corpus", sorted(CER_CEILING))
 def test_character_error_rate_on_real_speech(errors_by_set, corpus):
     errors, length, files = errors_by_set[corpus]

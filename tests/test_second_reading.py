@@ -13,10 +13,10 @@ from tests.test_voice_loop import REAL, RecordingSpeaker, WavMicrophone, _real, 
 
 
 @pytest.fixture(scope="module")
-def recognizer(vosk_model_dir):
+def recognizer(vosk_model):
     from assistant.recognition.recognizer import Recognizer
 
-    return Recognizer(vosk_model_dir)
+    return Recognizer(vosk_model)
 
 
 def _chunks(samples, size=3200):

@@ -62,10 +62,10 @@ class RecordingSpeaker:
 
 
 @pytest.fixture(scope="module")
-def recognizer(vosk_model_dir):
+def recognizer(vosk_model):
     from assistant.recognition.recognizer import Recognizer
 
-    return Recognizer(vosk_model_dir)
+    return Recognizer(vosk_model)
 
 
 def _real(name):
@@ -167,6 +167,7 @@ def audio_room():
     shutil.rmtree(runtime, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
     """The assistant speaks into one null sink; a user's recording plays into the other, whose monitor is the
     assistant's microphone; the live loop hears the turn and answers aloud."""
@@ -205,6 +206,7 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
     assert loud.sum() > 16000 * 0.5, "the assistant's voice reached the speaker sink"
 
 
+@pytest.mark.slow
 def test_kiosk_hands_free_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
     """The kiosk (no screen, hands-free) hears a real utterance from the microphone and answers aloud."""
     if not REAL.exists():
@@ -246,6 +248,7 @@ def _line_within(proc, seconds: float) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("echo", ["default", "off"])
 def test_speaker_leaking_into_the_microphone_is_never_answered(echo, vosk_model_dir, tmp_path):
     """A laptop: the speaker sink is looped into the microphone (module-loopback at about -6 dB). By default the
@@ -319,8 +322,17 @@ def natural():
     os.environ.setdefault("ASSISTANT_NATURAL_PYTHON", python)
     from bench.asr import natural_voice_wavs
 
+    from filelock import FileLock
+
     folder = Path(platformdirs.user_cache_dir("pension-assistant")) / "test-natural-voice"
-    return lambda *texts: [read_wav(p) for p in natural_voice_wavs(list(texts), folder)]
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def read(*texts):
+        # Parallel workers share this cache: one writes a sentence while the others wait, never reading half a file.
+        with FileLock(str(folder / ".lock")):
+            return [read_wav(p) for p in natural_voice_wavs(list(texts), folder)]
+
+    return read
 
 
 class PromptSpeaker(RecordingSpeaker):
