@@ -86,7 +86,7 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
     scored = sorted(((_cer(t, h), t, h) for t, h in results), reverse=True)
     total_ref = sum(len(t) for _, t, _ in scored) or 1
     weighted = sum(c * len(t) for c, t, _ in scored) / total_ref
-    from assistant.speech.natural_engine import syllables
+    from assistant.speech.pacing import syllables
 
     said = sum(syllables(t) for t in timing)
     total, voiced = (sum(v[i] for v in timing.values()) for i in (0, 1))

@@ -118,7 +118,7 @@ def test_natural_voice_slower_is_rendered_by_the_voice_longer_same_pitch_and_cac
 
 def test_slower_is_mostly_longer_pauses_and_only_a_little_longer_phones():
     """慢一点 as people slow down for an older listener: each step adds more pause than phone length."""
-    from assistant.speech.natural_engine import pace
+    from assistant.speech.pacing import pace
 
     profile = load_profile("elder-slow")
     rates = [profile.effective_rate(SimpleNamespace(rate_step=-k)) for k in range(3)]
@@ -134,7 +134,8 @@ def test_slower_is_mostly_longer_pauses_and_only_a_little_longer_phones():
 def test_slower_says_long_clauses_in_word_groups_never_splitting_a_word():
     import jieba
 
-    from assistant.speech.natural_engine import pace, prepare_text, syllables, word_groups
+    from assistant.speech.natural_engine import prepare_text
+    from assistant.speech.pacing import pace, syllables, word_groups
 
     sentence = "可以在手机日历上记一下下次认证的时间,提前三天提醒自己。"
     normal, slow, slower = (prepare_text(sentence, rate) for rate in (1.0, 0.8, 0.6))
