@@ -388,14 +388,26 @@ def _first_sound_rows(r: dict) -> list[tuple[str, str, str, str]]:
 
 
 def _slow_rows(r: dict) -> list[tuple[str, str, str, str]]:
-    measure = f"round-trip CER after 0–3 × 慢一点, {r['engine']} voice re-rendered at each rate"
-    if "steps" not in r:
+    steps = r.get("steps", [])
+    measure = f"round-trip CER after 0–{max(len(steps) - 1, 1)} × 慢一点, {r['engine']} voice re-rendered at each rate"
+    if not steps:
         return [(measure, f"not measured: {r.get('error')}", "", "")]
-    figures = " → ".join(f"{s['cer']:.1%} (rate {s['rate']})" for s in r["steps"])
-    n = r["steps"][0]["sentences"]
-    return [(f"{measure} (every {r['sample']}th prompt, {n} prompts)", figures,
+    figures = " → ".join(f"{s['cer']:.1%} (rate {s['rate']})" for s in steps)
+    n = steps[0]["sentences"]
+    rows = [(f"{measure} (every {r['sample']}th prompt, {n} prompts)", figures,
              f"rise ≤ {TARGET_SLOW_STEP_CER:.0%} point per step",
              "met" if r["worst_rise"] <= TARGET_SLOW_STEP_CER + 1e-9 else "MISSED")]
+    if all("speaking_seconds" in s for s in steps):
+        # A listener must hear each step slower: the same prompts' speaking time, and syllables per second with
+        # the pauses and without them (how fast the syllables themselves are said).
+        growth = ", ".join(f"+{b['speaking_seconds'] / a['speaking_seconds'] - 1:.0%}"
+                           for a, b in zip(steps, steps[1:], strict=False))
+        value = (" → ".join(f"{s['speaking_seconds']:.0f} s" for s in steps) + f" ({growth} per step); syllables/s "
+                 + " → ".join(f"{s['syllables_per_second']:.2f}" for s in steps) + " with pauses, "
+                 + " → ".join(f"{s['syllables_per_voiced_second']:.2f}" for s in steps) + " voiced only")
+        rows.append((f"speaking time of those prompts after 0–{len(steps) - 1} × 慢一点, {r['engine']} voice", value,
+                     "", "info"))
+    return rows
 
 
 def worst_sentences_markdown(results: dict) -> str:
