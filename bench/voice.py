@@ -69,6 +69,7 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
         profile = replace(profile, rate=profile.effective_rate(SimpleNamespace(rate_step=rate_step)))
     cache = VoiceCache(OUT / f"voice-{engine_name}")
     wanted = set(sentences[::sample])
+    timing: dict[str, tuple[float, float]] = {}
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = []
@@ -76,6 +77,7 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
         def recognise(text, path):
             if text in wanted:
                 futures.append(pool.submit(_recognise, (str(model_dir), str(path), text)))
+                timing[text] = _speaking_seconds(path)
 
         with open_engine(engine_name, "auto") as engine:
             report = render_all(sentences if render_every else sentences[::sample], profile, engine, cache,
@@ -84,14 +86,35 @@ def roundtrip(engine_name: str, sentences: list[str], model_dir: Path, sample: i
     scored = sorted(((_cer(t, h), t, h) for t, h in results), reverse=True)
     total_ref = sum(len(t) for _, t, _ in scored) or 1
     weighted = sum(c * len(t) for c, t, _ in scored) / total_ref
+    from assistant.speech.pacing import syllables
+
+    said = sum(syllables(t) for t in timing)
+    total, voiced = (sum(v[i] for v in timing.values()) for i in (0, 1))
     return {
         "engine": engine_name, "sentences": len(scored), "cer": round(weighted, 4), "rendered_all": render_every,
+        "speaking_seconds": round(total, 2), "voiced_seconds": round(voiced, 2),
+        "syllables_per_second": round(said / max(total, 1e-9), 2),
+        "syllables_per_voiced_second": round(said / max(voiced, 1e-9), 2),
         "rate": profile.rate,
         "render_seconds_new": round(report.seconds, 1), "rendered": report.rendered, "already_cached": report.skipped,
         "failed": len(report.failed), "cache_mb": round(report.cache_bytes / 1e6, 1),
         "render_and_recognition_seconds": round(time.perf_counter() - started, 1),
         "worst": [{"cer": round(c, 3), "text": t, "heard": h.replace(" ", "")} for c, t, h in scored[:10]],
     }
+
+
+def _speaking_seconds(path) -> tuple[float, float]:
+    """(seconds of the rendered prompt, seconds of it that are voice and not pause): 20 ms frames count as voice
+    when louder than 35 dB under the prompt's loudest frame."""
+    import numpy as np
+    import soundfile
+
+    samples, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
+    frame = int(rate * 0.02)
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    rms = np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-9
+    voiced = int(np.sum(rms > rms.max() * 10 ** (-35 / 20)))
+    return len(samples) / rate, voiced * frame / rate
 
 
 _LIVE_PROBE = r"""
@@ -176,7 +199,8 @@ def slow_steps(engine_name: str, sentences: list[str], model_dir: Path, sample: 
     for step in range(steps + 1):
         r = roundtrip(engine_name, sentences, model_dir, sample, render_every=False, rate_step=-step)
         rows.append({"step": step, "rate": r["rate"], "cer": r["cer"], "sentences": r["sentences"],
-                     "worst": r["worst"][:3]})
+                     "speaking_seconds": r["speaking_seconds"], "syllables_per_second": r["syllables_per_second"],
+                     "syllables_per_voiced_second": r["syllables_per_voiced_second"], "worst": r["worst"][:3]})
     return {"engine": engine_name, "sample": sample, "steps": rows,
             "worst_rise": round(max(b["cer"] - a["cer"] for a, b in zip(rows, rows[1:])), 4)}
 
@@ -364,14 +388,26 @@ def _first_sound_rows(r: dict) -> list[tuple[str, str, str, str]]:
 
 
 def _slow_rows(r: dict) -> list[tuple[str, str, str, str]]:
-    measure = f"round-trip CER after 0–3 × 慢一点, {r['engine']} voice re-rendered at each rate"
-    if "steps" not in r:
+    steps = r.get("steps", [])
+    measure = f"round-trip CER after 0–{max(len(steps) - 1, 1)} × 慢一点, {r['engine']} voice re-rendered at each rate"
+    if not steps:
         return [(measure, f"not measured: {r.get('error')}", "", "")]
-    figures = " → ".join(f"{s['cer']:.1%} (rate {s['rate']})" for s in r["steps"])
-    n = r["steps"][0]["sentences"]
-    return [(f"{measure} (every {r['sample']}th prompt, {n} prompts)", figures,
+    figures = " → ".join(f"{s['cer']:.1%} (rate {s['rate']})" for s in steps)
+    n = steps[0]["sentences"]
+    rows = [(f"{measure} (every {r['sample']}th prompt, {n} prompts)", figures,
              f"rise ≤ {TARGET_SLOW_STEP_CER:.0%} point per step",
              "met" if r["worst_rise"] <= TARGET_SLOW_STEP_CER + 1e-9 else "MISSED")]
+    if all("speaking_seconds" in s for s in steps):
+        # A listener must hear each step slower: the same prompts' speaking time, and syllables per second with
+        # the pauses and without them (how fast the syllables themselves are said).
+        growth = ", ".join(f"+{b['speaking_seconds'] / a['speaking_seconds'] - 1:.0%}"
+                           for a, b in zip(steps, steps[1:], strict=False))
+        value = (" → ".join(f"{s['speaking_seconds']:.0f} s" for s in steps) + f" ({growth} per step); syllables/s "
+                 + " → ".join(f"{s['syllables_per_second']:.2f}" for s in steps) + " with pauses, "
+                 + " → ".join(f"{s['syllables_per_voiced_second']:.2f}" for s in steps) + " voiced only")
+        rows.append((f"speaking time of those prompts after 0–{len(steps) - 1} × 慢一点, {r['engine']} voice", value,
+                     "", "info"))
+    return rows
 
 
 def worst_sentences_markdown(results: dict) -> str:

