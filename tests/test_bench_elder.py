@@ -68,13 +68,67 @@ def test_same_seed_same_files_and_manifest(natural, tmp_path):
 
 
 def test_profiles_stay_in_the_issue_ranges():
-    from bench.elder import pick_rows, profile_for
+    # On dev rows: a profile depends only on the row's id and the seed, and the frozen rows are never read here.
+    from bench.elder import DEV_SEED, pick_rows, profile_for
 
-    profiles = [profile_for(row) for _, row in pick_rows(200)]
+    profiles = [profile_for(row, DEV_SEED) for _, row in pick_rows(200, DEV_SEED, "dev")]
     assert all(0.75 <= p.tempo <= 0.95 and -300 <= p.pitch <= 100 for p in profiles)
     assert {p.noise for p in profiles} == {"pink", "brown", "babble"}
     pauses = [p.pause for p in profiles if p.pause]
     assert pauses and all(0.5 <= s <= 2.0 for s in pauses) and len(pauses) < len(profiles) / 2
+
+
+def test_dev_corpus_has_its_own_rows_seed_and_folders(tmp_path):
+    import inspect
+
+    from bench.dev import DEV_FILES, load_dev
+    from bench.elder import DEV_SEED, SEED, all_rows, build, default_seed, pick_rows, set_dir, voice_dir
+
+    rows = all_rows("dev")
+    assert len(rows) == sum(len(load_dev(name)) for name in DEV_FILES.values())
+    assert len({row.id for _, row in rows}) == len(rows)  # dev.tsv and dev_answers.tsv ids never collide
+    chosen = pick_rows(120, DEV_SEED, "dev")
+    assert {part for part, _ in chosen} == {"dev", "dev_answers"}
+    assert chosen[:10] == pick_rows(10, DEV_SEED, "dev")  # a smaller set is the start of a larger one
+    assert [r.id for _, r in pick_rows(10, SEED, "dev")] != [r.id for _, r in chosen[:10]]
+
+    assert default_seed("dev") == DEV_SEED != SEED == default_seed("frozen")
+    assert set_dir(DEV_SEED, tmp_path, "dev") == tmp_path / "elder-dev" / f"v1-seed{DEV_SEED}"
+    assert set_dir(SEED, tmp_path) == tmp_path / "elder" / f"v1-seed{SEED}"  # the frozen set stays where it was
+    assert voice_dir(tmp_path, "dev") != voice_dir(tmp_path) == tmp_path / "natural-voice"
+    # The bench's headline stays the frozen corpus.
+    assert inspect.signature(build).parameters["corpus"].default == "frozen"
+    assert inspect.signature(pick_rows).parameters["corpus"].default == "frozen"
+
+
+def test_rows_are_shown_only_for_the_dev_corpus(tmp_path, monkeypatch, capsys):
+    from bench.elder import main
+
+    monkeypatch.setenv("ASSISTANT_BENCH_CACHE", str(tmp_path))
+    for flag in ("--show", "--causes", "--endpoint=3"):
+        assert main(["score", "--rows", "2", flag]) == 2
+    assert "only for --corpus dev" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before anything was built
+
+
+def test_dev_rows_build_deterministically_with_their_own_seed(natural, tmp_path):
+    from bench.elder import DEV_SEED, SEED, build, pick_rows, profile_for, set_dir, voice_dir
+
+    (entry,) = build(1, root=tmp_path, seed=DEV_SEED, corpus="dev")
+    (part, row), = pick_rows(1, DEV_SEED, "dev")
+    assert (entry["id"], entry["part"], entry["utterance"]) == (row.id, part, row.utterance)
+    assert entry["profile"] == profile_for(row, DEV_SEED).__dict__ != profile_for(row, SEED).__dict__
+    folder = set_dir(DEV_SEED, tmp_path, "dev")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["corpus"], manifest["seed"], [r["id"] for r in manifest["rows"]]) == ("dev", DEV_SEED, [row.id])
+    assert any(voice_dir(tmp_path, "dev").iterdir()) and not (tmp_path / "natural-voice").exists()
+    assert not (tmp_path / "elder").exists()  # nothing of the frozen set's folder
+
+    before = _digests(folder)
+    for path in folder.iterdir():
+        path.unlink()
+    assert build(1, root=tmp_path, seed=DEV_SEED, corpus="dev") == [entry]
+    assert _digests(folder) == before
 
 
 def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model):
@@ -117,3 +171,28 @@ def test_endpointing_counts_a_turn_cut_before_its_last_word(natural, tmp_path, v
     assert 0 <= whole["wait_audio"] <= 3.0 and whole["wait_wall"] >= whole["wait_audio"] - 0.2
     later = endpoint_row(recognizer, judge, {**entry, "speech_end": entry["speech_end"] + 4.0}, samples)
     assert later["cut"]
+
+
+@pytest.fixture(scope="module")
+def judge():
+    from bench.accuracy import Judge
+
+    return Judge()
+
+
+def test_lost_turns_are_sorted_by_cause(judge):
+    """Typed wrong → understanding; typed right and heard nearly right → understanding of what was heard; heard
+    far off or nothing → recognition. Correct turns are not lost."""
+    from bench.elder import causes
+
+    entries = [{"id": "w", "state": "greeting", "utterance": "我用微信吧", "intent": "ch_wechat", "part": "dev"},
+               {"id": "q", "state": "greeting", "utterance": "我用微信吧", "intent": "q_frequency", "part": "dev"}]
+    results = [{"id": "w", "snr": 20, "kind": "correct", "heard": "我用微信吧"},
+               {"id": "w", "snr": 10, "kind": "ask", "heard": "我用为心吧"},
+               {"id": "w", "snr": 5, "kind": "missed", "heard": "今天天气很好"},
+               {"id": "w", "snr": 5, "kind": "missed", "heard": ""},
+               {"id": "q", "snr": 20, "kind": "wrong", "heard": "我用微信吧"}]
+    lost = causes(results, entries, judge)
+    assert [(r["id"], r["snr"], r["cause"]) for r in lost] == [("w", 10, "near"), ("w", 5, "far"), ("w", 5, "none"),
+                                                              ("q", 20, "typed")]
+    assert lost[0]["lost"] == 0.0 and lost[1]["lost"] > 0.5 and lost[-1]["typed"] == "wrong"

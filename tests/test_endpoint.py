@@ -256,12 +256,12 @@ def test_a_babble_room_ends_the_turn_soon_after_the_last_word(natural, recognize
     words-only judge waited for the words to stop changing, 2 s more, or for ever)."""
     import random
 
-    from bench.elder import _babble, _mix
+    from assistant.audio.perturb import babble, mix
 
     (voice,) = natural(said)
     speech = np.concatenate([np.zeros(8000, np.int16), voice])
-    room = _babble(len(speech) + 16000 * 12, random.Random(5))
-    mixed = _mix(np.concatenate([speech, np.zeros(16000 * 12, np.int16)]), room, 10)
+    room = babble(len(speech) + 16000 * 12, random.Random(5), REAL)
+    mixed = mix(np.concatenate([speech, np.zeros(16000 * 12, np.int16)]), room, 10)
     _, last = _bounds(speech)
     cut = len(speech) + 16000  # the recording, a second of room, then the same room goes on (the mic loops it)
     words, heard = _listen_in(state, recognizer, mixed[:cut], after=mixed[cut:])

@@ -1,52 +1,87 @@
-"""Training sentences as the recogniser hears them: `python -m assistant.understanding.heard [--count N]`.
+"""Training sentences as the recogniser hears them from older speakers in a room:
+`python -m assistant.understanding.heard [--start N] [--count M]`.
 
-A seeded sample of the training sentences of flows/ is spoken by the product's own natural voice (rate and pitch
-varied, some room noise), then recognised by the real model twice, as the live loop does: biased to the grammar of
-a state where the sentence is said, and openly. What comes back — homophones, dropped words, [unk] gaps — is written
-with the sentence's intent and state to flows/state_examples_heard.tsv, committed, so training (and CI) never
-renders again. Needs the natural voice (.venv-natural) and the speech model; rerun after large data changes.
+A seeded sample of the training sentences of flows/ is spoken by the product's own natural voice, then made to
+sound like an older speaker in a room by the same recipe as the bench's elder-like sets (assistant/audio/perturb.py:
+tempo 0.75–0.95, pitch −300…+100 cents, tremolo, reverb, pink/brown/babble noise at 5–20 dB SNR), then recognised
+by the real model twice, as the live loop does: biased to the grammar of a state where the sentence is said, and
+openly. What comes back — homophones, dropped words, [unk] gaps — is appended with the sentence's intent and state
+to flows/state_examples_heard.tsv, committed, so training (and CI) never renders again.
+
+Batches: `--start N --count M` speaks sentences N … N+M−1 of the seeded order; each sentence's rows are written as
+soon as they are heard, and a row already in the file is not written twice, so a batch that was stopped can simply
+be run again. Each sentence's voice, speaker and noise come from a generator seeded by the sentence itself, so a
+batch gives the same rows whenever it runs. Needs the natural voice (.venv-natural), sox, the speech model and the
+real recordings of ../shared/audio/real-mandarin (babble); rerun after large data changes.
 """
 
 import argparse
-import hashlib
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from assistant.understanding.model import HEARD_FILE as OUT_NAME
 
 SEED = 20261130
+SNR = (5.0, 20.0)
+"""Noise level range in dB, as the elder-like sets' 20/10/5 dB."""
+RATES = (0.9, 1.0, 1.1)
+"""The natural voice's own speaking rates, before the speaker's tempo."""
+BABBLE = Path(__file__).resolve().parents[3] / "shared" / "audio" / "real-mandarin"
+HEADER = "state\tutterance\tintent\n"
+MAX_LOST = 0.5
+"""A reading whose syllables differ from the sentence's in more than this share is left out: it keeps nothing of
+the sentence, and its label would teach noise (homophones cost nothing: they are compared by sound)."""
 
 
-def pick(examples, count: int, seed: int = SEED):
-    """An even, seeded sample of hand-written sentences (no template combinations, no earlier heard rows)."""
+def syllables(text: str) -> list[str]:
+    from pypinyin import lazy_pinyin
+
+    return [s for s in lazy_pinyin(text) if s.isascii() and s.isalpha()]
+
+
+def lost(said: str, heard: str) -> float:
+    """Share of the sentence's syllables (toneless pinyin) the reading got wrong: edit distance / length."""
+    from rapidfuzz.distance import Levenshtein
+
+    ref = syllables(said)
+    return Levenshtein.distance(ref, syllables(heard)) / max(len(ref), 1)
+
+
+def pick(examples, count: int | None = None, seed: int = SEED, start: int = 0):
+    """An even, seeded order of hand-written sentences (no template combinations, no heard rows); a batch is a
+    slice of it, so batches never overlap."""
     pool = [e for e in examples if "templates.yaml" not in e.origin and OUT_NAME not in e.origin
             and 2 <= len(e.text) <= 30]
     random.Random(seed).shuffle(pool)
-    return pool[:count]
+    return pool[start:None if count is None else start + count]
 
 
-def roughen(samples: np.ndarray, rate: int, rng: random.Random, work: Path) -> np.ndarray:
-    """Lower or raise the pitch a little (sox) and add pink noise at 10–25 dB SNR."""
-    from assistant.audio.perturb import add_pink_noise
-    from assistant.audio.wavio import read_wav, write_wav
+def roughen(samples, rng: random.Random, work: Path, babble_folder: Path = BABBLE):
+    """16 kHz int16 speech as an older speaker (drawn from `rng`) says it in a room, at 5–20 dB SNR."""
+    from assistant.audio.perturb import Speaker, older_in_room
 
-    src, dst = work / "in.wav", work / "out.wav"
-    write_wav(src, samples)
-    cents = rng.choice([-300, -200, -100, 0, 100])
-    subprocess.run(["sox", str(src), str(dst), "pitch", str(cents)], check=True, capture_output=True)
-    noise_rng = np.random.default_rng(rng.randrange(1 << 30))
-    return add_pink_noise(read_wav(dst), rng.uniform(10, 25), noise_rng)
+    speaker = Speaker.draw(rng)
+    return older_in_room(samples, speaker, rng.uniform(*SNR), rng, babble_folder, work,
+                         lead=rng.uniform(0.2, 0.6))
+
+
+def read_rows(path: Path) -> set[tuple[str, str, str]]:
+    if not path.is_file():
+        return set()
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    return {tuple(line.split("\t")) for line in lines if line.count("\t") == 2}  # type: ignore[misc]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", type=int, default=0, help="first sentence of the seeded order to speak")
     parser.add_argument("--count", type=int, default=300, help="how many training sentences to speak")
     parser.add_argument("--flows", default=None)
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"the file to add to (default flows/{OUT_NAME}; another file is merged in by hand)")
+    parser.add_argument("--babble", type=Path, default=BABBLE, help="real recordings mixed as babble noise")
     args = parser.parse_args(argv)
 
     from assistant.audio.samples import RATE, resample, to_int16
@@ -57,43 +92,49 @@ def main(argv=None) -> int:
     from assistant.recognition.vocab import build_grammar
     from assistant.speech.registry import open_engine
     from assistant.understanding.store import training_examples
+    from assistant.understanding.understander import Understander
 
     flows = load_flows(args.flows)
-    chosen = pick(training_examples(flows), args.count)
-    session = Session.__new__(Session)  # only expected_phrases() is needed: no model, no training
-    session.flows, session.pending = flows, None
-    from assistant.dialog.session import _Position, build_machine
-
-    session._position = _Position()
-    session.machine = build_machine(flows, session._position)
+    chosen = pick(training_examples(flows), args.count, start=args.start)
+    # The grammar each state's live recogniser gets, without the learned model: this file is training data, so
+    # the model's digest changes as rows are added and loading it would retrain.
+    understander = Understander.__new__(Understander)
+    understander.configure(flows)
+    session = Session(flows, understander=understander)
     allowed_in: dict[str, list[str]] = {s: [] for s in flows.states}
     for state in flows.states:
         session.machine.set_state(state)
         allowed_in[state] = session.allowed_intents()
+    target = args.out or Path(flows.root or ".") / OUT_NAME
+    have = read_rows(target)
+    if not target.is_file():
+        target.write_text(HEADER, encoding="utf-8")
     recognizer = Recognizer()
-    grammars = {}
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="heard-") as tmp, open_engine("natural") as engine:
+    grammars: dict[str, list[str]] = {}
+    added = 0
+    with tempfile.TemporaryDirectory(prefix="heard-") as tmp, open_engine("natural") as engine, \
+            open(target, "a", encoding="utf-8") as out:
         for n, ex in enumerate(chosen):
-            rng = random.Random(f"{SEED}:{ex.origin}:{ex.text}")
+            rng = random.Random(f"{SEED}:elder:{ex.origin}:{ex.text}")
             states = list(ex.states or [s for s, a in allowed_in.items() if ex.intent in a] or flows.states)
             state = rng.choice(states)
             if state not in grammars:
                 session.machine.set_state(state)
                 grammars[state] = build_grammar(session.expected_phrases())
-            samples, rate = engine.synthesize(ex.text, rng.choice([0.8, 0.9, 1.0, 1.1]))
-            audio = roughen(to_int16(resample(samples, rate, RATE)), RATE, rng, Path(tmp))
+            samples, rate = engine.synthesize(ex.text, rng.choice(RATES))
+            audio = roughen(to_int16(resample(samples, rate, RATE)), rng, Path(tmp), args.babble)
             readings = {clean(recognizer.transcribe(audio, grammars[state])), clean(recognizer.transcribe(audio, None))}
-            rows += [(state, text, ex.intent) for text in sorted(readings) if text]
+            for text in sorted(readings):
+                row = (state, text, ex.intent)
+                if text and row not in have and lost(ex.text, text) <= MAX_LOST:
+                    have.add(row)
+                    out.write("\t".join(row) + "\n")
+                    added += 1
+            out.flush()  # a stopped batch keeps what it heard
             if n % 25 == 0:
-                print(f"{n}/{len(chosen)}", file=sys.stderr)
-    target = Path(flows.root or ".") / OUT_NAME
-    with open(target, "w", encoding="utf-8") as out:
-        out.write("state\tutterance\tintent\n")
-        for state, text, intent in rows:
-            out.write(f"{state}\t{text}\t{intent}\n")
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()[:12]
-    print(f"wrote {len(rows)} heard sentences from {len(chosen)} spoken ones to {target} ({digest})", file=sys.stderr)
+                print(f"{args.start + n}: {n}/{len(chosen)}", file=sys.stderr, flush=True)
+    print(f"added {added} heard sentences from {len(chosen)} spoken ones (sentences {args.start}–"
+          f"{args.start + len(chosen) - 1}) to {target}: {len(have)} rows", file=sys.stderr)
     return 0
 
 
