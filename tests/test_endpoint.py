@@ -203,6 +203,8 @@ class _FileMicrophone:
 class _Quiet:
     """The loop's speaker while it listens: nothing playing."""
 
+    playing = False
+
     def stop(self):
         pass
 
