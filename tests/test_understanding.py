@@ -204,6 +204,26 @@ def test_recognition_homophones_still_land(understander, heard, intent):
     assert u.intent == intent and u.action in ("act", "confirm")
 
 
+# Babble, a syllable string, a cough, other languages in characters, what the recogniser writes for a crowd
+# behind the user: none of these is in the training data (its out_of_scope negatives are other such turns).
+GIBBERISH = ["啊吧啊吧", "巴拉巴拉", "咿咿呀呀", "古德猫宁", "撒浪嘿哟", "米西米西", "咳咳咳", "而 那 博士 一个 学到"]
+
+
+@pytest.mark.parametrize("state", ["greeting", "wechat.open"])
+def test_gibberish_is_not_understood_rather_than_asked_about(understander, state):
+    allowed = Session(FLOWS).allowed_intents() if state == "greeting" else [*FLOWS.allowed_intents(state), "yes"]
+    for said in GIBBERISH:
+        u = understander.understand(said, state, allowed)
+        # "您是说“再见”吗?" after "啊吧啊吧" is odd: neither acted on nor offered as a real intent.
+        assert u.action == "unknown" or u.intent == "out_of_scope", (said, u.action, u.intent, u.ranked[:2])
+    with Conversation() as chat:
+        if state != "greeting":
+            to_step(chat)
+        before = chat.records[-1]["state"]
+        reply = chat.say("啊吧啊吧")
+        assert reply["intent"] in ("unknown", "out_of_scope") and reply["state"] == before, reply
+
+
 def test_a_negated_done_is_never_done_even_when_the_model_says_so(understander):
     from assistant.understanding.model import Bands, IntentModel
 

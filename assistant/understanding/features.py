@@ -62,10 +62,21 @@ def _instruction_words(flows) -> dict:
     return _INSTRUCTIONS[key]
 
 
+EXTRA_KINDS = ("skips", "words")
+"""Optional feature kinds (understanding.yaml `training: features:`): character pairs with one or two characters
+between them ("没…好", "还…不": a negation apart from what it negates), and words from jieba's segmenter with
+their pairs (its dictionary ships in its wheel)."""
+
+
 class Featurizer:
-    def __init__(self, fillers: list[str], cues: dict[str, str]):
+    def __init__(self, fillers: list[str], cues: dict[str, str], extra=()):
         self.norm = Normalizer(fillers)
         self.cues = {name: re.compile(pattern) for name, pattern in cues.items()}
+        unknown = set(extra) - set(EXTRA_KINDS)
+        if unknown:
+            raise ValueError(f"unknown feature kinds {sorted(unknown)}; known: {EXTRA_KINDS}")
+        self.extra = frozenset(extra)
+        self._cut = _segmenter() if "words" in self.extra else None
 
     def text(self, raw: str) -> str:
         return self.norm.text(raw)
@@ -88,6 +99,13 @@ class Featurizer:
         for n in NGRAMS:
             feats += ["c" + chars[i:i + n] for i in range(len(chars) - n + 1)]
             feats += ["p" + " ".join(sounds[i:i + n]) for i in range(len(sounds) - n + 1)]
+        if "skips" in self.extra:
+            cjk = "".join(_CJK.findall(text))
+            feats += [f"k{cjk[i]}…{cjk[i + g]}" for g in (2, 3) for i in range(len(cjk) - g)]
+        if self._cut is not None:
+            words = [w for w in self._cut(text) if w.strip()]
+            feats += ["w" + w for w in words if len(w) > 1]
+            feats += [f"v{a} {b}" for a, b in zip(["^", *words], [*words, "$"], strict=True)]
         length = len(text)
         feats.append("len:" + ("0" if length == 0 else "1" if length == 1 else "2" if length == 2 else
                                "3-4" if length <= 4 else "5-8" if length <= 8 else "9-16" if length <= 16 else "17+"))
@@ -101,3 +119,15 @@ class Featurizer:
             feats.append(f"s:{tag}")
             feats += [f"s:{tag}&q:{c}" for c in cues]
         return feats
+
+
+def _segmenter():
+    """jieba's cut without its HMM for unknown words: the same words every run, and quick. Loaded only when
+    word features are asked for (it takes about a second)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    return lambda text: tokenizer.lcut(text, HMM=False)

@@ -73,7 +73,8 @@ class Understander:
         self.flows = flows
         root = Path(flows.root)
         self.config = load_config(root)
-        self.featurizer = Featurizer(flows.fillers, dict(self.config["cues"]))
+        self.featurizer = Featurizer(flows.fillers, dict(self.config["cues"]),
+                                     list(self.config["training"].get("features") or ()))
         self.norm = self.featurizer.norm
         guards = self.config["guards"]
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
@@ -308,4 +309,10 @@ def _feature_text(feature: str) -> str:
         return f"characters '{rest}'"
     if kind == "p":
         return f"sounds '{rest}'"
+    if kind == "k":
+        return f"characters apart '{rest}'"
+    if kind == "w":
+        return f"word '{rest}'"
+    if kind == "v":
+        return f"words '{rest}'"
     return feature
