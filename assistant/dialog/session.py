@@ -232,8 +232,8 @@ class Session:
         u = self.understander.understand(text, self.state, self.allowed_intents(), self.today, self.same_effect())
         self._remember(u.slots)
         if u.action == UNKNOWN:
-            if u.intent == OUT_OF_SCOPE:
-                return self._out_of_scope()
+            # Out of scope but not surely so (a filler, a cough, babble, a half sentence): "没听清" and a second try
+            # is kinder than "这个我帮不上忙"; a sure one (above the act band) gets that answer below.
             return self._not_understood(text)
         assert u.intent is not None  # every reading but "not understood" names an intent
         # Only a turn acted on resets the count of turns that went nowhere; a question back ("您是说……吗?") counts
