@@ -29,6 +29,8 @@ import numpy as np
 import webrtcvad
 from rapidfuzz.distance import Levenshtein
 
+from assistant.understanding import ACT, CONFIRM, OUT_OF_SCOPE
+
 RATE = 16000
 FRAME_BYTES = 960
 """30 ms of 16 kHz int16: a frame webrtcvad takes."""
@@ -83,9 +85,6 @@ _WHOLE_QUESTION = re.compile(r"(吗|呢|吧|么|嘛|啊|呀|哪天|几天|几次
 """How a whole question ends: a particle, a question word as its object, or an A-not-A at the end."""
 _ASKS = re.compile(r"吗|么|什么|怎么|咋|啥|哪|谁|几|多少|多久|是不是|能不能|行不行|可不可以|要不要|有没有|对不对")
 """A question word anywhere (the question cue of flows/understanding.yaml)."""
-ACTED_ON, CONFIRMED = "act", "confirm"
-"""Understanding.action for a reading the dialog acts on, or asks about (assistant.understanding.understander)."""
-OUT_OF_SCOPE = "out_of_scope"
 
 # The room: frame levels in dB of int16 units (digital silence ≈ -30 dB, normal speech 60–75 dB).
 ROOM_SECONDS = 12.0
@@ -119,7 +118,7 @@ def meaning_wait(text: str, understood, expected=()) -> float:
     if intent in (None, OUT_OF_SCOPE):
         # Not understood: the speaker may be half way through (or it was noise): the long wait.
         return UNSURE_QUIET
-    acted = understood.action == ACTED_ON
+    acted = understood.action == ACT
     if intent.startswith("q_"):
         # A question the dialog would answer: finished when it ends like a whole question or asks something
         # without stopping on a half ("多久认证一次"); else it may be the first half ("今年的认证……什么时候截止").
@@ -131,7 +130,7 @@ def meaning_wait(text: str, understood, expected=()) -> float:
         # only a near miss of an expected answer is as short a move as the answer.
         return UNSURE_QUIET
     # A short move: acted on, or asked about ("您是说……吗?") when it is a near miss of an expected answer.
-    if acted or (understood.action == CONFIRMED and close):
+    if acted or (understood.action == CONFIRM and close):
         return MOVE_QUIET
     return UNSURE_QUIET
 
