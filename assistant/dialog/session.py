@@ -178,6 +178,9 @@ class Session:
         """where the user said they live (a regions.Place), remembered for the conversation"""
         self.certified_today = False
         self.recent_number = 0
+        self.moved_on: tuple[str, str, str] | None = None
+        """(step left, step entered, intent): the last move on "done", which a correction right after takes
+        back while the user is still where it led"""
 
     def allowed_intents(self) -> list[str]:
         state = self.flows.states[self.state]
@@ -223,6 +226,9 @@ class Session:
         if len(text) > MAX_CHARS:
             return self._reply([self._say("too_long"), self._you_can_say()], "too_long")
 
+        undo = self._correction(text)
+        if undo:
+            return undo
         pending, self.pending = self.pending, None
         if pending:
             reply = self._resolve_pending(pending, text)
@@ -259,6 +265,45 @@ class Session:
         if u.intent == OUT_OF_SCOPE:
             return self._out_of_scope()
         return self._execute(u.intent, text, u.slots)
+
+    def _correction(self, text: str) -> Reply | None:
+        """Right after a move on "done" ("好了", "成功了"), "不对" / "没成功" takes it back: a misheard negation
+        ("没成功" heard as "成功") must not leave the user at a step they never reached. The readings that correct
+        which moves are data (understanding.yaml `corrections`); the same words are then read at the step the user
+        is back at, so "没成功" there goes on to the failed walk."""
+        # It stays open while the user is where the move led: a "慢一点" or a question first does not end it.
+        moved = self.moved_on
+        if moved is None or moved[1] != self.state:
+            self.moved_on = None
+            return None
+        left, _, intent = moved
+        on = self.flows.states[self.state].on
+        correcting = [r for r, moves in self.understander.corrections.items() if intent in moves and r not in on]
+        # A question still open ("要不要记个提醒?", "您是说……吗?") is answered "不要", "不对": that "no" is its answer.
+        if self.pending:
+            correcting = [r for r in correcting if r != "no"]
+        if not correcting or not self.understander.correction_words.search(self.understander.norm.text(text)):
+            return None
+        u = self.understander.understand(text, self.state, list(dict.fromkeys([*self.allowed_intents(), *correcting])),
+                                         self.today, self.same_effect())
+        top, p = u.ranked[0] if u.ranked else (u.intent, u.probability)
+        if top not in correcting or p < self.understander.correction_min or (u.guard or "").startswith("scam"):
+            return None
+        self.moved_on = None
+        self.pending = None
+        self.certified_today = False
+        self._position.trigger(STEP_BACK)
+        assert self.state == left  # the move was the last one the history remembers
+        again = self.understander.understand(text, self.state, self.allowed_intents(), self.today,
+                                             self.same_effect())
+        undone = self._say("undone")
+        if again.action == ACT and again.intent in self.flows.states[self.state].on \
+                and again.intent not in self.understander.done_intents:
+            reply = self._execute(again.intent, text, again.slots)
+            reply.parts.insert(0, undone)
+            reply.say = undone + reply.say
+            return reply
+        return self._content([undone, *self._state_sentences(self.state)], "back")
 
     def _only_asks_again(self, readings: set) -> bool:
         """The readings are "好了" (and perhaps an outcome) where "好了" repeats this step's question."""
@@ -306,6 +351,7 @@ class Session:
             return self._content(self._state_sentences(self.state), intent)
         before = self.state
         self._position.trigger(intent)
+        self.moved_on = (before, self.state, intent) if intent in self.understander.done_intents else None
         says = self._state_sentences(self.state)
         if self.flows.states[self.state].certified:
             after = self._next_after_success()

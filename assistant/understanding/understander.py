@@ -81,6 +81,11 @@ class Understander:
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
         self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or [])) | {"q_scam"}
         self.done_intents = set(str(i) for i in guards["done_intents"])
+        corrections = guards.get("corrections") or {}
+        self.corrections = {str(r): set(map(str, moves)) for r, moves in (corrections.get("readings") or {}).items()}
+        """reading -> the done moves it takes back when said right after one (the dialog's undo)"""
+        self.correction_words = re.compile(str(corrections.get("pattern") or "(?!)"))
+        self.correction_min = float(corrections.get("min", 1.0))
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
         self.words = {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}
