@@ -76,3 +76,23 @@ def test_templates_expand_into_training_sentences_with_lists():
     assert any("支付宝" in t for t in lacks) and any("微信" in t for t in lacks)
     regions = {e.text for e in from_templates if e.intent == "tell_region"}
     assert len(regions) > 100, "the {region} list comes from the division table"
+
+
+def test_readings_are_per_character_and_the_phrase_table_stays_unloaded():
+    """The understanding reads each character on its own, so the same text gives the same features whether or not
+    pypinyin's phrase table is loaded; the live process leaves the table (44 MB) unloaded, and child processes
+    (the natural voice reads whole phrases) do not inherit the setting."""
+    import subprocess
+    import sys
+
+    probe = ("import os, sys\n"
+             "from assistant.understanding.normalize import readings\n"
+             "import pypinyin.constants as c\n"
+             "print(readings('银行还没好ab'), len(c.PHRASES_DICT), 'PYPINYIN_NO_PHRASES' in os.environ)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-2:] == ["0", "False"], out
+    from assistant.understanding.normalize import readings
+
+    # 行 is read xing even inside 银行: one reading per character, the first.
+    assert readings("银行还没好ab") == ["yin", "xing", "hai", "mei", "hao", "a", "b"]
+    assert " ".join(out[:-2]) == str(readings("银行还没好ab"))

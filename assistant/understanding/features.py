@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from assistant.understanding.normalize import Normalizer
 
 NGRAMS = (1, 2, 3)
-FEATURES_VERSION = "4"
+FEATURES_VERSION = "5"
 """Bump when features change, so cached models are retrained."""
 _CJK = re.compile(r"[\u3400-\u9fff]")
 

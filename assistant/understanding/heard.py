@@ -36,9 +36,9 @@ the sentence, and its label would teach noise (homophones cost nothing: they are
 
 
 def syllables(text: str) -> list[str]:
-    from pypinyin import lazy_pinyin
+    from assistant.understanding.normalize import readings
 
-    return [s for s in lazy_pinyin(text) if s.isascii() and s.isalpha()]
+    return [s for s in readings(text) if s.isascii() and s.isalpha()]
 
 
 def lost(said: str, heard: str) -> float:

@@ -93,13 +93,14 @@ def _common_char(rng: random.Random) -> str:
 def noisy(text: str, rng: random.Random) -> str:
     """The utterance as a recogniser might write it (see the module docstring)."""
     from opencc import OpenCC
-    from pypinyin import Style, lazy_pinyin
+
+    from assistant.understanding.normalize import readings
 
     chars = list(_PUNCT.sub("", OpenCC("t2s").convert(text)))
     cjk = [i for i, c in enumerate(chars) if _CJK.match(c)]
     if not cjk:
         return "".join(chars)
-    syllables = lazy_pinyin("".join(chars), style=Style.NORMAL, errors=lambda s: list(s))  # type: ignore[arg-type, return-value]  # pypinyin takes a list back (documented); its hint says str
+    syllables = readings("".join(chars))
     edits = max(1, round(len(cjk) * RATE))
     targets = sorted(rng.sample(cjk, min(edits, len(cjk))), reverse=True)  # right to left keeps indices valid
     for i in targets:

@@ -1,13 +1,49 @@
 """Bring what was heard or typed into one comparable form: characters and fuzzy pinyin."""
 
+import os
 import re
+import sys
 import unicodedata
 from functools import lru_cache
 
 from opencc import OpenCC
-from pypinyin import lazy_pinyin
 
 from assistant.numbers import DIGIT_NAMES
+
+
+def _pypinyin_without_phrases():
+    """pypinyin, loaded without its phrase table when nothing loaded it before. The understanding reads each
+    character on its own (`readings`), so the table (44 MB, an eighth of the live process) would never be used;
+    pypinyin only skips it when this variable is set at its first import, and it is unset again at once so that
+    child processes (the natural voice reads whole phrases: 银行 is yín háng) keep theirs."""
+    if "pypinyin" not in sys.modules:
+        before = os.environ.get("PYPINYIN_NO_PHRASES")
+        os.environ["PYPINYIN_NO_PHRASES"] = "1"
+        try:
+            import pypinyin  # noqa: F401 - loaded here, without the phrases
+        finally:
+            if before is None:
+                del os.environ["PYPINYIN_NO_PHRASES"]
+            else:
+                os.environ["PYPINYIN_NO_PHRASES"] = before
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin
+
+
+_lazy_pinyin = _pypinyin_without_phrases()
+
+
+@lru_cache(maxsize=8192)
+def _reading(char: str) -> str:
+    return _lazy_pinyin(char, errors=lambda chars: list(chars))[0]  # errors= may give a list back (documented)
+
+
+def readings(text: str) -> list[str]:
+    """Toneless pinyin, one per character, each character read on its own (its first reading: 行 is xing in 银行
+    too). The same whether or not another module loaded pypinyin with its phrases: model features use it, and
+    training, the bench and the live process must read alike. Non-Chinese characters stay as they are."""
+    return [_reading(c) for c in text]
 
 _T2S = OpenCC("t2s")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -44,12 +80,11 @@ class Normalizer:
     def syllables(self, text: str) -> list[str]:
         """Fuzzy pinyin of already-normalised text, one toneless, accent-folded syllable per character
         (anything that is not Chinese stays as it is). Stable across processes: model features use it."""
-        return [_fuzzy(s) for s in lazy_pinyin(text, errors=lambda chars: list(chars))]  # type: ignore[arg-type, return-value]  # pypinyin takes a list back (documented); its hint says str
+        return [_fuzzy(s) for s in readings(text)]
 
     def key(self, text: str) -> str:
         """Fuzzy pinyin of already-normalised text, one symbol per syllable so matches align with characters."""
-        return "".join(_syllable_symbol(s)
-                       for s in lazy_pinyin(text, errors=lambda chars: list(chars)))  # type: ignore[arg-type, return-value]  # pypinyin takes a list back (documented); its hint says str
+        return "".join(_syllable_symbol(s) for s in readings(text))
 
 
 @lru_cache(maxsize=4096)
