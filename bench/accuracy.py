@@ -76,6 +76,14 @@ class Judge:
         self.session.voice = VoiceSettings()
         self.session.machine.set_state(state)
 
+    def taken_back(self, state: str, text: str, reported: str) -> bool:
+        """A turn acted on as done in `state`: does the correction a user would say next ("没成功" after a
+        success, else "不对") take the move back (the dialog's undo, flows/understanding.yaml `corrections`)?"""
+        self.put_in(state)
+        self.session.handle(text)
+        reply = self.session.handle("没成功" if reported == "success" else "不对")
+        return reply.say.startswith(self.flows.say["undone"])
+
     def expected_report(self, state: str, intent: str) -> str:
         """What Reply.intent says when `intent` is acted on in `state`."""
         from assistant.flows import RETURN
@@ -131,13 +139,16 @@ def evaluate(rows, judge: Judge, part: str = "test") -> list[tuple]:
     return [(row, judge.hear(row.state, row.utterance, row.intent, part)) for row in rows]
 
 
-def dangers(results, flows) -> dict:
-    """The two mistakes that must never happen: a not-done acted on as done, a scam sent into a walk."""
+def dangers(results, flows, judge: "Judge | None" = None) -> dict:
+    """The two mistakes that must never happen: a not-done acted on as done, a scam sent into a walk; with a
+    judge, also how many of the not-dones acted on as done the user's next "不对"/"没成功" takes back."""
     negations = [(r, v) for r, v in results if any(t in r.tags for t in _NEGATIVE_TAGS) and r.intent not in _DONE]
     acted = [(r, v) for r, v in negations if v.kind == "wrong" and v.reported in _DONE]
     scams = [(r, v) for r, v in results if r.intent == "q_scam"]
     walked = [(r, v) for r, v in scams if v.reported in flows.goto]
-    return {"negations": len(negations), "acted_negations": len(acted), "scams": len(scams),
+    taken_back = sum(judge.taken_back(r.state, r.utterance, v.reported) for r, v in acted) if judge else None
+    return {"negations": len(negations), "acted_negations": len(acted), "taken_back": taken_back,
+            "scams": len(scams),
             "scams_to_walk": len(walked), "acted_rows": [[r.id, r.state, r.utterance, v.reported] for r, v in acted],
             "walked_rows": [[r.id, r.state, r.utterance, v.reported] for r, v in walked]}
 
@@ -199,7 +210,7 @@ def run(quick: bool = False) -> PartResult:
     result = PartResult()
     all_results = {label(p, v): evaluate(load_corpus(v, p), judge, p) for p, v in KEYS}
     sums = {k: summary(v) for k, v in all_results.items()}
-    danger = {k: dangers(v, judge.flows) for k, v in all_results.items()}
+    danger = {k: dangers(v, judge.flows, judge) for k, v in all_results.items()}
     slots = {k: slot_figures(v) for k, v in all_results.items()}
     names = {"test": "frozen part 1", "answers": "frozen part 2 (fine-grained questions)"}
 
@@ -220,7 +231,9 @@ def run(quick: bool = False) -> PartResult:
         d = danger[label(part, variant)]
         result.figures.append(Figure(
             "1 understanding", f"negations / not-yet / done-questions acted on as done, {variant} text, {names[part]}",
-            f"{d['acted_negations']} of {d['negations']}", "0", status(d["acted_negations"], 0, False)))
+            f"{d['acted_negations']} of {d['negations']}", "0", status(d["acted_negations"], 0, False),
+            f"{d['taken_back']} of them taken back by the user's next \"不对\" / \"没成功\"" if d["acted_negations"]
+            else ""))
         result.figures.append(Figure(
             "1 understanding", f"scam stories routed into a walk, {variant} text, {names[part]}",
             f"{d['scams_to_walk']} of {d['scams']}", "0", status(d["scams_to_walk"], 0, False)))

@@ -33,17 +33,19 @@ def measure(n: int = 10, show: bool = False) -> dict:
     done = [r for r in rows if r.intent in _DONE]
     figures = {}
     for label, group in (("not_done", negative), ("done", done)):
-        total = acted_done = right = 0
+        total = acted_done = right = taken_back = 0
         for row, text, k in copies(group, n):
             v = judge.hear(row.state, text, row.intent, "dev")
             total += 1
             right += v.kind == "correct"
             if label == "not_done" and v.kind == "wrong" and v.reported in _DONE:
                 acted_done += 1
+                taken_back += judge.taken_back(row.state, text, v.reported)
                 if show:
                     print(f"acted-as-done  copy {k:2}  {row.state:24} {row.utterance} -> {text}  "
                           f"got={v.reported} p={v.score}")
-        figures[label] = {"rows": len(group), "turns": total, "right": right, "acted_done": acted_done}
+        figures[label] = {"rows": len(group), "turns": total, "right": right, "acted_done": acted_done,
+                           "taken_back": taken_back}
     return figures
 
 
@@ -51,7 +53,8 @@ def main() -> int:
     n = int(sys.argv[sys.argv.index("--copies") + 1]) if "--copies" in sys.argv else 10
     f = measure(n, "--rows" in sys.argv)
     nd, d = f["not_done"], f["done"]
-    print(f"not-done turns acted on as done: {nd['acted_done']} of {nd['turns']} ({nd['rows']} dev rows × {n + 1})")
+    print(f"not-done turns acted on as done: {nd['acted_done']} of {nd['turns']} ({nd['rows']} dev rows × {n + 1}); "
+          f"taken back by the next 不对/没成功: {nd['taken_back']}")
     print(f"not-done turns right: {nd['right'] / nd['turns']:.1%}")
     print(f"done turns right: {d['right'] / d['turns']:.1%} of {d['turns']} ({d['rows']} dev rows × {n + 1})")
     return 0

@@ -113,3 +113,19 @@ def test_a_correction_long_after_the_move_does_nothing(session):
     assert session.moved_on is not None
     session.handle("重新开始")
     assert session.moved_on is None and session.handle("不对").state == "greeting"
+
+
+def test_the_end_of_a_detour_taken_back_keeps_the_way_back(session, flows):
+    """"好了" at a troubleshooting detour's end goes back to the interrupted step; taken back, the user is in the
+    detour again ("不对" read there: still not working, the next tip), and its "好了" still leads to that step (not
+    to the greeting)."""
+    _walk_to(session, lambda st: st.name.endswith("prepare.network"))
+    step = session.state
+    session.handle("一直在转圈圈")
+    detour = session.state
+    assert detour != step and session.returns == [step]
+    assert session.handle("好了").state == step
+    reply = session.handle("不对")
+    assert _undone(flows, reply) and flows.states[session.state].returns and session.returns == [step]
+    assert session.state in (detour, flows.states[detour].on.get("failed")), session.state
+    assert session.handle("好了").state == step

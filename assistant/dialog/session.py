@@ -178,9 +178,9 @@ class Session:
         """where the user said they live (a regions.Place), remembered for the conversation"""
         self.certified_today = False
         self.recent_number = 0
-        self.moved_on: tuple[str, str, str] | None = None
-        """(step left, step entered, intent): the last move on "done", which a correction right after takes
-        back while the user is still where it led"""
+        self.moved_on: tuple[str, str, str, str | None] | None = None
+        """(step left, step entered, intent, the step a detour's end came back to or None): the last move on
+        "done", which a correction right after takes back while the user is still where it led"""
 
     def allowed_intents(self) -> list[str]:
         state = self.flows.states[self.state]
@@ -276,7 +276,7 @@ class Session:
         if moved is None or moved[1] != self.state:
             self.moved_on = None
             return None
-        left, _, intent = moved
+        left, _, intent, interrupted = moved
         on = self.flows.states[self.state].on
         correcting = [r for r, moves in self.understander.corrections.items() if intent in moves and r not in on]
         # A question still open ("要不要记个提醒?", "您是说……吗?") is answered "不要", "不对": that "no" is its answer.
@@ -294,6 +294,8 @@ class Session:
         self.certified_today = False
         self._position.trigger(STEP_BACK)
         assert self.state == left  # the move was the last one the history remembers
+        if interrupted:
+            self.returns.append(interrupted)  # back in the detour, whose end comes back here again
         again = self.understander.understand(text, self.state, self.allowed_intents(), self.today,
                                              self.same_effect())
         undone = self._say("undone")
@@ -351,7 +353,7 @@ class Session:
             return self._content(self._state_sentences(self.state), intent)
         before = self.state
         self._position.trigger(intent)
-        self.moved_on = (before, self.state, intent) if intent in self.understander.done_intents else None
+        self.moved_on = (before, self.state, intent, None) if intent in self.understander.done_intents else None
         says = self._state_sentences(self.state)
         if self.flows.states[self.state].certified:
             after = self._next_after_success()
@@ -395,7 +397,10 @@ class Session:
         return [self._say("chosen", title=title)] if title else []
 
     def _come_back(self, intent: str) -> Reply:
+        before = self.state
         self._position.trigger(intent)
+        # "好了" at a detour's end is a move on done too; taken back, the detour is again what interrupted here.
+        self.moved_on = (before, self.state, intent, self.state) if intent in self.understander.done_intents else None
         return self._content([self._say("back_to_step"), *self._ask_sentences(self.state)], "next")
 
     def _control(self, intent: str, slots: dict | None = None) -> Reply:
