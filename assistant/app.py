@@ -171,8 +171,14 @@ def build_kiosk(args) -> Kiosk:
         follow_voice=not args.no_screen)  # the screen shows the sentence being said, one after the other
     if args.text:
         return Kiosk(controller, TextListener())
+    from assistant.speech.ahead import RenderAhead
+
     speaker = build_speaker(args, controller.session)
-    return Kiosk(controller, build_listener(args, controller.session, speaker), speaker)
+    listener = build_listener(args, controller.session, speaker)
+    # As in `run`: the next step's sentences are rendered while the person does this one, paused while they speak.
+    speaker.ahead = RenderAhead(speaker)
+    listener.on_speech = speaker.ahead.user_speaking
+    return Kiosk(controller, listener, speaker)
 
 
 def build_voice_setup(args, flows):

@@ -256,3 +256,30 @@ def test_the_users_voice_pauses_a_render_in_progress_and_a_reply_lets_it_finish(
     finally:
         engine.go.set()
         ahead.close()
+
+
+def test_the_kiosk_renders_the_next_step_ahead_at_the_persons_rate(espeak_engine):
+    """The kiosk's voice (kiosk.commands.voice_speak) plans the next turn after each reply, as `run` does: after
+    慢一点, the step 好了 leads to is in the cache at the slower rate while the person does this one."""
+    from assistant.kiosk.commands import voice_speak
+    from assistant.kiosk.controller import KioskController
+
+    profile, cache = load_profile("standard"), VoiceCache()
+    speaker = Speaker(profile, cache, TakingPlayer(), engine=espeak_engine)
+    speaker.ahead = RenderAhead(speaker)
+    controller = KioskController(FLOWS, today=lambda: __import__("datetime").date(2026, 11, 23))
+    controller.session.voice.limits = profile.step_limits()
+    controller.speak = voice_speak(controller, speaker)
+    try:
+        controller.start()
+        controller.heard("我用微信吧")
+        controller.heard("慢一点")
+        slow = profile.effective_rate(controller.session.voice)
+        assert slow != profile.effective_rate(None)
+        nxt = FLOWS.states[FLOWS.states[controller.session.state].on["next"]].sentences[0]
+        key = cache_key(nxt, espeak_engine.identity, slow)
+        assert wait_until(lambda: cache.has(key), 60), "the next step was rendered ahead at the slower rate"
+        speaker.say(controller.session.handle("好了").parts, settings=controller.session.voice, blocking=False)
+        assert speaker.last_sources[0] == "cache"
+    finally:
+        speaker.ahead.close()

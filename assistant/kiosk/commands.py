@@ -122,16 +122,8 @@ def _run_kiosk_with(args, kiosk) -> int:
 
         controller.speak = speak
     elif not args.text:
-        speaker = kiosk.speaker
-        show_text = args.no_screen  # without a screen, the words also go to the terminal
-
-        def speak(reply):
-            if show_text:
-                print_reply(reply)
-            speaker.say(reply.parts, settings=controller.session.voice, blocking=False,
-                        on_sentence=lambda index, seconds: controller.speaking(reply, index, seconds))
-
-        controller.speak = speak
+        # without a screen, the words also go to the terminal
+        controller.speak = voice_speak(controller, kiosk.speaker, show_text=args.no_screen)
     # Typing is talking; without a screen there is no key to press: both listen all the time.
     runner = KioskRunner(controller, listener, hands_free=args.text or args.hands_free or args.no_screen)
     if args.no_screen:
@@ -155,6 +147,22 @@ def _run_kiosk_with(args, kiosk) -> int:
     # Typed turns need the terminal within reach, so --text opens a window instead of covering the screen.
     make_screen = functools.partial(KioskScreen, key=args.key, fullscreen=not (args.windowed or args.text))
     return run_with_screen(runner, make_screen, root=root)
+
+
+def voice_speak(controller, speaker, show_text: bool = False):
+    """The kiosk's voice: each reply said (the screen follows it sentence by sentence), then, while the person
+    does the step, the next turn's likely sentences rendered into the cache at their voice rate (as `run` does)."""
+    from assistant.kiosk.controller import print_reply
+
+    def speak(reply):
+        if show_text:
+            print_reply(reply)
+        speaker.say(reply.parts, settings=controller.session.voice, blocking=False,
+                    on_sentence=lambda index, seconds: controller.speaking(reply, index, seconds))
+        if speaker.ahead is not None:
+            speaker.ahead.plan_for(controller.session)
+
+    return speak
 
 
 def _close(kiosk) -> None:

@@ -19,7 +19,6 @@ from assistant.live.hearing import Hearing, clean
 from assistant.privacy import mask
 from assistant.recognition.recognizer import RATE, Final, Partial
 from assistant.recognition.second_reading import SecondReading
-from assistant.speech.ahead import likely_sentences
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +353,7 @@ class VoiceLoop:
             self.on_reply(reply)
         self._speak(reply.parts)
         if self.ahead is not None:  # starts once this reply is rendered, at the rate it was said at
-            self.ahead.plan(likely_sentences(self.session), self.session.voice)
+            self.ahead.plan_for(self.session)
 
     def _speak(self, parts) -> None:
         try:

@@ -91,6 +91,10 @@ class RenderAhead:
             self._todo = [(s, rate) for s in sentences]
             self._cond.notify_all()
 
+    def plan_for(self, session) -> None:
+        """Render what the turn after the session's last reply is likely to need, at the session's voice rate."""
+        self.plan(likely_sentences(session), session.voice)
+
     def hold(self) -> None:
         """A reply is being rendered: start nothing, and let a paused render of ours finish so the engine is free."""
         with self._cond:
