@@ -96,3 +96,31 @@ def test_readings_are_per_character_and_the_phrase_table_stays_unloaded():
     # 行 is read xing even inside 银行: one reading per character, the first.
     assert readings("银行还没好ab") == ["yin", "xing", "hai", "mei", "hao", "a", "b"]
     assert " ".join(out[:-2]) == str(readings("银行还没好ab"))
+
+
+def test_held_out_sentences_set_the_bands_and_a_broken_one_is_its_place(flows_copy, understander):
+    """`bands: held_out` names sentences by a writer the model never saw: the bands come from how the trained model
+    does on them (sentences it gets wrong with confidence raise the act band), and a mistake in them is file:line."""
+    from assistant.understanding.data import Example, load_held_out
+    from assistant.understanding.model import Trainer
+
+    flows = load_flows(flows_copy)
+    trainer = Trainer(flows, understander.featurizer, understander.config)
+    right = [Example(t, "next", ("wechat.open",), f"c:{n}", f"c:{n}") for n, t in enumerate(["好了", "弄好了"] * 60)]
+    bands, info = trainer.held_out(understander.model, right)
+    assert info["held_out_rows"] == 120 and info["held_out_accuracy"] == 1.0
+    assert bands.act < 1.0, "all right: acting is safe down to the least sure of them"
+    wrong = [Example(t, "no", ("wechat.open",), f"w:{n}", f"w:{n}") for n, t in enumerate(["好了", "弄好了"] * 60)]
+    bands, info = trainer.held_out(understander.model, wrong)
+    assert info["held_out_accuracy"] == 0.0 and bands.act == 1.0, "all confidently wrong: never act"
+
+    config = flows_copy / "understanding.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  folds: 3\n", "  folds: 3\n  held_out: cal.tsv\n"),
+                      encoding="utf-8")
+    (flows_copy / "cal.tsv").write_text("state\tutterance\tintent\ngreeting\t我用微信\tch_wechat\n"
+                                        "greeting\t我用微信\tch_wechatt\n", encoding="utf-8")
+    from assistant.understanding.data import load_config
+
+    with pytest.raises(FlowError) as err:
+        load_held_out(load_flows(flows_copy), flows_copy, load_config(flows_copy))
+    assert err.value.file.endswith("cal.tsv") and err.value.line == 3

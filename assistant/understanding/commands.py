@@ -32,8 +32,12 @@ def train_command(args) -> int:
     path = save_somewhere(model, model_dirs(flows), digest_of(flows))
     print(f"学好了 (trained): {info['examples']} sentences → {info['rows']} rows with noisy copies, "
           f"{info['features']} features, {info['seconds']} s")
-    print(f"cross-validated accuracy on the training data: {info.get('cv_accuracy', 0):.1%} "
-          f"(an optimistic figure: the frozen test corpus in bench/ is the honest one)")
+    if "held_out_rows" in info:
+        print(f"bands set on {info['held_out_rows']} held-out calibration sentences (flows/calibration.tsv), "
+              f"top-1 there {info['held_out_accuracy']:.1%}")
+    else:
+        print(f"cross-validated accuracy on the training data: {info.get('cv_accuracy', 0):.1%} "
+              f"(an optimistic figure: the frozen test corpus in bench/ is the honest one)")
     b = model.bands
     answered = f" (a question answered in place >= {b.answer:.2f})" if b.answer is not None else ""
     print(f"bands: act >= {b.act:.2f}{answered}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}")

@@ -22,6 +22,9 @@ from assistant.understanding.templates import ListItem, expand
 OUT_OF_SCOPE = "out_of_scope"
 TRAINING_FILES = ("intents.yaml", "examples.yaml", "templates.yaml", "understanding.yaml")
 TSV_GLOB = "state_examples*.tsv"
+CALIBRATION_FILE = "calibration.tsv"
+"""Sentences by a writer the training data never saw (state, utterance, intent): the act / confirm bands are set on
+how the trained model does on them (`bands: held_out` in understanding.yaml); never trained on."""
 """The sentences and settings the model learns from: a change to any of them retrains it."""
 
 
@@ -48,7 +51,7 @@ def flows_digest(root: Path, extra: str = "") -> str:
     """A hash of every file the model is trained from and of `extra` (the feature version, what each state
     allows): editing what the assistant *says* keeps the model, editing what it *understands* retrains it."""
     h = hashlib.sha256(extra.encode())
-    for path in [*(root / n for n in TRAINING_FILES), *sorted(root.glob(TSV_GLOB))]:
+    for path in [*(root / n for n in TRAINING_FILES), *sorted(root.glob(TSV_GLOB)), root / CALIBRATION_FILE]:
         h.update(path.name.encode())
         h.update(path.read_bytes() if path.exists() else b"-")
     return h.hexdigest()[:16]
@@ -229,6 +232,12 @@ def template_sentences(flows, root: Path):
             out += [(e.slots[by_list] if by_list else str(key), e.text)
                     for e in expand(str(template), lists, file=data.file, line=line, limit=100_000)]
     return out
+
+
+def load_held_out(flows, root: Path, config: LDict) -> list[Example]:
+    """The calibration sentences named by `bands: held_out` (checked like state_examples.tsv); [] when none."""
+    name = config["bands"].get("held_out")
+    return _Reader(flows, []).tsv_file(root / str(name)) if name else []
 
 
 def load_examples(flows, root: Path, config: LDict, region_names: list[str], normalise=None) -> list[Example]:

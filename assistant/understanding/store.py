@@ -75,7 +75,10 @@ def train(flows, understander, *, calibrate=True):
     trainer = Trainer(flows, understander.featurizer, understander.config,
                       extra_allowed=lambda s: ["yes"] if "next" in flows.states[s].on else [],
                       slot_names=lambda raw: understander.slot_names(raw, day), reading=reading)
-    model, info = trainer.train(examples, calibrate=calibrate, digest=digest_of(flows))
+    from assistant.understanding.data import load_held_out
+
+    held_out = load_held_out(flows, Path(flows.root), understander.config)
+    model, info = trainer.train(examples, calibrate=calibrate, digest=digest_of(flows), held_out=held_out)
     info["seconds"] = round(time.monotonic() - start, 1)
     return model, info
 
