@@ -4,7 +4,8 @@ Order, every turn (secrets are masked by the dialog before anything reaches this
 1. scams before channels — a scam story is a scam whatever channel or "12333" it names (patterns in
    flows/understanding.yaml, and a person asking for money or secrets);
 2. the model ranks the intents the state allows, plus out_of_scope;
-3. a negation, a question or "not yet" never counts as done/yes;
+3. a turn of fillers and particles or sounds alone is not understood unless it is itself a phrase of an allowed intent
+   ("嗯" is a yes); a negation, a question or "not yet" never counts as done/yes;
 4. two readings equally likely → ask which; goodbye (which wipes a kiosk) only when sure;
 5. the act / confirm / not-understood band, from cross-validation.
 Slots (channel, region, date, relative, scam kind) are read alongside, so a two-part sentence acts on both.
@@ -90,6 +91,14 @@ class Understander:
         self.goodbye_min = float(guards["goodbye_min"])
         self.words = {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
+        # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
+        # intents.yaml (normalised, with the intents it says).
+        empty = sorted({*flows.fillers, *map(str, guards.get("says_nothing_alone") or ())}, key=len, reverse=True)
+        self.says_nothing = re.compile("(?:" + "|".join(map(re.escape, empty)) + ")+")
+        self.phrases: dict[str, set[str]] = {}
+        for i in flows.intents.values():
+            for p in i.phrases:
+                self.phrases.setdefault(self.norm.text(p.text), set()).add(i.name)
 
     # --- the reading ----------------------------------------------------------------------------------
     def understand(self, raw: str, state: str | None, allowed, today: date | None = None,
@@ -107,6 +116,10 @@ class Understander:
             if intent in allowed:
                 return Understanding(intent, ACT, 1.0, text=text, slots=slots, guard="typed")
             return Understanding(None, UNKNOWN, text=text, slots=slots, guard="not Chinese")
+        if self.says_nothing.fullmatch(text) and not self.phrases.get(text, set()) & set(allowed):
+            # Hesitation, a laugh, a "喂" or a particle alone ("呃", "嗯…那个", "呵呵", "吧") says nothing: never a
+            # move, never "您是说“好了”吗?" — the model would only give back the state's likeliest answer.
+            return Understanding(None, UNKNOWN, text=text, slots=slots, guard="says nothing")
         cues = set(self.featurizer.cues_in(text))
         named = [k for k in slots if k in _FEATURE_SLOTS]
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
