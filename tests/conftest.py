@@ -31,15 +31,43 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under xdist (`script/test`: `-n 4 --dist loadgroup`), tests marked `slow` (mostly waiting on real-time
-    audio) come first, then the modules with the most tests, so no long unit of work starts last. Every worker
-    sorts the same list the same way (xdist checks that they agree). A plain run keeps the files' order."""
+    """Under xdist (`script/test`), the longest units of work go first, so that none of them starts last and
+    keeps one worker busy after the others are done (the suite ends when its last worker does). A unit's length
+    is what its marks say: `@pytest.mark.slow(seconds=N)` on a test, `pytestmark = pytest.mark.seconds(N)` on a
+    module (roughly N seconds alone on an idle 2-core machine); a slow test without seconds counts as 10 s, a
+    module without them as 0.1 s a test. Every worker sorts the same list the same way (xdist checks that they
+    agree). A plain run keeps the files' order."""
     if not hasattr(config, "workerinput"):
         return
-    sizes: dict[str, int] = {}
-    for item in items:
-        sizes[_file_of(item.nodeid)] = sizes.get(_file_of(item.nodeid), 0) + 1
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, -sizes[_file_of(item.nodeid)]))
+    order = longest_first(config.rootpath, {item.nodeid: _seconds_of(item) for item in items})
+    position = {nodeid: index for index, nodeid in enumerate(order)}
+    items.sort(key=lambda item: position[item.nodeid])
+
+
+def longest_first(root: Path, seconds: dict[str, float]) -> list[str]:
+    """Test ids (in collection order, each with the seconds its marks say, 0 when they say none) sorted so that
+    the units of work come longest first, each unit's tests together and in their own order."""
+    weights: dict[str, float] = {}
+    tests_in: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for index, (nodeid, said) in enumerate(seconds.items()):
+        unit = unit_of(root, nodeid)
+        weights[unit] = max(weights.get(unit, 0.0), said)
+        tests_in[unit] = tests_in.get(unit, 0) + 1
+        first.setdefault(unit, index)
+    for unit, said in weights.items():
+        if said == 0.0:  # nothing said: the unit's tests count 0.1 s each
+            weights[unit] = 0.1 * tests_in[unit]
+    return sorted(seconds, key=lambda nodeid: (-weights[unit_of(root, nodeid)], first[unit_of(root, nodeid)]))
+
+
+def _seconds_of(item) -> float:
+    """How long the unit of this test takes, from its marks (0: not said)."""
+    slow = item.get_closest_marker("slow")
+    if slow is not None:
+        return float(slow.kwargs.get("seconds", 10))
+    marked = item.get_closest_marker("seconds")
+    return float(marked.args[0]) if marked is not None else 0.0
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: no error where it is not installed

@@ -7,6 +7,8 @@ from bench.common import CORPUS, PARTS, SPECIAL_LABELS, load_all, load_corpus
 from bench.corpus import make_noisy
 from bench.soak import simulate
 
+pytestmark = pytest.mark.seconds(30)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 FLOWS = load_flows()
 CLEAN, NOISY = load_corpus("clean"), load_corpus("noisy")
 COLUMNS = "id\tstate\tutterance\tintent\tslots\ttags"

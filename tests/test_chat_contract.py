@@ -4,7 +4,11 @@ test_chat_walks.py), through the same record and JSON line."""
 
 import json
 
+import pytest
+
 from tests.chatdriver import ChatProcess, chat_program
+
+pytestmark = pytest.mark.seconds(13)  # alone, idle 2 cores: the longest units start first (conftest.py)
 
 
 def test_contract_shape_exactly():

@@ -13,6 +13,8 @@ from assistant.kiosk.runner import KioskRunner
 from assistant.family.stats import StatsStore
 from tests.kioskdriver import ask_back, assistant, err, out
 
+pytestmark = pytest.mark.seconds(14)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 GREETING = "您好!我是养老金认证小助手"
 
 

@@ -19,6 +19,8 @@ from assistant.kiosk.controller import KioskController
 from assistant.kiosk.layout import ELLIPSIS, fit, paginate, wrap
 from tests.kioskdriver import ROOT, ask_back
 
+pytestmark = pytest.mark.seconds(40)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 WIDTH, HEIGHT = 1366, 768  # the commonest old-laptop screen
 MIN_INK_PX = 50
 """A CJK character at 48 pt (64 px at 96 dpi) is about 56 px of ink; below 50 the text is not that big."""

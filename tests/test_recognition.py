@@ -20,6 +20,8 @@ from assistant.recognition.normalize import normalize_asr
 from assistant.recognition.recognizer import RATE, Final, Partial, Recognizer
 from assistant.recognition.vocab import UNK, build_grammar
 
+pytestmark = pytest.mark.seconds(20)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 REAL = ROOT.parent / "shared" / "audio" / "real-mandarin"
 needs_audio = pytest.mark.skipif(not (REAL / "transcripts.tsv").is_file(),
                                  reason=f"real recordings not found at {REAL} (shared/ is not beside the checkout)")
@@ -93,7 +95,7 @@ def errors_by_set(recognizer):
 
 
 @needs_audio
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)
 @pytest.mark.xdist_group("recognition-cer")  # one decoding of the test set for the three
 @pytest.mark.parametrize("corpus", sorted(CER_CEILING))
 def test_character_error_rate_on_real_speech(errors_by_set, corpus):

@@ -29,6 +29,8 @@ from assistant.live.loop import LoopOptions, MicListener, VoiceLoop
 from tests.kioskdriver import assistant, err, out
 from tests.test_voice_loop import REAL, RecordingSpeaker, WavMicrophone, _real
 
+pytestmark = pytest.mark.seconds(60)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 FLOWS = load_flows()
 RAW_PORTAUDIO = ("PaErrorCode", "Error querying", "Error opening", "Unanticipated host error", "Invalid stream")
 TONE_RATE = 22050
@@ -271,7 +273,7 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=18)
 @pytest.mark.parametrize("chosen_by", ["PULSE_SOURCE", "--input-device"])
 def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recognizer, room, monkeypatch,
                                                                         record_property, chosen_by):
@@ -570,7 +572,7 @@ def _run_loop_with_deadline(loop, seconds):
     assert not thread.is_alive(), f"the loop gave no answer within {seconds} s"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=7)
 @pytest.mark.parametrize("fault", ["killed", "hung"])
 def test_a_killed_or_hung_render_worker_costs_no_answer(recognizer, tmp_path, monkeypatch, fault, record_property):
     """The voice's child is killed (SIGKILL) or hangs (SIGSTOP: alive, never answers) just before the answer to

@@ -71,7 +71,7 @@ def test_damaged_file_is_rendered_again(espeak_engine):
     assert render_all(SENTENCES[:1], profile, espeak_engine, cache).rendered == 1
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=12)
 def test_every_fixed_sentence_from_flows_renders(espeak_engine):
     from assistant.flows import load_flows
 

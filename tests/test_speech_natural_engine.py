@@ -39,7 +39,7 @@ def test_asking_for_missing_natural_voice_is_a_kind_error():
         NaturalEngine()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=10)
 @needs_natural
 def test_natural_voice_renders_in_its_own_venv(monkeypatch):
     monkeypatch.setenv("ASSISTANT_NATURAL_PYTHON", NATURAL_PYTHON)

@@ -17,6 +17,8 @@ from assistant.flows import load_flows
 from assistant.live.loop import LoopOptions, VoiceLoop
 from tests.chatdriver import ROOT, SHARED
 
+pytestmark = pytest.mark.seconds(30)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 REAL = SHARED / "audio" / "real-mandarin"
 FLOWS = load_flows()
 
@@ -166,7 +168,7 @@ def audio_room():
     shutil.rmtree(runtime, ignore_errors=True)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=22)
 def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
     """The assistant speaks into one null sink; a user's recording plays into the other, whose monitor is the
     assistant's microphone; the live loop hears the turn and answers aloud."""
@@ -205,7 +207,7 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
     assert loud.sum() > 16000 * 0.5, "the assistant's voice reached the speaker sink"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_kiosk_hands_free_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
     """The kiosk (no screen, hands-free) hears a real utterance from the microphone and answers aloud."""
     if not REAL.exists():
@@ -247,7 +249,7 @@ def _line_within(proc, seconds: float) -> str:
     return lines[0]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=25)
 @pytest.mark.parametrize("echo", ["default", "off"])
 def test_speaker_leaking_into_the_microphone_is_never_answered(echo, vosk_model_dir, tmp_path):
     """A laptop: the speaker sink is looped into the microphone (module-loopback at about -6 dB). By default the
