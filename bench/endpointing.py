@@ -118,7 +118,9 @@ class Joined:
         ends = self.ends
         if self.ended_at is not None:
             began = ends.speech_start if ends.speech_start is not None else -1.0
-            if ends.text != self._words_at_end and self._voiced_at_end < began <= self.ended_at + self.grace:
+            # Two more characters, as the loop notices speech over its reply (BARGE_IN_CHARS).
+            more = len(ends.text) - len(self._words_at_end) >= 2
+            if more and self._voiced_at_end < began <= self.ended_at + self.grace:
                 self.ended_at = None  # the speaker went on within the grace: one turn
             elif ends.elapsed - self.ended_at >= self.grace + WORD_LAG:
                 return True

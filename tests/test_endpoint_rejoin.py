@@ -103,7 +103,7 @@ class Speaker:
 
 
 def _two_turns(recognizer, natural, pause: float, barge_in: bool = True, reply_seconds: float = 3.0):
-    """"好了", a pause, "但是没找到那个按钮" through the loop in the walk's first step: the texts the session handled."""
+    """"好了", a pause, "但是没找到那个按钮", through the loop in the walk's first step: the texts handled."""
     first, second = natural("好了", "但是没找到那个按钮")
     mic = Microphone(np.concatenate([np.zeros(8000, np.int16), first, np.zeros(int(16000 * pause), np.int16),
                                      second]))

@@ -437,7 +437,7 @@ class VoiceLoop:
         if self.asleep and not text:
             return
         before, self._before = self._before, None
-        if rejoin.joined(before, text, self.listener.onset):
+        if before is not None and rejoin.joined(before, text, self.listener.onset):
             # The user went on within a moment of the last turn's end: its reply (stopped by barge-in) is dropped
             # and both parts are one turn, heard in the step it was said in.
             rejoin.put_back(self.session, before)

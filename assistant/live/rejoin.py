@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 JOIN_SECONDS = 1.6
 """Speech whose words begin this soon after a turn ended continues that turn. On bench/endpointing.py's dev-made
-turns (0.5–2 s hesitation pauses), joining within 1.0 s left 6 of 135 turns cut off, within 1.3 s 2, within 1.6 s
+turns (0.5–2 s hesitation pauses), joining within 1.0 s left 5 of 135 turns cut off, within 1.3 s 2, within 1.6 s
 none. Longer would join a user's reaction to the reply itself (the reply has played about this long by then)."""
 
 _NOT_STATE = frozenset({"flows", "remind", "config", "today", "understander", "machine", "_position"})
