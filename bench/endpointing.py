@@ -320,6 +320,106 @@ def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14
     return text
 
 
+class _Mic:
+    """Neighbour of the loop: the turn's audio in 0.1 s chunks, then its room; counts the seconds given."""
+
+    def __init__(self, samples: np.ndarray):
+        pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
+        self.chunks = [pcm[i:i + CHUNK * 2] for i in range(0, len(pcm), CHUNK * 2)]
+        self.room = pcm[-RATE:]  # the last half second, twice: the room after the last word
+        self.fed = 0.0
+
+    def read(self, timeout=1.0):
+        self.fed += CHUNK / RATE
+        return self.chunks.pop(0) if self.chunks else self.room[:CHUNK * 2]
+
+    def close(self):
+        pass
+
+
+class _Speaker:
+    """Neighbour of the loop: each reply 'plays' for REPLY_SECONDS of microphone time, unless stopped."""
+
+    ahead = None
+
+    def __init__(self, mic: _Mic):
+        self.mic, self._until = mic, 0.0
+
+    @property
+    def playing(self) -> bool:
+        return self.mic.fed < self._until
+
+    def say(self, parts, settings=None, blocking=False):
+        self._until = self.mic.fed + REPLY_SECONDS
+
+    def stop(self):
+        self._until = 0.0
+
+    def wait(self, timeout=None):
+        pass
+
+    def close(self):
+        pass
+
+
+REPLY_SECONDS = 3.0
+"""How long the neighbour speaker's reply plays: longer than any pause in the turns."""
+
+
+def through_loop(rows: int = 30, seed: int = 14, progress=None, show=None) -> str:
+    """The hesitation turns through the live loop itself (VoiceLoop: real recogniser and understanding, the
+    session in the turn's state, a speaker that plays each reply 3 s), half-duplex and with barge-in. A turn is cut
+    when the loop's first turn ended before the last word; then either the rest was joined (the last text the session
+    handled begins with the first), or it was lost (under the reply, half-duplex) or handled as a turn of its own."""
+    from assistant.live.loop import LoopOptions, VoiceLoop
+    from assistant.recognition.recognizer import Recognizer
+    from bench.accuracy import Judge
+
+    use_isolated_env()
+    turns = [c for c in cases(rows, 0, 0, seed) if c["kind"].startswith("hesitation")]
+    judge = Judge()
+    recognizer = Recognizer(model_dir())
+    counts = {mode: {"n": 0, "cut": 0, "joined": 0, "lost": 0, "own": 0} for mode in ("half-duplex", "barge-in")}
+    for i, case in enumerate(turns):
+        for mode, barge_in in (("half-duplex", False), ("barge-in", True)):
+            judge.put_in(case["state"])
+            session = judge.session
+            handled: list[tuple[str, float]] = []
+            mic = _Mic(case["samples"])
+            handle = session.handle
+            session.handle = lambda text, handle=handle, handled=handled, mic=mic: (
+                handled.append((text, mic.fed)) or handle(text))
+            loop = VoiceLoop(session, recognizer, _Speaker(mic), lambda mic=mic: mic,
+                             LoopOptions(barge_in=barge_in, reminder_after=3.0), out=lambda _: None)
+            try:
+                while mic.chunks and len(handled) < 4:
+                    loop.turn()
+            finally:
+                del session.handle
+                loop.listener.close()
+            said = [(t, at) for t, at in handled if t]
+            e = counts[mode]
+            e["n"] += 1
+            if not said or said[0][1] >= case["speech_end"] - 0.05:
+                continue  # the first turn heard it all
+            e["cut"] += 1
+            outcome = ("joined" if len(said) > 1 and said[-1][0].startswith(said[0][0])
+                       else "own" if len(said) > 1 else "lost")
+            e[outcome] += 1
+            if show:
+                show(f"{case['kind']} | {mode} | {' / '.join(t for t, _ in said)} | {outcome}")
+        if progress:
+            progress(i + 1, len(turns))
+    lines = []
+    for mode, e in counts.items():
+        left = e["cut"] - e["joined"]
+        lines.append([mode, e["n"], e["cut"], e["joined"], e["lost"], e["own"],
+                      f"{left} ({100 * left / e['n']:.0f} %)"])
+    return ("Hesitation turns through the live loop (VoiceLoop, a reply plays 3 s)\n\n"
+            + md_table(["loop", "turns", "first turn ended before the last word", "rest joined", "rest lost",
+                        "rest a turn of its own", "cut off in the end"], lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=30, help="dev rows with a hesitation pause (seeded)")
@@ -328,8 +428,13 @@ def main() -> None:
     parser.add_argument("--move", default="", help="other short-move waits to weigh, seconds, comma-separated")
     parser.add_argument("--join", default="", help="listening on after the end, seconds, comma-separated")
     parser.add_argument("--show", action="store_true", help="print every cut turn (dev and written turns only)")
+    parser.add_argument("--loop", action="store_true", help="the hesitation turns through the live loop instead")
     args = parser.parse_args()
     os.environ.setdefault("ASSISTANT_BENCH_CACHE", str(Path.home() / ".cache" / "pension-assistant-bench"))
+    if args.loop:
+        print(through_loop(args.rows, progress=lambda i, n: print(f"  {i}/{n}", end="\r", flush=True),
+                           show=print if args.show else None))
+        return
 
     def seconds(text: str) -> list[float]:
         return [float(x) for x in text.split(",") if x.strip()]
