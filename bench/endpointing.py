@@ -2,7 +2,7 @@
 how long the user waits after their last word — for the words-only end-of-turn judge of before and for the live
 loop's judge (the understanding of the words so far, and quiet judged relative to the room).
 
-    .venv/bin/python -m bench.endpointing [--rows N] [--sentences N]
+    .venv/bin/python -m bench.endpointing [--rows N] [--sentences N] [--move S,..] [--join S,..] [--show]
 
 Turns (none from the frozen corpus):
 - **hesitation**: rows of bench/corpus/dev.tsv and dev_answers.tsv (the dev sets, allowed to tune on) made into
@@ -18,7 +18,16 @@ Turns (none from the frozen corpus):
 Each turn is heard once, as MicListener hears it (the state's grammar, the recogniser's own end of turn off, 0.1 s
 chunks, the room going on after the recording: its last second repeated), and both judges are fed the same chunks
 and partial words. A turn is cut off when it ended before its last word; it never ended when 8 s after the last
-word it was still open. Audio time throughout, so the figures do not depend on the machine's load. The aged
+word it was still open. A cut off is **harmful** when the rest changes what the dialog does: the understanding (in
+the turn's state) of the words heard when the turn ended differs, in intent or in acting/asking, from that of all
+the words the recogniser heard to the end of the turn, or the rest asks something (a question word). "好了……谢谢"
+cut after 好了 is harmless; "选好了……本人认证" or "好了……但是那个按钮没有" is harmful.
+
+Other judges can be weighed beside them on the same chunks: `--move 0.5,0.6` (the short-move wait), `--join
+0.3,0.6` (the live loop's judge, then listening on for that long after the end: speech resuming within it joins
+the two parts into one turn, as a loop that read them again as one would; the wait is still counted to the first
+end, when the reply would begin). `--show` prints every cut turn: the words heard at the end, all the words, harmful
+or not. Audio time throughout, so the figures do not depend on the machine's load. The aged
 audio is cached under $ASSISTANT_BENCH_CACHE/endpointing (bench/elder.py's builder, a folder of its own). Writes
 bench/out/endpointing.md.
 """
@@ -82,17 +91,82 @@ def with_pause(samples: np.ndarray, rng: random.Random) -> tuple[np.ndarray, flo
     return np.concatenate([samples[:at], np.zeros(int(pause * RATE), samples.dtype), samples[at:]]), pause
 
 
-def judges(phrases, hearing) -> dict:
-    """The two end-of-turn judges compared: the words-only one of before, and the live loop's."""
+class Joined:
+    """An end-of-turn judge that keeps listening after it ended, as the live loop does with barge-in
+    (assistant/live/rejoin.py): new words from speech that began within `grace` s of the end join the two parts
+    into one turn (the judge goes on), else the turn ended where it first ended. `ended_at` is the audio time of
+    that first end (when the reply begins, for the wait). Noise alone joins nothing: only new words do, and they
+    come up to WORD_LAG s after their speech began."""
+
+    def __init__(self, ends, grace: float):
+        self.ends, self.grace = ends, grace
+        self.ended_at: float | None = None
+        self._words_at_end = ""
+        self._voiced_at_end = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.ends.text
+
+    def feed(self, pcm: bytes) -> None:
+        self.ends.feed(pcm)
+
+    def heard(self, raw: str) -> None:
+        self.ends.heard(raw)
+
+    def over(self) -> bool:
+        ends = self.ends
+        if self.ended_at is not None:
+            began = ends.speech_start if ends.speech_start is not None else -1.0
+            # Two more characters, as the loop notices speech over its reply (BARGE_IN_CHARS).
+            more = len(ends.text) - len(self._words_at_end) >= 2
+            if more and self._voiced_at_end < began <= self.ended_at + self.grace:
+                self.ended_at = None  # the speaker went on within the grace: one turn
+            elif ends.elapsed - self.ended_at >= self.grace + WORD_LAG:
+                return True
+        if self.ended_at is None and ends.over():
+            self.ended_at, self._words_at_end, self._voiced_at_end = ends.elapsed, ends.text, ends.speech_end
+        return False
+
+
+WORD_LAG = 1.0
+"""How long after speech begins its first words may come from the recogniser."""
+
+
+def judges(phrases, hearing, moves=(), joins=()) -> dict:
+    """The end-of-turn judges compared: the words-only one of before, the live loop's, and the live loop's with
+    other short-move waits (`moves`) or listening on after the end (`joins`)."""
     from assistant.audio.endpoint import Endpointer
 
-    return {SIDES[0]: Endpointer(phrases),
-            SIDES[1]: Endpointer(phrases, meaning=hearing.meaning, follow_room=True)}
+    out = {SIDES[0]: Endpointer(phrases),
+           SIDES[1]: Endpointer(phrases, meaning=hearing.meaning, follow_room=True)}
+    for move in moves:
+        out[f"short move waits {move:.2f} s"] = Endpointer(phrases, meaning=hearing.meaning, follow_room=True,
+                                                          move_quiet=move)
+    for grace in joins:
+        out[f"joined within {grace:.2f} s"] = Joined(Endpointer(phrases, meaning=hearing.meaning,
+                                                                follow_room=True), grace)
+    return out
 
 
-def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides: dict) -> dict:
+def harmful(cut: str, whole: str, meaning) -> bool:
+    """Whether ending the turn at the words `cut` (of all the words `whole`) changed what the dialog does: its
+    understanding differs in intent or action, or the rest asks something."""
+    from assistant.audio.endpoint import asks
+
+    first, full = meaning(cut), meaning(whole)
+    if (getattr(first, "intent", None), getattr(first, "action", None)) != (
+            getattr(full, "intent", None), getattr(full, "action", None)):
+        return True
+    rest = whole[len(os.path.commonprefix([cut, whole])):]
+    return asks(rest)
+
+
+def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides: dict) -> tuple[dict, str]:
     """Feed the turn (then its room) to the recogniser and every judge as MicListener does; for each judge the
-    audio time its turn ended, or None when it was still open WAIT_LIMIT s after the last word."""
+    audio time its turn ended and the words heard then (None when it was still open WAIT_LIMIT s after the last
+    word); and all the words the recogniser heard up to a second after the last word."""
+    from assistant.live.hearing import clean
     from assistant.live.loop import NEVER
     from assistant.recognition.recognizer import Partial
 
@@ -100,8 +174,9 @@ def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides
     room = samples[-RATE // 2:]  # the last half second: the room, after the reverberation of the last word
     ended: dict = {name: None for name in sides}
     open_ = dict(sides)
+    whole = ""
     at = 0
-    while open_ and at / RATE < speech_end + WAIT_LIMIT:
+    while (open_ or at / RATE < speech_end + 1.0) and at / RATE < speech_end + WAIT_LIMIT:
         if at < len(samples):
             chunk = samples[at:at + CHUNK]
         else:
@@ -110,15 +185,18 @@ def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides
         at += CHUNK
         pcm = np.ascontiguousarray(chunk, dtype="<i2").tobytes()
         result = recognizer.accept(pcm)
+        if isinstance(result, Partial) and clean(result.text):
+            whole = clean(result.text)
         for name, ends in list(open_.items()):
             ends.feed(pcm)
             if isinstance(result, Partial):
                 ends.heard(result.text)
             if ends.over():
-                ended[name] = at / RATE
+                judge = getattr(ends, "ends", ends)
+                ended[name] = (getattr(ends, "ended_at", None) or at / RATE, ends.text, judge.wait())
                 del open_[name]
     recognizer.finish_turn()
-    return ended
+    return ended, whole
 
 
 def _dev_rows() -> list[Row]:
@@ -183,7 +261,8 @@ def cases(rows: int, sentences: int, pauses: int, seed: int = 14) -> list[dict]:
     return out
 
 
-def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14, progress=None) -> str:
+def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14, progress=None, moves=(),
+            joins=(), show=None) -> str:
     from assistant.live.hearing import Hearing
     from assistant.recognition.recognizer import Recognizer
     from bench.accuracy import Judge
@@ -197,37 +276,148 @@ def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14
     for i, case in enumerate(turns):
         judge.put_in(case["state"])
         phrases = judge.session.expected_phrases()
-        ended = hear_turn(recognizer, hearing.grammar(), case["samples"], case["speech_end"],
-                          judges(phrases, hearing))
-        for side, at in ended.items():
-            e = table.setdefault((case["kind"], side), {"n": 0, "cut": 0, "never": 0, "waits": []})
+        sides = judges(phrases, hearing, moves, joins)
+        ended, whole = hear_turn(recognizer, hearing.grammar(), case["samples"], case["speech_end"], sides)
+        for side, end in ended.items():
+            e = table.setdefault((case["kind"], side), {"n": 0, "cut": 0, "harm": 0, "never": 0, "waits": []})
             e["n"] += 1
-            if at is None:
+            if end is None:
                 e["never"] += 1
-            elif at < case["speech_end"] - 0.05:
+                if show:
+                    show(f"{case['kind']} | {side} | never ended | all {whole} | last word {case['speech_end']:.2f}")
+            elif end[0] < case["speech_end"] - 0.05:
                 e["cut"] += 1
+                hurt = harmful(end[1], whole, hearing.meaning)
+                e["harm"] += hurt
+                if show:
+                    pause = case.get("pause") or (None, None)
+                    show(f"{case['kind']} | {side} | heard {end[1]} (wait {end[2]:.2f} s) | all {whole} | "
+                         f"{'harmful' if hurt else 'harmless'} | pause {pause[0]}–{pause[1]}, end {end[0]:.2f}, "
+                         f"last word {case['speech_end']:.2f}")
             else:
-                e["waits"].append(at - case["speech_end"])
+                e["waits"].append(end[0] - case["speech_end"])
         if progress:
             progress(i + 1, len(turns))
+    names = list(judges((), hearing, moves, joins))
     lines = []
-    for (kind, side), e in sorted(table.items(), key=lambda kv: (kv[0][0], SIDES.index(kv[0][1]))):
+    for (kind, side), e in sorted(table.items(), key=lambda kv: (kv[0][0], names.index(kv[0][1]))):
         waits = e["waits"] or [float("nan")]
-        lines.append([kind, side, e["n"], f"{e['cut']} ({100 * e['cut'] / e['n']:.0f} %)", e["never"],
+        lines.append([kind, side, e["n"], f"{e['cut']} ({100 * e['cut'] / e['n']:.0f} %)", e["harm"], e["never"],
                       f"{percentile(waits, 50):.2f} s", f"{percentile(waits, 95):.2f} s"])
-    for side in SIDES:
+    for side in names:
         every = [e for (_, s), e in table.items() if s == side]
-        n, cut, never = (sum(e[k] for e in every) for k in ("n", "cut", "never"))
+        n, cut, harm, never = (sum(e[k] for e in every) for k in ("n", "cut", "harm", "never"))
         waits = [w for e in every for w in e["waits"]] or [float("nan")]
-        lines.append(["**all turns**", side, n, f"{cut} ({100 * cut / n:.1f} %)", never,
-                      f"{percentile(waits, 50):.2f} s", f"{percentile(waits, 95):.2f} s"])
+        lines.append(["**all turns**", side, n, f"{cut} ({100 * cut / n:.1f} %)", f"{harm} ({100 * harm / n:.1f} %)",
+                      never, f"{percentile(waits, 50):.2f} s", f"{percentile(waits, 95):.2f} s"])
     text = ("Endpointing (audio time; a wait is from the last loud 10 ms to the end of the turn, in 0.1 s "
             "microphone chunks; 20 dB and 10 dB rows are older-sounding voices in pink, brown or babble noise)\n\n"
-            + md_table(["turns", "end-of-turn judge", "n", "cut off", "never ended", "wait p50", "wait p95"], lines)
+            + md_table(["turns", "end-of-turn judge", "n", "cut off", "of which harmful", "never ended", "wait p50",
+                       "wait p95"], lines)
             + "\n")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "endpointing.md").write_text(text, encoding="utf-8")
     return text
+
+
+class _Mic:
+    """Neighbour of the loop: the turn's audio in 0.1 s chunks, then its room; counts the seconds given."""
+
+    def __init__(self, samples: np.ndarray):
+        pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
+        self.chunks = [pcm[i:i + CHUNK * 2] for i in range(0, len(pcm), CHUNK * 2)]
+        self.room = pcm[-RATE:]  # the last half second, twice: the room after the last word
+        self.fed = 0.0
+
+    def read(self, timeout=1.0):
+        self.fed += CHUNK / RATE
+        return self.chunks.pop(0) if self.chunks else self.room[:CHUNK * 2]
+
+    def close(self):
+        pass
+
+
+class _Speaker:
+    """Neighbour of the loop: each reply 'plays' for REPLY_SECONDS of microphone time, unless stopped."""
+
+    ahead = None
+
+    def __init__(self, mic: _Mic):
+        self.mic, self._until = mic, 0.0
+
+    @property
+    def playing(self) -> bool:
+        return self.mic.fed < self._until
+
+    def say(self, parts, settings=None, blocking=False):
+        self._until = self.mic.fed + REPLY_SECONDS
+
+    def stop(self):
+        self._until = 0.0
+
+    def wait(self, timeout=None):
+        pass
+
+    def close(self):
+        pass
+
+
+REPLY_SECONDS = 3.0
+"""How long the neighbour speaker's reply plays: longer than any pause in the turns."""
+
+
+def through_loop(rows: int = 30, seed: int = 14, progress=None, show=None) -> str:
+    """The hesitation turns through the live loop itself (VoiceLoop: real recogniser and understanding, the
+    session in the turn's state, a speaker that plays each reply 3 s), half-duplex and with barge-in. A turn is cut
+    when the loop's first turn ended before the last word; then either the rest was joined (the last text the session
+    handled begins with the first), or it was lost (under the reply, half-duplex) or handled as a turn of its own."""
+    from assistant.live.loop import LoopOptions, VoiceLoop
+    from assistant.recognition.recognizer import Recognizer
+    from bench.accuracy import Judge
+
+    use_isolated_env()
+    turns = [c for c in cases(rows, 0, 0, seed) if c["kind"].startswith("hesitation")]
+    judge = Judge()
+    recognizer = Recognizer(model_dir())
+    counts = {mode: {"n": 0, "cut": 0, "joined": 0, "lost": 0, "own": 0} for mode in ("half-duplex", "barge-in")}
+    for i, case in enumerate(turns):
+        for mode, barge_in in (("half-duplex", False), ("barge-in", True)):
+            judge.put_in(case["state"])
+            session = judge.session
+            handled: list[tuple[str, float]] = []
+            mic = _Mic(case["samples"])
+            handle = session.handle
+            session.handle = lambda text, handle=handle, handled=handled, mic=mic: (
+                handled.append((text, mic.fed)) or handle(text))
+            loop = VoiceLoop(session, recognizer, _Speaker(mic), lambda mic=mic: mic,
+                             LoopOptions(barge_in=barge_in, reminder_after=3.0), out=lambda _: None)
+            try:
+                while mic.chunks and len(handled) < 4:
+                    loop.turn()
+            finally:
+                del session.handle
+                loop.listener.close()
+            said = [(t, at) for t, at in handled if t]
+            e = counts[mode]
+            e["n"] += 1
+            if not said or said[0][1] >= case["speech_end"] - 0.05:
+                continue  # the first turn heard it all
+            e["cut"] += 1
+            outcome = ("joined" if len(said) > 1 and said[-1][0].startswith(said[0][0])
+                       else "own" if len(said) > 1 else "lost")
+            e[outcome] += 1
+            if show:
+                show(f"{case['kind']} | {mode} | {' / '.join(t for t, _ in said)} | {outcome}")
+        if progress:
+            progress(i + 1, len(turns))
+    lines = []
+    for mode, e in counts.items():
+        left = e["cut"] - e["joined"]
+        lines.append([mode, e["n"], e["cut"], e["joined"], e["lost"], e["own"],
+                      f"{left} ({100 * left / e['n']:.0f} %)"])
+    return ("Hesitation turns through the live loop (VoiceLoop, a reply plays 3 s)\n\n"
+            + md_table(["loop", "turns", "first turn ended before the last word", "rest joined", "rest lost",
+                        "rest a turn of its own", "cut off in the end"], lines) + "\n")
 
 
 def main() -> None:
@@ -235,10 +425,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=30, help="dev rows with a hesitation pause (seeded)")
     parser.add_argument("--sentences", type=int, default=12, help="dev rows without a pause (seeded)")
     parser.add_argument("--pauses", type=int, default=1, help="paused copies of each written question (seeded)")
+    parser.add_argument("--move", default="", help="other short-move waits to weigh, seconds, comma-separated")
+    parser.add_argument("--join", default="", help="listening on after the end, seconds, comma-separated")
+    parser.add_argument("--show", action="store_true", help="print every cut turn (dev and written turns only)")
+    parser.add_argument("--loop", action="store_true", help="the hesitation turns through the live loop instead")
     args = parser.parse_args()
     os.environ.setdefault("ASSISTANT_BENCH_CACHE", str(Path.home() / ".cache" / "pension-assistant-bench"))
+    if args.loop:
+        print(through_loop(args.rows, progress=lambda i, n: print(f"  {i}/{n}", end="\r", flush=True),
+                           show=print if args.show else None))
+        return
+
+    def seconds(text: str) -> list[float]:
+        return [float(x) for x in text.split(",") if x.strip()]
+
     print(measure(args.rows, args.sentences, args.pauses,
-                  progress=lambda i, n: print(f"  {i}/{n}", end="\r", flush=True)))
+                  progress=lambda i, n: print(f"  {i}/{n}", end="\r", flush=True),
+                  moves=seconds(args.move), joins=seconds(args.join), show=print if args.show else None))
 
 
 if __name__ == "__main__":

@@ -664,6 +664,8 @@ def test_a_killed_second_reading_still_answers_the_turn_and_holds_no_audio(recog
 class ScriptedListener:
     """Turns as text, one per listen() (the microphone and recogniser are tested elsewhere)."""
 
+    onset = None  # when the words began is not known: no turn continues the one before (assistant/live/rejoin.py)
+
     def __init__(self, turns):
         self.turns = list(turns)
 

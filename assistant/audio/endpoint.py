@@ -109,7 +109,7 @@ def near_miss(text: str, expected) -> bool:
                or (len(phrase) >= 2 and phrase in text and len(text) - len(phrase) <= 2) for phrase in expected)
 
 
-def meaning_wait(text: str, understood, expected=()) -> float:
+def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QUIET) -> float:
     """The quiet that ends a turn whose words are `text`, understood in this state as `understood` (an
     Understanding: action, intent, probability), when the words are not an exact expected phrase."""
     if words_promise_more(text) or _QUESTION_HALF.search(text):
@@ -131,13 +131,18 @@ def meaning_wait(text: str, understood, expected=()) -> float:
         return UNSURE_QUIET
     # A short move: acted on, or asked about ("您是说……吗?") when it is a near miss of an expected answer.
     if acted or (understood.action == CONFIRM and close):
-        return MOVE_QUIET
+        return move_quiet
     return UNSURE_QUIET
 
 
 def words_promise_more(text: str) -> bool:
     """True when the last words are a filler or a connective that a sentence does not end on."""
     return bool(_MORE_COMING.search(text))
+
+
+def asks(text: str) -> bool:
+    """True when the words hold a question word anywhere."""
+    return bool(_ASKS.search(text))
 
 
 def sounds_finished(text: str) -> bool:
@@ -149,13 +154,16 @@ class Endpointer:
     recogniser's words (cleaned: no spaces, no [unk]), then ask over()."""
 
     def __init__(self, expected_phrases=(), vad_mode: int = VAD_MODE,
-                 meaning: Callable[[str], object] | None = None, follow_room: bool = False):
+                 meaning: Callable[[str], object] | None = None, follow_room: bool = False,
+                 move_quiet: float = MOVE_QUIET):
         """meaning(text) → the understanding of the words so far in this state (an Understanding, or None);
-        follow_room: judge quiet relative to the room's level. Both off: the words-only judge of before."""
+        follow_room: judge quiet relative to the room's level. Both off: the words-only judge of before.
+        move_quiet: the wait after a short move (bench/endpointing.py weighs other values)."""
         self._vad = webrtcvad.Vad(vad_mode)
         self.expected = {p for p in (expected_phrases or ()) if p}
         self.meaning = meaning
         self.follow_room = follow_room
+        self.move_quiet = move_quiet
         self.reset()
 
     def reset(self) -> None:
@@ -232,11 +240,12 @@ class Endpointer:
         """The quiet that ends this turn, from what has been said so far."""
         text = self.text
         if text in self.expected:
-            return COMPLETE_ANSWER_QUIET
+            # An expected phrase is a short move like any other the meaning would act on.
+            return self.move_quiet if self.meaning is not None else COMPLETE_ANSWER_QUIET
         if self.meaning is not None and text and "[unk]" not in self._raw:
             # Words all in the recogniser's grammar (an [unk] is speech it could not place: never a whole move).
             if text not in self._waits:
-                self._waits[text] = meaning_wait(text, self.meaning(text), self.expected)
+                self._waits[text] = meaning_wait(text, self.meaning(text), self.expected, self.move_quiet)
             return self._waits[text]
         if words_promise_more(text):
             return HESITATION_QUIET

@@ -15,6 +15,7 @@ from assistant.audio.endpoint import Endpointer
 from assistant.audio.microphone import MicrophoneGone
 from assistant.diagnostics import trail, where
 from assistant.errors import AudioDeviceError, VoiceError
+from assistant.live import rejoin
 from assistant.live.hearing import Hearing, clean
 from assistant.privacy import mask
 from assistant.recognition.recognizer import RATE, Final, Partial
@@ -73,6 +74,8 @@ class _Turn:
     second: SecondReading | None = None
     barged: bool = False
     words: bool = False
+    onset: float | None = None
+    """audio time (since the turn began) of the speech that brought the turn's first words (assistant/live/rejoin)"""
     speech: bool = False
     preroll: deque = field(default_factory=deque)
     recent: deque = field(default_factory=deque)
@@ -147,6 +150,8 @@ class MicListener:
         """sound read by check(), heard first by the next listen()"""
         self.on_speech = None
         """called while the voice detector hears the user (not the assistant) speak: rendering ahead pauses"""
+        self.onset: float | None = None
+        """seconds from the start of the last turn heard to the speech that brought its first words"""
 
     def check(self) -> None:
         """Raises AudioDeviceError unless the microphone is there and sound comes from it. The kiosk calls it
@@ -175,6 +180,7 @@ class MicListener:
         # An empty list of expectations means a free answer (a place, a date): open recognition only.
         grammar = None if expected_phrases == [] else self.hearing.grammar(expected_phrases)
         phrases = self.hearing.session.expected_phrases() if expected_phrases is None else expected_phrases
+        self.onset = None
         try:
             return self._listen(grammar, phrases, timeout)
         except BaseException:
@@ -243,6 +249,8 @@ class MicListener:
                 turn.speech_started()
             if isinstance(result, Partial) and clean(result.text):
                 quiet = 0.0
+                if not turn.words:
+                    turn.onset = turn.ends.speech_start if turn.ends.speech_start is not None else turn.ends.elapsed
                 turn.words = True
                 turn.ends.heard(result.text)
                 if playing and self.barge_in and len(clean(result.text)) >= BARGE_IN_CHARS:
@@ -267,6 +275,7 @@ class MicListener:
                     return None
             if (not playing or turn.barged) and turn.ends.over():
                 self._turn = None
+                self.onset = turn.onset
                 return self._final_text(rec.finish_turn(), turn)
 
     def _restart(self, turn: _Turn, grammar, edge: bytes) -> bytes:
@@ -276,6 +285,7 @@ class MicListener:
         turn.restart(self.recognizer.model)
         turn.ends.forget_words()
         turn.words = False
+        turn.onset = None
         return edge
 
     def _accept(self, turn: _Turn, pcm: bytes) -> None:
@@ -286,6 +296,8 @@ class MicListener:
             turn.speech_started()
         if isinstance(result, Partial):
             turn.ends.heard(result.text)
+            if not turn.words and clean(result.text):
+                turn.onset = turn.ends.speech_start
             turn.words = turn.words or bool(clean(result.text))
 
     def _final_text(self, final: Final, turn: _Turn) -> str:
@@ -338,6 +350,8 @@ class VoiceLoop:
         self.on_reply = on_reply
         self.asleep = False
         """after goodbye: quiet until the user speaks again"""
+        self._before: rejoin.Before | None = None
+        """the session before the last turn was handled, while that turn may still go on (barge-in only)"""
         self._mic_announced = False
         self._voice_failed = False
         self._failures = 0
@@ -421,6 +435,15 @@ class VoiceLoop:
         text = self.listen()
         if self.asleep and not text:
             return
+        before, self._before = self._before, None
+        if before is not None and rejoin.joined(before, text, self.listener.onset):
+            # The user went on within a moment of the last turn's end: its reply (stopped by barge-in) is dropped
+            # and both parts are one turn, heard in the step it was said in.
+            rejoin.put_back(self.session, before)
+            text = before.text + text
+            log.debug("speech went on %.1f s after the turn ended: both parts read as one", self.listener.onset)
+        if self.options.barge_in and text:
+            self._before = rejoin.remember(self.session, text)
         reply = self.session.handle(text)
         if self.options.show_heard:  # after the turn: a refused number's digit groups are masked too
             self.out(f"您: {mask(text, strict=reply.intent == 'private')}" if text else "您: (没有说话)")

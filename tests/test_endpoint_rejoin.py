@@ -1,0 +1,143 @@
+"""A short answer said first and explained after a pause is one turn (assistant/live/rejoin.py): the real
+session put back as it was, and the live loop (real recogniser, real understanding, the natural voice) joining
+the two parts when the user goes on within a moment of the turn's end while the reply plays (barge-in), and not
+otherwise. Audio time only: no clock."""
+
+import numpy as np
+import pytest
+
+from assistant.dialog import Session
+from assistant.flows import load_flows
+from assistant.live import rejoin
+from assistant.live.loop import LoopOptions, VoiceLoop
+
+FLOWS = load_flows()
+
+
+def _in_the_walk() -> Session:
+    """A session in the first step of the WeChat walk, where "好了" moves on."""
+    session = Session(FLOWS)
+    session.greet()
+    session.handle("用微信")
+    return session
+
+
+def test_a_session_put_back_is_the_session_it_was():
+    session = _in_the_walk()
+    fresh = _in_the_walk()
+    before = rejoin.remember(session, "好了")
+    session.handle("好了")
+    session.handle("慢一点")
+    assert session.state != fresh.state, "the turns moved the session on"
+    rejoin.put_back(session, before)
+    assert (session.state, session.history, session.returns) == (fresh.state, fresh.history, fresh.returns)
+    assert session.voice == fresh.voice and session.last_content == fresh.last_content
+    # And it goes on from there as the fresh one does.
+    assert session.handle("好了").say == fresh.handle("好了").say
+
+
+@pytest.mark.parametrize("onset, joins", [(0.4, True), (rejoin.JOIN_SECONDS, True),
+                                          (rejoin.JOIN_SECONDS + 0.2, False), (None, False)])
+def test_only_words_soon_after_the_end_continue_the_turn(onset, joins):
+    before = rejoin.remember(_in_the_walk(), "好了")
+    assert rejoin.joined(before, "但是没找到", onset) is joins
+    assert not rejoin.joined(None, "但是没找到", 0.4) and not rejoin.joined(before, "", 0.4)
+
+
+# --- in the live loop, on the natural voice -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def natural():
+    from tests.speech_support import natural_sentences
+
+    return natural_sentences()
+
+
+@pytest.fixture(scope="module")
+def recognizer(vosk_model):
+    from assistant.recognition.recognizer import Recognizer
+
+    return Recognizer(vosk_model)
+
+
+class Microphone:
+    """Neighbour of the loop: a recording in 0.1 s chunks, then a quiet room; counts the seconds it gave."""
+
+    def __init__(self, samples):
+        pcm = np.concatenate([samples, np.zeros(16000 * 4, np.int16)]).astype("<i2").tobytes()
+        self.chunks = [pcm[i:i + 3200] for i in range(0, len(pcm), 3200)]
+        self.fed = 0.0
+
+    def read(self, timeout=1.0):
+        self.fed += 0.1
+        return self.chunks.pop(0) if self.chunks else b"\0" * 3200
+
+    def close(self):
+        pass
+
+
+class Speaker:
+    """Neighbour of the loop: each reply 'plays' for `seconds` of microphone time, unless stopped (barge-in)."""
+
+    ahead = None
+
+    def __init__(self, mic, seconds=3.0):
+        self.mic, self.seconds, self.said, self.stopped, self._until = mic, seconds, [], 0, 0.0
+
+    @property
+    def playing(self):
+        return self.mic.fed < self._until
+
+    def say(self, parts, settings=None, blocking=False):
+        self.said.append("".join(parts))
+        self._until = self.mic.fed + self.seconds
+
+    def stop(self):
+        self.stopped += 1
+        self._until = 0.0
+
+    def wait(self, timeout=None):
+        pass
+
+    def close(self):
+        pass
+
+
+def _two_turns(recognizer, natural, pause: float, barge_in: bool = True, reply_seconds: float = 3.0):
+    """"好了", a pause, "但是没找到那个按钮", through the loop in the walk's first step: the texts handled."""
+    first, second = natural("好了", "但是没找到那个按钮")
+    mic = Microphone(np.concatenate([np.zeros(8000, np.int16), first, np.zeros(int(16000 * pause), np.int16),
+                                     second]))
+    session = _in_the_walk()
+    handled = []
+    handle = session.handle
+    session.handle = lambda text: handled.append(text) or handle(text)
+    loop = VoiceLoop(session, recognizer, Speaker(mic, reply_seconds), lambda: mic,
+                     LoopOptions(barge_in=barge_in, reminder_after=8.0), out=lambda _: None)
+    loop.turn()
+    loop.turn()
+    return handled, session, loop
+
+
+def test_a_short_answer_explained_after_a_pause_is_one_turn(recognizer, natural):
+    handled, session, loop = _two_turns(recognizer, natural, pause=1.2)
+    assert handled[0] == "好了", handled  # answered at once: the quick end of a short answer stays
+    assert len(handled) == 2 and handled[1].startswith("好了") and "没找到" in handled[1], handled
+    assert loop.speaker.stopped >= 1, "the reply to the first half was stopped when the user went on"
+    fresh = _in_the_walk()
+    fresh.handle(handled[1])
+    assert (session.state, session.history) == (fresh.state, fresh.history), \
+        "the joined turn is heard in the step it was said in, as if said at once"
+
+
+def test_speech_long_after_the_end_is_a_turn_of_its_own(recognizer, natural):
+    handled, _, _ = _two_turns(recognizer, natural, pause=3.5)
+    assert handled[0] == "好了" and len(handled) == 2 and not handled[1].startswith("好了"), handled
+
+
+def test_half_duplex_never_joins(recognizer, natural):
+    # The microphone hears the reply itself without barge-in: nothing said during it can be told apart, and words
+    # right after a short reply answer the reply. (A 0.5 s reply: the second half comes after it, and is heard.)
+    handled, _, loop = _two_turns(recognizer, natural, pause=1.2, barge_in=False, reply_seconds=0.5)
+    assert handled[0] == "好了" and len(handled) == 2 and "没找到" in handled[1], handled
+    assert not handled[1].startswith("好了"), handled
+    assert loop._before is None
