@@ -277,6 +277,9 @@ class Session:
             self.moved_on = None
             return None
         left, _, intent, interrupted = moved
+        if not self.history or self.history[-1] != left:  # the way back no longer leads there: nothing to take back
+            self.moved_on = None
+            return None
         on = self.flows.states[self.state].on
         correcting = [r for r, moves in self.understander.corrections.items() if intent in moves and r not in on]
         # A question still open ("要不要记个提醒?", "您是说……吗?") is answered "不要", "不对": that "no" is its answer.
@@ -293,7 +296,6 @@ class Session:
         self.pending = None
         self.certified_today = False
         self._position.trigger(STEP_BACK)
-        assert self.state == left  # the move was the last one the history remembers
         if interrupted:
             self.returns.append(interrupted)  # back in the detour, whose end comes back here again
         again = self.understander.understand(text, self.state, self.allowed_intents(), self.today,
@@ -305,7 +307,8 @@ class Session:
             reply.parts.insert(0, undone)
             reply.say = undone + reply.say
             return reply
-        return self._content([undone, *self._state_sentences(self.state)], "back")
+        self.last_content = self._state_sentences(self.state)  # "再说一遍" repeats the step, not the apology
+        return self._reply([undone, *self.last_content], "back")
 
     def _only_asks_again(self, readings: set) -> bool:
         """The readings are "好了" (and perhaps an outcome) where "好了" repeats this step's question."""
