@@ -1,6 +1,7 @@
 """Being heard (issue 14): every fixed sentence pre-rendered, 大声点 in audible steps to a ceiling that is said,
 慢一点 rendered again by the natural voice at its own rate — longer, same pitch, no harder to understand."""
 
+import contextlib
 import os
 from itertools import pairwise
 from types import SimpleNamespace
@@ -64,27 +65,34 @@ def test_the_dialog_says_the_ceiling_when_the_profile_is_at_it():
     assert profile.effective_volume(session.voice) == profile.volume_max
 
 
-@pytest.fixture(scope="module")
-def natural(tmp_path_factory):
-    """The real natural voice and a cache with the test prompts pre-rendered at the profile's rate."""
-    if NATURAL_PYTHON is None:
-        pytest.skip("natural voice not installed")
-
+@contextlib.contextmanager
+def _natural_voice():
+    """The real natural engine, with ASSISTANT_NATURAL_PYTHON pointing at it while it is used, then as it was."""
     from assistant.speech.natural_engine import NaturalEngine, find_natural
 
     saved = os.environ.get("ASSISTANT_NATURAL_PYTHON")
     os.environ["ASSISTANT_NATURAL_PYTHON"] = NATURAL_PYTHON
     try:
         engine = NaturalEngine(install=find_natural(refresh=True))
-        profile, cache = load_profile("elder-slow"), VoiceCache(tmp_path_factory.mktemp("voice"))
-        assert render_all(PROMPTS, profile, engine, cache).failed == []
-        yield Speaker(profile, cache, Silent(), engine=engine)
+        yield engine
         engine.close()
     finally:
         if saved is None:
             os.environ.pop("ASSISTANT_NATURAL_PYTHON", None)
         else:
             os.environ["ASSISTANT_NATURAL_PYTHON"] = saved
+
+
+@pytest.fixture(scope="module")
+def natural(tmp_path_factory):
+    """The real natural voice and a cache with the test prompts pre-rendered at the profile's rate."""
+    if NATURAL_PYTHON is None:
+        pytest.skip("natural voice not installed")
+
+    with _natural_voice() as engine:
+        profile, cache = load_profile("elder-slow"), VoiceCache(tmp_path_factory.mktemp("voice"))
+        assert render_all(PROMPTS, profile, engine, cache).failed == []
+        yield Speaker(profile, cache, Silent(), engine=engine)
 
 
 @needs_natural
@@ -173,19 +181,8 @@ def natural_engine():
     """The real natural voice alone (the round trip below renders every clip anew, so no cache)."""
     if NATURAL_PYTHON is None:
         pytest.skip("natural voice not installed")
-    from assistant.speech.natural_engine import NaturalEngine, find_natural
-
-    saved = os.environ.get("ASSISTANT_NATURAL_PYTHON")
-    os.environ["ASSISTANT_NATURAL_PYTHON"] = NATURAL_PYTHON
-    try:
-        engine = NaturalEngine(install=find_natural(refresh=True))
+    with _natural_voice() as engine:
         yield engine, load_profile("elder-slow")
-        engine.close()
-    finally:
-        if saved is None:
-            os.environ.pop("ASSISTANT_NATURAL_PYTHON", None)
-        else:
-            os.environ["ASSISTANT_NATURAL_PYTHON"] = saved
 
 
 def _round_trip(step, natural_engine, vosk_model):
