@@ -109,9 +109,7 @@ def test_troubleshooting_returns_to_the_step_it_interrupted():
 @pytest.mark.parametrize("utterance, state, words", [
     ("找不到在哪里", "trouble_entry.search", ["搜索框", "退休认证"]),
     ("它提示要更新", "trouble_update.update", ["新版本", "更新"]),
-    pytest.param("刷脸刷不了", "trouble_face.light", ["光线"], marks=pytest.mark.xfail(
-        strict=True, reason="regressed in session 14 (the per-character pinyin model): 好了 at trouble_face.light is "
-        "asked “您是说‘好了’,还是‘成功了’?” (next 0.73, success 0.26 ≥ the choose band 0.25) instead of going back")),
+    ("刷脸刷不了", "trouble_face.light", ["光线"]),
 ])
 def test_troubleshooting_from_any_step(utterance, state, words):
     records = chat(["掌上12333", "好了", "好了", "好了", utterance, "好了"], yes_to_confirm=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from assistant.understanding.normalize import Normalizer
 
 NGRAMS = (1, 2, 3)
-FEATURES_VERSION = "5"
-"""Bump when features change, so cached models are retrained."""
+FEATURES_VERSION = "6"
+"""Bump when features or how a model is trained change, so cached models are retrained (6: stable folds)."""
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 

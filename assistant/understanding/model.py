@@ -215,9 +215,11 @@ class Trainer:
         """Cross-validated (p1, p2, right?) for every hand-written sentence as written (not the noisy copies, not the
         heard ones: their words may no longer carry their label), then the bands that meet the goals."""
         folds = int(self.bands_goal["folds"])
-        groups = sorted({r.group for r in rows})
-        random.Random(self.seed).shuffle(groups)
-        fold_of = {g: i % folds for i, g in enumerate(groups)}
+        # A group's fold comes from its own text, not from its place in a shuffled list: adding a line to flows/
+        # then moves only that line's fold, instead of dealing every sentence anew and swinging the bands (8 new
+        # sentences moved the answer band 0.74 → 0.76 and dev_answers 69 → 62 %, session 15).
+        fold_of = {g: int(hashlib.sha1(f"{self.seed}:{g}".encode()).hexdigest(), 16) % folds
+                   for g in {r.group for r in rows}}
         seen = []
         for k in range(folds):
             model = self.fit([r for r in rows if fold_of[r.group] != k], classes)
