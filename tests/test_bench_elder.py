@@ -23,6 +23,19 @@ def natural():
         pytest.skip("the natural voice (.venv-natural) is not installed")
 
 
+@pytest.fixture(scope="module")
+def wechat_row(natural, tmp_path_factory):
+    """One built row (seed 3, "我用微信吧") and its 20 dB audio, for the scorer and endpointing tests: built once, as
+    the natural voice takes seconds to load (how a row is built is the determinism tests' concern)."""
+    from assistant.audio.wavio import read_wav
+
+    from bench.elder import build, set_dir
+
+    root = tmp_path_factory.mktemp("elder-wechat")
+    (entry,) = build(seed=3, root=root, rows=[("test", WECHAT)])
+    return entry, read_wav(set_dir(3, root) / entry["files"]["20"])
+
+
 def _digests(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
@@ -132,16 +145,14 @@ def test_dev_rows_build_deterministically_with_their_own_seed(natural, tmp_path)
     assert _digests(folder) == before
 
 
-def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model):
-    from assistant.audio.wavio import read_wav
+def test_scorer_counts_a_right_and_a_wrong_row(wechat_row, vosk_model):
     from assistant.live.hearing import Hearing
     from assistant.recognition.recognizer import Recognizer
 
     from bench.accuracy import Judge
-    from bench.elder import build, hear_and_judge, set_dir, tally
+    from bench.elder import hear_and_judge, tally
 
-    (entry,) = build(seed=3, root=tmp_path, rows=[("test", WECHAT)])
-    samples = read_wav(set_dir(3, tmp_path) / entry["files"]["20"])
+    entry, samples = wechat_row
     judge = Judge()
     hearing = Hearing(Recognizer(vosk_model), judge.session)
 
@@ -154,17 +165,15 @@ def test_scorer_counts_a_right_and_a_wrong_row(natural, tmp_path, vosk_model):
     assert (counts["n"], counts["correct"], counts["wrong"], counts["accuracy"]) == (2, 1, 1, 0.5)
 
 
-def test_endpointing_counts_a_turn_cut_before_its_last_word(natural, tmp_path, vosk_model):
+def test_endpointing_counts_a_turn_cut_before_its_last_word(wechat_row, vosk_model):
     """The live loop's MicListener at real-time pace: a turn that ends after the last word is not cut off and its
     wait is counted; the same turn measured against a last word said later (as after a long hesitation) is."""
-    from assistant.audio.wavio import read_wav
     from assistant.recognition.recognizer import Recognizer
 
     from bench.accuracy import Judge
-    from bench.elder import build, endpoint_row, set_dir
+    from bench.elder import endpoint_row
 
-    (entry,) = build(seed=3, root=tmp_path, rows=[("test", WECHAT)])
-    samples = read_wav(set_dir(3, tmp_path) / entry["files"]["20"])
+    entry, samples = wechat_row
     judge, recognizer = Judge(), Recognizer(vosk_model)
 
     whole = endpoint_row(recognizer, judge, entry, samples)
