@@ -1,9 +1,10 @@
 """Keep the frozen test corpus out of training: `python -m bench.decontaminate [--apply]`.
 
 A hand-written training sentence (examples.yaml, state_examples*.tsv, an intents.yaml phrase of more than four
-characters) that reads the same as a frozen test sentence of three or more characters (after normalisation) is a
-leak: with --apply it is deleted from examples.yaml and the TSV files (test sentences never move into training;
-training sentences that happen to match them go). intents.yaml phrases are listed, to be removed by hand.
+characters), or a calibration sentence of the file `bands: held_out` names (the bands are set on it), that reads
+the same as a frozen test sentence of three or more characters (after normalisation) is a leak: with --apply it is
+deleted from examples.yaml and the TSV files (test sentences never move into training; training sentences that
+happen to match them go). intents.yaml phrases are listed, to be removed by hand.
 Short phrases ("再说一遍", "在国外") are the recogniser's grammar and what anyone says; phrases the assistant
 itself tells people to say (“掌上12333”) are its own vocabulary. Template expansions are
 combinations of a pattern, so only a coincidence of LONG_TEMPLATE characters or more counts there.
@@ -42,7 +43,17 @@ def leaks(flows=None):
     norm = Normalizer(flows.fillers).text
     test = {norm(r.utterance) for r in load_all() if len(norm(r.utterance)) > 2}
     own = prompted(flows, norm)
-    return [ex for ex in training_examples(flows) if norm(ex.text) in test and is_leak(ex, norm(ex.text), own)]
+    return [ex for ex in [*training_examples(flows), *held_out_examples(flows)]
+            if norm(ex.text) in test and is_leak(ex, norm(ex.text), own)]
+
+
+def held_out_examples(flows) -> list:
+    """The calibration sentences `bands: held_out` names: the act / confirm bands are set on them, so a frozen
+    sentence among them would tune the bands on the test corpus."""
+    from assistant.understanding.data import load_config, load_held_out
+
+    root = Path(flows.root)
+    return load_held_out(flows, root, load_config(root))
 
 
 def apply(found, root: Path) -> int:

@@ -124,3 +124,20 @@ def test_held_out_sentences_set_the_bands_and_a_broken_one_is_its_place(flows_co
     with pytest.raises(FlowError) as err:
         load_held_out(load_flows(flows_copy), flows_copy, load_config(flows_copy))
     assert err.value.file.endswith("cal.tsv") and err.value.line == 3
+
+
+def test_the_held_out_file_retrains_only_while_it_is_named(flows_copy):
+    """Editing flows/calibration.tsv while `bands: held_out` is off must keep the model (it is not used); naming
+    it in understanding.yaml, or editing it while named, must retrain."""
+    root = flows_copy
+    before = digest_of(load_flows(root))
+    with open(root / "calibration.tsv", "a", encoding="utf-8") as f:
+        f.write("greeting\t我想认证一下\twant_certify\n")
+    assert digest_of(load_flows(root)) == before
+    yaml = (root / "understanding.yaml").read_text(encoding="utf-8")
+    (root / "understanding.yaml").write_text(yaml.replace("  folds: 3\n", "  folds: 3\n  held_out: calibration.tsv\n", 1),
+                                             encoding="utf-8")
+    named = digest_of(load_flows(root))
+    with open(root / "calibration.tsv", "a", encoding="utf-8") as f:
+        f.write("greeting\t我要认证养老金\twant_certify\n")
+    assert len({before, named, digest_of(load_flows(root))}) == 3

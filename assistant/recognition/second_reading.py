@@ -34,13 +34,18 @@ class SecondReading:
         self._audio: queue.SimpleQueue = queue.SimpleQueue()
         self._readings: list = []
         self._cancelled = threading.Event()
+        self._failed = False
+        self._feeding = threading.Lock()
+        """feed() and a failing decoder take turns: a chunk is either queued before the failure drains the queue
+        or not queued at all (checking the thread alone left chunks that arrived between the drain and its end)"""
         self._thread = threading.Thread(target=self._decode, args=(model, grammar), daemon=True,
                                         name="second-reading")
         self._thread.start()
 
     def feed(self, pcm: bytes) -> None:
-        if self._thread.is_alive():  # a reading that died (or was cancelled) would hold the rest of the turn
-            self._audio.put(pcm)
+        with self._feeding:
+            if self._thread.is_alive() and not self._failed:  # a dead reading would hold the rest of the turn
+                self._audio.put(pcm)
 
     def backlog(self) -> int:
         """Chunks fed but not decoded yet (0 when the reading keeps up with the microphone, or has ended)."""
@@ -86,7 +91,9 @@ class SecondReading:
         except Exception as exc:  # noqa: BLE001 - a lost second reading leaves the grammar's; the turn is answered
             log.warning("第二遍识别出错,这一轮只用第一遍 (the second reading failed: %s)", where(exc))
             self._readings = []
-            self._drop_queued()
+            with self._feeding:
+                self._failed = True
+                self._drop_queued()
 
     def _drop_queued(self) -> None:
         """A reading that failed lets go of the audio it will never decode (feed() adds nothing once it ended)."""

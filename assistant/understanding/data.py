@@ -21,11 +21,9 @@ from assistant.understanding.templates import ListItem, expand
 
 OUT_OF_SCOPE = "out_of_scope"
 TRAINING_FILES = ("intents.yaml", "examples.yaml", "templates.yaml", "understanding.yaml")
+"""The sentences and settings the model learns from, with every TSV_GLOB file (and the held-out calibration file
+that `bands: held_out` in understanding.yaml may name, never trained on): a change to any of them retrains it."""
 TSV_GLOB = "state_examples*.tsv"
-CALIBRATION_FILE = "calibration.tsv"
-"""Sentences by a writer the training data never saw (state, utterance, intent): the act / confirm bands are set on
-how the trained model does on them (`bands: held_out` in understanding.yaml); never trained on."""
-"""The sentences and settings the model learns from: a change to any of them retrains it."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,11 @@ def flows_digest(root: Path, extra: str = "") -> str:
     """A hash of every file the model is trained from and of `extra` (the feature version, what each state
     allows): editing what the assistant *says* keeps the model, editing what it *understands* retrains it."""
     h = hashlib.sha256(extra.encode())
-    for path in [*(root / n for n in TRAINING_FILES), *sorted(root.glob(TSV_GLOB)), root / CALIBRATION_FILE]:
+    # A held-out calibration file counts only while `bands: held_out` names it: editing one that is switched off
+    # must not retrain to the same model.
+    held_out = load_config(root)["bands"].get("held_out")
+    for path in [*(root / n for n in TRAINING_FILES), *sorted(root.glob(TSV_GLOB)),
+                 *([root / str(held_out)] if held_out else [])]:
         h.update(path.name.encode())
         h.update(path.read_bytes() if path.exists() else b"-")
     return h.hexdigest()[:16]
