@@ -96,7 +96,7 @@ class SecondReading:
                 self._drop_queued()
 
     def _drop_queued(self) -> None:
-        """A reading that failed lets go of the audio it will never decode (feed() adds nothing once it ended)."""
+        """A reading that failed lets go of the audio it will never decode (feed() adds nothing once it failed)."""
         while True:
             try:
                 self._audio.get_nowait()
