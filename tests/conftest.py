@@ -233,6 +233,25 @@ def vosk_model(vosk_model_dir):
     return load_model(vosk_model_dir).model
 
 
+@pytest.fixture
+def flows_copy(tmp_path):
+    """A copy of the project's flows/ to edit (without its trained models: a test that loads the understanding of
+    an edited copy trains it)."""
+    from assistant import FLOWS_DIR
+
+    target = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, target, ignore=shutil.ignore_patterns(".model"))
+    return target
+
+
+def name_held_out(flows_dir: Path, name: str) -> None:
+    """Switch on `bands: held_out: NAME` in a copy's understanding.yaml (the bands set on that file)."""
+    config = flows_dir / "understanding.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "  folds: 3\n" in text
+    config.write_text(text.replace("  folds: 3\n", f"  folds: 3\n  held_out: {name}\n", 1), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def flows():
     """The project's flows/, loaded once per test module."""

@@ -71,23 +71,18 @@ def test_a_short_soak_has_no_exception_and_no_malformed_reply():
     assert result["bad_replies"] == 0, result["failures"]
 
 
-def test_a_frozen_sentence_among_the_held_out_calibration_sentences_is_a_leak(tmp_path):
+def test_a_frozen_sentence_among_the_held_out_calibration_sentences_is_a_leak(flows_copy):
     """The bands may be set on `bands: held_out` sentences (flows/understanding.yaml): a frozen sentence there would
     tune them on the test corpus, so decontamination covers that file too while it is named."""
-    import shutil
-
     from assistant.flows import load_flows
     from bench.common import load_all
     from bench.decontaminate import leaks
+    from conftest import name_held_out
 
-    root = tmp_path / "flows"
-    shutil.copytree(FLOWS.root, root, ignore=shutil.ignore_patterns(".model"))
     row = next(r for r in load_all() if len(r.utterance) > 6 and r.state == "greeting" and r.intent == "want_certify")
-    with open(root / "calibration.tsv", "a", encoding="utf-8") as f:
+    with open(flows_copy / "calibration.tsv", "a", encoding="utf-8") as f:
         f.write(f"{row.state}\t{row.utterance}\t{row.intent}\n")
-    assert not [ex for ex in leaks(load_flows(root)) if "calibration" in ex.origin], "off: not the bands' data"
-    yaml = (root / "understanding.yaml").read_text(encoding="utf-8")
-    (root / "understanding.yaml").write_text(yaml.replace("  folds: 3\n", "  folds: 3\n  held_out: calibration.tsv\n", 1),
-                                             encoding="utf-8")
-    found = [ex.text for ex in leaks(load_flows(root)) if "calibration" in ex.origin]
+    assert not [ex for ex in leaks(load_flows(flows_copy)) if "calibration" in ex.origin], "off: not the bands' data"
+    name_held_out(flows_copy, "calibration.tsv")
+    found = [ex.text for ex in leaks(load_flows(flows_copy)) if "calibration" in ex.origin]
     assert found == [row.utterance]

@@ -1,21 +1,12 @@
 """The understanding's training data in flows/: every mistake a volunteer can make is one file:line message, and
 the model is retrained exactly when what it learns from changes."""
 
-import shutil
-
 import pytest
 
-from assistant import FLOWS_DIR
 from assistant.errors import FlowError
 from assistant.flows import load_flows
 from assistant.understanding.store import digest_of, training_examples
-
-
-@pytest.fixture
-def flows_copy(tmp_path):
-    target = tmp_path / "flows"
-    shutil.copytree(FLOWS_DIR, target, ignore=shutil.ignore_patterns(".model"))
-    return target
+from conftest import name_held_out
 
 
 def _append(path, text):
@@ -114,9 +105,7 @@ def test_held_out_sentences_set_the_bands_and_a_broken_one_is_its_place(flows_co
     bands, info = trainer.held_out(understander.model, wrong)
     assert info["held_out_accuracy"] == 0.0 and bands.act == 1.0, "all confidently wrong: never act"
 
-    config = flows_copy / "understanding.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace("  folds: 3\n", "  folds: 3\n  held_out: cal.tsv\n"),
-                      encoding="utf-8")
+    name_held_out(flows_copy, "cal.tsv")
     (flows_copy / "cal.tsv").write_text("state\tutterance\tintent\ngreeting\t我用微信\tch_wechat\n"
                                         "greeting\t我用微信\tch_wechatt\n", encoding="utf-8")
     from assistant.understanding.data import load_config
@@ -129,15 +118,10 @@ def test_held_out_sentences_set_the_bands_and_a_broken_one_is_its_place(flows_co
 def test_the_held_out_file_retrains_only_while_it_is_named(flows_copy):
     """Editing flows/calibration.tsv while `bands: held_out` is off must keep the model (it is not used); naming
     it in understanding.yaml, or editing it while named, must retrain."""
-    root = flows_copy
-    before = digest_of(load_flows(root))
-    with open(root / "calibration.tsv", "a", encoding="utf-8") as f:
-        f.write("greeting\t我想认证一下\twant_certify\n")
-    assert digest_of(load_flows(root)) == before
-    yaml = (root / "understanding.yaml").read_text(encoding="utf-8")
-    (root / "understanding.yaml").write_text(yaml.replace("  folds: 3\n", "  folds: 3\n  held_out: calibration.tsv\n", 1),
-                                             encoding="utf-8")
-    named = digest_of(load_flows(root))
-    with open(root / "calibration.tsv", "a", encoding="utf-8") as f:
-        f.write("greeting\t我要认证养老金\twant_certify\n")
-    assert len({before, named, digest_of(load_flows(root))}) == 3
+    before = digest_of(load_flows(flows_copy))
+    _append(flows_copy / "calibration.tsv", "greeting\t我想认证一下\twant_certify\n")
+    assert digest_of(load_flows(flows_copy)) == before
+    name_held_out(flows_copy, "calibration.tsv")
+    named = digest_of(load_flows(flows_copy))
+    _append(flows_copy / "calibration.tsv", "greeting\t我要认证养老金\twant_certify\n")
+    assert len({before, named, digest_of(load_flows(flows_copy))}) == 3
