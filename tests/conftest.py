@@ -87,6 +87,20 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return unit_of(root, nodeid)
 
+        def _reschedule(self, node) -> None:
+            """Give a worker its next unit only when it is down to its last test. (xdist tops a worker up while
+            it has 2 tests or fewer waiting, so a worker that was given one slow test at once took two more
+            units: three of the longest tests stacked on one worker while another ran short ones, and the suite
+            waited for it. A worker runs a test only once it knows the next one, so it always needs one
+            waiting; one is enough.)"""
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) <= 1:
+                self._assign_work_unit(node)
+
     return UnitScheduling(config, log)
 
 

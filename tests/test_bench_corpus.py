@@ -7,7 +7,7 @@ from bench.common import CORPUS, PARTS, SPECIAL_LABELS, load_all, load_corpus
 from bench.corpus import make_noisy
 from bench.soak import simulate
 
-pytestmark = pytest.mark.seconds(30)  # alone, idle 2 cores: the longest units start first (conftest.py)
+pytestmark = pytest.mark.seconds(22)  # alone, idle 2 cores: the longest units start first (conftest.py)
 
 FLOWS = load_flows()
 CLEAN, NOISY = load_corpus("clean"), load_corpus("noisy")

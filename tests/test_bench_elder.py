@@ -9,7 +9,7 @@ import pytest
 from bench.common import Row
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.seconds(25)]  # alone, idle 2 cores: the longest units start first (conftest.py)
+              pytest.mark.seconds(22)]  # alone, idle 2 cores: the longest units start first (conftest.py)
 
 WECHAT = Row("t-wechat", "greeting", "我用微信吧", "ch_wechat", {}, (), "clean", 0)
 PAUSED = Row("t-pause", "greeting", "那个,我想问一下多久认证一次", "q_frequency", {}, (), "clean", 0)

@@ -23,7 +23,7 @@ def chat_audio(lines, vosk_model_dir, tmp_path):
     return [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
 
 
-@pytest.mark.slow(seconds=45)
+@pytest.mark.slow(seconds=30)
 def test_real_recordings_and_bad_files_every_turn_answered(vosk_model_dir, tmp_path):
     """Five studio sentences spread over the set's topics and a Common Voice clip are enough to show every turn is
     heard and answered (what is heard how well is test_recognition's and the bench's)."""

@@ -19,7 +19,7 @@ from assistant.kiosk.controller import KioskController
 from assistant.kiosk.layout import ELLIPSIS, fit, paginate, wrap
 from tests.kioskdriver import ROOT, ask_back
 
-pytestmark = pytest.mark.seconds(40)  # alone, idle 2 cores: the longest units start first (conftest.py)
+pytestmark = pytest.mark.seconds(45)  # alone, idle 2 cores: the longest units start first (conftest.py)
 
 WIDTH, HEIGHT = 1366, 768  # the commonest old-laptop screen
 MIN_INK_PX = 50

@@ -78,3 +78,51 @@ def test_each_test_process_has_its_own_user_folders():
         folder = Path(os.environ[name])
         assert folder != Path(users) and folder.is_dir(), name
         assert f"assistant-tests-{worker}-" in folder.parent.name, (name, folder)
+
+
+
+class Worker:
+    """Stands in for one xdist worker as the scheduler sees it: the tests it is sent and whether it was told to
+    stop."""
+
+    shutting_down = False
+
+    def __init__(self):
+        self.sent: list[list[int]] = []
+
+    def send_runtest_some(self, indices):
+        self.sent.append(list(indices))
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+def test_a_worker_takes_its_next_unit_only_when_down_to_its_last_test(tmp_path):
+    """xdist topped a worker up while it had 2 tests or fewer waiting, so a worker near the end of one unit took
+    the next longest units too, and three of the longest tests stacked on one worker. A worker runs a test once it
+    knows the next, so one waiting is enough."""
+    from types import SimpleNamespace
+
+    from tests.conftest import pytest_xdist_make_scheduler
+
+    (tmp_path / "test_m.py").write_text("def test_a():\n    pass\n", encoding="utf-8")
+    (tmp_path / "test_s.py").write_text(MARKED, encoding="utf-8")
+    collection = ["test_m.py::test_a", "test_m.py::test_b", "test_m.py::test_c",
+                  "test_s.py::test_waits", "test_s.py::TestPlain::test_slow_method"]
+    config = SimpleNamespace(rootpath=tmp_path, getoption=lambda name: "loadgroup",
+                             getvalue=lambda name: ["popen"] if name == "tx" else None)
+    scheduler = pytest_xdist_make_scheduler(config, None)
+    worker = Worker()
+    scheduler.assigned_work[worker], scheduler.registered_collections[worker] = {}, collection
+    for nodeid in collection:
+        scheduler.workqueue.setdefault(scheduler._split_scope(nodeid), {})[nodeid] = False
+    scheduler._assign_work_unit(worker)
+    assert worker.sent == [[0, 1, 2]], "the module's three tests, one unit"
+    scheduler.mark_test_complete(worker, 0)
+    assert len(worker.sent) == 1, "two tests still waiting: no slow test taken yet"
+    scheduler.mark_test_complete(worker, 1)
+    assert worker.sent[1:] == [[3]], "down to its last test: the next unit"
+    scheduler.mark_test_complete(worker, 2)
+    assert worker.sent[2:] == [[4]] and not worker.shutting_down
+    scheduler.mark_test_complete(worker, 3)
+    assert worker.shutting_down, "nothing left to give"

@@ -95,7 +95,7 @@ def errors_by_set(recognizer):
 
 
 @needs_audio
-@pytest.mark.slow(seconds=35)
+@pytest.mark.slow(seconds=45)
 @pytest.mark.xdist_group("recognition-cer")  # one decoding of the test set for the three
 @pytest.mark.parametrize("corpus", sorted(CER_CEILING))
 def test_character_error_rate_on_real_speech(errors_by_set, corpus):

@@ -273,7 +273,7 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-@pytest.mark.slow(seconds=18)
+@pytest.mark.slow(seconds=29)
 @pytest.mark.parametrize("chosen_by", ["PULSE_SOURCE", "--input-device"])
 def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recognizer, room, monkeypatch,
                                                                         record_property, chosen_by):

@@ -19,6 +19,8 @@ from assistant.speech.speaker import Speaker
 from assistant.speech.worker import RenderWorker
 from speech_support import SENTENCES, espeak_engine, isolated_voice_env  # noqa: F401
 
+pytestmark = pytest.mark.seconds(15)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 FLOWS = load_flows()
 SLOWER = SimpleNamespace(rate_step=-1, volume_step=0)
 

@@ -11,6 +11,8 @@ from assistant.speech.player import Player, output_devices
 from pulse import pulse_server  # noqa: F401  (session fixture: private PulseAudio with a null sink)
 from speech_support import espeak_engine, isolated_voice_env  # noqa: F401
 
+pytestmark = pytest.mark.seconds(12)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 DEVICE = "pulse"  # PortAudio's ALSA device that goes through libpulse to PULSE_SERVER
 
 

@@ -18,7 +18,7 @@ from assistant.speech.speaker import LEAD_IN_MS, Speaker
 from pulse import pulse_server  # noqa: F401  (session fixture: private PulseAudio with a null sink)
 from speech_support import espeak_engine, isolated_voice_env  # noqa: F401
 
-pytestmark = pytest.mark.seconds(15)  # alone, idle 2 cores: the longest units start first (conftest.py)
+pytestmark = pytest.mark.seconds(35)  # alone, idle 2 cores: the longest units start first (conftest.py)
 
 DEVICE = "pulse"
 NORMAL = SimpleNamespace(rate_step=0, volume_step=0)

@@ -8,6 +8,8 @@ from assistant.flows import load_flows
 from assistant.understanding.store import digest_of, training_examples
 from conftest import name_held_out
 
+pytestmark = pytest.mark.seconds(10)  # alone, idle 2 cores: the longest units start first (conftest.py)
+
 
 def _append(path, text):
     with open(path, "a", encoding="utf-8") as f:
