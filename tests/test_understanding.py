@@ -246,6 +246,18 @@ def test_a_negated_done_is_never_done_even_when_the_model_says_so(understander):
     assert guarded.understand("好了", "wechat.open", allowed).intent == "next"
 
 
+@pytest.mark.parametrize("state", ["alipay.who", "wechat.city", "ganfutong.who"])
+def test_a_plain_no_in_a_step_is_never_asked_about_as_yes(understander, state):
+    """"不对" where no yes/no was asked read as "yes" at about 0.3: the guard kept it from acting, then asked
+    "您是说“对”吗?", the opposite of what was said. Below the confirm band it is not understood, as any turn."""
+    session = Session(FLOWS, understander=understander)
+    session.machine.set_state(state)
+    for said in ["不对", "不是不是,我不是给我自己弄"]:
+        u = understander.understand(said, state, session.allowed_intents(), None, session.same_effect())
+        assert not (u.intent == "yes" and u.action in ("act", "confirm")), (said, u.action, u.probability)
+        assert u.action != "confirm" or u.probability >= understander.model.bands.confirm
+
+
 def test_a_scam_is_caught_by_the_guard_even_when_the_model_says_channel(understander):
     from assistant.understanding import Understander
     from assistant.understanding.model import Bands, IntentModel

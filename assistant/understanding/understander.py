@@ -190,6 +190,10 @@ class Understander:
             others = [(i, p) for i, p in ranked if i not in self.done_intents]
             if others and others[0][1] >= bands.act and others[0][0] in allowed:
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="not-done")
+            if p1 < bands.confirm:
+                # Too unsure to ask about: "不对" read as "yes" at 0.3 was asked "您是说“对”吗?", the opposite of
+                # what was said. Not understood instead: the step is said again with what can be answered.
+                return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard="not-done")
         # 4. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
         # two places are two readings however the probability is split, and always when offered as a choice
