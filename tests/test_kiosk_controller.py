@@ -490,3 +490,63 @@ def test_kiosk_rejects_bad_options_kindly(tmp_path):
     assert proc.returncode == 2 and "--idle" in err(proc) and "Traceback" not in err(proc)
     proc = assistant("kiosk", "--text", "--no-screen", "--key", "a b", env={"ASSISTANT_DATA_DIR": str(tmp_path)})
     assert proc.returncode == 2 and "--key" in err(proc)
+
+
+# --- a turn the user goes on with (barge-in) ----------------------------------------------------------------------
+class OnsetListener(ScriptedListener):
+    """Turns of (words, seconds into the listen their speech began, seconds the listen took): the listener's onset,
+    as MicListener reports it, with the clock moved as a real-time listen moves it."""
+
+    onset = None
+
+    def listen(self, expected_phrases, timeout):
+        if not self.script:
+            raise EOFError
+        text, self.onset, seconds = self.script.pop(0)
+        self.clock.now += seconds
+        return text
+
+
+def joining_kiosk(flows, understander, join_turns=True):
+    controller = KioskController(flows, understander=understander, today=lambda: date(2026, 11, 23),
+                                 clock=Clock(), join_turns=join_turns, log=lambda message: None)
+    controller.start()
+    controller.heard("微信")
+    return controller
+
+
+def test_words_going_on_within_a_moment_continue_the_turn_in_its_step(flows, understander):
+    kiosk = joining_kiosk(flows, understander)
+    step, history = kiosk.session.state, list(kiosk.session.history)
+    kiosk.heard("好了")
+    assert kiosk.session.state != step, "好了 alone moves on at once"
+    kiosk.heard("但是没找到那个按钮", after=0.9)
+    alone = Session(flows, understander=understander)
+    alone.machine.set_state(step)
+    whole = alone.handle("好了但是没找到那个按钮")
+    assert kiosk._reply.intent == whole.intent and kiosk._reply.say == whole.say, "one turn, heard in its step"
+    assert kiosk.session.state == whole.state and kiosk.session.history == history + alone.history
+
+
+@pytest.mark.parametrize("join_turns, after", [(True, 2.5), (True, None), (False, 0.9)])
+def test_later_words_or_half_duplex_are_a_turn_of_their_own(flows, understander, join_turns, after):
+    kiosk = joining_kiosk(flows, understander, join_turns)
+    kiosk.heard("好了")
+    moved_to = kiosk.session.state
+    alone = Session(flows, understander=understander)
+    alone.machine.set_state(moved_to)
+    kiosk.heard("再说一遍", after=after)
+    assert kiosk._reply.say == alone.handle("再说一遍").say and kiosk.session.state == moved_to
+
+
+def test_the_runner_times_the_gap_from_the_last_turn_through_empty_listens(flows, understander):
+    """Hands-free, the runner listens a second at a time: the gap is from the end of the turn with words to the
+    speech's onset, across the empty listens between (a listen's onset alone would restart at each)."""
+    seen = []
+    kiosk = joining_kiosk(flows, understander)
+    kiosk.heard = lambda text, after=None: seen.append((text, after))
+    listener = OnsetListener([("好了", 0.5, 2.0), (None, None, 1.0), ("没找到", 0.4, 2.0), ("再说一遍", 1.0, 3.0)],
+                             kiosk.clock)
+    KioskRunner(kiosk, listener, hands_free=True, clock=kiosk.clock, pause=lambda s: None, log=lambda m: None).run()
+    assert seen[0] == ("好了", None) and seen[1] == (None, None)
+    assert seen[2][1] == pytest.approx(1.4) and seen[3][1] == pytest.approx(1.0)

@@ -17,6 +17,7 @@ from assistant.clock import today_source
 from assistant.dialog import Reply, Session, VoiceSettings
 from assistant.family.stats import MISUNDERSTOOD, StatsStore, is_topic
 from assistant.kiosk import view as v
+from assistant.live import rejoin
 from assistant.privacy import mask
 
 IDLE_SECONDS = 90.0
@@ -110,7 +111,7 @@ class KioskController:
                  clock: Callable[[], float] = time.monotonic, idle_seconds: float = IDLE_SECONDS,
                  stats: StatsStore | None = None, speak: Callable[[Reply], None] | None = None,
                  show: Callable[[v.ReplyView], None] | None = None, idle_status: str = v.HANDS_FREE,
-                 log: Callable[[str], None] | None = None, follow_voice: bool = False):
+                 log: Callable[[str], None] | None = None, follow_voice: bool = False, join_turns: bool = False):
         self.flows = flows
         self.today = today or today_source()  # --today / $ASSISTANT_TODAY, else the clock asked each time
         self.clock = clock
@@ -124,6 +125,10 @@ class KioskController:
         """the voice reports each sentence as it starts (`speaking`): the screen shows that sentence, then rests
         on the step; without it the screen shows the whole reply at once"""
         self.session = Session(flows, config=config, today=self.today(), understander=understander)
+        self.join_turns = join_turns
+        """barge-in: words that begin within rejoin.JOIN_SECONDS of a turn's end continue it (assistant/live/rejoin)"""
+        self._before: tuple[rejoin.Before, bool] | None = None
+        """the session (and whether this person had finished) before the last turn, while it may still go on"""
         self.active = False
         """someone has spoken since the last wipe (only then is there something to wipe)"""
         self.completed = False
@@ -151,10 +156,21 @@ class KioskController:
         self.last_activity = self.clock()
         return self._push(v.LISTENING, "listening")
 
-    def heard(self, text: str | None) -> v.ReplyView:
-        """One turn. None = nobody said anything (no turn at all); "" = a turn without words."""
+    def heard(self, text: str | None, after: float | None = None) -> v.ReplyView:
+        """One turn. None = nobody said anything (no turn at all); "" = a turn without words. `after`: how many
+        seconds after the last turn ended this turn's speech began (None: not known)."""
         if text is None:
             return self._push(self._status(), self._mode())
+        before, self._before = self._before, None
+        if before is not None and rejoin.joined(before[0], text, after):
+            # As in `assistant run`: the user went on within a moment; the reply begun (stopped by barge-in) is
+            # dropped and both parts are one turn in the step they were said in. (A completion the first part
+            # counted stays counted: the counts are kept as they come.)
+            rejoin.put_back(self.session, before[0])
+            self.completed = before[1]
+            text = before[0].text + text
+        if self.join_turns and text:
+            self._before = (rejoin.remember(self.session, text), self.completed)
         if not self.active:
             self.active = True
             self._count(sessions=1)
@@ -205,6 +221,7 @@ class KioskController:
 
     def wipe(self) -> v.ReplyView:
         """Forget the person completely — dialog, voice changes, what was heard, the screen — and greet anew."""
+        self._before = None  # their words too
         self.session.reset()
         self.session.voice = VoiceSettings(limits=self.session.voice.limits)
         self.session.today = self.today()  # a kiosk runs for days; dates must not go stale

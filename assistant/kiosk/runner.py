@@ -36,6 +36,8 @@ class KioskRunner:
         self.talk = threading.Event()
         """set by the push-to-talk key (from the screen's thread)"""
         self.pause = pause or self.stop.wait  # tests pass a fake that advances their clock instead
+        self._last_end: float | None = None
+        """when the last turn with words ended (the clock's time)"""
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
 
     def press(self) -> None:
@@ -68,6 +70,7 @@ class KioskRunner:
             pressed = True
             self.controller.listening()
         try:
+            started = self.clock()
             text = self.listener.listen(self.controller.expected_phrases(),
                                         self.listen_seconds if pressed else self.poll)
         except EOFError:
@@ -82,8 +85,19 @@ class KioskRunner:
             self.controller.microphone_back()
         if text is None and pressed:
             text = ""  # pressed and said nothing: a silent turn, answered with "我没听到……"
-        self.controller.heard(text)
+        self.controller.heard(text, self._after_last_turn(started, text))
         return True
+
+    def _after_last_turn(self, started: float, text: str | None) -> float | None:
+        """Seconds from the end of the last turn to the start of this one's speech (the listener's onset is
+        audio time since its listen began, at real-time pace; hands-free, listens of nothing come between)."""
+        onset = getattr(self.listener, "onset", None)
+        after = None
+        if text is not None and onset is not None and self._last_end is not None:
+            after = started + onset - self._last_end
+        if text is not None:
+            self._last_end = self.clock()
+        return after
 
     def _microphone_back(self) -> bool:
         """While the microphone is missing, look for it every retry_seconds, key pressed or not: the red line
