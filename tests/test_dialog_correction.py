@@ -42,6 +42,15 @@ def test_a_misheard_success_is_taken_back_and_read_again_at_the_result_step(sess
     assert session.history[-1] == result_step
 
 
+@pytest.mark.parametrize("asked", ["成功没成功怎么看", "没成功的话我咋知道"])
+def test_a_question_about_the_result_right_after_success_is_answered_not_taken_back(session, flows, asked):
+    """Correction words inside a question ("没成功" in "how can I tell") ask; only the plain words take it back."""
+    _walk_to(session, lambda st: "success" in st.on and "failed" in st.on)
+    assert session.handle("成功了").state == "done"
+    reply = session.handle(asked)
+    assert not _undone(flows, reply) and session.state == "done" and session.certified_today, reply.say
+
+
 def test_no_right_after_a_step_goes_back_to_that_step(session, flows):
     _walk_to(session, lambda st: st.name.endswith("prepare.network"))
     left = session.state

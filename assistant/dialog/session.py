@@ -289,8 +289,15 @@ class Session:
             return None
         u = self.understander.understand(text, self.state, list(dict.fromkeys([*self.allowed_intents(), *correcting])),
                                          self.today, self.same_effect())
-        top, p = u.ranked[0] if u.ranked else (u.intent, u.probability)
-        if top not in correcting or p < self.understander.correction_min or (u.guard or "").startswith("scam"):
+        ranked = u.ranked or [(u.intent, u.probability)]
+        top = ranked[0][0]
+        # The best correcting reading, not only the top one: the user said the words of a correction, and at the
+        # step the move led to a question about it can outrank it ("没成功" at the end: "how do I know it
+        # worked?" 0.48, failed 0.43). Only a turn that asks something is that question.
+        asks = "question" in self.understander.featurizer.cues_in(self.understander.norm.text(text))
+        reading, p = next(((i, q) for i, q in ranked if i in correcting), (None, 0.0))
+        if reading is None or (top != reading and asks) or p < self.understander.correction_min \
+                or (u.guard or "").startswith("scam"):
             return None
         self.moved_on = None
         self.pending = None
