@@ -285,7 +285,8 @@ class Session:
         # A question still open ("要不要记个提醒?", "您是说……吗?") is answered "不要", "不对": that "no" is its answer.
         if self.pending:
             correcting = [r for r in correcting if r != "no"]
-        if not correcting or not self.understander.correction_words.search(self.understander.norm.text(text)):
+        said = self.understander.norm.text(text)
+        if not correcting or not self.understander.correction_words.search(said):
             return None
         u = self.understander.understand(text, self.state, list(dict.fromkeys([*self.allowed_intents(), *correcting])),
                                          self.today, self.same_effect())
@@ -294,7 +295,7 @@ class Session:
         # The best correcting reading, not only the top one: the user said the words of a correction, and at the
         # step the move led to a question about it can outrank it ("没成功" at the end: "how do I know it
         # worked?" 0.48, failed 0.43). Only a turn that asks something is that question.
-        asks = "question" in self.understander.featurizer.cues_in(self.understander.norm.text(text))
+        asks = "question" in self.understander.featurizer.cues_in(said)
         reading, p = next(((i, q) for i, q in ranked if i in correcting), (None, 0.0))
         if reading is None or (top != reading and asks) or p < self.understander.correction_min \
                 or (u.guard or "").startswith("scam"):
