@@ -36,6 +36,24 @@ def test_a_mistake_in_the_training_data_is_one_line_with_its_place(flows_copy, f
     assert message in str(err.value) and err.value.file.endswith(file) and err.value.line > 0
 
 
+@pytest.mark.parametrize("written, message", [
+    ('  asking: "没(啥|什么)', "'asking' in cue_exceptions is not a cue"),
+    ('  question: "没(啥', "not a regular expression"),
+])
+def test_a_broken_cue_exception_is_one_line_with_its_place(flows_copy, written, message):
+    from assistant.understanding.data import load_config
+
+    path = flows_copy / "understanding.yaml"
+    text = path.read_text(encoding="utf-8")
+    entry = '  question: "没(啥|什么)'
+    assert text.count(entry) == 1
+    line = text[:text.index(entry)].count("\n") + 1
+    path.write_text(text.replace(entry, written), encoding="utf-8")
+    with pytest.raises(FlowError) as err:
+        load_config(flows_copy)
+    assert message in str(err.value) and err.value.file.endswith("understanding.yaml") and err.value.line == line
+
+
 def test_the_same_words_under_two_meanings_is_refused(flows_copy):
     path = flows_copy / "examples.yaml"
     text = path.read_text(encoding="utf-8").replace("  goodbye:\n", "  goodbye:\n    - 我先走了啊\n", 1)

@@ -616,11 +616,7 @@ class Session:
         kind = pending[0]
         if kind == "remind":
             u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
-            # "要" looks like "不要" and "好" like chit-chat to the model: a word that is itself one of the yes/no
-            # phrases of intents.yaml is that answer; otherwise the likelier of yes and no when sure enough.
-            said = text.strip(_END_MARKS)
-            phrase = next((i for i in ("yes", "no") if said in {p.text for p in self.flows.intents[i].phrases}), None)
-            answer = phrase or (u.intent if _answered(u) else None)
+            answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
             if answer == "yes":
                 return self._make_reminder(pending[1])
             if answer == "no":
@@ -643,16 +639,22 @@ class Session:
         # Asking back "对还是不对?" would be silly: when the answer is torn between yes and no only ("要" looks like
         # "不要"), the likelier one is the answer. Any other split is not an answer.
         # A plain yes or no may be taken at the confirm level ("嗯"); naming one of the readings must be sure.
-        answered = _answered(u)
-        if u.intent == "yes" and kind == "confirm" and answered:
+        answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
+        if kind == "confirm" and answer == "yes":
             self.misses = 0
             return self._execute(pending[1], pending[-1], self.pending_slots)
         if u.intent is not None and u.intent in candidates and u.action == ACT:
             self.misses = 0
             return self._execute(u.intent, pending[-1], self.pending_slots)
-        if u.intent == "no" and answered:
+        if answer == "no":
             return self._reply([self._say("confirm_again")], "no")
         return None
+
+    def _yes_no_phrase(self, text: str) -> str | None:
+        """"yes" or "no" when the turn is itself one of their phrases in intents.yaml: "要" looks like "不要" and
+        "好" like chit-chat to the model, but a bare word that is a yes is a yes whatever the model makes of it."""
+        said = text.strip(_END_MARKS)
+        return next((i for i in ("yes", "no") if said in {p.text for p in self.flows.intents[i].phrases}), None)
 
     def _not_understood(self, text: str) -> Reply:
         self.misses += 1

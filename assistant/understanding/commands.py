@@ -40,7 +40,8 @@ def train_command(args) -> int:
               f"(an optimistic figure: the frozen test corpus in bench/ is the honest one)")
     b = model.bands
     answered = f" (a question answered in place >= {b.answer:.2f})" if b.answer is not None else ""
-    print(f"bands: act >= {b.act:.2f}{answered}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}")
+    print(f"bands: act >= {b.act:.2f}{answered}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}"
+          + (f" (below confirm: when the two sum to >= {b.pair:.2f})" if b.pair is not None else ""))
     print(f"saved: {path}")
     return 0
 

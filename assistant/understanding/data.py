@@ -12,6 +12,7 @@ import csv
 import fnmatch
 import hashlib
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,19 @@ def load_config(root: Path) -> LDict:
     for key in ("cues", "guards", "bands", "training"):
         if not isinstance(data.get(key), dict):
             raise FlowError(data.file, data.line, f"'{key}' is missing or not a mapping")
+    exceptions = data.get("cue_exceptions") or LDict()
+    if not isinstance(exceptions, dict):
+        raise FlowError(data.file, data.line_of("cue_exceptions"), "'cue_exceptions' must map cue names to patterns")
+    for section in (data["cues"], exceptions):
+        for name, pattern in section.items():
+            line = section.line_of(name) if isinstance(section, LDict) else data.line
+            if section is exceptions and name not in data["cues"]:
+                known = ", ".join(data["cues"])
+                raise FlowError(data.file, line, f"'{name}' in cue_exceptions is not a cue (cues: {known})")
+            try:
+                re.compile(str(pattern))
+            except re.error as e:
+                raise FlowError(data.file, line, f"the pattern of '{name}' is not a regular expression: {e}") from None
     return data
 
 

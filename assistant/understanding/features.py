@@ -69,9 +69,11 @@ their pairs (its dictionary ships in its wheel)."""
 
 
 class Featurizer:
-    def __init__(self, fillers: list[str], cues: dict[str, str], extra=()):
+    def __init__(self, fillers: list[str], cues: dict[str, str], extra=(), exceptions: dict[str, str] | None = None):
         self.norm = Normalizer(fillers)
         self.cues = {name: re.compile(pattern) for name, pattern in cues.items()}
+        self.exceptions = {name: re.compile(pattern) for name, pattern in (exceptions or {}).items()}
+        """cue -> words that contain it but do not say it ("不戴眼镜" negates the obstacle, not the step)"""
         unknown = set(extra) - set(EXTRA_KINDS)
         if unknown:
             raise ValueError(f"unknown feature kinds {sorted(unknown)}; known: {EXTRA_KINDS}")
@@ -83,7 +85,8 @@ class Featurizer:
 
     def cues_in(self, text: str) -> list[str]:
         """Names of the cues found in already-normalised text."""
-        return [name for name, rx in self.cues.items() if rx.search(text)]
+        return [name for name, rx in self.cues.items()
+                if rx.search(self.exceptions[name].sub(" ", text) if name in self.exceptions else text)]
 
     def echoes(self, text: str, kind: StateKind) -> bool:
         return bool(kind.words and _pairs(text) & kind.words)

@@ -36,13 +36,16 @@ class Bands:
     answer: float | None = None
     """the act band for a question answered where the user is (they hear an answer and stay on their step, so a
     wrong one costs a moment, not their place); None: the same as `act`"""
+    pair: float | None = None
+    """below `confirm`, two readings (the second at least `choose`) together at or above this: ask which one
+    rather than "没听清" (the truth is one of the two often enough); None: only at `act`"""
 
     def act_for(self, intent, answers) -> float:
         return self.answer if self.answer is not None and intent in answers else self.act
 
     def as_array(self):
-        return np.array([self.act, self.confirm, self.choose, self.act if self.answer is None else self.answer],
-                        dtype=np.float64)
+        return np.array([self.act, self.confirm, self.choose, self.act if self.answer is None else self.answer,
+                         self.act if self.pair is None else self.pair], dtype=np.float64)
 
 
 def feature_hash(feature: str) -> int:
@@ -121,7 +124,8 @@ class IntentModel:
                 raise ValueError("model file from another feature version")
             bands = [float(x) for x in data["bands"]]
             return cls(data["classes"], data["hashes"], data["weights"], data["bias"],
-                       Bands(bands[0], bands[1], bands[2], bands[3] if len(bands) > 3 else None),
+                       Bands(bands[0], bands[1], bands[2], bands[3] if len(bands) > 3 else None,
+                             bands[4] if len(bands) > 4 else None),
                        str(data["digest"]))
 
 
@@ -231,8 +235,7 @@ class Trainer:
             for r in rows:
                 if fold_of[r.group] == k and r.original:
                     ranked, same = self.reading(model.rank(r.feats, r.allowed), r.state, r.cues)
-                    (top, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
-                    seen.append((p1, p2, same.get(top, top) == same.get(r.label, r.label), r.original, top))
+                    seen.append(_seen(ranked, same, r.label, r.original))
         return bands_from(seen, self.bands_goal, set(self.flows.answer_of)), {"cv_rows": len(seen),
                                                    "cv_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 
@@ -248,8 +251,7 @@ class Trainer:
             feats = self.featurizer.features_of_normalised(normalised, self.kinds[state], self.slot_names(ex.text))
             cues = frozenset(self.featurizer.cues_in(normalised))
             ranked, same = self.reading(model.rank(feats, self.allowed_by_state[state]), state, cues)
-            (top, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
-            seen.append((p1, p2, same.get(top, top) == same.get(ex.intent, ex.intent), True, top))
+            seen.append(_seen(ranked, same, ex.intent, True))
         return bands_from(seen, self.bands_goal, set(self.flows.answer_of)), {
             "held_out_rows": len(seen), "held_out_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 
@@ -269,6 +271,14 @@ class Trainer:
         model.bands, model.digest = bands, digest
         info["features"] = model.size
         return model, info
+
+
+def _seen(ranked, same: dict, label: str, original: bool) -> tuple:
+    """(p1, p2, top right?, original, top, one of the top two right?) of one cross-validated or held-out reading."""
+    (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
+    truth = same.get(label, label)
+    right = same.get(top, top) == truth
+    return p1, p2, right, original, top, right or (second is not None and same.get(second, second) == truth)
 
 
 def _lowest_band(ordered, wrong_max: float) -> float:
@@ -307,4 +317,21 @@ def bands_from(seen, goal, answers=frozenset()) -> Bands:
             break
         confirm = below[i][0]
     confirm = min(confirm, act, answer if answer is not None else act)
-    return Bands(round(act, 4), round(confirm, 4), float(goal["choose_second_min"]), answer)
+    second_min = float(goal["choose_second_min"])
+    return Bands(round(act, 4), round(confirm, 4), second_min, answer,
+                 _pair_band(ordered, confirm, second_min, goal.get("pair_min_right")))
+
+
+def _pair_band(ordered, confirm: float, second_min: float, min_right) -> float | None:
+    """The lowest sum of the two likeliest readings at which, among turns below the confirm band whose second
+    reading is at least `second_min`, the truth is one of the two at least `min_right` of the time (cumulated from
+    the surest pair down); None when not asked for or never met."""
+    if min_right is None:
+        return None
+    pairs = sorted((s for s in ordered if s[0] < confirm and s[1] >= second_min), key=lambda s: -(s[0] + s[1]))
+    band, right = None, 0
+    for n, s in enumerate(pairs, 1):
+        right += s[5]
+        if right / n >= float(min_right):
+            band = round(s[0] + s[1], 4)
+    return band

@@ -75,7 +75,8 @@ class Understander:
         root = Path(flows.root)
         self.config = load_config(root)
         self.featurizer = Featurizer(flows.fillers, dict(self.config["cues"]),
-                                     list(self.config["training"].get("features") or ()))
+                                     list(self.config["training"].get("features") or ()),
+                                     dict(self.config.get("cue_exceptions") or {}))
         self.norm = self.featurizer.norm
         guards = self.config["guards"]
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
@@ -181,6 +182,10 @@ class Understander:
             if self.scam_cues and self.scam_cues <= cues and ranked[0][0] not in self.scam_cues_except:
                 return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
                                      guard="scam:" + "+".join(sorted(self.scam_cues)))
+        # A turn with both scam cues whose best reading is one the rule yields to ("短信验证码一直不来" read as how
+        # to register) was judged no scam story: the scam answer is not offered back as the other of two readings.
+        if "q_scam" in allowed and self.scam_cues and self.scam_cues <= cues and ranked[0][0] != "q_scam":
+            ranked = [r for r in ranked if r[0] != "q_scam"]
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
@@ -202,7 +207,10 @@ class Understander:
         if (p1 < bands.act or "either" in cues) and top in named and len(named) > 1:
             return Understanding(top, CHOOSE, p1, next(i for i in named if i != top), ranked, guard="two channels")
         act = bands.act_for(top, self.flows.answer_of)
-        if (second and p1 < act and p2 >= bands.choose and p1 + p2 >= bands.act
+        # Below the confirm band a calibrated pair is asked about too ("您是想……还是……?" rather than "没听清"):
+        # the truth is one of the two often enough (`pair_min_right`).
+        pair = bands.act if p1 >= bands.confirm or bands.pair is None else min(bands.pair, bands.act)
+        if (second and p1 < act and p2 >= bands.choose and p1 + p2 >= pair
                 and OUT_OF_SCOPE not in (top, second)):
             return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
         if p1 >= act:
@@ -272,7 +280,9 @@ class Understander:
                  f"bands: act >= {self.model.bands.act:.2f} (a question answered in place >= "
                  f"{self.model.bands.act_for('q_frequency', self.flows.answer_of):.2f}), "
                  f"confirm >= {self.model.bands.confirm:.2f}, "
-                 f"choose when the second >= {self.model.bands.choose:.2f}"]
+                 f"choose when the second >= {self.model.bands.choose:.2f}"
+                 + (f" (below confirm: when the two sum to >= {self.model.bands.pair:.2f})"
+                    if self.model.bands.pair is not None else "")]
         if u.slots:
             lines.append("slots: " + ", ".join(f"{k}={_slot_text(v)}" for k, v in u.slots.items() if k != "channels"))
         lines.append("top intents:")
