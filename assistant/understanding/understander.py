@@ -179,13 +179,14 @@ class Understander:
             for kind, pattern in self.scams:
                 if pattern.search(text):
                     return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind}, guard=f"scam:{kind}")
-            if self.scam_cues and self.scam_cues <= cues and ranked[0][0] not in self.scam_cues_except:
-                return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
-                                     guard="scam:" + "+".join(sorted(self.scam_cues)))
-        # A turn with both scam cues whose best reading is one the rule yields to ("短信验证码一直不来" read as how
-        # to register) was judged no scam story: the scam answer is not offered back as the other of two readings.
-        if "q_scam" in allowed and self.scam_cues and self.scam_cues <= cues and ranked[0][0] != "q_scam":
-            ranked = [r for r in ranked if r[0] != "q_scam"]
+            if self.scam_cues and self.scam_cues <= cues:
+                if ranked[0][0] not in self.scam_cues_except:
+                    return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
+                                         guard="scam:" + "+".join(sorted(self.scam_cues)))
+                # The rule yielded to the best reading ("短信验证码一直不来" read as how to register): judged no scam
+                # story, so the scam answer is not offered back as the other of two readings.
+                if ranked[0][0] != "q_scam":
+                    ranked = [r for r in ranked if r[0] != "q_scam"]
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
