@@ -165,6 +165,39 @@ def test_scorer_counts_a_right_and_a_wrong_row(wechat_row, vosk_model):
     assert (counts["n"], counts["correct"], counts["wrong"], counts["accuracy"]) == (2, 1, 1, 0.5)
 
 
+def test_remembered_readings_are_the_recognisers_and_heard_afresh_for_another_grammar(wechat_row, vosk_model,
+                                                                                     vosk_model_dir, tmp_path):
+    """The spoken dev set's readings kept on disk are exactly what vosk gave; a second hearing of the same audio
+    and grammar is served from disk (the recogniser is not asked), and another grammar is heard afresh. (vosk's
+    scores differ slightly from one hearing of a file to the next, so remembering also keeps two understanding
+    variants compared on the very same readings.)"""
+    from assistant.recognition.recognizer import Recognizer
+
+    from bench.elder import RememberedReadings
+
+    _, samples = wechat_row
+
+    class Counting:
+        def __init__(self):
+            self.inner, self.calls, self.gave = Recognizer(vosk_model), 0, None
+
+        def readings(self, pcm, grammar=None):
+            self.calls += 1
+            self.gave = self.inner.readings(pcm, grammar)
+            return self.gave
+
+    counting = Counting()
+    remembered = RememberedReadings(counting, tmp_path, str(vosk_model_dir))
+    grammar = ["我用微信", "我用支付宝", "[unk]"]
+    first = remembered.readings(samples, grammar)
+    assert first and first == counting.gave
+    assert RememberedReadings(counting, tmp_path, str(vosk_model_dir)).readings(samples, grammar) == first
+    assert counting.calls == 1, "the same audio and grammar were heard again"
+    remembered.readings(samples, None)
+    remembered.readings(samples[: len(samples) // 2], grammar)
+    assert counting.calls == 3, "another grammar or other audio must be heard afresh"
+
+
 def test_endpointing_counts_a_turn_cut_before_its_last_word(wechat_row, vosk_model):
     """The live loop's MicListener at real-time pace: a turn that ends after the last word is not cut off and its
     wait is counted; the same turn measured against a last word said later (as after a long hesitation) is."""
