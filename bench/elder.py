@@ -255,15 +255,17 @@ def hear_and_judge(judge, hearing, entry: dict, samples: np.ndarray):
 class RememberedReadings:
     """The recogniser's n-best readings of a dev file, remembered on disk (dev only): what vosk hears depends on
     the audio, the grammar and the recogniser, not on the understanding model, so a change to the understanding
-    data re-scores the spoken dev set in a minute instead of a quarter of an hour. The key holds the samples,
-    the grammar, the model's folder and the recognition code itself, so any change there hears afresh."""
+    data re-scores the spoken dev set in seconds instead of half an hour. The key holds the samples, the grammar,
+    the model's folder, vosk's version and the recognition code itself, so any change there hears afresh."""
 
     def __init__(self, recognizer, folder: Path, model_path: str):
         self.recognizer = recognizer
         self.folder = folder
         code = b"".join((Path(__file__).resolve().parents[1] / "assistant" / "recognition" / name).read_bytes()
                         for name in ("recognizer.py", "vocab.py"))
-        self._salt = hashlib.sha256(code + str(Path(model_path).resolve()).encode()).hexdigest()
+        from importlib.metadata import version
+
+        self._salt = hashlib.sha256(code + f"{Path(model_path).resolve()}:vosk {version('vosk')}".encode()).hexdigest()
 
     def readings(self, samples: np.ndarray, grammar=None):
         from assistant.recognition.recognizer import Reading
