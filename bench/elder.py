@@ -157,11 +157,15 @@ def _noise(kind: str, length: int, row_id: str, seed: int) -> np.ndarray:
 
 
 def built(row: Row, folder: Path) -> dict | None:
-    """The row's manifest entry when all its files are there."""
+    """The row's manifest entry when all its files are there and were read from the row's sentence; its state and
+    intent are the corpus row's own (a dev label may be reviewed after its audio was made: the audio stays)."""
     meta_path = folder / f"{row.id}.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if all((folder / name).is_file() for name in meta["files"].values()):
+        if meta.get("utterance") == row.utterance and all((folder / n).is_file() for n in meta["files"].values()):
+            if (meta["state"], meta["intent"]) != (row.state, row.intent):
+                meta.update(state=row.state, intent=row.intent)
+                meta_path.write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=1), encoding="utf-8")
             return meta
     return None
 

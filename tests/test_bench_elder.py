@@ -145,6 +145,24 @@ def test_dev_rows_build_deterministically_with_their_own_seed(natural, tmp_path)
     assert _digests(folder) == before
 
 
+def test_a_reviewed_label_keeps_the_audio_and_a_changed_sentence_is_read_again(natural, tmp_path):
+    """A dev label reviewed after its audio was made is taken from the corpus row (the audio stays as it was); a
+    row whose sentence changed is never scored on the old sentence's audio."""
+    from dataclasses import replace
+
+    from bench.elder import build, set_dir
+
+    (entry,) = build(seed=5, root=tmp_path, rows=[("test", WECHAT)])
+    folder = set_dir(5, tmp_path)
+    before = {n: (folder / n).read_bytes() for n in entry["files"].values()}
+    (relabelled,) = build(seed=5, root=tmp_path, rows=[("test", replace(WECHAT, intent="ch_alipay"))])
+    assert relabelled["intent"] == "ch_alipay" and relabelled["files"] == entry["files"]
+    assert {n: (folder / n).read_bytes() for n in entry["files"].values()} == before, "the audio was made again"
+    (changed,) = build(seed=5, root=tmp_path, rows=[("test", replace(WECHAT, utterance="我用支付宝吧"))])
+    assert changed["utterance"] == "我用支付宝吧"
+    assert any((folder / n).read_bytes() != before[n] for n in changed["files"].values()), "old audio kept"
+
+
 def test_scorer_counts_a_right_and_a_wrong_row(wechat_row, vosk_model):
     from assistant.live.hearing import Hearing
     from assistant.recognition.recognizer import Recognizer
