@@ -73,6 +73,25 @@ def test_a_negated_obstacle_is_done_but_any_other_negation_is_not():
             assert reply["state"] == step and reply["intent"] != "next", (said, reply)
 
 
+def test_a_request_turned_down_is_never_carried_out_but_asked_plainly_it_is():
+    """"别从头来" was read as start over at 1.00 and "不要转人工" as a person at 0.99: a decline word right before a
+    request's phrase (guards.declined in flows/understanding.yaml) means the user does not want it. Mid-walk the
+    step stays where it is; the same requests said plainly are still carried out."""
+    # The decline word is a negation too, so "…,好了" after it is asked about, never taken as done.
+    for said in ["别从头来", "不用重新开始", "不要重来,我接着弄", "不要给我转人工", "不用找人帮忙", "不用再说一遍了",
+                 "不用慢一点", "我不想找人工", "不用重新开始,好了"]:
+        with Conversation() as chat:
+            step = to_step(chat, steps=3)
+            reply = chat.say(said)
+            assert reply["state"] == step, (said, reply)
+            assert reply["intent"] not in ("start_over", "human", "repeat", "slower"), (said, reply)
+    for said, intent in [("重新开始", "start_over"), ("我要找人工", "human"), ("没听清,再说一遍", "repeat"),
+                         ("太快了,慢一点", "slower")]:
+        with Conversation() as chat:
+            to_step(chat, steps=3)
+            assert chat.say(said)["intent"] == intent, said
+
+
 def test_not_having_an_app_never_starts_its_walk():
     with Conversation() as chat:
         for said, app in [("我没有微信", "微信"), ("我不想用支付宝", "支付宝"), ("我手机上没装支付宝", "支付宝")]:

@@ -145,3 +145,18 @@ def test_the_held_out_file_retrains_only_while_it_is_named(flows_copy):
     named = digest_of(load_flows(flows_copy))
     _append(flows_copy / "calibration.tsv", "greeting\t我要认证养老金\twant_certify\n")
     assert len({before, named, digest_of(load_flows(flows_copy))}) == 3
+
+
+def test_a_declined_request_of_an_unknown_intent_is_one_line_with_its_place(flows_copy):
+    from assistant.understanding import Understander
+
+    path = flows_copy / "understanding.yaml"
+    text = path.read_text(encoding="utf-8")
+    entry = "    intents: [start_over, human, repeat,"
+    assert text.count(entry) == 1
+    line = text[:text.index(entry)].count("\n") + 1
+    path.write_text(text.replace(entry, "    intents: [start_over, humane, repeat,"), encoding="utf-8")
+    understander = Understander.__new__(Understander)
+    with pytest.raises(FlowError) as err:
+        understander.configure(load_flows(flows_copy))  # before any model is loaded or trained
+    assert "humane" in str(err.value) and err.value.file.endswith("understanding.yaml") and err.value.line == line

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant import clock
+from assistant.errors import FlowError
 from assistant.understanding.data import OUT_OF_SCOPE, load_config, word_lists
 from assistant.understanding.features import Featurizer, StateKind
 from assistant.understanding.model import IntentModel
@@ -90,6 +91,8 @@ class Understander:
         self.correction_min = float(corrections.get("min", 1.0))
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
+        self.declined = self._declined(flows, guards)
+        """intent -> the pattern of that request turned down ("别从头来"): never acted on as the request"""
         self.words = {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
@@ -168,6 +171,27 @@ class Understander:
             return None
         return best
 
+    def _declined(self, flows, guards) -> dict[str, re.Pattern]:
+        """guards.declined as one pattern per intent, over normalised text: a decline word, perhaps a word such as
+        再 or 给我, then one of the intent's phrases. An unknown intent is a FlowError at its line."""
+        section = guards.get("declined")
+        if not section:
+            return {}
+        file = self.config.file
+        line = guards.line_of("declined") if hasattr(guards, "line_of") else 0
+        words, between = list(map(str, section.get("words") or ())), list(map(str, section.get("between") or ()))
+        if not words:
+            raise FlowError(file, line, "'declined' needs its 'words' (不用, 不要, 别 ...)")
+        found = {}
+        for intent in section.get("intents") or ():
+            if str(intent) not in flows.intents:
+                raise FlowError(file, getattr(intent, "line", line), f"unknown intent '{intent}' in 'declined'")
+            phrases = sorted({self.norm.text(p.text) for p in flows.intents[str(intent)].phrases} - {""}, key=len,
+                             reverse=True)
+            alt = lambda items: "|".join(map(re.escape, items))  # noqa: E731 - three uses, one line each
+            found[str(intent)] = re.compile(f"(?:{alt(words)})(?:{alt(between)})?(?:{alt(phrases)})")
+        return found
+
     def post_process(self, ranked, cues, same: dict) -> list:
         """What happens to the model's ranking before deciding (training's calibration does the same)."""
         return _pooled(_without_uncued(ranked, self.needs_cue, cues), same)
@@ -189,6 +213,16 @@ class Understander:
                     ranked = [r for r in ranked if r[0] != "q_scam"]
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
+        # 2. A request turned down ("别从头来", "不用重新开始") is never carried out: the best other reading when it is
+        # sure by itself, else not understood (the step is said again with what can be answered).
+        if top in self.declined and self.declined[top].search(text):
+            # The decline word is a negation too: the other reading is never "done" (rule 3 holds here as well).
+            negated = cues & _NOT_DONE_CUES
+            others = [(i, p) for i, p in ranked
+                      if i != top and i in allowed and not (negated and i in self.done_intents)]
+            if others and others[0][1] >= bands.act_for(others[0][0], self.flows.answer_of):
+                return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="declined")
+            return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="declined")
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
         # only when it is sure by itself; otherwise the user is asked ("您是说“好了”吗?"), because "口罩摘了,眼镜
         # 不戴" is done and "还没弄好" is not, and only the user knows which.
