@@ -19,7 +19,7 @@ from bench.common import PARTS, TODAY, VARIANTS, Figure, PartResult, load_corpus
 TARGETS = {"clean": 0.97, "noisy": 0.93}
 WRONG_CONFIDENT_MAX = 0.005
 _ASK = ("confirm", "choose")
-_NOT_ACTING = ("unknown", "foreign", "out_of_scope")
+_NOT_ACTING = ("unknown", "foreign", "out_of_scope", "declined")
 _DONE = ("next", "success", "yes", "registered")
 _NEGATIVE_TAGS = ("negation", "not_yet", "done_question")
 REFINES = {"success": {"submitted"}, "q_result": {"submitted"}, "check_done": {"submitted"},

@@ -85,6 +85,9 @@ def test_a_request_turned_down_is_never_carried_out_but_asked_plainly_it_is():
             reply = chat.say(said)
             assert reply["state"] == step, (said, reply)
             assert reply["intent"] not in ("start_over", "human", "repeat", "slower"), (said, reply)
+            if reply["intent"] == "declined":  # understood: said so, and the step's question again — no "没听清"
+                assert reply["say"].startswith(FLOWS.say["declined"]) and "没听清" not in reply["say"], reply
+                assert FLOWS.states[step].ask_sentences[-1] in reply["say"], reply
     for said, intent in [("重新开始", "start_over"), ("我要找人工", "human"), ("没听清,再说一遍", "repeat"),
                          ("太快了,慢一点", "slower")]:
         with Conversation() as chat:
