@@ -226,7 +226,7 @@ class Understander:
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
         # only when it is sure by itself; otherwise the user is asked ("您是说“好了”吗?"), because "口罩摘了,眼镜
         # 不戴" is done and "还没弄好" is not, and only the user knows which.
-        if top in self.done_intents and cues & {"negation", "question", "not_yet"}:
+        if top in self.done_intents and cues & _NOT_DONE_CUES:
             others = [(i, p) for i, p in ranked if i not in self.done_intents]
             if others and others[0][1] >= bands.act and others[0][0] in allowed:
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="not-done")
