@@ -182,14 +182,17 @@ class Understander:
         words, between = list(map(str, section.get("words") or ())), list(map(str, section.get("between") or ()))
         if not words:
             raise FlowError(file, line, "'declined' needs its 'words' (不用, 不要, 别 ...)")
+        def alt(items) -> str:
+            return "|".join(map(re.escape, items))
+
+        declining = f"(?:{alt(words)})(?:{alt(between)})?"  # the same for every intent: built once
         found = {}
         for intent in section.get("intents") or ():
             if str(intent) not in flows.intents:
                 raise FlowError(file, getattr(intent, "line", line), f"unknown intent '{intent}' in 'declined'")
             phrases = sorted({self.norm.text(p.text) for p in flows.intents[str(intent)].phrases} - {""}, key=len,
                              reverse=True)
-            alt = lambda items: "|".join(map(re.escape, items))  # noqa: E731 - three uses, one line each
-            found[str(intent)] = re.compile(f"(?:{alt(words)})(?:{alt(between)})?(?:{alt(phrases)})")
+            found[str(intent)] = re.compile(f"{declining}(?:{alt(phrases)})")
         return found
 
     def post_process(self, ranked, cues, same: dict) -> list:
