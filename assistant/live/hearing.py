@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from assistant.audio.denoise import denoise
 from assistant.flows import Flows
 from assistant.privacy import find_private
 
@@ -125,9 +126,10 @@ class Hearing:
         return grammar_top if grammar_readings and grammar_readings[0].covered >= 0.5 else ""
 
     def hear(self, samples: np.ndarray) -> str:
-        """Recognise one turn (16 kHz mono int16)."""
+        """Recognise one turn (16 kHz mono int16), its noise taken out first as the live loop's microphone is."""
         if samples.size == 0 or not np.any(samples):
             return ""
+        samples = denoise(samples)
         biased = self.recognizer.readings(samples, self.grammar())
         if biased and not self.needs_open_pass(biased[0].text):
             return self.choose(biased, [])

@@ -11,6 +11,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from assistant.audio.denoise import Denoiser
 from assistant.audio.endpoint import Endpointer
 from assistant.audio.microphone import MicrophoneGone
 from assistant.diagnostics import trail, where
@@ -144,6 +145,8 @@ class MicListener:
         self.barge_in = barge_in
         self.clock = clock
         self.mic = None
+        self._denoiser = Denoiser()
+        """the room's noise taken out of every chunk before anything hears it (one per opened microphone)"""
         self._turn = None
         self._last_sound = 0.0
         self._early: list[bytes] = []
@@ -157,8 +160,7 @@ class MicListener:
         """Raises AudioDeviceError unless the microphone is there and sound comes from it. The kiosk calls it
         while its screen says the microphone is missing, to clear that by itself once it works again."""
         if self.mic is None:
-            self.mic = self.open_microphone()
-            self._last_sound = self.clock()
+            self._open()
         try:
             pcm = self.mic.read(timeout=1.0)
             if pcm is None:
@@ -167,6 +169,11 @@ class MicListener:
             self.close()
             raise
         self._early.append(pcm)
+
+    def _open(self) -> None:
+        self.mic = self.open_microphone()
+        self._denoiser = Denoiser()  # another microphone, maybe another room: learned afresh
+        self._last_sound = self.clock()
 
     def listen(self, expected_phrases=None, timeout: float | None = None) -> str | None:
         """The turn's words ("" if it had none); None when nobody spoke for `timeout` seconds (of audio heard,
@@ -204,8 +211,7 @@ class MicListener:
     def _listen(self, grammar, phrases, timeout):
         rec = self.recognizer
         if self.mic is None:
-            self.mic = self.open_microphone()
-            self._last_sound = self.clock()
+            self._open()
         turn = self._turn
         if turn is None or turn.grammar != grammar:
             if turn is not None:
@@ -228,8 +234,13 @@ class MicListener:
                     return None
                 continue
             # The detector follows the microphone across restarts of the recogniser: it knows when speech began.
-            turn.remember(pcm)
+            # It hears the sound as it came (its room level and margins were measured so); the recognisers hear it
+            # with the room's noise taken out. Under 10 ms waits inside the denoiser for the next chunk.
             turn.ends.feed(pcm)
+            pcm = self._denoiser.process(pcm)
+            if not pcm:
+                continue
+            turn.remember(pcm)
             if self.on_speech is not None and turn.ends.speaking and not playing:
                 self.on_speech()
             if turn.was_playing and not playing and not turn.barged:
