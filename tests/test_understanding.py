@@ -79,12 +79,14 @@ def test_a_request_turned_down_is_never_carried_out_but_asked_plainly_it_is():
     step stays where it is; the same requests said plainly are still carried out."""
     # The decline word is a negation too, so "…,好了" after it is asked about, never taken as done.
     for said in ["别从头来", "不用重新开始", "不要重来,我接着弄", "不要给我转人工", "不用找人帮忙", "不用再说一遍了",
-                 "不用慢一点", "我不想找人工", "不用重新开始,好了"]:
+                 "不用慢一点", "我不想找人工", "不用重新开始,好了", "我已经弄成功了,不用找人了", "不用打电话了",
+                 "不要人工"]:
         with Conversation() as chat:
             step = to_step(chat, steps=3)
             reply = chat.say(said)
             assert reply["state"] == step, (said, reply)
             assert reply["intent"] not in ("start_over", "human", "repeat", "slower"), (said, reply)
+            assert reply["intent"] != "next" or "成功" in said, (said, reply)
             if reply["intent"] == "declined":  # understood: said so, and the step's question again — no "没听清"
                 assert reply["say"].startswith(FLOWS.say["declined"]) and "没听清" not in reply["say"], reply
                 assert FLOWS.states[step].ask_sentences[-1] in reply["say"], reply

@@ -160,3 +160,18 @@ def test_a_declined_request_of_an_unknown_intent_is_one_line_with_its_place(flow
     with pytest.raises(FlowError) as err:
         understander.configure(load_flows(flows_copy))  # before any model is loaded or trained
     assert "humane" in str(err.value) and err.value.file.endswith("understanding.yaml") and err.value.line == line
+
+
+def test_also_words_for_an_intent_not_declined_are_one_line_with_its_place(flows_copy):
+    from assistant.understanding import Understander
+
+    path = flows_copy / "understanding.yaml"
+    text = path.read_text(encoding="utf-8")
+    entry = "      human: [找人,"
+    assert text.count(entry) == 1
+    line = text[:text.index(entry)].count("\n") + 1
+    path.write_text(text.replace(entry, "      success: [找人,"), encoding="utf-8")
+    understander = Understander.__new__(Understander)
+    with pytest.raises(FlowError) as err:
+        understander.configure(load_flows(flows_copy))
+    assert "success" in str(err.value) and "also" in str(err.value) and err.value.line == line

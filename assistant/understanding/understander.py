@@ -173,7 +173,8 @@ class Understander:
 
     def _declined(self, flows, guards) -> dict[str, re.Pattern]:
         """guards.declined as one pattern per intent, over normalised text: a decline word, perhaps a word such as
-        再 or 给我, then one of the intent's phrases. An unknown intent is a FlowError at its line."""
+        再 or 给我, then one of the intent's phrases or its `also` words. An unknown intent is a FlowError at its
+        line."""
         section = guards.get("declined")
         if not section:
             return {}
@@ -186,13 +187,20 @@ class Understander:
             return "|".join(map(re.escape, items))
 
         declining = f"(?:{alt(words)})(?:{alt(between)})?"  # the same for every intent: built once
-        found = {}
-        for intent in section.get("intents") or ():
+        intents = [str(i) for i in section.get("intents") or ()]
+        also = section.get("also") or {}
+        for intent in [*(section.get("intents") or ()), *also]:
+            # A listed intent knows its line; a key of `also` is found by its mapping.
+            at = also.line_of(intent) if intent in also and hasattr(also, "line_of") else getattr(intent, "line", line)
             if str(intent) not in flows.intents:
-                raise FlowError(file, getattr(intent, "line", line), f"unknown intent '{intent}' in 'declined'")
-            phrases = sorted({self.norm.text(p.text) for p in flows.intents[str(intent)].phrases} - {""}, key=len,
-                             reverse=True)
-            found[str(intent)] = re.compile(f"{declining}(?:{alt(phrases)})")
+                raise FlowError(file, at, f"unknown intent '{intent}' in 'declined'")
+            if str(intent) not in intents:
+                raise FlowError(file, at, f"'{intent}' has 'also' words in 'declined' but is not among its intents")
+        found = {}
+        for intent in intents:
+            said = [p.text for p in flows.intents[intent].phrases] + list(map(str, also.get(intent) or ()))
+            phrases = sorted({self.norm.text(p) for p in said} - {""}, key=len, reverse=True)
+            found[intent] = re.compile(f"{declining}(?:{alt(phrases)})")
         return found
 
     def post_process(self, ranked, cues, same: dict) -> list:
