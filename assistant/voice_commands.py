@@ -67,7 +67,7 @@ def cmd_doctor(args) -> int:
     checks = [("语音识别模型 (speech model)", _check_model), ("对话内容 (flows)", _check_flows),
               ("设置 (settings)", _check_settings), ("声音 (voice)", _check_voice),
               ("麦克风 (microphone)", _check_microphone), ("扬声器 (speaker)", _check_speaker),
-              ("回声消除 (echo cancelling)", _check_echo)]
+              ("回声消除 (echo cancelling)", _check_echo), ("降噪 (noise suppression)", _check_noise)]
     problems = 0
     for title, check in checks:
         try:
@@ -159,6 +159,12 @@ def _check_echo(args):
     from assistant.audio import echo
 
     return [echo.status(args.input_device, args.output_device).why], True  # half-duplex still works
+
+
+def _check_noise(args):
+    from assistant.audio import denoise
+
+    return [denoise.status()], True  # it hears without it, less well in a noisy room
 
 
 def _check_speaker(args):

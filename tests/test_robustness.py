@@ -792,6 +792,7 @@ def test_doctor_reports_missing_devices_in_plain_chinese(tmp_path, vosk_model_di
     proc = assistant("doctor", "--seconds", "0.5", "--voice", "standard", env=env, timeout=120)
     text = out(proc)
     assert "麦克风" in text and "扬声器" in text and "Traceback" not in err(proc)
+    assert "降噪开着" in text
     assert_plain(text)
 
 

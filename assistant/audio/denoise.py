@@ -12,11 +12,14 @@ microphone, so it keeps learning the room between turns) and a recorded file (`d
 suppressor hear the file once before the pass that counts: a file has no room before its first word).
 """
 
+import logging
 import math
 import os
 from collections import deque
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 LEVEL = 2
 """WebRTC's suppression level, 0 (off) to 4 (strongest): see bench/README.md, session 20, for the levels tried."""
@@ -34,9 +37,36 @@ LEARN_FRAMES = 100
 passes as it came."""
 
 
+_missing: list[str] = []
+"""Why the suppressor could not be loaded, once found (then the sound passes as it came; said once in the log)."""
+
+
 def level() -> int:
     """The suppression level in use: LEVEL, or 0 when ASSISTANT_NOISE_SUPPRESSION is off."""
     return 0 if os.environ.get("ASSISTANT_NOISE_SUPPRESSION", "").strip().lower() in ("off", "0", "no") else LEVEL
+
+
+def _processor(strength: int):
+    """WebRTC's processor, or None when its wheel is missing or broken: the assistant hears without it."""
+    if _missing:
+        return None
+    try:
+        from webrtc_noise_gain import AudioProcessor
+
+        return AudioProcessor(0, strength)  # auto gain off: the end-of-turn judge measures loudness itself
+    except (ImportError, OSError) as exc:
+        _missing.append(str(exc))
+        log.warning("用不了降噪,吵的地方可能听不太清 (no noise suppression: %s)", exc)
+        return None
+
+
+def status() -> str:
+    """One line for `assistant doctor`."""
+    if level() == 0:
+        return "降噪关着 (ASSISTANT_NOISE_SUPPRESSION=off):安静的地方没关系,吵的地方可能听不太清。"
+    if Denoiser()._proc is None:
+        return f"用不了降噪,吵的地方可能听不太清 (noise suppression unavailable: {_missing[0]})"
+    return f"降噪开着 (WebRTC noise suppression, level {LEVEL}):周围的杂音先去掉再听。"
 
 
 class Denoiser:
@@ -47,11 +77,7 @@ class Denoiser:
         self.strength = level() if strength is None else strength
         self._rest = b""
         self._levels: deque = deque(maxlen=ROOM_FRAMES)
-        self._proc = None
-        if self.strength > 0:
-            from webrtc_noise_gain import AudioProcessor
-
-            self._proc = AudioProcessor(0, self.strength)  # auto gain off: the detector judges loudness itself
+        self._proc = _processor(self.strength) if self.strength > 0 else None
 
     def process(self, pcm: bytes) -> bytes:
         if self._proc is None:
