@@ -5,8 +5,9 @@ more syllables at 10 and 5 dB SNR than at 20. WebRTC's noise suppressor (`webrtc
 Home Assistant's voice pipeline uses: C++, no model file, about 0.04 ms per 10 ms of 16 kHz audio with the room
 judged here) estimates the room's steady noise as it goes and takes it out of each 10 ms frame, with WebRTC's
 high-pass filter under the voice. The end-of-turn judge (endpoint.py) keeps the sound as it came: its room level
-and margins were measured on it, and in babble it ended turns later on the cleaned sound. Measured on the spoken dev set (bench/README.md, session 20) before it
-was switched on; `ASSISTANT_NOISE_SUPPRESSION=off` turns it off (for comparing, or a headset in a quiet room).
+and margins were measured on it, and in babble it ended turns later on the cleaned sound. Measured on the spoken
+dev set (bench/README.md, session 20) before it was switched on; `ASSISTANT_NOISE_SUPPRESSION=off` turns it off
+(for comparing, or a headset in a quiet room).
 
 Both ways audio comes in go through it: the live loop's microphone (`Denoiser`, chunk by chunk, one per opened
 microphone, so it keeps learning the room between turns) and a recorded file (`denoise`, which lets the
