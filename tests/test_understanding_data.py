@@ -147,31 +147,27 @@ def test_the_held_out_file_retrains_only_while_it_is_named(flows_copy):
     assert len({before, named, digest_of(load_flows(flows_copy))}) == 3
 
 
-def test_a_declined_request_of_an_unknown_intent_is_one_line_with_its_place(flows_copy):
+def _declined_error(flows_copy, entry: str, instead: str) -> tuple[FlowError, int]:
+    """The FlowError of understanding.yaml with `entry` (one line) replaced, and the line it was on."""
     from assistant.understanding import Understander
 
     path = flows_copy / "understanding.yaml"
     text = path.read_text(encoding="utf-8")
-    entry = "    intents: [start_over, human, repeat,"
     assert text.count(entry) == 1
     line = text[:text.index(entry)].count("\n") + 1
-    path.write_text(text.replace(entry, "    intents: [start_over, humane, repeat,"), encoding="utf-8")
+    path.write_text(text.replace(entry, instead), encoding="utf-8")
     understander = Understander.__new__(Understander)
     with pytest.raises(FlowError) as err:
         understander.configure(load_flows(flows_copy))  # before any model is loaded or trained
-    assert "humane" in str(err.value) and err.value.file.endswith("understanding.yaml") and err.value.line == line
+    return err.value, line
+
+
+def test_a_declined_request_of_an_unknown_intent_is_one_line_with_its_place(flows_copy):
+    error, line = _declined_error(flows_copy, "    intents: [start_over, human, repeat,",
+                                  "    intents: [start_over, humane, repeat,")
+    assert "humane" in str(error) and error.file.endswith("understanding.yaml") and error.line == line
 
 
 def test_also_words_for_an_intent_not_declined_are_one_line_with_its_place(flows_copy):
-    from assistant.understanding import Understander
-
-    path = flows_copy / "understanding.yaml"
-    text = path.read_text(encoding="utf-8")
-    entry = "      human: [找人,"
-    assert text.count(entry) == 1
-    line = text[:text.index(entry)].count("\n") + 1
-    path.write_text(text.replace(entry, "      success: [找人,"), encoding="utf-8")
-    understander = Understander.__new__(Understander)
-    with pytest.raises(FlowError) as err:
-        understander.configure(load_flows(flows_copy))
-    assert "success" in str(err.value) and "also" in str(err.value) and err.value.line == line
+    error, line = _declined_error(flows_copy, "      human: [找人,", "      success: [找人,")
+    assert "success" in str(error) and "also" in str(error) and error.line == line
