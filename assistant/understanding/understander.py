@@ -189,13 +189,13 @@ class Understander:
         declining = f"(?:{alt(words)})(?:{alt(between)})?"  # the same for every intent: built once
         intents = [str(i) for i in section.get("intents") or ()]
         also = section.get("also") or {}
-        for intent in [*(section.get("intents") or ()), *also]:
-            # A listed intent knows its line; a key of `also` is found by its mapping.
-            at = also.line_of(intent) if intent in also and hasattr(also, "line_of") else getattr(intent, "line", line)
+        for intent in section.get("intents") or ():
             if str(intent) not in flows.intents:
-                raise FlowError(file, at, f"unknown intent '{intent}' in 'declined'")
+                raise FlowError(file, getattr(intent, "line", line), f"unknown intent '{intent}' in 'declined'")
+        for intent in also:  # a key of a mapping: its line is the mapping's to tell
             if str(intent) not in intents:
-                raise FlowError(file, at, f"'{intent}' has 'also' words in 'declined' but is not among its intents")
+                raise FlowError(file, also.line_of(intent) if hasattr(also, "line_of") else line,
+                                f"'{intent}' has 'also' words in 'declined' but is not among its intents")
         found = {}
         for intent in intents:
             said = [p.text for p in flows.intents[intent].phrases] + list(map(str, also.get(intent) or ()))
