@@ -21,6 +21,9 @@ from collections import deque
 
 import numpy as np
 
+from assistant.audio.endpoint import ROOM_PERCENTILE
+from assistant.audio.samples import levels_db
+
 log = logging.getLogger(__name__)
 
 LEVEL = 2
@@ -87,8 +90,7 @@ class Denoiser:
         data = self._rest + pcm
         usable = len(data) // FRAME_BYTES * FRAME_BYTES
         self._rest = data[usable:]
-        frames = np.frombuffer(data[:usable], dtype="<i2").astype(np.float64).reshape(-1, FRAME_BYTES // 2)
-        self._levels.extend(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-3))
+        self._levels.extend(levels_db(np.frombuffer(data[:usable], dtype="<i2").reshape(-1, FRAME_BYTES // 2)))
         step = self._proc.Process10ms  # every frame, also in a silent room: it keeps learning the room
         cleaned = b"".join(step(data[i:i + FRAME_BYTES]).audio for i in range(0, usable, FRAME_BYTES))
         # The room is judged once per chunk (a live chunk is 0.1 s; a file is one chunk: one judgement for it).
@@ -97,7 +99,7 @@ class Denoiser:
 
     def room_db(self) -> float:
         """The room's level lately (dB of int16 units)."""
-        return float(np.percentile(self._levels, 20)) if self._levels else -math.inf
+        return float(np.percentile(self._levels, ROOM_PERCENTILE)) if self._levels else -math.inf
 
 
 def denoise(samples: np.ndarray, strength: int | None = None) -> np.ndarray:

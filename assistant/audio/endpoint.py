@@ -29,6 +29,7 @@ import numpy as np
 import webrtcvad
 from rapidfuzz.distance import Levenshtein
 
+from assistant.audio.samples import levels_db
 from assistant.understanding import ACT, CONFIRM, OUT_OF_SCOPE
 
 RATE = 16000
@@ -189,8 +190,7 @@ class Endpointer:
 
     def _room_allows(self, frame: bytes) -> bool:
         """False when this frame is no louder than the room: whatever the detector says, not the speaker."""
-        x = np.frombuffer(frame, dtype="<i2").astype(np.float64)
-        level = 10 * math.log10(float(np.mean(x * x)) + 1e-3)
+        level = float(levels_db(np.frombuffer(frame, dtype="<i2")))
         self._levels.append(level)
         if len(self._levels) * FRAME_SECONDS < ROOM_LEARN_SECONDS:
             return True  # too little heard to know the room: a speaker who starts at once is not the room

@@ -145,8 +145,9 @@ class MicListener:
         self.barge_in = barge_in
         self.clock = clock
         self.mic = None
-        self._denoiser = Denoiser()
-        """the room's noise taken out of every chunk before anything hears it (one per opened microphone)"""
+        self._denoiser = Denoiser(0)
+        """the room's noise taken out of every chunk before anything hears it: made when a microphone opens
+        (`_open`), one per microphone; until then a pass-through"""
         self._turn = None
         self._last_sound = 0.0
         self._early: list[bytes] = []
