@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.errors import FlowError
 from assistant.understanding.data import OUT_OF_SCOPE, Example
 from assistant.understanding.features import FEATURES_VERSION, Featurizer, StateKind
 from assistant.understanding.noise import noisy
@@ -290,6 +291,24 @@ def _lowest_band(ordered, wrong_max: float) -> float:
             break
         act = entry[0]
     return act
+
+
+def in_place_answers(flows, config) -> frozenset:
+    """The intents answered where the user is (dialog.yaml `answers`) that are acted on at the answer band, less
+    those in `bands: strict_answers` (understanding.yaml): an answer that alarms ("这多半是骗子!") is no cheap mistake
+    when the user said nothing of the kind, so it needs the act band of moves. Calibration still counts them among
+    the answers (their wrong readings spend the answer band's budget), so the bands, and the trained model, are the
+    same with or without the list: it only makes acting on them stricter."""
+    bands = config["bands"]
+    strict = bands.get("strict_answers") or []
+    line = bands.line_of("strict_answers") if hasattr(bands, "line_of") and "strict_answers" in bands else 0
+    if not isinstance(strict, list):
+        raise FlowError(config.file, line, "'strict_answers' must be a list of intents from dialog.yaml's answers")
+    for intent in strict:
+        if str(intent) not in flows.answer_of:
+            raise FlowError(config.file, line, f"'{intent}' in strict_answers is not an answered intent "
+                                               "(dialog.yaml: answers)")
+    return frozenset(flows.answer_of) - set(map(str, strict))
 
 
 def bands_from(seen, goal, answers=frozenset()) -> Bands:

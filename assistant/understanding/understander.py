@@ -21,7 +21,7 @@ from assistant import clock
 from assistant.errors import FlowError
 from assistant.understanding.data import OUT_OF_SCOPE, load_config, word_lists
 from assistant.understanding.features import Featurizer, StateKind
-from assistant.understanding.model import IntentModel
+from assistant.understanding.model import IntentModel, in_place_answers
 from assistant.understanding.normalize import has_chinese
 from assistant.understanding.store import load_or_train
 
@@ -91,6 +91,8 @@ class Understander:
         self.correction_min = float(corrections.get("min", 1.0))
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
+        self.answers = in_place_answers(flows, self.config)
+        """questions answered in place at the answer band (the rest, moves and alarming answers, at the act band)"""
         self.declined = self._declined(flows, guards)
         """intent -> the pattern of that request turned down ("别从头来"): never acted on as the request"""
         self.words = {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}
@@ -231,7 +233,7 @@ class Understander:
             negated = cues & _NOT_DONE_CUES
             others = [(i, p) for i, p in ranked
                       if i != top and i in allowed and not (negated and i in self.done_intents)]
-            if others and others[0][1] >= bands.act_for(others[0][0], self.flows.answer_of):
+            if others and others[0][1] >= bands.act_for(others[0][0], self.answers):
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="declined")
             return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="declined")
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
@@ -252,7 +254,7 @@ class Understander:
         named = [i for i in slots.get("channels", ()) if i in allowed]
         if (p1 < bands.act or "either" in cues) and top in named and len(named) > 1:
             return Understanding(top, CHOOSE, p1, next(i for i in named if i != top), ranked, guard="two channels")
-        act = bands.act_for(top, self.flows.answer_of)
+        act = bands.act_for(top, self.answers)
         # Below the confirm band a calibrated pair is asked about too ("您是想……还是……?" rather than "没听清"):
         # the truth is one of the two often enough (`pair_min_right`).
         pair = bands.act if p1 >= bands.confirm or bands.pair is None else min(bands.pair, bands.act)
@@ -324,7 +326,7 @@ class Understander:
                  f"decision: {u.action} {u.intent or '-'}" + (f" / {u.second}" if u.second else "") +
                  f"   p={u.probability:.2f}" + (f"   guard: {u.guard}" if u.guard else ""),
                  f"bands: act >= {self.model.bands.act:.2f} (a question answered in place >= "
-                 f"{self.model.bands.act_for('q_frequency', self.flows.answer_of):.2f}), "
+                 f"{self.model.bands.act_for('q_frequency', self.answers):.2f}), "
                  f"confirm >= {self.model.bands.confirm:.2f}, "
                  f"choose when the second >= {self.model.bands.choose:.2f}"
                  + (f" (below confirm: when the two sum to >= {self.model.bands.pair:.2f})"
