@@ -1,5 +1,6 @@
 """`python -m bench [--quick] [--only PART,…]`: measure the assistant as a user meets it; write bench/RESULTS.md
-and bench/results.json (with --quick: bench/out/RESULTS.md and bench/out/results.json, never the tracked files).
+and bench/results.json (with --quick or --only: bench/out/RESULTS.md and bench/out/results.json, never the tracked
+files).
 
 Parts that do not time anything (understanding, fuzz, and the soak in its own process) run side by side; the
 timed parts (recognition, latency, cost) run after them, one at a time, so they do not disturb each other.
@@ -109,6 +110,11 @@ def failed_part(name: str, exc: BaseException) -> PartResult:
                       data={"traceback": traceback.format_exc()})
 
 
+def full_run(info: dict) -> bool:
+    """Every part was asked for (no --only, or --only naming them all)."""
+    return set(info["parts"]) >= set(PARTS)
+
+
 def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     figures = [f for name in PARTS if name in results for f in results[name].figures]
     order = {"0": -1, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6, "8": 7}
@@ -116,7 +122,8 @@ def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     missed = [f for f in figures if f.status == "missed"]
     lines = [
         "# Benchmark results", "",
-        f"`python -m bench{' --quick' if quick else ''}` on {info['started']}, {info['wall_s']:.0f} s wall time. "
+        f"`python -m bench{' --quick' if quick else ''}{'' if full_run(info) else ' --only ' + ','.join(info['parts'])}` "
+        f"on {info['started']}, {info['wall_s']:.0f} s wall time. "
         f"Machine: {info['machine']['cpu']}, {info['machine']['cores']} cores, {info['machine']['memory_mb']} MB, "
         f"Python {info['machine']['python']}, {info['machine']['system']}; commit {info['machine']['commit']}. "
         f"Load average at start {', '.join(f'{x:.1f}' for x in info['machine']['load_average_at_start'])}, at end "
@@ -134,8 +141,9 @@ def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     for name in ("elder", "accuracy", "asr", "latency", "cost", "soak", "fuzz", "voice", "faults"):  # the numbered order
         if name in results and results[name].section:
             lines += [results[name].section, ""]
-    # --quick measures subsets: its figures go to bench/out/ and never replace the tracked full results.
-    where = OUT if quick else BENCH
+    # --quick measures subsets, --only some parts: their figures go to bench/out/ and never replace the tracked full
+    # results (a partial run once left the README's table with two parts and the others gone).
+    where = OUT if quick or not full_run(info) else BENCH
     (where / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     payload = {"run": info, "figures": [f.__dict__ for f in figures],
                "parts": {name: r.data for name, r in results.items()}}
@@ -181,7 +189,8 @@ def main(argv=None) -> int:
     info["load_average_at_end"] = os.getloadavg()
     write(results, info, args.quick)
     missed = sum(f.status == "missed" for r in results.values() for f in r.figures)
-    print(f"bench: wrote {(OUT if args.quick else BENCH) / 'RESULTS.md'} and results.json in {info['wall_s']:.0f} s; "
+    where = OUT if args.quick or not full_run(info) else BENCH
+    print(f"bench: wrote {where / 'RESULTS.md'} and results.json in {info['wall_s']:.0f} s; "
           f"{missed} target(s) missed", file=sys.stderr)
     return 0
 
