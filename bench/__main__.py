@@ -115,6 +115,12 @@ def full_run(info: dict) -> bool:
     return set(info["parts"]) >= set(PARTS)
 
 
+def results_dir(info: dict, quick: bool):
+    """--quick measures subsets, --only some parts: their figures go to bench/out/ and never replace the tracked full
+    results (a partial run once left the README's table with two parts and the others gone)."""
+    return OUT if quick or not full_run(info) else BENCH
+
+
 def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     figures = [f for name in PARTS if name in results for f in results[name].figures]
     order = {"0": -1, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6, "8": 7}
@@ -141,9 +147,7 @@ def write(results: dict[str, PartResult], info: dict, quick: bool) -> None:
     for name in ("elder", "accuracy", "asr", "latency", "cost", "soak", "fuzz", "voice", "faults"):  # the numbered order
         if name in results and results[name].section:
             lines += [results[name].section, ""]
-    # --quick measures subsets, --only some parts: their figures go to bench/out/ and never replace the tracked full
-    # results (a partial run once left the README's table with two parts and the others gone).
-    where = OUT if quick or not full_run(info) else BENCH
+    where = results_dir(info, quick)
     (where / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
     payload = {"run": info, "figures": [f.__dict__ for f in figures],
                "parts": {name: r.data for name, r in results.items()}}
@@ -189,8 +193,7 @@ def main(argv=None) -> int:
     info["load_average_at_end"] = os.getloadavg()
     write(results, info, args.quick)
     missed = sum(f.status == "missed" for r in results.values() for f in r.figures)
-    where = OUT if args.quick or not full_run(info) else BENCH
-    print(f"bench: wrote {where / 'RESULTS.md'} and results.json in {info['wall_s']:.0f} s; "
+    print(f"bench: wrote {results_dir(info, args.quick) / 'RESULTS.md'} and results.json in {info['wall_s']:.0f} s; "
           f"{missed} target(s) missed", file=sys.stderr)
     return 0
 

@@ -258,6 +258,15 @@ def flows_copy(tmp_path):
     return target
 
 
+def allowed_in(flows, state: str) -> list[str]:
+    """The intents the dialog allows in `state`, for tests that ask the understander directly."""
+    from assistant.dialog import Session
+
+    session = Session(flows)
+    session._position.state = state  # only to read what is allowed there, as the dialog would
+    return session.allowed_intents()
+
+
 def name_held_out(flows_dir: Path, name: str) -> None:
     """Switch on `bands: held_out: NAME` in a copy's understanding.yaml (the bands set on that file)."""
     config = flows_dir / "understanding.yaml"

@@ -6,7 +6,7 @@ import pytest
 from assistant.errors import FlowError
 from assistant.flows import load_flows
 from assistant.understanding.store import digest_of, training_examples
-from conftest import name_held_out
+from conftest import allowed_in, name_held_out
 
 pytestmark = pytest.mark.seconds(10)  # alone, idle 2 cores: the longest units start first (conftest.py)
 
@@ -164,7 +164,7 @@ def _understanding_error(flows_copy, entry: str, instead: str) -> tuple[FlowErro
 
 def test_a_declined_request_of_an_unknown_intent_is_one_line_with_its_place(flows_copy):
     error, line = _understanding_error(flows_copy, "    intents: [start_over, human, repeat,",
-                                  "    intents: [start_over, humane, repeat,")
+                                       "    intents: [start_over, humane, repeat,")
     assert "humane" in str(error) and error.file.endswith("understanding.yaml") and error.line == line
 
 
@@ -184,13 +184,10 @@ def test_the_scam_warning_needs_the_act_band_unless_a_guard_saw_the_scam(underst
     story the guards know is still warned about at once."""
     import dataclasses
 
-    from assistant.dialog.session import Session
     from assistant.understanding.understander import ACT
 
     def understand(said, state):
-        session = Session(flows)
-        session._position.state = state  # only to read what is allowed there, as the dialog would
-        return understander.understand(said, state, session.allowed_intents(), same=flows.same_effect(state))
+        return understander.understand(said, state, allowed_in(flows, state), same=flows.same_effect(state))
 
     bands = understander.model.bands
     assert "q_scam" not in understander.answers and "q_fee" in understander.answers
@@ -205,7 +202,8 @@ def test_the_scam_warning_needs_the_act_band_unless_a_guard_saw_the_scam(underst
     result = understand(heard, state)
     assert not (result.intent == "q_scam" and result.action == ACT), result
     monkeypatch.setattr(understander, "answers", frozenset(flows.answer_of))  # without the list it would warn
-    assert (understand(heard, state).intent, understand(heard, state).action) == ("q_scam", ACT)
+    result = understand(heard, state)
+    assert (result.intent, result.action) == ("q_scam", ACT), result
     monkeypatch.undo()
     story = understand("有人打电话说是12333的,要我的验证码", "greeting")
     assert (story.intent, story.action) == ("q_scam", ACT) and story.guard, story
