@@ -21,8 +21,7 @@ from collections import deque
 
 import numpy as np
 
-from assistant.audio.endpoint import ROOM_PERCENTILE
-from assistant.audio.samples import levels_db
+from assistant.audio.samples import ROOM_PERCENTILE, levels_db
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ import numpy as np
 import webrtcvad
 from rapidfuzz.distance import Levenshtein
 
-from assistant.audio.samples import levels_db
+from assistant.audio.samples import ROOM_PERCENTILE, levels_db
 from assistant.understanding import ACT, CONFIRM, OUT_OF_SCOPE
 
 RATE = 16000
@@ -90,10 +90,6 @@ _ASKS = re.compile(r"吗|么|什么|怎么|咋|啥|哪|谁|几|多少|多久|是
 # The room: frame levels in dB of int16 units (digital silence ≈ -30 dB, normal speech 60–75 dB).
 ROOM_SECONDS = 12.0
 """How far back the room's level is learned: long enough that even a long sentence is not most of it."""
-ROOM_PERCENTILE = 20
-"""The room's level is the 20th percentile of the frame levels heard lately: speech rarely fills 80 % of 12 s,
-so this is the level of the room between the words (measured on the dev turns at 10 dB: within ~1.5 dB of the
-median of the babble or pink noise alone)."""
 ROOM_LEARN_SECONDS = 1.0
 """The room's level is used once this much sound was heard in the turn (the prompt before it counts)."""
 ROOM_MARGIN_DB = 6.0
