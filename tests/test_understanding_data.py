@@ -192,18 +192,35 @@ def test_the_scam_warning_needs_the_act_band_unless_a_guard_saw_the_scam(underst
     bands = understander.model.bands
     assert "q_scam" not in understander.answers and "q_fee" in understander.answers
     assert bands.act_for("q_scam", understander.answers) == bands.act > bands.act_for("q_fee", understander.answers)
-    # Heard so in the spoken dev set (bench/corpus/dev_answers.tsv read aloud: "用人社的那个12333"): no scam in it,
-    # and the model's best reading is q_scam at about 0.6. With an answer band under that, an answer would be acted
-    # on; the scam warning is not.
-    heard, state = "有人设的那个一二三三三", "greeting"
-    top = understand(heard, state).ranked[0]
-    assert top[0] == "q_scam" and top[1] < bands.act, top
-    monkeypatch.setattr(understander.model, "bands", dataclasses.replace(bands, answer=top[1] - 0.05))
-    result = understand(heard, state)
+    # A scam question with no story the guards know: its probability is the model's alone. With the act band just
+    # above it and the answer band just below, an answer would be acted on; the scam warning is not. (Heard in the
+    # spoken dev set, "用人社的那个12333" came out "有人设的那个一二三三三" and one model read it as q_scam at 0.6.)
+    said, state = "这是不是骗子", "greeting"
+    top = understand(said, state)
+    assert top.ranked[0][0] == "q_scam" and not top.guard, top
+    p = top.ranked[0][1]
+    near = dataclasses.replace(bands, act=min(p + 0.01, 1.0), answer=p - 0.05)
+    monkeypatch.setattr(understander.model, "bands", near)
+    result = understand(said, state)
     assert not (result.intent == "q_scam" and result.action == ACT), result
     monkeypatch.setattr(understander, "answers", frozenset(flows.answer_of))  # without the list it would warn
-    result = understand(heard, state)
+    result = understand(said, state)
     assert (result.intent, result.action) == ("q_scam", ACT), result
     monkeypatch.undo()
     story = understand("有人打电话说是12333的,要我的验证码", "greeting")
     assert (story.intent, story.action) == ("q_scam", ACT) and story.guard, story
+
+
+def test_a_model_is_saved_only_under_the_files_it_learnt_from(flows_copy, tmp_path, capsys):
+    """The digest is taken before the sentences are read; a volunteer's edit during the minutes of training must not
+    be saved under the new digest with the old sentences learnt (it would be loaded as if it knew the edit)."""
+    from assistant.understanding.model import Bands, IntentModel
+    from assistant.understanding.store import save_trained
+
+    flows = load_flows(flows_copy)
+    model = IntentModel(["next"], [1], [[0.5]], [0.0], Bands(0.9, 0.5, 0.2), digest=digest_of(flows))
+    saved = save_trained(model, flows, [tmp_path / "a"])
+    assert saved is not None and saved.name == f"intents-{model.digest}.npz"
+    _append(flows_copy / "examples.yaml", "# 一位志愿者正在加句子\n")  # any edit changes the digest
+    assert save_trained(model, flows, [tmp_path / "b"]) is None
+    assert not (tmp_path / "b").exists() and "not saved" in capsys.readouterr().err

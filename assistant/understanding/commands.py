@@ -20,7 +20,7 @@ def register(subparsers):
 def train_command(args) -> int:
     from assistant.flows import load_flows
     from assistant.understanding import Understander
-    from assistant.understanding.store import digest_of, model_dirs, save_somewhere, train
+    from assistant.understanding.store import model_dirs, save_trained, train
 
     flows = load_flows(args.flows)
     if args.if_needed:
@@ -29,7 +29,7 @@ def train_command(args) -> int:
     understander = Understander.__new__(Understander)
     Understander.configure(understander, flows)
     model, info = train(flows, understander)
-    path = save_somewhere(model, model_dirs(flows), digest_of(flows))
+    path = save_trained(model, flows, model_dirs(flows))
     print(f"学好了 (trained): {info['examples']} sentences → {info['rows']} rows with noisy copies, "
           f"{info['features']} features, {info['seconds']} s")
     if "held_out_rows" in info:
@@ -42,8 +42,8 @@ def train_command(args) -> int:
     answered = f" (a question answered in place >= {b.answer:.2f})" if b.answer is not None else ""
     print(f"bands: act >= {b.act:.2f}{answered}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}"
           + (f" (below confirm: when the two sum to >= {b.pair:.2f})" if b.pair is not None else ""))
-    print(f"saved: {path}")
-    return 0
+    print(f"saved: {path}" if path else "not saved: flows/ changed while it learnt; run it again")
+    return 0 if path else 1
 
 
 def why_command(args) -> int:

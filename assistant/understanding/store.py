@@ -63,8 +63,11 @@ def training_examples(flows, config=None):
 
 
 def train(flows, understander, *, calibrate=True):
-    """Train from flows/ and return (model, info)."""
+    """Train from flows/ and return (model, info); model.digest names the files as they were read."""
     start = time.monotonic()
+    # Taken before the files are read: one edited during the minutes of training must not be saved under its new
+    # digest with the old sentences learnt (a template added mid-training once was; save_trained refuses that).
+    digest = digest_of(flows)
     examples = training_examples(flows, understander.config)
     day = date(2026, 6, 1)  # only whether a date is said matters to training, not which: a fixed day keeps it stable
 
@@ -78,7 +81,7 @@ def train(flows, understander, *, calibrate=True):
     from assistant.understanding.data import load_held_out
 
     held_out = load_held_out(flows, Path(flows.root), understander.config)
-    model, info = trainer.train(examples, calibrate=calibrate, digest=digest_of(flows), held_out=held_out)
+    model, info = trainer.train(examples, calibrate=calibrate, digest=digest, held_out=held_out)
     info["seconds"] = round(time.monotonic() - start, 1)
     return model, info
 
@@ -96,8 +99,18 @@ def load_or_train(flows, understander, *, cache_dir: Path | None = None, retrain
     print("正在学习听懂的说法,第一次要等一会儿…… (training the understanding model from flows/)", file=sys.stderr)
     model, info = train(flows, understander)
     log.info("trained understanding model: %s", info)
-    save_somewhere(model, folders, digest)
+    save_trained(model, flows, folders)
     return model
+
+
+def save_trained(model: IntentModel, flows, folders) -> Path | None:
+    """Saved under the digest it was trained at, unless flows/ changed while it learnt (then it is used this time
+    and learnt again next time, said on stderr)."""
+    if digest_of(flows) != model.digest:
+        print("学的时候说法文件改过了,这次先用着,下次启动再学一遍 (flows/ changed during training; not saved)",
+              file=sys.stderr)
+        return None
+    return save_somewhere(model, folders, model.digest)
 
 
 def save_somewhere(model: IntentModel, folders, digest: str) -> Path | None:

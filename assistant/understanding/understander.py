@@ -101,6 +101,10 @@ class Understander:
         # intents.yaml (normalised, with the intents it says).
         empty = sorted({*flows.fillers, *map(str, guards.get("says_nothing_alone") or ())}, key=len, reverse=True)
         self.says_nothing = re.compile("(?:" + "|".join(map(re.escape, empty)) + ")+")
+        # A turn of nothing but "no" ("不对", "不是不是") is never asked about as done or yes: "您是说“对”吗?" is the
+        # opposite of what was said, whatever probability the model gives the only readings a step allows.
+        only_no = sorted({*empty, *map(str, guards.get("negation_alone") or ())}, key=len, reverse=True)
+        self.only_no = re.compile("(?:" + "|".join(map(re.escape, only_no)) + ")+")
         self.phrases: dict[str, set[str]] = {}
         for i in flows.intents.values():
             for p in i.phrases:
@@ -122,10 +126,16 @@ class Understander:
             if intent in allowed:
                 return Understanding(intent, ACT, 1.0, text=text, slots=slots, guard="typed")
             return Understanding(None, UNKNOWN, text=text, slots=slots, guard="not Chinese")
-        if self.says_nothing.fullmatch(text) and not self.phrases.get(text, set()) & set(allowed):
-            # Hesitation, a laugh, a "喂" or a particle alone ("呃", "嗯…那个", "呵呵", "吧") says nothing: never a
-            # move, never "您是说“好了”吗?" — the model would only give back the state's likeliest answer.
-            return Understanding(None, UNKNOWN, text=text, slots=slots, guard="says nothing")
+        if self.says_nothing.fullmatch(text):
+            meant = self.phrases.get(text, set()) & set(allowed)
+            if len(meant) == 1:
+                # A sound that is a phrase of intents.yaml ("嗯" is a yes) says that and nothing else: acted on,
+                # whatever the model makes of one syllable (one retraining put "嗯" at 0.91, under the act band).
+                return Understanding(meant.pop(), ACT, 1.0, text=text, slots=slots, guard="says nothing else")
+            if not meant:
+                # Hesitation, a laugh, a "喂" or a particle alone ("呃", "嗯…那个", "呵呵", "吧") says nothing: never
+                # a move, never "您是说“好了”吗?" — the model would only give back the state's likeliest answer.
+                return Understanding(None, UNKNOWN, text=text, slots=slots, guard="says nothing")
         cues = set(self.featurizer.cues_in(text))
         named = [k for k in slots if k in _FEATURE_SLOTS]
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
@@ -243,9 +253,10 @@ class Understander:
             others = [(i, p) for i, p in ranked if i not in self.done_intents]
             if others and others[0][1] >= bands.act and others[0][0] in allowed:
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="not-done")
-            if p1 < bands.confirm:
-                # Too unsure to ask about: "不对" read as "yes" at 0.3 was asked "您是说“对”吗?", the opposite of
-                # what was said. Not understood instead: the step is said again with what can be answered.
+            if p1 < bands.confirm or self.only_no.fullmatch(text):
+                # Too unsure to ask about, or nothing but "no": "不对" read as "yes" at 0.3 (0.53 by another model)
+                # was asked "您是说“对”吗?", the opposite of what was said. Not understood instead: the step is said
+                # again with what can be answered.
                 return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard="not-done")
         # 4. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
