@@ -86,7 +86,12 @@ def _transcript(name):
     raise KeyError(name)
 
 
-def test_loop_hears_a_real_utterance_and_answers(recognizer):
+def test_loop_hears_a_real_utterance_and_answers(recognizer, monkeypatch):
+    from assistant.recognition import second_reading
+
+    # What is measured here is what the open reading brings back, not how fast: under four test workers on two
+    # cores it took over the product's 3 s and the turn went on with the grammar's reading (the bench times it).
+    monkeypatch.setattr(second_reading, "RESULT_SECONDS", 60.0)
     name = "mdcs_insurance_200001.wav" if (REAL / "mdcs_insurance_200001.wav").exists() else sorted(
         p.name for p in REAL.glob("mdcs_*.wav"))[0]
     lines = []
