@@ -122,7 +122,7 @@ def test_a_question_back_is_not_answered_by_a_filler():
 
 @pytest.mark.parametrize("state", ["wechat.prepare.phone", "alipay.who", "wechat.city"])
 def test_a_lone_yes_sound_and_a_lone_no_hold_whatever_the_bands(understander, state, monkeypatch):
-    """Retrainings move the bands (act 0.92-0.95, confirm 0.43-0.55 in sessions 21-22) and one put "嗯" at 0.91, under
+    """Retrainings move the bands (act 0.92-0.95, confirm 0.43-0.57 in sessions 21-22) and one put "嗯" at 0.91, under
     its act band: a step no longer moved on. Another asked "不对" back as "您是说“对”吗?" at 0.53. Held outside the model:
     a sound that is itself one intent's phrase ("嗯") is that intent; nothing but "no" is never asked about as done or
     yes — with the act band out of reach and the confirm band at the floor, as an unlucky retraining could set them."""
