@@ -99,12 +99,11 @@ class Understander:
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
         # intents.yaml (normalised, with the intents it says).
-        empty = sorted({*flows.fillers, *map(str, guards.get("says_nothing_alone") or ())}, key=len, reverse=True)
-        self.says_nothing = re.compile("(?:" + "|".join(map(re.escape, empty)) + ")+")
+        empty = {*flows.fillers, *map(str, guards.get("says_nothing_alone") or ())}
+        self.says_nothing = _only_these(empty)
         # A turn of nothing but "no" ("不对", "不是不是") is never asked about as done or yes: "您是说“对”吗?" is the
         # opposite of what was said, whatever probability the model gives the only readings a step allows.
-        only_no = sorted({*empty, *map(str, guards.get("negation_alone") or ())}, key=len, reverse=True)
-        self.only_no = re.compile("(?:" + "|".join(map(re.escape, only_no)) + ")+")
+        self.only_no = _only_these({*empty, *map(str, guards.get("negation_alone") or ())})
         self.phrases: dict[str, set[str]] = {}
         for i in flows.intents.values():
             for p in i.phrases:
@@ -371,6 +370,11 @@ def _pooled(ranked, same: dict) -> list:
         groups.setdefault(same.get(intent, intent), []).append((intent, p))
     pooled = [(members[0][0], sum(p for _, p in members)) for members in groups.values()]
     return sorted(pooled, key=lambda item: -item[1])
+
+
+def _only_these(words) -> re.Pattern:
+    """A whole turn made of nothing but these words, each any number of times (the longest tried first)."""
+    return re.compile("(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")+")
 
 
 def _slot_words(root: Path) -> dict[str, list[tuple[str, str]]]:
