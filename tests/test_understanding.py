@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import date
 
+import numpy as np
 import pytest
 
 from assistant.dialog import Session
@@ -270,6 +271,61 @@ def test_the_pair_band_is_the_lowest_sum_where_the_truth_is_one_of_the_two_often
     assert _pair_band(seen, 0.6, 0.25, 1.0) == 0.85
     assert _pair_band(seen, 0.6, 0.25, None) is None
     assert _pair_band(seen[-1:], 0.6, 0.25, 0.75) is None
+
+
+def _readings(n, seed, right_at, answer_share=0.0):
+    """n cross-validated readings (p1, p2, right?, original, top, one of two right?) with p1 spread evenly and
+    each right with probability right_at(p1); a share of them answers ("q_a"), the rest moves ("m")."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.05, 1.0, n)
+    right = rng.uniform(size=n) < right_at(p)
+    top = np.where(rng.uniform(size=n) < answer_share, "q_a", "m")
+    return [(float(a), 0.0, bool(r), True, str(t), bool(r)) for a, r, t in zip(p, right, top)]
+
+
+def test_the_bands_sit_where_the_goals_put_them_on_readings_as_right_as_they_are_sure():
+    from assistant.understanding.model import bands_from
+
+    # Right exactly as often as sure: wrong above t, per reading, is (1-t)^2/2 → 0.4 % of all at t = 1 - √0.008
+    # ≈ 0.911; right at least half the time from 0.5 up.
+    goal = {"wrong_acted_max": 0.004, "confirm_min_right": 0.5, "choose_second_min": 0.25}
+    bands = bands_from(_readings(20000, 1, lambda p: p), goal)
+    assert abs(bands.act - (1 - 0.008 ** 0.5)) < 0.02
+    assert abs(bands.confirm - 0.5) < 0.05
+    assert bands.answer is None
+    # Answers right more often at the same p get a lower band of their own, against their own budget.
+    goal = {**goal, "answer_wrong_max": 0.0075}
+    seen = _readings(20000, 2, lambda p: p, 0.3)
+    seen = [(s[0], s[1], s[2] or (s[4] == "q_a" and s[0] > 0.3), *s[3:]) for s in seen]
+    bands = bands_from(seen, goal, {"q_a"})
+    assert bands.answer < bands.act
+
+
+def test_the_bands_hold_still_when_a_few_sentences_come_and_go():
+    """Sessions 19-22: the bands read off the counts moved with every retraining (a handful of confidently wrong
+    sentences decided them). Read off the fitted curve, resampling the readings barely moves them."""
+    from assistant.understanding.model import bands_from
+
+    goal = {"wrong_acted_max": 0.004, "confirm_min_right": 0.5, "choose_second_min": 0.25}
+    seen = _readings(15000, 3, lambda p: p ** 1.5)
+    rng = np.random.default_rng(4)
+    drawn = [bands_from([seen[i] for i in rng.integers(0, len(seen), len(seen))], goal) for _ in range(12)]
+    acts, confirms = [b.act for b in drawn], [b.confirm for b in drawn]
+    assert max(acts) - min(acts) < 0.025, acts
+    assert max(confirms) - min(confirms) < 0.03, confirms
+    # Five confident mistakes more move the act band by less than a hundredth.
+    more = seen + [(0.99, 0.0, False, True, "m", False)] * 5
+    assert abs(bands_from(more, goal).act - bands_from(seen, goal).act) < 0.01
+
+
+def test_readings_all_right_or_all_wrong_still_give_bands():
+    from assistant.understanding.model import bands_from
+
+    goal = {"wrong_acted_max": 0.004, "confirm_min_right": 0.5, "choose_second_min": 0.25}
+    right = bands_from([(p, 0.0, True, True, "m", True) for p in (0.2, 0.5, 0.9)], goal)
+    assert right.act == 0.2 and right.confirm == right.act
+    wrong = bands_from([(p, 0.0, False, True, "m", False) for p in (0.2, 0.5, 0.9)], goal)
+    assert wrong.act == 1.0 and wrong.confirm <= wrong.act
 
 
 @pytest.mark.parametrize("heard, intent", [

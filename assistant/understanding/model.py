@@ -283,14 +283,47 @@ def _seen(ranked, same: dict, label: str, original: bool) -> tuple:
     return p1, p2, right, original, top, right or (second is not None and same.get(second, second) == truth)
 
 
-def _lowest_band(ordered, wrong_max: float) -> float:
-    act, wrong = 1.0, 0
-    for entry in ordered:
-        wrong += not entry[2]
-        if wrong > wrong_max:
-            break
-        act = entry[0]
-    return act
+CALIBRATION = "smooth-1"
+"""How the bands are read off the cross-validated readings; part of the model's digest (store.digest_of), so a model
+calibrated another way is never loaded as if calibrated this way."""
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def accuracy_curve(seen, answers=frozenset()) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """How often each reading is right, as a smooth rising function of its probability: a logistic fit of "right?"
+    on logit(p1), with one more term for questions answered in place (they are right more often at the same p).
+
+    Why not count: the bands used to be read off the 0/1 counts directly (the lowest p at which the wrong ones
+    reached the budget; the first window of 50 guesses below it right less than half the time), and they swung
+    with every retraining — act 0.92-0.95, confirm 0.43-0.57 over nine trainings, worth 3-5 points of accuracy —
+    because a handful of sentences decided them. Resampling one training's readings showed the counts alone move
+    that much (act 0.89-0.93, confirm 0.47-0.61); read off this curve, 0.92-0.94 and 0.37-0.41 (bench/README.md,
+    session 23). Returns each reading's chance of being right and (slope, intercept, answer term)."""
+    p = np.array([s[0] for s in seen], dtype=float)
+    right = np.array([bool(s[2]) for s in seen])
+    is_answer = np.array([s[4] in answers for s in seen], dtype=float)
+    if right.all() or not right.any():  # nothing to fit a slope on: every reading is as right as the sample
+        share = float(right.mean()) if len(right) else 0.0
+        return np.full(len(p), share), (0.0, float(_logit(np.array([share]))[0]), 0.0)
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.c_[_logit(p), is_answer]
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(x, right)
+    (slope, answer_term), intercept = fit.coef_[0], fit.intercept_[0]
+    return fit.predict_proba(x)[:, 1], (float(slope), float(intercept), float(answer_term))
+
+
+def _lowest_band(p: np.ndarray, chance_right: np.ndarray, wrong_max: float) -> float:
+    """The lowest probability down to which the readings, taken from the surest, are expected to be wrong at most
+    `wrong_max` times (1.0 when even the surest one alone is over)."""
+    order = np.argsort(-p, kind="stable")
+    expected_wrong = np.cumsum(1.0 - chance_right[order])
+    within = np.nonzero(expected_wrong <= wrong_max)[0]
+    return float(p[order][within[-1]]) if len(within) else 1.0
 
 
 def in_place_answers(flows, config) -> frozenset:
@@ -314,28 +347,26 @@ def in_place_answers(flows, config) -> frozenset:
 def bands_from(seen, goal, answers=frozenset()) -> Bands:
     """The lowest act threshold at which the turns acted on wrongly stay within `wrong_acted_max` of all turns
     (the figure a user lives with, and the bench's), and the confirm threshold below which a guess is right less
-    than `confirm_min_right` of the time (asking about it would mostly annoy).
+    than `confirm_min_right` of the time (asking about it would mostly annoy) — both read off the smooth accuracy
+    curve (accuracy_curve), not off the counts.
 
     With `answer_wrong_max`, readings that are questions answered in place (`answers`) get their own act band,
     calibrated on those readings to that share of all turns; the moves keep `wrong_acted_max` for themselves."""
     right_min = float(goal["confirm_min_right"])
     ordered = sorted(seen, key=lambda s: -s[0])
+    split = "answer_wrong_max" in goal and bool(answers)
+    chance, (slope, intercept, _) = accuracy_curve(seen, answers if split else frozenset())
+    p = np.array([s[0] for s in seen], dtype=float)
+    is_answer = np.array([split and s[4] in answers for s in seen], dtype=bool)
     answer = None
-    if "answer_wrong_max" in goal and answers:
-        moves = [s for s in ordered if s[4] not in answers]
-        asked = [s for s in ordered if s[4] in answers]
-        act = _lowest_band(moves, float(goal["wrong_acted_max"]) * len(seen))
-        answer = round(_lowest_band(asked, float(goal["answer_wrong_max"]) * len(seen)), 4)
+    if split:
+        act = _lowest_band(p[~is_answer], chance[~is_answer], float(goal["wrong_acted_max"]) * len(seen))
+        answer = round(_lowest_band(p[is_answer], chance[is_answer], float(goal["answer_wrong_max"]) * len(seen)), 4)
     else:
-        act = _lowest_band(ordered, float(goal["wrong_acted_max"]) * len(seen))
-    below = [s for s in ordered if s[0] < act]
-    confirm = act
-    window = 50
-    for i in range(len(below)):
-        chunk = below[i:i + window]
-        if sum(s[2] for s in chunk) / len(chunk) < right_min:
-            break
-        confirm = below[i][0]
+        act = _lowest_band(p, chance, float(goal["wrong_acted_max"]) * len(seen))
+    # Where the curve of moves crosses `right_min` (below it, a guess is mostly wrong); no rising curve: never ask.
+    confirm = (float(1 / (1 + np.exp(-(float(_logit(np.array([right_min]))[0]) - intercept) / slope)))
+               if slope > 0 else act)
     confirm = min(confirm, act, answer if answer is not None else act)
     second_min = float(goal["choose_second_min"])
     return Bands(round(act, 4), round(confirm, 4), second_min, answer,

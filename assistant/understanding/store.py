@@ -50,7 +50,9 @@ def digest_of(flows) -> str:
     from assistant.understanding.features import StateKind
 
     structure = sorted((s, tuple(flows.allowed_intents(s)), StateKind.of(flows, s).tags) for s in flows.states)
-    return flows_digest(Path(flows.root), repr((FEATURES_VERSION, flows.fillers, structure)))
+    from assistant.understanding.model import CALIBRATION
+
+    return flows_digest(Path(flows.root), repr((FEATURES_VERSION, CALIBRATION, flows.fillers, structure)))
 
 
 def training_examples(flows, config=None):
