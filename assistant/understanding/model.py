@@ -301,8 +301,8 @@ def accuracy_curve(seen, answers=frozenset()) -> tuple[np.ndarray, tuple[float, 
     reached the budget; the first window of 50 guesses below it right less than half the time), and they swung
     with every retraining — act 0.92-0.95, confirm 0.43-0.57 over nine trainings, worth 3-5 points of accuracy —
     because a handful of sentences decided them. Resampling one training's readings showed the counts alone move
-    that much (act 0.89-0.93, confirm 0.47-0.61); read off this curve, 0.92-0.94 and 0.37-0.41 (bench/README.md,
-    session 23). Returns each reading's chance of being right and (slope, intercept, answer term)."""
+    that much (act 0.89-0.93, confirm 0.47-0.61, 5-95 %); read off this curve, 0.92-0.94 and 0.38-0.42
+    (bench/README.md, session 23). Returns each reading's chance of being right and (slope, intercept, answer term)."""
     p = np.array([s[0] for s in seen], dtype=float)
     right = np.array([bool(s[2]) for s in seen])
     is_answer = np.array([s[4] in answers for s in seen], dtype=float)
