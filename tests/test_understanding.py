@@ -311,11 +311,12 @@ def test_the_bands_hold_still_when_a_few_sentences_come_and_go():
     rng = np.random.default_rng(4)
     drawn = [bands_from([seen[i] for i in rng.integers(0, len(seen), len(seen))], goal) for _ in range(12)]
     acts, confirms = [b.act for b in drawn], [b.confirm for b in drawn]
-    assert max(acts) - min(acts) < 0.025, acts
+    # Read off the counts, these 12 draws spread act by 0.019 and confirm by 0.106; off the curve 0.010 and 0.013.
+    assert max(acts) - min(acts) < 0.015, acts
     assert max(confirms) - min(confirms) < 0.03, confirms
-    # Five confident mistakes more move the act band by less than a hundredth.
+    # Five confident mistakes more: the counts moved the act band 0.0036, the curve 0.0009.
     more = seen + [(0.99, 0.0, False, True, "m", False)] * 5
-    assert abs(bands_from(more, goal).act - bands_from(seen, goal).act) < 0.01
+    assert abs(bands_from(more, goal).act - bands_from(seen, goal).act) < 0.002
 
 
 def test_readings_all_right_or_all_wrong_still_give_bands():
