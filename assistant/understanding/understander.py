@@ -268,8 +268,12 @@ class Understander:
         # Below the confirm band a calibrated pair is asked about too ("您是想……还是……?" rather than "没听清"):
         # the truth is one of the two often enough (`pair_min_right`).
         pair = bands.act if p1 >= bands.confirm or bands.pair is None else min(bands.pair, bands.act)
+        # A turn that says "not yet" or "no" is never offered "done" as the other choice either: "正传着嘞" (still
+        # uploading) was asked "您是说“还没弄好”,还是“好了”?" — the opposite of what was said, as one of two. The
+        # likelier reading is then acted on or asked about alone.
+        offers_done = second in self.done_intents and top not in self.done_intents and cues & {"negation", "not_yet"}
         if (second and p1 < act and p2 >= bands.choose and p1 + p2 >= pair
-                and OUT_OF_SCOPE not in (top, second)):
+                and OUT_OF_SCOPE not in (top, second) and not offers_done):
             return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
         if p1 >= act:
             if top == "goodbye" and p1 < self.goodbye_min:
