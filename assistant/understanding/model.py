@@ -293,9 +293,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def accuracy_curve(seen, answers=frozenset()) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """How often each reading is right, as a smooth rising function of its probability: a logistic fit of "right?"
-    on logit(p1), with one more term for questions answered in place (they are right more often at the same p).
+def accuracy_curve(p: np.ndarray, right: np.ndarray,
+                   is_answer: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """How often a reading is right, as a smooth rising function of its probability: a logistic fit of "right?"
+    (`right`) on logit(p1) (`p`), with one more term for questions answered in place (`is_answer`; they are right
+    more often at the same p).
 
     Why not count: the bands used to be read off the 0/1 counts directly (the lowest p at which the wrong ones
     reached the budget; the first window of 50 guesses below it right less than half the time), and they swung
@@ -303,15 +305,12 @@ def accuracy_curve(seen, answers=frozenset()) -> tuple[np.ndarray, tuple[float, 
     because a handful of sentences decided them. Resampling one training's readings showed the counts alone move
     that much (act 0.89-0.93, confirm 0.47-0.61, 5-95 %); read off this curve, 0.92-0.94 and 0.38-0.42
     (bench/README.md, session 23). Returns each reading's chance of being right and (slope, intercept, answer term)."""
-    p = np.array([s[0] for s in seen], dtype=float)
-    right = np.array([bool(s[2]) for s in seen])
-    is_answer = np.array([s[4] in answers for s in seen], dtype=float)
     if right.all() or not right.any():  # nothing to fit a slope on: every reading is as right as the sample
         share = float(right.mean()) if len(right) else 0.0
         return np.full(len(p), share), (0.0, float(_logit(np.array([share]))[0]), 0.0)
     from sklearn.linear_model import LogisticRegression
 
-    x = np.c_[_logit(p), is_answer]
+    x = np.c_[_logit(p), is_answer.astype(float)]
     fit = LogisticRegression(C=1e6, max_iter=1000).fit(x, right)
     (slope, answer_term), intercept = fit.coef_[0], fit.intercept_[0]
     return fit.predict_proba(x)[:, 1], (float(slope), float(intercept), float(answer_term))
@@ -355,9 +354,9 @@ def bands_from(seen, goal, answers=frozenset()) -> Bands:
     right_min = float(goal["confirm_min_right"])
     ordered = sorted(seen, key=lambda s: -s[0])
     split = "answer_wrong_max" in goal and bool(answers)
-    chance, (slope, intercept, _) = accuracy_curve(seen, answers if split else frozenset())
     p = np.array([s[0] for s in seen], dtype=float)
     is_answer = np.array([split and s[4] in answers for s in seen], dtype=bool)
+    chance, (slope, intercept, _) = accuracy_curve(p, np.array([bool(s[2]) for s in seen]), is_answer)
     answer = None
     if split:
         act = _lowest_band(p[~is_answer], chance[~is_answer], float(goal["wrong_acted_max"]) * len(seen))
