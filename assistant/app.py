@@ -111,23 +111,26 @@ def build_voice_loop(args, out=print):
 
     from assistant.audio.microphone import Microphone
     from assistant.live.loop import LoopOptions, VoiceLoop
-    from assistant.recognition.model import load_model
+    from assistant.recognition.model import load_model, resolve_model_dir
 
     barge_in = wants_barge_in(args) and full_duplex(args)  # before any stream opens: it picks the devices
-    # The speech model loads beside the dialog (two cores, two slow starts), so the greeting comes sooner; the
-    # voice engine for live sentences loads while the greeting plays (Speaker.say warms it up).
-    with ThreadPoolExecutor(1, thread_name_prefix="load-model") as pool:
-        model = pool.submit(lambda: load_model(getattr(args, "model", None)).model)
-        session = build_session(args)
-        speaker = build_speaker(args, session)
-        recognizer = build_recognizer(args, session.flows, model.result())
+    folder = resolve_model_dir(getattr(args, "model", None))  # a missing model is said before any greeting
+    # The speech model loads beside the dialog (two cores, two slow starts) and goes on loading while the greeting
+    # plays: the loop needs it only to listen, so the first sound does not wait for it (issue 14: ≤ 2 s). The voice
+    # engine for live sentences loads while the greeting plays too (Speaker.say warms it up).
+    pool = ThreadPoolExecutor(1, thread_name_prefix="load-model")
+    model = pool.submit(lambda: load_model(folder).model)
+    pool.shutdown(wait=False)
+    session = build_session(args)
+    speaker = build_speaker(args, session)
     from assistant.speech.ahead import RenderAhead
 
     speaker.ahead = RenderAhead(speaker)  # the next turn's sentences rendered while the user thinks
     options = LoopOptions(barge_in=barge_in, reminder_after=args.reminder_after, max_turns=args.max_turns,
                           show_heard=bool(getattr(args, "debug", False)))  # what the user said: --debug only, masked
     device = getattr(args, "input_device", None)
-    return VoiceLoop(session, recognizer, speaker, lambda: Microphone(device).open(), options, out=out)
+    return VoiceLoop(session, None, speaker, lambda: Microphone(device).open(), options, out=out,
+                     recognizer_after_greeting=lambda: build_recognizer(args, session.flows, model.result()))
 
 
 def build_wav_hearing(args, session):

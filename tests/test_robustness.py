@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -691,6 +692,56 @@ def test_after_goodbye_the_home_loop_waits_quietly_for_new_words():
     assert speaker.said[1].startswith("再见")
     assert not any("我还在听" in said for said in speaker.said), "no reminders to an empty room after goodbye"
     assert "微信" in speaker.said[-1], "speaking again wakes it up"
+
+
+def test_the_greeting_is_said_before_the_loop_waits_for_the_speech_model():
+    """`assistant run` loads the speech model while the greeting plays (first sound ≤ 2 s, issue 14)."""
+    speaker, order = RecordingSpeaker(), []
+
+    def model_loaded():
+        order.append(("model", list(speaker.said)))
+        return "the recogniser"
+
+    loop = VoiceLoop(Session(FLOWS), None, speaker, None, LoopOptions(max_turns=1), out=lambda _: None,
+                     recognizer_after_greeting=model_loaded)
+    loop.listener = ScriptedListener(["微信"])
+    loop.listener.use = lambda recognizer: order.append(("use", recognizer))
+    assert loop.run() == 0
+    assert order[0][0] == "model" and order[0][1] and order[0][1][0].startswith("您好"), order
+    assert order[1] == ("use", "the recogniser"), "the listener hears with what was loaded"
+    assert "微信" in speaker.said[-1]
+
+
+def test_a_speech_model_that_fails_to_load_after_the_greeting_ends_the_run_with_its_message():
+    from assistant.errors import ModelError
+
+    def broken():
+        raise ModelError("语音识别模型无法加载 (model failed to load)")
+
+    loop = VoiceLoop(Session(FLOWS), None, RecordingSpeaker(), None, LoopOptions(max_turns=3), out=lambda _: None,
+                     recognizer_after_greeting=broken)
+    loop.listener = ScriptedListener(["微信", "好了", "好了"])
+    loop.listener.use = lambda recognizer: pytest.fail("nothing was loaded")
+    with pytest.raises(ModelError):
+        loop.run()  # not swallowed by the per-turn guard: cmd_run prints it and exits 2
+    assert loop.listener.turns == ["微信", "好了", "好了"], "no turn was listened for without a recogniser"
+
+
+def test_assistant_run_with_a_corrupt_speech_model_greets_then_says_what_to_do(tmp_path, vosk_model_dir):
+    model = tmp_path / "model"
+    for path in Path(vosk_model_dir).rglob("*"):
+        if path.is_file():
+            (model / path.relative_to(vosk_model_dir)).parent.mkdir(parents=True, exist_ok=True)
+            (model / path.relative_to(vosk_model_dir)).symlink_to(path)
+    (model / "am" / "final.mdl").unlink()
+    (model / "am" / "final.mdl").write_bytes(b"not a model")
+    env = {"ASSISTANT_VOSK_MODEL": str(model), "ASSISTANT_CACHE_DIR": str(tmp_path / "cache"),
+           "ASSISTANT_NATURAL_PYTHON": "off", "ASSISTANT_CONFIG_DIR": str(tmp_path / "config")}
+    proc = assistant("run", "--max-turns", "2", "--output-device", "no-such-speaker", "--input-device",
+                     "no-such-microphone", "--voice", "standard", env=env, timeout=120)
+    assert proc.returncode == 2, err(proc)
+    assert out(proc).startswith("助手: 您好"), "the greeting is not held back by the model load"
+    assert "无法加载" in err(proc) and "Traceback" not in err(proc)
 
 
 # --- privacy of what the user said --------------------------------------------------------------------------------

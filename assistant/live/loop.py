@@ -157,6 +157,10 @@ class MicListener:
         self.onset: float | None = None
         """seconds from the start of the last turn heard to the speech that brought its first words"""
 
+    def use(self, recognizer) -> None:
+        """The recogniser to hear with, when it was not ready at construction."""
+        self.recognizer = self.hearing.recognizer = recognizer
+
     def check(self) -> None:
         """Raises AudioDeviceError unless the microphone is there and sound comes from it. The kiosk calls it
         while its screen says the microphone is missing, to clear that by itself once it works again."""
@@ -351,8 +355,12 @@ class VoiceLoop:
     for the next words instead of reminding an empty room that it is still listening."""
 
     def __init__(self, session, recognizer, speaker, open_microphone, options=None, out=print, sleep=time.sleep,
-                 on_reply=None, clock=time.monotonic):
+                 on_reply=None, clock=time.monotonic, recognizer_after_greeting=None):
+        """recognizer_after_greeting: instead of `recognizer`, a function that gives it, called by run() once the
+        greeting is playing (the speech model loads meanwhile, so the first sound does not wait for it); what it
+        raises (a model that fails to load) ends run()."""
         self.session = session
+        self._recognizer_after_greeting = recognizer_after_greeting
         self.speaker = speaker
         self.options = options or LoopOptions()
         self.listener = MicListener(recognizer, speaker, open_microphone, session, self.options.barge_in, clock)
@@ -464,6 +472,9 @@ class VoiceLoop:
 
     def run(self) -> int:
         self._guarded(lambda: self.respond(self.session.greet()))
+        if self._recognizer_after_greeting is not None:
+            self.listener.use(self._recognizer_after_greeting())
+            self._recognizer_after_greeting = None
         turns = 0
         while self.options.max_turns is None or turns < self.options.max_turns:
             turns += 1
