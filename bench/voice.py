@@ -172,7 +172,9 @@ def live_memory(engine_name: str, model_dir: Path, turns: int = 3) -> dict:
     from bench.common import REAL_AUDIO
 
     heard = [str(p) for p in sorted(REAL_AUDIO.glob("mdcs_*.wav"))[1:120:40][:turns]]
-    env = {**os.environ, "ASSISTANT_NATURAL_PYTHON": os.environ.get("ASSISTANT_NATURAL_PYTHON", "")}
+    # The environment as it is: an empty ASSISTANT_NATURAL_PYTHON would name no Python and turn the natural voice
+    # off (a `--only voice` run then heard every reply live: "0 parts from cache"); unset, the probe finds it.
+    env = dict(os.environ)
     if engine_name == "pyttsx3":
         env["ASSISTANT_NATURAL_PYTHON"] = "off"
     done = subprocess.run([sys.executable, "-c", _LIVE_PROBE, str(OUT / f"voice-{engine_name}"), str(model_dir),
