@@ -149,3 +149,26 @@ def test_a_new_reply_does_not_wait_for_the_rest_of_the_last_one(pulse_server, es
     speaker.player.wait(timeout=30)
     # The new reply waited at most for the part being rendered when it was asked for, not for the others.
     assert len(engine.finished) <= 3, f"{len(engine.finished)} parts rendered; new reply {started - asked:.2f} s"
+
+
+def test_sounding_gives_the_words_the_voice_is_saying(pulse_server, espeak_engine):
+    """What an echo could bring back to the microphone now (the live loop's own-voice check): the part being said
+    and those of the last two seconds, from the player's position; nothing once it is quiet."""
+    speaker = Speaker(load_profile("standard"), VoiceCache(), Player(DEVICE), engine=espeak_engine)
+    speaker.say(PARTS, NORMAL, blocking=False)
+    first_sample(speaker.player)
+    while speaker.player.position < LEAD_IN_MS / 1000 + 0.05:
+        time.sleep(0.005)  # the lead-in's silence says nothing
+    assert speaker.sounding().startswith(PARTS[0])
+    while len(speaker.last_timing) < len(PARTS):
+        time.sleep(0.01)  # espeak-ng renders each part in a fraction of a second
+    _, last_start, _ = speaker.last_timing[-1]
+    _, first_start, first_seconds = speaker.last_timing[0]
+    assert last_start - (first_start + first_seconds) > 2.0, "the first part ends long before the last begins"
+    deadline = time.monotonic() + 30
+    while speaker.player.position < last_start + 0.1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    now = speaker.sounding()
+    assert PARTS[-1] in now and PARTS[0] not in now, now
+    speaker.player.wait(timeout=60)
+    assert speaker.sounding() == ""

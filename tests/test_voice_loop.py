@@ -256,11 +256,13 @@ def _line_within(proc, seconds: float) -> str:
 
 @pytest.mark.slow(seconds=80)  # the pair: two runs of about 40 s, one unit
 @pytest.mark.xdist_group("leak")  # one after the other, sharing the voice cache (below)
-@pytest.mark.parametrize("echo", ["default", "off"])
+@pytest.mark.parametrize("echo", ["default", "off"] + (["canceller"] if os.environ.get("ASSISTANT_MEASURE_CANCELLER") else []))
 def test_speaker_leaking_into_the_microphone_is_never_answered(echo, vosk_model_dir, tmp_path, tmp_path_factory):
     """A laptop: the speaker sink is looped into the microphone (module-loopback at about -6 dB). By default the
     loop is half-duplex; asked for barge-in with no canceller (ASSISTANT_ECHO_CANCEL=off) it says it cannot and
-    stays half-duplex. Either way it must hear nobody. (Barge-in on with no canceller answered "您好我是"; with
+    stays half-duplex. Either way it must hear nobody. With ASSISTANT_MEASURE_CANCELLER=1 a third case asks for
+    barge-in through PulseAudio's canceller: run by hand to measure (it answered itself in 4 of 8 runs before the
+    own-voice check of session 24 and 2 of 8 after it, README), not in the suite while it is a known miss. (Barge-in on with no canceller answered "您好我是"; with
     PulseAudio's webrtc canceller it answered its own "上次养老金资格" in some runs and not in others — which is why
     barge-in is asked for, never the default.)
 
@@ -301,6 +303,7 @@ def _leak_run(room, vosk_model_dir, tmp_path, natural_python, echo, cache):
         asked = []
         if echo == "off":
             env["ASSISTANT_ECHO_CANCEL"] = "off"
+        if echo in ("off", "canceller"):
             asked = ["--barge-in"]
         done = subprocess.run([sys.executable, "-m", "assistant", "run", "--input-device", "pulse", "--output-device",
                                "pulse", "--max-turns", "1", "--reminder-after", "12", "--voice", "standard", "--debug",
@@ -309,8 +312,11 @@ def _leak_run(room, vosk_model_dir, tmp_path, natural_python, echo, cache):
     finally:
         room._pactl("unload-module", loop_module)
     assert done.returncode == 0, done.stderr
-    sources = room._pactl("list", "short", "sources")
-    assert "assistant_echo_cancel" not in sources, "half-duplex needs no canceller"
+    if echo == "canceller":
+        assert "不能打断" not in done.stderr, "the canceller was there: barge-in on"
+    else:
+        sources = room._pactl("list", "short", "sources")
+        assert "assistant_echo_cancel" not in sources, "half-duplex needs no canceller"
     if echo == "off":
         assert "不能打断" in done.stderr, "half-duplex is said at start"
     heard = [line for line in done.stdout.splitlines() if line.startswith("您: ")]
@@ -389,3 +395,43 @@ def test_a_whole_expected_answer_ends_the_turn_quickly(recognizer, natural):
     loud = np.nonzero(np.abs(answer.astype(np.int32)) > 500)[0]
     wait = mic.fed - loud[-1] / 16000
     assert heard == "好了" and wait <= 0.8, (heard, wait)
+
+
+# --- its own voice coming back (barge-in through an imperfect canceller) ------------------------------------------
+class EchoingSpeaker(PromptSpeaker):
+    """'Plays' a prompt until the microphone has delivered `seconds` of sound, and says which words it is saying
+    (Speaker.sounding): what an echo of it brings back."""
+
+    def __init__(self, mic, seconds, text):
+        super().__init__(mic, seconds)
+        self.text = text
+
+    def sounding(self, within=2.0):
+        return self.text if self.playing else ""
+
+
+PROMPT = "上次养老金资格认证是哪天做的?不记得也没关系。"
+
+
+@pytest.mark.parametrize("after", [0.3, -0.1])
+def test_its_own_voice_coming_back_is_no_barge_in(recognizer, natural, after):
+    """A canceller leaves some of the voice in the microphone ("上次养老金资格" was answered, README): words that read
+    like what it is saying do not stop it, and are not a turn once it has finished — also when the voice stops
+    while its last word is still coming back (`after` < 0: the turn keeps that edge, as for a user's first
+    syllable, and must find it is the prompt's own)."""
+    (echo,) = natural(PROMPT)
+    echo = (echo.astype(np.float32) * 0.5).astype(np.int16)  # about -6 dB, as the leak test's loopback
+    mic = CountingMicrophone(echo, tail_seconds=4.0)
+    speaker = EchoingSpeaker(mic, round(len(echo) / 16000 + after, 1), PROMPT)
+    heard = _listener(recognizer, speaker, mic).listen(None, timeout=2)
+    assert speaker.stopped == 0, "its own words stopped its voice"
+    assert not heard, heard
+
+
+def test_the_users_words_over_its_voice_still_stop_it(recognizer, natural):
+    (question,) = natural("人脸识别老是通不过怎么办")
+    mic = CountingMicrophone(question, tail_seconds=4.0)
+    speaker = EchoingSpeaker(mic, round(len(question) / 16000 + 2.0, 1), PROMPT)
+    heard = _listener(recognizer, speaker, mic).listen(None, timeout=10)
+    assert speaker.stopped >= 1, "the user's words must stop the voice"
+    assert "人脸" in heard or "识别" in heard, heard

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 LEAD_IN_MS = 120
 #: How often a non-blocking say() looks at the clock to report the sentence being said.
 FOLLOW_SECONDS = 0.04
+#: How far back sounding() looks: the recogniser's words come up to a second after the sound, and the device and a
+#: canceller add a few hundred milliseconds more.
+SOUNDING_SECONDS = 2.0
 
 
 class Speaker:
@@ -40,6 +43,8 @@ class Speaker:
         """(index in parts, start, duration) in seconds of each part said in the last composed reply."""
         self._said = 0
         """counts say() calls: a follower of an earlier reply stops when a new one starts"""
+        self._saying: tuple | None = None
+        """(say() count, parts, their timing, when it began) of the reply being said, for sounding()"""
         self._warmed = False
         """warm_up() was asked for (by the owner, or by the first non-blocking say)"""
         self.ahead = None
@@ -65,6 +70,19 @@ class Speaker:
         """Whether the assistant's voice is sounding now (the live loop half-duplexes and barges in on it); never
         opens a player just to ask."""
         return bool(self._player is not None and self._player.playing)
+
+    def sounding(self, within: float = SOUNDING_SECONDS) -> str:
+        """The words of the reply the voice was saying over the last `within` seconds ("" when quiet): what an
+        echo of it can bring back to the microphone (live/own_voice.py). By the player's position when it has one."""
+        if not self.playing or self._saying is None:
+            return ""
+        generation, parts, timing, started = self._saying
+        if generation != self._said:
+            return ""
+        position = getattr(self._player, "position", None)
+        now = position if isinstance(position, float) else time.monotonic() - started
+        return "".join(parts[index] for index, start, seconds in list(timing)
+                       if start <= now and start + seconds >= now - within)
 
     def wait(self, timeout: float = 60.0) -> None:
         """Let what is being said finish (at the end of a run: the last answer is heard whole)."""
@@ -189,6 +207,7 @@ class Speaker:
             release()
             raise
         timing = self.last_timing
+        self._saying = (generation, [p.strip() for p in parts], timing, time.monotonic())
         if first is None:
             release()
             if on_sentence is not None:
