@@ -256,15 +256,16 @@ def _line_within(proc, seconds: float) -> str:
 
 @pytest.mark.slow(seconds=80)  # the pair: two runs of about 40 s, one unit
 @pytest.mark.xdist_group("leak")  # one after the other, sharing the voice cache (below)
-@pytest.mark.parametrize("echo", ["default", "off"] + (["canceller"] if os.environ.get("ASSISTANT_MEASURE_CANCELLER") else []))
+@pytest.mark.parametrize("echo", ["default", "off", *(["canceller"] if os.environ.get("ASSISTANT_MEASURE_CANCELLER")
+                                                    else [])])
 def test_speaker_leaking_into_the_microphone_is_never_answered(echo, vosk_model_dir, tmp_path, tmp_path_factory):
     """A laptop: the speaker sink is looped into the microphone (module-loopback at about -6 dB). By default the
     loop is half-duplex; asked for barge-in with no canceller (ASSISTANT_ECHO_CANCEL=off) it says it cannot and
-    stays half-duplex. Either way it must hear nobody. With ASSISTANT_MEASURE_CANCELLER=1 a third case asks for
-    barge-in through PulseAudio's canceller: run by hand to measure (it answered itself in 4 of 8 runs before the
-    own-voice check of session 24 and 2 of 8 after it, README), not in the suite while it is a known miss. (Barge-in on with no canceller answered "您好我是"; with
+    stays half-duplex. Either way it must hear nobody. (Barge-in on with no canceller answered "您好我是"; with
     PulseAudio's webrtc canceller it answered its own "上次养老金资格" in some runs and not in others — which is why
-    barge-in is asked for, never the default.)
+    barge-in is asked for, never the default.) With ASSISTANT_MEASURE_CANCELLER=1 a third case asks for barge-in
+    through the canceller, run by hand to measure: it answered itself in 4 of 8 runs before the own-voice check of
+    session 24 and 4 of 16 after it (README); not in the suite while it is a known miss.
 
     A room of its own, and a loopback that PulseAudio may not move: without dont_move, loading the canceller
     moved the loopback onto the cancelled source, and the "leak" was no leak at all."""
