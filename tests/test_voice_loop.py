@@ -436,3 +436,13 @@ def test_the_users_words_over_its_voice_still_stop_it(recognizer, natural):
     heard = _listener(recognizer, speaker, mic).listen(None, timeout=10)
     assert speaker.stopped >= 1, "the user's words must stop the voice"
     assert "人脸" in heard or "识别" in heard, heard
+
+
+def test_reads_like_finds_a_stretch_of_what_is_said_as_it_sounds():
+    from assistant.live.own_voice import reads_like
+
+    assert reads_like("上次养老金资格", PROMPT)  # the leftover the leak test heard
+    assert reads_like("上词养老金资个", PROMPT)  # misheard by sound: the same syllables, other characters
+    assert reads_like("也没关系", PROMPT) and reads_like("好了", "弄好了再说“好了”。")
+    assert not reads_like("人脸识别老是通不过", PROMPT) and not reads_like("民警", PROMPT)
+    assert not reads_like("好了", "") and not reads_like("", PROMPT)
