@@ -18,7 +18,7 @@ from assistant.diagnostics import trail, where
 from assistant.errors import AudioDeviceError, VoiceError
 from assistant.live import rejoin
 from assistant.live.hearing import Hearing, clean
-from assistant.live.own_voice import own_voice, own_voice_now, reads_like
+from assistant.live.own_voice import own_voice_now, reads_like
 from assistant.privacy import mask
 from assistant.recognition.recognizer import RATE, Final, Partial
 from assistant.recognition.second_reading import SecondReading
@@ -289,7 +289,7 @@ class MicListener:
                     turn.onset = turn.ends.speech_start if turn.ends.speech_start is not None else turn.ends.elapsed
                 turn.words = True
                 turn.ends.heard(result.text)
-                if playing and self.barge_in and self._barges_in(clean(result.text)):
+                if playing and self.barge_in and self._barges_in(clean(result.text), turn.said):
                     self.speaker.stop()
                     turn.barged = True
                     log.debug("barge-in: the assistant stopped talking")
@@ -314,11 +314,12 @@ class MicListener:
                 self.onset = turn.onset
                 return self._not_its_tail(self._final_text(rec.finish_turn(), turn), turn)
 
-    def _barges_in(self, words: str) -> bool:
-        """Words heard over the reply that stop it: enough of them, and not the reply's own coming back."""
+    def _barges_in(self, words: str, said: str) -> bool:
+        """Words heard over the reply that stop it: enough of them, and not the reply's own (`said`: what the
+        voice is saying now) coming back."""
         if len(words) < BARGE_IN_CHARS:
             return False
-        if own_voice(words, self.speaker):
+        if said and reads_like(words, said):
             log.debug("words over the reply read like the reply itself: not a barge-in")  # the words are not logged
             return False
         return len(words) >= BARGE_IN_FREE_CHARS or self._means_something(words)

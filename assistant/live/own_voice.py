@@ -38,9 +38,3 @@ def own_voice_now(speaker) -> str:
     """What `speaker` is saying now (Speaker.sounding); "" for a speaker that cannot say (a neighbour in a test)."""
     sounding = getattr(speaker, "sounding", None)
     return sounding() if sounding is not None else ""
-
-
-def own_voice(words: str, speaker) -> bool:
-    """True when the words read like what `speaker` is saying now."""
-    said = own_voice_now(speaker)
-    return bool(said) and reads_like(words, said)
