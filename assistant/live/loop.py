@@ -89,11 +89,9 @@ class _Turn:
     speech: bool = False
     said: str = ""
     """what the voice was saying over the last seconds it played (Speaker.sounding), for its own words coming back"""
-    from_edge: bool = False
-    """the turn began with audio kept from before the prompt ended: maybe the user's first syllable, maybe (through
-    a canceller) the prompt's own last words"""
     prompt_end: float | None = None
-    """audio time the prompt ended (the voice stopped without a barge-in)"""
+    """audio time the prompt ended (the voice stopped without a barge-in): speech from before it, kept as the edge,
+    may be the user's first syllable or (through a canceller) the prompt's own last words"""
     preroll: deque = field(default_factory=deque)
     recent: deque = field(default_factory=deque)
     """the last EDGE_SECONDS of microphone audio, for the start of speech that began before a restart"""
@@ -272,7 +270,6 @@ class MicListener:
                 if edge:
                     log.debug("the prompt ended during speech: %.1f s of it kept", len(edge) / 2 / RATE)
                 pcm = self._restart(turn, grammar, edge) or pcm
-                turn.from_edge = bool(edge)
                 turn.prompt_end = turn.ends.elapsed
                 quiet = 0.0
                 quiet_since = self.clock()
@@ -330,9 +327,8 @@ class MicListener:
         of the user's: "" (heard in the leak test as "认证呢", "三", "声", "的事上走" after the greeting)."""
         if not self.barge_in or not text:
             return text
-        near_end = turn.prompt_end is not None and turn.onset is not None and \
-            turn.onset <= turn.prompt_end + ECHO_TAIL_SECONDS
-        if not (turn.from_edge or near_end):
+        # The words' speech began before the prompt ended (the edge kept) or just after it.
+        if turn.prompt_end is None or turn.onset is None or turn.onset > turn.prompt_end + ECHO_TAIL_SECONDS:
             return text
         if turn.said and reads_like(text, turn.said):
             return ""
