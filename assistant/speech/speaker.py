@@ -73,16 +73,21 @@ class Speaker:
 
     def sounding(self, within: float = SOUNDING_SECONDS) -> str:
         """The words of the reply the voice was saying over the last `within` seconds ("" when quiet): what an
-        echo of it can bring back to the microphone (live/own_voice.py). By the player's position when it has one."""
+        echo of it can bring back to the microphone (live/own_voice.py)."""
         if not self.playing or self._saying is None:
             return ""
         generation, parts, timing, started = self._saying
         if generation != self._said:
             return ""
-        position = getattr(self._player, "position", None)
-        now = position if isinstance(position, float) else time.monotonic() - started
+        now = self._played_since(started)
         return "".join(parts[index] for index, start, seconds in list(timing)
                        if start <= now and start + seconds >= now - within)
+
+    def _played_since(self, started: float) -> float:
+        """Seconds into the reply the voice is: the player's own position when it has one (a streamed reply may wait
+        for a part being rendered), else the wall clock since `started`."""
+        position = getattr(self._player, "position", None)
+        return position if isinstance(position, float) else time.monotonic() - started
 
     def wait(self, timeout: float = 60.0) -> None:
         """Let what is being said finish (at the end of a run: the last answer is heard whole)."""
@@ -269,12 +274,10 @@ class Speaker:
             release()
 
     def _follow(self, timing, generation, started, on_sentence):
-        """Reports each part as the voice reaches it, while the player plays this reply (by the player's own
-        position when it has one: a streamed reply may wait for a part being rendered)."""
+        """Reports each part as the voice reaches it, while the player plays this reply."""
         current = None
         while generation == self._said:
-            position = getattr(self._player, "position", None)
-            elapsed = position if isinstance(position, float) else time.monotonic() - started
+            elapsed = self._played_since(started)
             now = [t for t in list(timing) if t[1] <= elapsed]
             if now and now[-1][0] != current:
                 current = now[-1][0]
