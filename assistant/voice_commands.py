@@ -94,7 +94,10 @@ def _check_model(args):
 
     started = time.monotonic()
     loaded = load_model(args.model)
-    return [f"{getattr(loaded, 'path', '')} 加载用时 {time.monotonic() - started:.1f} 秒"], True
+    from assistant.recognition.language_model import status
+
+    return [f"{getattr(loaded, 'path', '')} 加载用时 {time.monotonic() - started:.1f} 秒",
+            status(getattr(loaded, "language_model", None))], True  # it hears without the mixed one, less well
 
 
 def _check_flows(args):

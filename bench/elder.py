@@ -260,7 +260,8 @@ class RememberedReadings:
     """The recogniser's n-best readings of a dev file, remembered on disk (dev only): what vosk hears depends on
     the audio, the grammar and the recogniser, not on the understanding model, so a change to the understanding
     data re-scores the spoken dev set in seconds instead of half an hour. The key holds the samples, the grammar,
-    the model's folder, vosk's version and the recognition code itself, so any change there hears afresh."""
+    the model's folder and its language model, vosk's version and the recognition code itself, so any change there
+    hears afresh."""
 
     def __init__(self, recognizer, folder: Path, model_path: str):
         self.recognizer = recognizer
@@ -269,7 +270,12 @@ class RememberedReadings:
                         for name in ("recognizer.py", "vocab.py"))
         from importlib.metadata import version
 
-        self._salt = hashlib.sha256(code + f"{Path(model_path).resolve()}:vosk {version('vosk')}".encode()).hexdigest()
+        from assistant.recognition.language_model import mixed_for
+
+        # The language model heard with (the model's own, or which mixed one) is part of what was heard.
+        lm = mixed_for(Path(model_path))
+        self._salt = hashlib.sha256(code + f"{Path(model_path).resolve()}:vosk {version('vosk')}:lm {lm and lm.name}"
+                                    .encode()).hexdigest()
 
     def readings(self, samples: np.ndarray, grammar=None):
         from assistant.recognition.recognizer import Reading

@@ -1,5 +1,6 @@
 """Where the vosk model lives, whether it is complete, and loading it (always by path, never by download)."""
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -8,6 +9,8 @@ from pathlib import Path
 from assistant import ROOT
 from assistant.errors import ModelError
 from assistant.paths import data_dir
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "vosk-model-small-cn-0.22"
 ZIP_NAME = f"{MODEL_NAME}.zip"
@@ -27,6 +30,8 @@ class LoadedModel:
     model: object
     path: Path
     seconds: float
+    language_model: Path | None = None
+    """the mixed language model in use (language_model.py), or None for the model's own"""
 
 
 def user_model_dir() -> Path:
@@ -88,15 +93,26 @@ def resolve_model_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
-    """Load the vosk model from a folder (resolved as above when path is None)."""
+    """Load the vosk model from a folder (resolved as above when path is None), with the language model mixed
+    with what our users say where one was made for it (language_model.py); the model as it came when that one
+    will not load."""
     folder = resolve_model_dir(path)
+    from assistant.recognition.language_model import with_mixed
+
+    mixed = with_mixed(folder)
     import vosk  # heavy native library: only when a model is really needed
 
     vosk.SetLogLevel(-1)  # Kaldi's LOG lines would bury our one-line messages
     start = time.perf_counter()
+    if mixed != folder:
+        try:
+            return LoadedModel(vosk.Model(str(mixed)), folder, time.perf_counter() - start,
+                               (mixed / "graph" / "Gr.fst").resolve())
+        except Exception:  # vosk raises a bare Exception("Failed to create a model")
+            log.warning("the mixed language model would not load; the model's own is used: %s", mixed)
     try:
         model = vosk.Model(str(folder))  # by path: Model(lang=...) would download
-    except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
+    except Exception as exc:
         raise ModelError(f"语音识别模型无法加载，文件可能已损坏 (model failed to load, files may be corrupt): "
                          f"{folder}。{REINSTALL_HINT}") from exc
     return LoadedModel(model, folder, time.perf_counter() - start)

@@ -43,7 +43,22 @@ def train_command(args) -> int:
     print(f"bands: act >= {b.act:.2f}{answered}, confirm >= {b.confirm:.2f}, choose when the second >= {b.choose:.2f}"
           + (f" (below confirm: when the two sum to >= {b.pair:.2f})" if b.pair is not None else ""))
     print(f"saved: {path}" if path else "not saved: flows/ changed while it learnt; run it again")
+    if path:
+        _mix_into_recognition(flows)
     return 0 if path else 1
+
+
+def _mix_into_recognition(flows) -> None:
+    """The recogniser's language model learns the same sentences (recognition/language_model.py): a volunteer's
+    new wording is then heard as well as understood. Skipped, with a line, where it cannot be done."""
+    from assistant.errors import ModelError
+    from assistant.recognition import language_model
+    from assistant.recognition.model import resolve_model_dir
+
+    try:
+        language_model.build(resolve_model_dir(), flows, if_needed=True)
+    except (language_model.NoTools, ModelError) as exc:
+        print(f"识别的语言模型这次没学 (the recogniser's language model was not mixed): {exc}")
 
 
 def why_command(args) -> int:

@@ -29,10 +29,15 @@ def model_dirs(flows) -> list[Path]:
     """Where a model for these flows may be, in the order they are tried: $ASSISTANT_CACHE_DIR (when set), beside
     the flows themselves (`flows/.model/`, so another HOME or a kiosk account finds what `script/setup` trained),
     then the user cache. The first writable one is where a new model is saved."""
+    return model_dirs_for(Path(flows.root))
+
+
+def model_dirs_for(flows_root: Path) -> list[Path]:
+    """model_dirs for the flows folder at flows_root (the recogniser's mixed language model is kept there too)."""
     places = []
     if os.environ.get("ASSISTANT_CACHE_DIR"):
         places.append(model_dir())
-    places.append(Path(flows.root) / ".model")
+    places.append(Path(flows_root) / ".model")
     places.append(paths.user_cache_dir() / "understanding")
     return list(dict.fromkeys(places))
 
