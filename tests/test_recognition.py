@@ -54,6 +54,15 @@ def stream(recognizer, samples, grammar=None, end_silence=None):
     return events, recognizer.finish()
 
 
+def assert_heard(finals: list[str], said: list[str]) -> None:
+    """One final per turn said, each nearly word for word: these tests are about where turns end. Since session 25
+    the language model knows our users' sentences, and "广州市" (a city) is heard as "广州是" in general speech:
+    one homophone per sentence is allowed, nothing more."""
+    assert len(finals) == len(said), finals
+    for text, sentence in zip(finals, said, strict=True):
+        assert Levenshtein.distance(normalize_asr(text), sentence) <= sentence.count("广州市"), (text, sentence)
+
+
 def cer(reference: str, heard: str) -> tuple[int, int]:
     ref = normalize_asr(reference)
     return Levenshtein.distance(ref, normalize_asr(heard)), len(ref)
@@ -134,10 +143,12 @@ def test_a_short_answer_ends_soon_after_the_speaker_stops(recognizer):
     samples = two_sentences(1.0)
     events, tail = stream(recognizer, samples, end_silence=0.8)
     finals = [(t, r.text) for t, r in events if isinstance(r, Final)]
-    assert [normalize_asr(text) for _, text in finals] == ["广州市房地产中介协会分析", "广州市房地产中介协会还表示"]
+    assert_heard([text for _, text in finals], ["广州市房地产中介协会分析", "广州市房地产中介协会还表示"])
     assert tail == ""
-    # Timed in audio: the first turn ends within a second of its last word, well before the second starts.
-    assert 4.2 < finals[0][0] < 5.0
+    # Timed in audio: the first turn ends soon after its last word (3.5 s), before the second starts (about 5.5 s).
+    # vosk's endpoint asks its language model whether the sentence is likely over: with the one mixed with our
+    # users' sentences this news sentence ends at 5.0 s, with the model's own at 4.6 s (session 25).
+    assert 4.2 < finals[0][0] <= 5.2
 
 
 @needs_audio
@@ -145,7 +156,7 @@ def test_a_slow_speaker_may_pause_within_one_turn(recognizer):
     samples = two_sentences(1.0)  # ~2 s between the sentences
     events, tail = stream(recognizer, samples, end_silence=2.5)
     finals = [r.text for _, r in events if isinstance(r, Final)]
-    assert [normalize_asr(text) for text in finals] == ["广州市房地产中介协会分析广州市房地产中介协会还表示"]
+    assert_heard(finals, ["广州市房地产中介协会分析广州市房地产中介协会还表示"])
     assert tail == ""
 
 
