@@ -123,12 +123,11 @@ SAID = ["我想用微信给我老伴做个认证", "刷脸那一步老是过不�
 def test_in_a_noisy_room_it_hears_what_users_say_better(vosk_model_dir, made, monkeypatch):
     """Sentences written for this test (not in flows/ or the test corpora), read by the natural voice under the
     babble of real speakers at 10 dB: the mixed model gets clearly more characters right than the model's own."""
-    from tests.speech_support import natural_sentences
-
     from assistant.audio.perturb import babble, mix
     from assistant.recognition.model import load_model
     from assistant.recognition.normalize import normalize_asr
     from assistant.recognition.recognizer import Recognizer
+    from tests.speech_support import natural_sentences
 
     readings = natural_sentences()(*SAID)
     rng = random.Random(25)
@@ -138,7 +137,7 @@ def test_in_a_noisy_room_it_hears_what_users_say_better(vosk_model_dir, made, mo
     def errors():
         recognizer = Recognizer(load_model(vosk_model_dir).model)
         return sum(Levenshtein.distance(normalize_asr(said), normalize_asr(recognizer.transcribe(samples)))
-                   for said, samples in zip(SAID, noisy))
+                   for said, samples in zip(SAID, noisy, strict=True))
 
     mixed_errors = errors()
     monkeypatch.setenv(lm.OFF_ENV, "off")

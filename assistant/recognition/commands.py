@@ -52,7 +52,7 @@ def run_adapt(args) -> int:
     folder = resolve_model_dir(getattr(args, "model", None))
     try:
         language_model.build(folder, load_flows(args.flows), if_needed=args.if_needed)
-    except language_model.NoTools as exc:
+    except language_model.CannotMix as exc:
         print(f"识别的语言模型没法学常用说法,先用模型原来的 (not mixed; the model's own is used): {exc}")
         return 1
     return 0

@@ -50,7 +50,11 @@ EPS = "<eps>"
 _DEGENERATE = 1e-9
 
 
-class NoTools(RuntimeError):
+class CannotMix(RuntimeError):
+    """The mixed language model could not be made (the model's own is used)."""
+
+
+class NoTools(CannotMix):
     """OpenFST's command-line tools or its ngram plugin are not installed."""
 
 
@@ -321,7 +325,15 @@ def _places(flows_root: Path | None = None) -> list[Path]:
 
 
 def build(model_folder: Path, flows, weight: float = WEIGHT, *, if_needed: bool = False, say=print) -> Path:
-    """Make the mixed language model for this model folder and flows; returns where it is saved. Raises NoTools."""
+    """Make the mixed language model for this model folder and flows; returns where it is saved. Raises CannotMix
+    (NoTools when OpenFST is missing) with what went wrong."""
+    try:
+        return _build(model_folder, flows, weight, if_needed, say)
+    except (OSError, ValueError, subprocess.CalledProcessError) as exc:
+        raise CannotMix(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _build(model_folder: Path, flows, weight: float, if_needed: bool, say) -> Path:
     env = tool_env()
     model_folder = Path(model_folder)
     base = fingerprint(model_folder)
@@ -334,14 +346,12 @@ def build(model_folder: Path, flows, weight: float = WEIGHT, *, if_needed: bool 
     started = time.monotonic()
     say(f"识别的语言模型在学常用说法,要一两分钟 (mixing {len(sentences)} sentences into the recogniser's "
         f"language model)")
-    printed = subprocess.run(["fstprint", str(model_folder / GRAPH)], env=env, capture_output=True, text=True,
-                             check=True)
-    g = Backoff.parse(printed.stdout.splitlines())
-    del printed
     with tempfile.TemporaryDirectory() as tmp:
         symbols = Path(tmp) / "words.txt"
-        subprocess.run(["fstprint", f"--save_isymbols={symbols}", str(model_folder / GRAPH)], env=env,
-                       stdout=subprocess.DEVNULL, check=True)
+        printed = subprocess.run(["fstprint", f"--save_isymbols={symbols}", str(model_folder / GRAPH)], env=env,
+                                 capture_output=True, text=True, check=True)
+        g = Backoff.parse(printed.stdout.splitlines())
+        del printed
         text = Path(tmp) / "g.txt"
         with open(text, "w", encoding="utf-8") as f:
             f.writelines(interpolate(g, Bigram.of(sentences), weight))
@@ -360,7 +370,7 @@ def build(model_folder: Path, flows, weight: float = WEIGHT, *, if_needed: bool 
             compiled.stdout.close()  # the next tool holds it now: a tool that dies ends the pipe
             arcsort.stdout.close()
             if any(p.wait() for p in (convert, arcsort, compiled)):
-                raise RuntimeError("OpenFST could not compile the mixed language model")
+                raise CannotMix("OpenFST could not compile the mixed language model")
         stamp = {"base": base, "weight": weight, "version": VERSION, "sentences": len(sentences),
                  "seconds": round(time.monotonic() - started, 1)}
         for place in places:
@@ -373,20 +383,22 @@ def build(model_folder: Path, flows, weight: float = WEIGHT, *, if_needed: bool 
             except OSError as exc:
                 log.info("cannot save the mixed language model in %s: %s", place, exc)
                 continue
-            for old in place.glob("lm-*.fst"):
-                if old != target and json.loads(_read(old.with_suffix(".json")) or "{}").get("base") == base:
+            for old in place.glob("lm-*.json"):
+                if old != target.with_suffix(".json") and _stamp(old).get("base") == base:
+                    old.with_suffix(".fst").unlink(missing_ok=True)
                     old.unlink(missing_ok=True)
-                    old.with_suffix(".json").unlink(missing_ok=True)
             say(f"学好了 (mixed in {stamp['seconds']} s): {target}")
             return target
     raise OSError("nowhere to save the mixed language model")
 
 
-def _read(path: Path) -> str | None:
+def _stamp(path: Path) -> dict:
+    """What a mixed model was made from ({} when its stamp cannot be read)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return None
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 def mixed_for(model_folder: Path) -> Path | None:
@@ -400,10 +412,7 @@ def mixed_for(model_folder: Path) -> Path | None:
     found = []
     for place in _places():
         for stamp in place.glob("lm-*.json"):
-            try:
-                info = json.loads(_read(stamp) or "{}")
-            except ValueError:
-                continue
+            info = _stamp(stamp)
             fst = stamp.with_suffix(".fst")
             if info.get("base") == base and info.get("version") == VERSION and fst.is_file():
                 found.append(fst)

@@ -57,7 +57,7 @@ def _mix_into_recognition(flows) -> None:
 
     try:
         language_model.build(resolve_model_dir(), flows, if_needed=True)
-    except (language_model.NoTools, ModelError) as exc:
+    except (language_model.CannotMix, ModelError) as exc:
         print(f"识别的语言模型这次没学 (the recogniser's language model was not mixed): {exc}")
 
 
