@@ -46,16 +46,23 @@ def run_install(args) -> int:
 
 def run_adapt(args) -> int:
     from assistant.flows import load_flows
+
+    return 0 if mix_language_model(load_flows(args.flows), getattr(args, "model", None),
+                                   if_needed=args.if_needed) else 1
+
+
+def mix_language_model(flows, model=None, *, if_needed: bool) -> bool:
+    """Mix flows' sentences into the recogniser's language model (language_model.py), for `model adapt` and for
+    `assistant train` after a change to flows/; where it cannot be done, say why (the model's own is used)."""
     from assistant.recognition import language_model
     from assistant.recognition.model import resolve_model_dir
 
-    folder = resolve_model_dir(getattr(args, "model", None))
     try:
-        language_model.build(folder, load_flows(args.flows), if_needed=args.if_needed)
-    except language_model.CannotMix as exc:
+        language_model.build(resolve_model_dir(model), flows, if_needed=if_needed)
+    except (language_model.CannotMix, ModelError) as exc:
         print(f"识别的语言模型没法学常用说法,先用模型原来的 (not mixed; the model's own is used): {exc}")
-        return 1
-    return 0
+        return False
+    return True
 
 
 def run_check(args) -> int:

@@ -209,9 +209,8 @@ class Backoff:
             scale *= math.exp(-cost)
 
 
-def histories(g: Backoff, root: int) -> dict[int, tuple]:
-    """Each state's history (the words it stands for), from the arcs that lead to it."""
-    order = {s: g.order(s) for s in g.states()}
+def histories(g: Backoff, root: int, order: dict[int, int]) -> dict[int, tuple]:
+    """Each state's history (the words it stands for; order[s] of them), from the arcs that lead to it."""
     hist = {root: (), g.start: (START_WORD,)}
     for s in sorted(g.states(), key=lambda state: order[state]):
         h = hist.get(s)
@@ -232,9 +231,9 @@ def interpolate(g: Backoff, domain: Bigram, weight: float):
     """Lines of OpenFST text for (1 - weight) x g + weight x domain; the start state's lines first. g is changed
     (states added for domain words that had none)."""
     root = g.root()
-    hist = histories(g, root)
+    order = {s: g.order(s) for s in g.states()}
+    hist = histories(g, root, order)
     state_of = {h: s for s, h in hist.items()}
-    order = {s: g.order(s) for s in hist}
     # A domain word the general model never saw a bigram after has no state of its own: give it one, and send
     # the arcs that read it there, so what follows it in our sentences can be said.
     new_id = max(g.states()) + 1

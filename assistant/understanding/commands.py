@@ -44,21 +44,12 @@ def train_command(args) -> int:
           + (f" (below confirm: when the two sum to >= {b.pair:.2f})" if b.pair is not None else ""))
     print(f"saved: {path}" if path else "not saved: flows/ changed while it learnt; run it again")
     if path:
-        _mix_into_recognition(flows)
+        # The recogniser's language model learns the same sentences: a volunteer's new wording is then heard as
+        # well as understood.
+        from assistant.recognition.commands import mix_language_model
+
+        mix_language_model(flows, if_needed=True)
     return 0 if path else 1
-
-
-def _mix_into_recognition(flows) -> None:
-    """The recogniser's language model learns the same sentences (recognition/language_model.py): a volunteer's
-    new wording is then heard as well as understood. Skipped, with a line, where it cannot be done."""
-    from assistant.errors import ModelError
-    from assistant.recognition import language_model
-    from assistant.recognition.model import resolve_model_dir
-
-    try:
-        language_model.build(resolve_model_dir(), flows, if_needed=True)
-    except (language_model.CannotMix, ModelError) as exc:
-        print(f"识别的语言模型这次没学 (the recogniser's language model was not mixed): {exc}")
 
 
 def why_command(args) -> int:
