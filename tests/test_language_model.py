@@ -122,7 +122,8 @@ SAID = ["我想用微信给我老伴做个认证", "刷脸那一步老是过不�
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"real recordings for babble not found at {REAL}")
 def test_in_a_noisy_room_it_hears_what_users_say_better(vosk_model_dir, made, monkeypatch):
     """Sentences written for this test (not in flows/ or the test corpora), read by the natural voice under the
-    babble of real speakers at 10 dB: the mixed model gets clearly more characters right than the model's own."""
+    babble of real speakers at 10 dB: the mixed model gets clearly more characters right than the model's own.
+    Measured: 12 against 27 of 74 characters wrong (other babble seeds: 9–16 against 21–24)."""
     from assistant.audio.perturb import babble, mix
     from assistant.recognition.model import load_model
     from assistant.recognition.normalize import normalize_asr
