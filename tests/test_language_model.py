@@ -101,6 +101,8 @@ def test_the_model_is_loaded_with_it_and_without_it_when_asked_or_broken(vosk_mo
     assert load_model(vosk_model_dir).language_model == made.resolve()
     monkeypatch.setenv(lm.OFF_ENV, "off")
     assert load_model(vosk_model_dir).language_model is None
+    monkeypatch.chdir(vosk_model_dir.parent)  # a folder named relatively (--model) is still the model's own
+    assert load_model(vosk_model_dir.name).language_model is None
     monkeypatch.delenv(lm.OFF_ENV)
     # A newer one that is not a model at all (a disk error, a copy cut short): the model's own is used, and said.
     monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))

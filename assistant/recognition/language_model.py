@@ -418,15 +418,15 @@ def mixed_for(model_folder: Path) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
-def with_mixed(model_folder: Path) -> Path:
-    """The folder to load: model_folder itself, or a folder of links to it with the mixed language model in
-    place of graph/Gr.fst (in the user data dir; made once per model folder and mixed model)."""
+def mixed_view(model_folder: Path) -> Path | None:
+    """A folder of links to model_folder with the mixed language model in place of graph/Gr.fst (in the user data
+    dir; made once per model folder and mixed model), or None when there is none for it or it cannot be linked."""
     from assistant.paths import data_dir
 
     model_folder = Path(model_folder).resolve()
     fst = mixed_for(model_folder)
     if fst is None:
-        return model_folder
+        return None
     name = hashlib.sha256(f"{model_folder}:{fst.resolve()}".encode()).hexdigest()[:16]
     view = data_dir() / "models" / "with-flows-lm" / name
     if (view / GRAPH).is_file():
@@ -443,10 +443,10 @@ def with_mixed(model_folder: Path) -> Path:
             tmp.rename(view)
         except OSError:  # another process made it first
             shutil.rmtree(tmp, ignore_errors=True)
-        return view if (view / GRAPH).is_file() else model_folder
+        return view if (view / GRAPH).is_file() else None
     except OSError as exc:
         log.info("cannot link the mixed language model in: %s", exc)
-        return model_folder
+        return None
 
 
 def _mkdir(path: Path) -> Path:

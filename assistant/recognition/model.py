@@ -97,14 +97,14 @@ def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
     with what our users say where one was made for it (language_model.py); the model as it came when that one
     will not load."""
     folder = resolve_model_dir(path)
-    from assistant.recognition.language_model import with_mixed
+    from assistant.recognition.language_model import mixed_view
 
-    mixed = with_mixed(folder)
+    mixed = mixed_view(folder)
     import vosk  # heavy native library: only when a model is really needed
 
     vosk.SetLogLevel(-1)  # Kaldi's LOG lines would bury our one-line messages
     start = time.perf_counter()
-    if mixed != folder:
+    if mixed is not None:
         try:
             return LoadedModel(vosk.Model(str(mixed)), folder, time.perf_counter() - start,
                                (mixed / "graph" / "Gr.fst").resolve())
