@@ -180,6 +180,23 @@ def test_short_yes_answers_a_confirmation():
         assert session.handle(no).state == "greeting"
 
 
+def test_a_question_asked_back_is_answered_not_taken_for_a_no():
+    """After "您是说“还没弄好”吗?", a turn the step would act on as something else is that, not an answer among the
+    question's few readings: "…老花镜用不用摘" holds a 不 and was read as "no" ("好的,请您再说一遍")."""
+    session = Session(FLOWS, today=date(2026, 11, 30))
+    session.greet()
+    for said in ("用微信", "好了", "好了", "好了"):
+        session.handle(said)
+    step = session.state
+    session.pending = ("confirm", "not_yet", "那我接着弄")
+    reply = session.handle("要刷脸了,我这老花镜用不用摘")
+    assert reply.intent == "q_glasses" and reply.state == step, (reply.intent, reply.say)
+    assert FLOWS.answers[FLOWS.answer_of["q_glasses"]].say[:8] in reply.say
+    for answer, intent in (("不对", "no"), ("对", "not_yet")):  # a plain yes or no still answers it
+        session.pending = ("confirm", "not_yet", "那我接着弄")
+        assert session.handle(answer).intent == intent, answer
+
+
 def test_a_choice_is_said_back_before_the_first_step():
     with Conversation() as chat:
         reply = chat.say("用支付宝")

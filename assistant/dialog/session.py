@@ -618,6 +618,8 @@ class Session:
 
     def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
         kind = pending[0]
+        if kind in ("remind", "confirm", "choose") and self._sure_of_something_else(pending, text):
+            return None  # handled as usual
         if kind == "remind":
             u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
             answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
@@ -636,7 +638,7 @@ class Session:
             if kind == "date_refine" or u.sure:
                 return None  # the user moved on to something else
             return self._content([self._say("no_date"), *self._return_prompt()], "unknown")
-        candidates = [pending[1], pending[2]] if kind == "choose" else [pending[1]]
+        candidates = _readings_asked(pending)
         # A yes/no question was asked: its answer is read among the candidates, yes and no only, so "嗯",
         # "好的", "要" count as yes; a negation or a question never does (the guards still apply).
         u = self.understander.understand(text, self.state, [*candidates, "yes", "no"], self.today)
@@ -653,6 +655,18 @@ class Session:
         if answer == "no":
             return self._reply([self._say("confirm_again")], "no")
         return None
+
+    def _sure_of_something_else(self, pending: tuple, text: str) -> bool:
+        """A yes/no question is answered among its own few readings, where any turn finds a likeliest one. A turn
+        the step itself would act on as something else — a question, another answer — is that, not a yes or a
+        no: "要刷脸了,我这老花镜用不用摘" after "您是说“还没弄好”吗?" was read as "no" (0.44, among not yet, yes and no;
+        用不用 holds a 不) and got "好的,请您再说一遍" where the step reads it as the glasses question at 0.96."""
+        if self._yes_no_phrase(text) is not None:
+            return False
+        asked = {"yes", "no", *_readings_asked(pending)}
+        whole = self.understander.understand(text, self.state, self.allowed_intents(), self.today,
+                                             self.same_effect())
+        return whole.sure and whole.intent not in asked
 
     def _yes_no_phrase(self, text: str) -> str | None:
         """"yes" or "no" when the turn is itself one of their phrases in intents.yaml: "要" looks like "不要" and
@@ -705,6 +719,13 @@ class Session:
         state = self.flows.states[self.state]
         return Reply(say="".join(parts), parts=list(parts), state=self.state, intent=intent,
                      controls=list(controls or []), options=self.options(), progress=state.progress)
+
+
+def _readings_asked(pending: tuple) -> list[str]:
+    """The readings a pending "您是说……吗?" (one) or "您是说A,还是B?" (two) asks about; none for other questions."""
+    if pending[0] == "choose":
+        return [pending[1], pending[2]]
+    return [pending[1]] if pending[0] == "confirm" else []
 
 
 def _answered(u) -> bool:
