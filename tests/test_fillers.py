@@ -109,15 +109,19 @@ def test_in_a_conversation_fillers_get_not_heard_and_what_to_say(state):
             assert chat.say("嗯")["state"] != before  # and "嗯" alone still moves on
 
 
-def test_a_question_back_is_not_answered_by_a_filler():
-    with Conversation() as chat:
-        chat.say("用微信")
-        step = chat.records[-1]["state"]
-        reply = chat.say("点好能")  # one character misheard: asked "您是说“好了”吗?"
-        assert reply["intent"] == "confirm" and reply["state"] == step, reply
-        reply = chat.say("呃")  # thinking is no yes
-        assert reply["state"] == step and reply["intent"] == "unknown", reply
-        assert chat.say("嗯")["state"] != step  # "嗯" is
+def test_a_question_back_is_not_answered_by_a_filler(understander):
+    """After "您是说“好了”吗?" (put there directly: whether a misheard "点好能" is asked or acted on is the model's to
+    judge, and a converged one acts on it), thinking aloud is no yes, and "嗯" is."""
+    from assistant.dialog import Session
+
+    session = Session(FLOWS, understander=understander)
+    session.greet()
+    session.handle("用微信")
+    step = session.state
+    session.pending = ("confirm", "next", "点好能")
+    reply = session.handle("呃")
+    assert reply.state == step and reply.intent == "unknown", (reply.intent, reply.say)
+    assert session.handle("嗯").state != step
 
 
 @pytest.mark.parametrize("state", ["wechat.prepare.phone", "alipay.who", "wechat.city"])
