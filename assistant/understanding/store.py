@@ -57,7 +57,8 @@ def digest_of(flows) -> str:
     structure = sorted((s, tuple(flows.allowed_intents(s)), StateKind.of(flows, s).tags) for s in flows.states)
     from assistant.understanding.model import CALIBRATION
 
-    return flows_digest(Path(flows.root), repr((FEATURES_VERSION, CALIBRATION, flows.fillers, structure)))
+    return flows_digest(Path(flows.root),
+                        repr((FEATURES_VERSION, CALIBRATION, flows.fillers, flows.spoken_words, structure)))
 
 
 def training_examples(flows, config=None):
@@ -66,7 +67,7 @@ def training_examples(flows, config=None):
     from assistant.understanding.normalize import Normalizer
 
     return load_examples(flows, Path(flows.root), config or load_config(Path(flows.root)), region_names(flows),
-                         Normalizer(flows.fillers).text)
+                         Normalizer.of(flows).text)
 
 
 def train(flows, understander, *, calibrate=True):
