@@ -80,7 +80,7 @@ class Normalizer:
         text = unicodedata.normalize("NFKC", raw)
         text = _T2S.convert(text).lower().translate(_DIGITS)
         text = _PUNCT.sub("", text)
-        # Before the fillers, so a regional form of one goes as the common one does ("侬好" is "你好", a filler).
+        # Before the fillers: a regional word may hold a filler's character (Shaanxi "额" is 我, not "呃").
         for pattern, word in self._words:
             text = pattern.sub(word, text)
         stripped = self._fillers.sub("", text)
