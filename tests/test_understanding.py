@@ -547,28 +547,3 @@ def test_an_id_said_in_groups_over_several_turns_is_refused_and_never_echoed():
     session.handle("微信")
     session.handle("好了")
     assert session.handle("我等了123秒").intent != "private", "two turns later, digits are ordinary again"
-
-
-@pytest.mark.parametrize("said, read", [
-    ("我系广州嘅", "我是广州的"),
-    ("点咗", "点了"), ("点哒", "点了"),
-    ("侬会伐", "你会吗"), ("阿拉好伐", "我们好吗"),
-    ("冇得支付宝", "没支付宝"),
-    ("俺咋整啊", "我怎么弄"),
-    ("得唔得", "行不行"), ("中不中", "行不行"), ("中", "行"),
-    ("要得", "行"), ("不得行", "不行"),
-])
-def test_regional_words_are_read_as_the_common_word(said, read):
-    """phrases.yaml `spoken_words`: the model learns a sentence once, not once per dialect; training and every turn
-    read alike (the same normaliser)."""
-    from assistant.understanding.normalize import Normalizer
-
-    assert Normalizer.of(FLOWS).text(said) == read
-
-
-@pytest.mark.parametrize("said", ["等系统通知", "跟这个没关系", "中国领事", "整个流程要多久", "需要得到同意", "唔,好的"])
-def test_common_words_holding_a_regional_words_characters_stay_as_they_are(said):
-    from assistant.understanding.normalize import Normalizer
-
-    plain = Normalizer(FLOWS.fillers).text(said)
-    assert Normalizer.of(FLOWS).text(said) == plain, "系统, 关系, 中国, 整个 and a hum before 好 keep their sense"

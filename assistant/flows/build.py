@@ -195,9 +195,7 @@ def _load_phrases(path: Path):
     data = load_yaml(path)
     check(data, PhrasesFile)
     texts = {str(k): _spoken(data["say"], k) for k in data["say"]}
-    words = [(str(pattern), str(word)) for word, patterns in (data.get("spoken_words") or {}).items()
-             for pattern in patterns]
-    return texts, [str(f) for f in data["fillers"]], words
+    return texts, [str(f) for f in data["fillers"]]
 
 
 def _region(name, body) -> Region:
@@ -231,7 +229,7 @@ def load_flows(directory=None) -> Flows:
     intents = _load_intents(root / "intents.yaml")
     start, states, controls, answer_of, goto, titles = _load_dialog(root / "dialog.yaml", intents)
     answers = _load_answers(root / "knowledge.yaml", answer_of)
-    say, fillers, spoken_words = _load_phrases(root / "phrases.yaml")
+    say, fillers = _load_phrases(root / "phrases.yaml")
     general, regions, provinces = _load_regions(root / "regions.yaml")
     return Flows(start, intents, states, controls, answer_of, goto, answers, say, fillers, general, regions, provinces,
-                 titles, root, spoken_words)
+                 titles, root)

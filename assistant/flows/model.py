@@ -125,8 +125,6 @@ class Flows:
     """walk -> how the assistant names it when saying back a choice ("微信")"""
     root: Path | None = None
     """the folder the flows were read from (training data for the understanding model lives there too)"""
-    spoken_words: list[tuple[str, str]] = field(default_factory=list)
-    """(pattern, common word): regional and spoken words read as the common word (phrases.yaml), in file order"""
 
     def global_intents(self) -> list[str]:
         return [*self.controls, *self.answer_of, *self.goto]

@@ -137,18 +137,6 @@ def _cycle_days(days: int) -> int:
 
 
 Text = Annotated[str, AfterValidator(_text)]
-
-
-def _pattern(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as e:
-        raise _fail(f"is not a pattern Python can read ({e})") from None
-    return value
-
-
-Pattern = Annotated[str, AfterValidator(_text), AfterValidator(_pattern)]
-"""A regular expression; one that will not compile is an error at its line, not at the first turn."""
 Sentence = Annotated[str, AfterValidator(_text), AfterValidator(_plain_sentence)]
 Spoken = Annotated[str, AfterValidator(_phrase)]
 Name = Annotated[str, AfterValidator(_name)]
@@ -301,7 +289,6 @@ PhrasesSay: type[_Sentences] = create_model("PhrasesSay", __base__=_Sentences, *
 class PhrasesFile(_Shape):
     say: Annotated[PhrasesSay, BeforeValidator(_say)]  # type: ignore[valid-type]  # a model built from NEEDED_SAY
     fillers: list[Text]
-    spoken_words: dict[Text, list[Pattern]] = {}
 
 
 # --- regions.yaml -------------------------------------------------------------------------------------------------

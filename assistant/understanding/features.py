@@ -69,9 +69,8 @@ their pairs (its dictionary ships in its wheel)."""
 
 
 class Featurizer:
-    def __init__(self, fillers: list[str], cues: dict[str, str], extra=(), exceptions: dict[str, str] | None = None,
-                 words=()):
-        self.norm = Normalizer(fillers, words)
+    def __init__(self, fillers: list[str], cues: dict[str, str], extra=(), exceptions: dict[str, str] | None = None):
+        self.norm = Normalizer(fillers)
         self.cues = {name: re.compile(pattern) for name, pattern in cues.items()}
         self.exceptions = {name: re.compile(pattern) for name, pattern in (exceptions or {}).items()}
         """cue -> words that contain it but do not say it ("不戴眼镜" negates the obstacle, not the step)"""

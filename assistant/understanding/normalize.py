@@ -63,26 +63,15 @@ def has_chinese(text: str) -> bool:
 
 
 class Normalizer:
-    """Removes fillers, punctuation, traditional forms and repetitions the same way on both sides, and reads
-    regional and spoken words as the common word (phrases.yaml `spoken_words`)."""
+    """Removes fillers, punctuation, traditional forms and repetitions the same way on both sides."""
 
-    def __init__(self, fillers: list[str], words=()):
+    def __init__(self, fillers: list[str]):
         self._fillers = re.compile("|".join(re.escape(f) for f in sorted(fillers, key=len, reverse=True)))
-        # In the order written: "不得行" is read after "得行" became "行".
-        self._words = [(re.compile(pattern), word) for pattern, word in words]
-
-    @classmethod
-    def of(cls, flows) -> "Normalizer":
-        """The normaliser the understanding uses for these flows (training and every turn alike)."""
-        return cls(flows.fillers, flows.spoken_words)
 
     def text(self, raw: str) -> str:
         text = unicodedata.normalize("NFKC", raw)
         text = _T2S.convert(text).lower().translate(_DIGITS)
         text = _PUNCT.sub("", text)
-        # Before the fillers: a regional word may hold a filler's character (Shaanxi "额" is 我, not "呃").
-        for pattern, word in self._words:
-            text = pattern.sub(word, text)
         stripped = self._fillers.sub("", text)
         # A filler alone ("嗯") is still an answer; keep it rather than hear silence.
         text = stripped or text

@@ -57,8 +57,7 @@ def digest_of(flows) -> str:
     structure = sorted((s, tuple(flows.allowed_intents(s)), StateKind.of(flows, s).tags) for s in flows.states)
     from assistant.understanding.model import CALIBRATION
 
-    return flows_digest(Path(flows.root),
-                        repr((FEATURES_VERSION, CALIBRATION, flows.fillers, flows.spoken_words, structure)))
+    return flows_digest(Path(flows.root), repr((FEATURES_VERSION, CALIBRATION, flows.fillers, structure)))
 
 
 def training_examples(flows, config=None):
@@ -67,7 +66,7 @@ def training_examples(flows, config=None):
     from assistant.understanding.normalize import Normalizer
 
     return load_examples(flows, Path(flows.root), config or load_config(Path(flows.root)), region_names(flows),
-                         Normalizer.of(flows).text)
+                         Normalizer(flows.fillers).text)
 
 
 def train(flows, understander, *, calibrate=True):

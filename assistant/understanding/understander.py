@@ -77,7 +77,7 @@ class Understander:
         self.config = load_config(root)
         self.featurizer = Featurizer(flows.fillers, dict(self.config["cues"]),
                                      list(self.config["training"].get("features") or ()),
-                                     dict(self.config.get("cue_exceptions") or {}), flows.spoken_words)
+                                     dict(self.config.get("cue_exceptions") or {}))
         self.norm = self.featurizer.norm
         guards = self.config["guards"]
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
