@@ -195,6 +195,11 @@ def test_a_question_asked_back_is_answered_not_taken_for_a_no():
     for answer, intent in (("不对", "no"), ("对", "not_yet")):  # a plain yes or no still answers it
         session.pending = ("confirm", "not_yet", "那我接着弄")
         assert session.handle(answer).intent == intent, answer
+    # A sure answer to the question stays one, though the step alone reads it otherwise ("不用了" as goodbye).
+    session.machine.set_state("done")
+    session.pending = ("remind", date(2027, 11, 30))
+    reply = session.handle("不用了")
+    assert reply.intent == "no" and reply.state == "done", (reply.intent, reply.say)
 
 
 def test_a_choice_is_said_back_before_the_first_step():

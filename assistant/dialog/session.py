@@ -618,10 +618,10 @@ class Session:
 
     def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
         kind = pending[0]
-        if kind in ("remind", "confirm", "choose") and self._sure_of_something_else(pending, text):
-            return None  # handled as usual
         if kind == "remind":
             u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
+            if self._sure_of_something_else(pending, text, u):
+                return None  # handled as usual
             answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
             if answer == "yes":
                 return self._make_reminder(pending[1])
@@ -642,6 +642,8 @@ class Session:
         # A yes/no question was asked: its answer is read among the candidates, yes and no only, so "嗯",
         # "好的", "要" count as yes; a negation or a question never does (the guards still apply).
         u = self.understander.understand(text, self.state, [*candidates, "yes", "no"], self.today)
+        if self._sure_of_something_else(pending, text, u):
+            return None  # handled as usual
         # Asking back "对还是不对?" would be silly: when the answer is torn between yes and no only ("要" looks like
         # "不要"), the likelier one is the answer. Any other split is not an answer.
         # A plain yes or no may be taken at the confirm level ("嗯"); naming one of the readings must be sure.
@@ -656,12 +658,14 @@ class Session:
             return self._reply([self._say("confirm_again")], "no")
         return None
 
-    def _sure_of_something_else(self, pending: tuple, text: str) -> bool:
+    def _sure_of_something_else(self, pending: tuple, text: str, answer) -> bool:
         """A yes/no question is answered among its own few readings, where any turn finds a likeliest one. A turn
         the step itself would act on as something else — a question, another answer — is that, not a yes or a
         no: "要刷脸了,我这老花镜用不用摘" after "您是说“还没弄好”吗?" was read as "no" (0.44, among not yet, yes and no;
-        用不用 holds a 不) and got "好的,请您再说一遍" where the step reads it as the glasses question at 0.96."""
-        if self._yes_no_phrase(text) is not None:
+        用不用 holds a 不) and got "好的,请您再说一遍" where the step reads it as the glasses question at 0.96. A sure
+        answer (`answer`, the question's own reading) stays one: "不用了" to the reminder offer is a no, though the step
+        alone reads it as goodbye."""
+        if self._yes_no_phrase(text) is not None or answer.action == ACT:
             return False
         asked = {"yes", "no", *_readings_asked(pending)}
         whole = self.understander.understand(text, self.state, self.allowed_intents(), self.today,
