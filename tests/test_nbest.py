@@ -132,6 +132,27 @@ def test_the_best_scored_reading_wins_when_all_make_sense(session):
     assert Hearing(None, session).choose([], free) == "我用支付宝"
 
 
+def test_the_meaning_most_readings_agree_on_beats_one_likelier_reading(session):
+    """Belief is summed per meaning: three readings that all say WeChat outweigh the one likeliest reading that
+    says Alipay (a word misheard loudly in one reading must not decide the turn)."""
+    _in(session, "greeting")
+    free = [Reading("我 用 支付宝", 80.0, word_seconds=1.0), Reading("我 用 微信", 79.6, word_seconds=1.0),
+            Reading("我 用 微信 吧", 79.5, word_seconds=1.0), Reading("用 微信", 79.4, word_seconds=1.0)]
+    assert _acted(session, Hearing(None, session).choose([], free)) == "ch_wechat"
+    # Alone against one of them, the likelier reading still wins (the rule is agreement, not a preference).
+    assert Hearing(None, session).choose([], free[:2]) == "我用支付宝"
+
+
+def test_an_expected_phrase_among_unknown_words_is_not_enough_to_skip_open_recognition(session):
+    """The grammar heard "[unk] 微信 [unk]" out of "哎呀俩按钮,本人,代人,咋选": the user said more than the phrase,
+    so the open reading must be there to say what."""
+    hearing = Hearing(None, _in(session, "greeting"))
+    assert "微信" in session.expected_phrases()
+    assert not hearing.needs_open_pass("微信")
+    assert hearing.needs_open_pass("[unk] 微信 [unk]")
+    assert hearing.needs_open_pass("微信 [unk]")
+
+
 @needs_natural
 def test_a_grammar_first_reading_that_is_wrong_loses_to_a_reading_understood_here(recognizer, session, say):
     """Spoken: the grammar forces a short answer out of a longer sentence; all readings rescored give the

@@ -400,6 +400,25 @@ def test_a_negated_done_is_never_done_even_when_the_model_says_so(understander):
     assert guarded.understand("好了", "wechat.open", allowed).intent == "next"
 
 
+def test_a_turn_that_opens_with_no_is_never_asked_about_as_yes_even_when_the_model_says_so(understander):
+    """"不是不是,我不是给我自己弄" read as "yes" at 0.50 by one retraining was asked "您是说“对”吗?". A model that always
+    says "yes": the guard alone keeps a turn whose first words are "no" from being asked back as yes, while a
+    negation later in the turn ("口罩摘了,眼镜不戴") is still asked about, since only the user knows."""
+    from assistant.understanding import Understander
+    from assistant.understanding.model import Bands, IntentModel
+
+    model = understander.model
+    biased = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.99, 0.05, 0.9))
+    biased.bias[biased.class_index["yes"]] = 20.0
+    guarded = Understander(FLOWS, model=biased)
+    allowed = ["yes", "no", "ch_family", "not_yet"]
+    for said in ["不是不是,我不是给我自己弄", "不对,我不会弄", "没有,还没好"]:
+        u = guarded.understand(said, "alipay.who", allowed)
+        assert u.action == "unknown" and u.guard == "not-done", (said, u.action, u.intent)
+    u = guarded.understand("眼镜摘了,口罩没摘", "alipay.who", allowed)
+    assert (u.intent, u.action) == ("yes", "confirm"), "a negation inside the turn is asked about, not dropped"
+
+
 @pytest.mark.parametrize("state", ["alipay.who", "wechat.city", "ganfutong.who"])
 def test_a_plain_no_in_a_step_is_never_asked_about_as_yes(understander, state):
     """"不对" where no yes/no was asked read as "yes" at about 0.3: the guard kept it from acting, then asked

@@ -100,9 +100,11 @@ class Hearing:
                                                session.today, session.same_effect())
 
     def needs_open_pass(self, biased: str) -> bool:
-        """Unless the grammar heard exactly one expected phrase, the user may have said something else:
-        [unk] words, nothing, or grammar words strung together out of a free sentence."""
-        return clean(biased) not in self.session.expected_phrases()
+        """Unless the grammar heard exactly one expected phrase and nothing beside it, the user may have said
+        something else: nothing, grammar words strung together out of a free sentence, or a phrase among [unk]
+        words — "哎呀俩按钮,本人,代人,咋选" was "[unk] 微信 [unk]" to the grammar, and without the open reading
+        beside it "微信" was the only reading there was."""
+        return _UNK in biased.split() or clean(biased) not in self.session.expected_phrases()
 
     def choose(self, grammar_readings, open_readings) -> str:
         """Of all readings of the turn (recognizer.Reading lists, best first), the words the dialog gets."""

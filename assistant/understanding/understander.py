@@ -104,6 +104,9 @@ class Understander:
         # A turn of nothing but "no" ("不对", "不是不是") is never asked about as done or yes: "您是说“对”吗?" is the
         # opposite of what was said, whatever probability the model gives the only readings a step allows.
         self.only_no = _only_these({*empty, *map(str, guards.get("negation_alone") or ())})
+        # A turn that opens with a "no" word ("不是不是,我不是给我自己弄") is not asked about as done or yes either,
+        # whatever follows: the user's first words were "no". Words of two characters or more only ("不错" holds 不).
+        self.opens_with_no = _only_these([w for w in map(str, guards.get("negation_alone") or ()) if len(w) > 1])
         self.phrases: dict[str, set[str]] = {}
         for i in flows.intents.values():
             for p in i.phrases:
@@ -148,9 +151,10 @@ class Understander:
     def best_reading(self, readings, state: str | None, allowed, today: date | None = None,
                      same: dict | None = None) -> "Choice | None":
         """Of the recogniser's readings of one turn — (text, recognition weight, literal) with literal = the
-        first reading of a recogniser — the one that makes most sense here: recognition weight × the
-        probability of what it is understood as. None when no reading is understood, or when the readings not
-        understood weigh more than all those meaning what the best one means.
+        first reading of a recogniser — the one that makes most sense here: of the meaning with the most weight
+        (recognition weight × the probability of what it is understood as, summed over the readings meaning it),
+        the reading that scores highest. None when no reading is understood, or when the readings not understood
+        weigh more than all those meaning what the best one means.
 
         Guards stay outside the scores: each reading is masked before it is understood (privacy), and a reading
         read as done/yes whose negation, question or not-yet cue is gone while a literal reading has one is
@@ -160,9 +164,9 @@ class Understander:
         masked = [(mask(text), weight, literal) for text, weight, literal in readings]
         cues = [set(self.featurizer.cues_in(self.norm.text(text))) & _NOT_DONE_CUES for text, _, _ in masked]
         literal_cues = set().union(*(c for c, (_, _, literal) in zip(cues, masked, strict=True) if literal))
-        best: Choice | None = None
         not_understood = 0.0
         by_intent: dict[str, float] = {}
+        best_of: dict[str, Choice] = {}
         for index, (text, weight, _) in enumerate(masked):
             if weight <= 0 or not text:
                 continue
@@ -174,13 +178,18 @@ class Understander:
                 continue
             score = weight * u.probability
             by_intent[u.intent] = by_intent.get(u.intent, 0.0) + score
-            if best is None or score > best.score:
-                best = Choice(index, score, u)
+            if u.intent not in best_of or score > best_of[u.intent].score:
+                best_of[u.intent] = Choice(index, score, u)
+        if not by_intent:
+            return None
+        # The meaning most of the belief agrees on, then its likeliest wording: three readings of "老年机" that
+        # each say a little outweigh one that says "续费" loudly (a misheard scam warning for a feature phone).
+        meant = max(by_intent, key=by_intent.__getitem__)
         # Unintelligible speech gives many readings, and one may read as something by chance: the best reading
         # wins only when the readings meaning what it means outweigh those that mean nothing.
-        if best is not None and not_understood > by_intent.get(best.understanding.intent or "", 0.0):
+        if not_understood > by_intent[meant]:
             return None
-        return best
+        return best_of[meant]
 
     def _declined(self, flows, guards) -> dict[str, re.Pattern]:
         """guards.declined as one pattern per intent, over normalised text: a decline word, perhaps a word such as
@@ -252,10 +261,10 @@ class Understander:
             others = [(i, p) for i, p in ranked if i not in self.done_intents]
             if others and others[0][1] >= bands.act and others[0][0] in allowed:
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="not-done")
-            if p1 < bands.confirm or self.only_no.fullmatch(text):
-                # Too unsure to ask about, or nothing but "no": "不对" read as "yes" at 0.3 (0.53 by another model)
-                # was asked "您是说“对”吗?", the opposite of what was said. Not understood instead: the step is said
-                # again with what can be answered.
+            if p1 < bands.confirm or self.only_no.fullmatch(text) or self.opens_with_no.match(text):
+                # Too unsure to ask about, or nothing but "no", or "no" first: "不对" read as "yes" at 0.3 (0.53 by
+                # another model) was asked "您是说“对”吗?", the opposite of what was said. Not understood instead:
+                # the step is said again with what can be answered.
                 return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard="not-done")
         # 4. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
