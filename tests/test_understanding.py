@@ -403,7 +403,7 @@ def test_a_negated_done_is_never_done_even_when_the_model_says_so(understander):
 def test_a_turn_that_opens_with_no_is_never_asked_about_as_yes_even_when_the_model_says_so(understander):
     """"不是不是,我不是给我自己弄" read as "yes" at 0.50 by one retraining was asked "您是说“对”吗?". A model that always
     says "yes": the guard alone keeps a turn whose first words are "no" from being asked back as yes, while a
-    negation later in the turn ("口罩摘了,眼镜不戴") is still asked about, since only the user knows."""
+    negation later in the turn ("眼镜摘了,口罩没摘") is still asked about, since only the user knows."""
     from assistant.understanding import Understander
     from assistant.understanding.model import Bands, IntentModel
 
