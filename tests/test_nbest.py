@@ -143,6 +143,20 @@ def test_the_meaning_most_readings_agree_on_beats_one_likelier_reading(session):
     assert Hearing(None, session).choose([], free[:2]) == "我用支付宝"
 
 
+def test_of_one_meaning_the_wording_acted_on_is_taken_before_a_likelier_one_only_asked_about(session):
+    """Two readings of one "done": the likelier is only asked about ("点了也那个我们"), the other acted on
+    ("点了点那个我们"). The meaning is not in doubt, so the turn is acted on, not asked back."""
+    _in(session, STEP)
+    understand = session.understander.understand
+    asked, acted = "点了也那个我们", "点了点那个我们"
+    assert understand(asked, STEP, session.allowed_intents()).action == "confirm"
+    assert understand(acted, STEP, session.allowed_intents()).action == "act"
+    free = [Reading("点 了 也 那个 我们", 60.0, word_seconds=1.5), Reading("点 了 点 那个 我们", 59.0, word_seconds=1.5)]
+    chosen = Hearing(None, session).choose([], free)
+    assert chosen == acted
+    assert _acted(session, chosen) == "next"
+
+
 def test_an_expected_phrase_among_unknown_words_is_not_enough_to_skip_open_recognition(session):
     """The grammar heard "[unk] 微信 [unk]" out of "哎呀俩按钮,本人,代人,咋选": the user said more than the phrase,
     so the open reading must be there to say what."""

@@ -153,8 +153,8 @@ class Understander:
         """Of the recogniser's readings of one turn — (text, recognition weight, literal) with literal = the
         first reading of a recogniser — the one that makes most sense here: of the meaning with the most weight
         (recognition weight × the probability of what it is understood as, summed over the readings meaning it),
-        the reading that scores highest. None when no reading is understood, or when the readings not understood
-        weigh more than all those meaning what the best one means.
+        a reading acted on if it has one, the best scored of those. None when no reading is understood, or when the
+        readings not understood weigh more than all those meaning what the best one means.
 
         Guards stay outside the scores: each reading is masked before it is understood (privacy), and a reading
         read as done/yes whose negation, question or not-yet cue is gone while a literal reading has one is
@@ -178,7 +178,11 @@ class Understander:
                 continue
             score = weight * u.probability
             by_intent[u.intent] = by_intent.get(u.intent, 0.0) + score
-            if u.intent not in best_of or score > best_of[u.intent].score:
+            # Of a meaning's wordings, one the dialog would act on before any it would only ask about, then the
+            # best scored: the meaning is already what most of the belief says, and "点了也那个我们" (asked about)
+            # beside "点了点那个我们" (acted on) is one "done" said twice, not a doubt.
+            mine = best_of.get(u.intent)
+            if mine is None or (u.action == ACT, score) > (mine.understanding.action == ACT, mine.score):
                 best_of[u.intent] = Choice(index, score, u)
         if not by_intent:
             return None
