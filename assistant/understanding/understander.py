@@ -186,7 +186,7 @@ class Understander:
                 best_of[u.intent] = Choice(index, score, u)
         if not by_intent:
             return None
-        # The meaning most of the belief agrees on, then its likeliest wording: three readings of "老年机" that
+        # The meaning most of the belief agrees on, in the wording chosen above: three readings of "老年机" that
         # each say a little outweigh one that says "续费" loudly (a misheard scam warning for a feature phone).
         meant = max(by_intent, key=by_intent.__getitem__)
         # Unintelligible speech gives many readings, and one may read as something by chance: the best reading
