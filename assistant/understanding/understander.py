@@ -103,10 +103,11 @@ class Understander:
         self.says_nothing = _only_these(empty)
         # A turn of nothing but "no" ("不对", "不是不是") is never asked about as done or yes: "您是说“对”吗?" is the
         # opposite of what was said, whatever probability the model gives the only readings a step allows.
-        self.only_no = _only_these({*empty, *map(str, guards.get("negation_alone") or ())})
+        no_words = [str(w) for w in guards.get("negation_alone") or ()]
+        self.only_no = _only_these({*empty, *no_words})
         # A turn that opens with a "no" word ("不是不是,我不是给我自己弄") is not asked about as done or yes either,
         # whatever follows: the user's first words were "no". Words of two characters or more only ("不错" holds 不).
-        self.opens_with_no = _only_these([w for w in map(str, guards.get("negation_alone") or ()) if len(w) > 1])
+        self.opens_with_no = _only_these([w for w in no_words if len(w) > 1])
         self.phrases: dict[str, set[str]] = {}
         for i in flows.intents.values():
             for p in i.phrases:
