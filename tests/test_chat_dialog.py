@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from assistant.flows import load_flows
 from tests.chatdriver import Conversation, chat
 
 # Where a question may be asked: greeting, in the middle of a walk, inside troubleshooting.
@@ -77,6 +78,44 @@ def test_control_words_keep_the_state(utterance, intent):
     records = chat(["微信", "好了", utterance], yes_to_confirm=True)
     assert records[-1]["intent"] == intent
     assert records[-1]["state"] == "wechat.prepare.network"
+
+
+@pytest.mark.parametrize("said", ["不对", "不是", "不对,不是这个"])
+def test_a_no_where_nothing_was_asked_is_a_disagreement_not_a_miss(said):
+    """"不对" at a step that asked nothing (reached by choosing a channel: no move to take back): the user was heard,
+    so they are asked what is wrong and stay where they were — never "没听清", which has them say it again louder."""
+    records = chat(["微信", said])
+    before, reply = records[-2], records[-1]
+    assert reply["intent"] == "no" and reply["state"] == before["state"], reply
+    assert reply["say"].startswith(load_flows().say["disagree"]) and "没听清" not in reply["say"], reply
+
+
+def test_a_no_too_unsure_to_act_on_is_not_asked_back(understander, monkeypatch):
+    """With the act band out of reach, as an unlucky retraining could put it, a "不对" is read as "no" at the confirm
+    level: it gets the disagreement (itself a question), not "您是说“不对”吗? 对的话说“对”", which has the user say
+    "对" to mean "不对"."""
+    import dataclasses
+
+    from assistant.dialog import Session
+
+    session = Session(understander.flows, understander=understander)
+    session.greet()
+    session.handle("用微信")
+    step = session.state
+    assert step.startswith("wechat.") and session.pending is None, step
+    bands = understander.model.bands
+    monkeypatch.setattr(understander.model, "bands", dataclasses.replace(bands, act=0.9999, answer=0.9999,
+                                                                          confirm=0.01, pair=0.01))
+    u = understander.understand("不对", step, session.allowed_intents(), same=session.same_effect())
+    assert (u.intent, u.action) == ("no", "confirm"), u
+    reply = session.handle("不对")
+    assert reply.intent == "no" and session.state == step and session.pending is None, reply
+
+
+def test_a_steps_own_no_comes_before_the_control():
+    """"没有" to "您以前注册过吗?" is that step's answer (on: no → register), not the disagreement of every step."""
+    records = chat(["掌上12333", "好了", "好了", "好了", "好了", "好了", "没有"], yes_to_confirm=True)
+    assert records[-2]["state"] == "app12333.account" and records[-1]["state"] == "app12333.register", records[-1]
 
 
 def test_voice_controls_acknowledge_and_repeat_the_step():

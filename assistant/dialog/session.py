@@ -256,6 +256,10 @@ class Session:
         # be a question about a question (the result step's bare "嗯" / "弄完了").
         if u.action in (CHOOSE, CONFIRM) and self._only_asks_again({u.intent, u.second} - {None}):
             return self._execute("next", text)
+        # So is a "no" where nothing was asked: its reply is itself a question ("哪里不对?"), and "您是说“不对”吗?
+        # 对的话说“对”" about a "不是不是,我不是给我自己弄" would have the user answer "对" to mean "不对".
+        if u.action == CONFIRM and u.intent == "no" and "no" not in self.flows.states[self.state].on:
+            return self._execute("no", text)
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             self.pending_slots = u.slots
@@ -352,9 +356,10 @@ class Session:
     # --- what each intent does -----------------------------------------------------------------
     def _execute(self, intent: str, text: str, slots: dict | None = None) -> Reply:
         slots = slots or {}
-        if intent in self.flows.controls:
-            return self._control(intent, slots)
         state = self.flows.states[self.state]
+        # The step's own answer comes first: "没有" at "您以前注册过吗?" is that answer, not the control "no".
+        if intent in self.flows.controls and intent not in state.on:
+            return self._control(intent, slots)
         if intent in self.flows.answer_of and intent not in state.on:
             return self._answer(intent, text, slots)
         if intent == "yes" and "yes" not in state.on and "next" in state.on:
@@ -440,6 +445,10 @@ class Session:
             return self._lacks_channel(slots.get("channel"))
         if intent == "tell_region":
             return self._region_told()
+        if intent == "no":
+            # "不对" / "不是" where nothing was asked: the user disagrees with what they heard or see. They were heard,
+            # so not "没听清" (which has them say "不对" again, louder): asked what is wrong, and they stay here.
+            return self._reply([self._say("disagree"), self._you_can_say()], intent)
         if intent == "repeat":
             return self._reply(self.last_content or self._state_sentences(self.state), intent)
         if intent in _VOICE_CONTROLS:

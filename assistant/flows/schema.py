@@ -30,7 +30,7 @@ from assistant.errors import FlowError
 from assistant.flows.yamlsrc import LDict, LList
 
 CONTROLS = ("repeat", "slower", "faster", "louder", "softer", "back", "start_over", "help", "human", "goodbye",
-            "not_yet", "check_done", "want_certify", "lacks_channel", "tell_region")
+            "not_yet", "check_done", "want_certify", "lacks_channel", "tell_region", "no")
 """What `global: controls:` may list: each has its behaviour in assistant/dialog/session.py (Session._control)."""
 TEMPLATES = {
     "next_date": {"ask": (), "vague": ("earliest",), "vague_ask": (), "say": ("rule", "last", "deadline"),
@@ -48,7 +48,7 @@ SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels
 """phrases.yaml sentences filled in live, and their {placeholders}; every other sentence is said as written."""
 NEEDED_SAY = ("not_understood", "you_can_say", "offer_person", "silence", "confirm", "choose", "confirm_again",
               "back_to_step", "slower", "faster", "louder", "softer", "slowest", "fastest", "loudest", "softest",
-              "first_step", "back", "undone", "declined", "start_over", "help_state", "help_always", "numbers",
+              "first_step", "back", "undone", "declined", "disagree", "start_over", "help_state", "help_always", "numbers",
               "secret", "too_long", "foreign", "no_date", "not_heard", "or", "comma")
 """phrases.yaml sentences the dialog says by name."""
 MAX_OPTIONS = 3
