@@ -256,9 +256,10 @@ class Session:
         # be a question about a question (the result step's bare "嗯" / "弄完了").
         if u.action in (CHOOSE, CONFIRM) and self._only_asks_again({u.intent, u.second} - {None}):
             return self._execute("next", text)
-        # So is a "no" said first where nothing was asked: its reply is itself a question ("哪里不对?"), and "您是说
-        # “不对”吗? 对的话说“对”" about "不是不是,我不是给我自己弄" would have the user answer "对" to mean "不对". Only when the
-        # words open with the no: a question holding one ("这是不是年年都得弄", misheard) is still asked about.
+        # So is a "no" said first where nothing was asked: its reply is itself a question ("哪里不对?"),
+        # and "您是说“不对”吗? 对的话说“对”" about "不是不是,我不是给我自己弄" would have the user answer
+        # "对" to mean "不对". Only when the words open with the no: a question holding one
+        # ("这是不是年年都得弄", misheard) is still asked about.
         if u.action == CONFIRM and u.intent == "no" and "no" not in self.flows.states[self.state].on \
                 and self.understander.says_no_first(text):
             return self._execute("no", text)

@@ -48,8 +48,8 @@ SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels
 """phrases.yaml sentences filled in live, and their {placeholders}; every other sentence is said as written."""
 NEEDED_SAY = ("not_understood", "you_can_say", "offer_person", "silence", "confirm", "choose", "confirm_again",
               "back_to_step", "slower", "faster", "louder", "softer", "slowest", "fastest", "loudest", "softest",
-              "first_step", "back", "undone", "declined", "disagree", "start_over", "help_state", "help_always", "numbers",
-              "secret", "too_long", "foreign", "no_date", "not_heard", "or", "comma")
+              "first_step", "back", "undone", "declined", "disagree", "start_over", "help_state", "help_always",
+              "numbers", "secret", "too_long", "foreign", "no_date", "not_heard", "or", "comma")
 """phrases.yaml sentences the dialog says by name."""
 MAX_OPTIONS = 3
 

@@ -338,12 +338,12 @@ class Understander:
             slots["date"] = said
         return slots
 
-    # --- explanation ----------------------------------------------------------------------------------
     def says_no_first(self, raw: str) -> bool:
         """The turn is nothing but "no", or opens with a "no" word of two characters or more ("不是不是,我不是……")."""
         text = self.norm.text(raw)
         return bool(self.only_no.fullmatch(text) or self.opens_with_no.match(text))
 
+    # --- explanation ----------------------------------------------------------------------------------
     def slot_names(self, raw: str, today: date | None = None) -> list[str]:
         """Which kinds of slot the text names (model features): region, channel, date, relative."""
         text = self.norm.text(raw)
