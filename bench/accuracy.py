@@ -55,6 +55,9 @@ class Verdict:
     """correct because the reported intent is the finer one that part 1's older label now splits into"""
     slots: dict | None = None
     """the slots the understanding read (for the slot figures)"""
+    moved: bool = False
+    """the turn left the row's step (another step, a walk, troubleshooting): a wrong one costs the user their place,
+    where a wrong answer or "哪里不对?" leaves them on it"""
 
 
 class Judge:
@@ -120,7 +123,8 @@ class Judge:
             kind = "wrong"
         else:
             kind = "missed"
-        return Verdict(kind, got, want, offered, round(u.probability, 3), same, refined=refined, slots=u.slots)
+        return Verdict(kind, got, want, offered, round(u.probability, 3), same, refined=refined, slots=u.slots,
+                       moved=self.session.state != state)
 
     def same_effect(self, state: str, a: str, b: str) -> bool:
         """Two intents that move to the same place from this state (neither a control nor a question)."""

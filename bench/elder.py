@@ -327,7 +327,8 @@ def _score_job(job) -> dict:
     started = time.perf_counter()
     heard, verdict = hear_and_judge(_worker["judge"], _worker["hearing"], entry, samples)
     return {"id": entry["id"], "snr": snr, "heard": heard, "kind": verdict.kind, "reported": verdict.reported,
-            "expected": verdict.expected, "seconds": time.perf_counter() - started, "audio": len(samples) / RATE}
+            "expected": verdict.expected, "moved": verdict.moved, "seconds": time.perf_counter() - started,
+            "audio": len(samples) / RATE}
 
 
 def score(entries, folder: Path, model_path: str, snrs=SNRS, workers: int = 2, remember: bool = False) -> list[dict]:
@@ -341,12 +342,14 @@ def score(entries, folder: Path, model_path: str, snrs=SNRS, workers: int = 2, r
 
 
 def tally(results) -> dict:
-    """Per SNR: n, correct, ask, missed, wrong and the rates the targets are set on."""
+    """Per SNR: n, correct, ask, missed, wrong (and of those, wrong_moved: the user taken from their step) and the
+    rates the targets are set on."""
     out = {}
     for r in results:
-        t = out.setdefault(r["snr"], {"n": 0, "correct": 0, "ask": 0, "missed": 0, "wrong": 0})
+        t = out.setdefault(r["snr"], {"n": 0, "correct": 0, "ask": 0, "missed": 0, "wrong": 0, "wrong_moved": 0})
         t["n"] += 1
         t[r["kind"]] += 1
+        t["wrong_moved"] += r["kind"] == "wrong" and bool(r.get("moved"))
     for t in out.values():
         t["accuracy"] = t["correct"] / t["n"]
         t["wrong_rate"] = t["wrong"] / t["n"]
@@ -460,7 +463,7 @@ def main(argv=None) -> int:
         sums = tally(results)
         for snr, t in sorted(sums.items(), reverse=True):
             print(f"{snr} dB: {pct(t['accuracy'])} correct of {t['n']}; asked {t['ask']}, not understood "
-                  f"{t['missed']}, wrong & confident {t['wrong']}")
+                  f"{t['missed']}, wrong & confident {t['wrong']} ({t['wrong_moved']} taking the user from their step)")
         if args.show or args.causes:
             lost_rows = causes(results, entries)
             if args.show:
@@ -609,6 +612,10 @@ def run(quick: bool = False) -> PartResult:
     result.figures.append(Figure(part, "wrong & confident, elder-like set, all SNRs",
                                  f"{wrong / total * 100:.2f} % ({wrong}/{total})" if total else "-",
                                  f"<= {WRONG_MAX * 100:.0f} %", status(wrong / total if total else 1, WRONG_MAX, False)))
+    moved = sum(t["wrong_moved"] for t in sums.values())
+    result.figures.append(Figure(part, "of those, turns that took the user from their step (another step or walk)",
+                                 f"{moved} of {wrong}", "", "info",
+                                 "the others answered a question, or asked what was wrong, where the user was"))
 
     # Endpointing on the rows with an inserted hesitation, one at a time at real-time pace.
     paused = [e for e in entries if e.get("pause_from") is not None][:ENDPOINT_ROWS[quick]]

@@ -178,9 +178,11 @@ def test_scorer_counts_a_right_and_a_wrong_row(wechat_row, vosk_model):
     assert right.kind == "correct", heard
     # The same audio labelled as a question it is not: the dialog acts on WeChat, so it is wrong & confident.
     _, wrong = hear_and_judge(judge, hearing, {**entry, "intent": "q_frequency"}, samples)
-    assert wrong.kind == "wrong" and wrong.reported == "ch_wechat"
-    counts = tally([{"snr": 20, "kind": right.kind}, {"snr": 20, "kind": wrong.kind}])[20]
-    assert (counts["n"], counts["correct"], counts["wrong"], counts["accuracy"]) == (2, 1, 1, 0.5)
+    assert wrong.kind == "wrong" and wrong.reported == "ch_wechat" and wrong.moved  # into the WeChat walk
+    counts = tally([{"snr": 20, "kind": right.kind, "moved": right.moved},
+                    {"snr": 20, "kind": wrong.kind, "moved": wrong.moved},
+                    {"snr": 20, "kind": "wrong", "moved": False}])[20]
+    assert (counts["n"], counts["correct"], counts["wrong"], counts["wrong_moved"]) == (3, 1, 2, 1)
 
 
 def test_remembered_readings_are_the_recognisers_and_heard_afresh_for_another_grammar(wechat_row, vosk_model,
