@@ -124,6 +124,23 @@ def test_a_question_back_is_not_answered_by_a_filler(understander):
     assert session.handle("嗯").state != step
 
 
+@pytest.mark.parametrize("said", ["齐活", "中嘞", "嗯呐", "妥了", "得嘞", "要得", "好哒", "搞掂了"])
+def test_a_regional_ok_word_alone_moves_on_and_answers_a_question_back(understander, said):
+    """Regional "OK / all done" words are phrases of yes and done (flows/intents.yaml): alone in a face step they
+    were asked "您是说“好了”吗?" at 0.70-0.76 (spoken dev set, session 29), one more turn for a plain "done"."""
+    from assistant.dialog import Session
+
+    session = Session(FLOWS, understander=understander)
+    session.greet()
+    session.handle("用微信")
+    step = session.state
+    reply = session.handle(said)
+    assert reply.state != step and reply.intent in ("next", "yes"), (said, reply.intent, reply.say)
+    session.machine.set_state(step)
+    session.pending = ("confirm", "next", "点好能")
+    assert session.handle(said).state != step, said
+
+
 @pytest.mark.parametrize("state", ["wechat.prepare.phone", "alipay.who", "wechat.city"])
 def test_a_lone_yes_sound_and_a_lone_no_hold_whatever_the_bands(understander, state, monkeypatch):
     """Retrainings move the bands (act 0.92-0.95, confirm 0.43-0.57 in sessions 21-22) and one put "嗯" at 0.91, under
