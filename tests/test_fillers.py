@@ -165,3 +165,20 @@ def test_a_lone_yes_sound_and_a_lone_no_hold_whatever_the_bands(understander, st
     # A negation with something in it can still be done ("口罩摘了,眼镜不戴"): asked, as before, not refused.
     done = understand("眼镜不戴了,好了")
     assert done.action in ("act", "confirm", "choose"), done
+
+
+def test_a_long_turn_not_understood_asks_for_other_words_not_for_it_again_louder(understander):
+    """"对不起,我没听清" after a whole sentence heard word for word has the user say it again, louder; a long turn
+    (LONG_TURN Chinese characters) gets "没听明白,换个说法" instead. A short one may have been misheard: "没听清"."""
+    from assistant.dialog import Session
+
+    say = FLOWS.say
+    session = Session(FLOWS, understander=understander)
+    session.greet()
+    session.handle("用微信")
+    step = session.state
+    long = session.handle("而 那 博士 一个 学到 而 那 博士")
+    assert long.intent == "unknown" and long.state == step
+    assert long.say.startswith(say["not_understood_long"]) and say["not_understood"] not in long.say, long.say
+    short = session.handle("咿咿呀呀")
+    assert short.intent == "unknown" and short.say.startswith(say["not_understood"]), short.say

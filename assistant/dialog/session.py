@@ -6,6 +6,7 @@ when unsure, and never keeping a number the user said.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -23,6 +24,11 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 200
 """Longer input is not a spoken sentence (a 10,000-character paste); ask for a short one."""
 MISSES_BEFORE_PERSON = 3
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+LONG_TURN = 8
+"""A turn of at least this many Chinese characters that is not understood was mostly heard (the spoken dev set's
+"领卡的时候也要刷脸吗", "孩子帮着弄要不要钱", heard word for word): it gets "没听明白,换个说法", not "没听清", which would
+have the user say the same sentence again, louder. Shorter ones ("那么少" for a "嗯") may well be misheard."""
 NUMBER_FOLLOW_TURNS = 2
 """After a number is refused, this many turns take a bare group of digits as more of it (an ID in groups)."""
 _VOICE_CONTROLS = {"slower": ("rate_step", -1), "faster": ("rate_step", 1),
@@ -693,7 +699,8 @@ class Session:
     def _not_understood(self, text: str) -> Reply:
         self.misses += 1
         foreign = not has_chinese(text)
-        first = self._say("foreign" if foreign else "not_understood")
+        long = len(_CHINESE.findall(text)) >= LONG_TURN
+        first = self._say("foreign" if foreign else "not_understood_long" if long else "not_understood")
         if self.misses >= MISSES_BEFORE_PERSON:
             self.misses = 0
             return self._reply([first, self._say("offer_person")], "foreign" if foreign else "unknown")
