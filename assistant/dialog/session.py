@@ -26,9 +26,9 @@ MAX_CHARS = 200
 MISSES_BEFORE_PERSON = 3
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 LONG_TURN = 8
-"""A turn of at least this many Chinese characters that is not understood was mostly heard (the spoken dev set's
-"领卡的时候也要刷脸吗", "孩子帮着弄要不要钱", heard word for word): it gets "没听明白,换个说法", not "没听清", which would
-have the user say the same sentence again, louder. Shorter ones ("那么少" for a "嗯") may well be misheard."""
+"""A turn of at least this many Chinese characters that is not understood was mostly heard (the spoken dev
+set's "领卡的时候也要刷脸吗", heard word for word): it gets "没听明白,换个说法", not "没听清", which would have
+the user say the same sentence again, louder. Shorter ones ("那么少" for a "嗯") may well be misheard."""
 NUMBER_FOLLOW_TURNS = 2
 """After a number is refused, this many turns take a bare group of digits as more of it (an ID in groups)."""
 _VOICE_CONTROLS = {"slower": ("rate_step", -1), "faster": ("rate_step", 1),

@@ -46,7 +46,8 @@ SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels
               "region_noted": ("region",), "you_can_say": ("options",), "confirm": ("label",),
               "choose": ("first", "second"), "help_state": ("options",)}
 """phrases.yaml sentences filled in live, and their {placeholders}; every other sentence is said as written."""
-NEEDED_SAY = ("not_understood", "not_understood_long", "you_can_say", "offer_person", "silence", "confirm", "choose", "confirm_again",
+NEEDED_SAY = ("not_understood", "not_understood_long", "you_can_say", "offer_person", "silence", "confirm", "choose",
+              "confirm_again",
               "back_to_step", "slower", "faster", "louder", "softer", "slowest", "fastest", "loudest", "softest",
               "first_step", "back", "undone", "declined", "disagree", "start_over", "help_state", "help_always",
               "numbers", "secret", "too_long", "foreign", "no_date", "not_heard", "or", "comma")
