@@ -27,8 +27,8 @@ MAX_SENTENCES = 60
 """Most sentences planned for one turn (the likeliest first): a step's prompt, its neighbours', the short replies,
 the first steps of the troubles a user may tell of."""
 #: Short replies any turn may need, in the order they are most often said (keys of flows/phrases.yaml).
-SHORT_REPLIES = ("not_understood", "not_understood_long", "confirm_again", "not_yet", "check_done", "silence", "back_to_step", "back",
-                 "not_heard", "slower", "slowest", "louder", "loudest", "softer", "faster")
+SHORT_REPLIES = ("not_understood", "not_understood_long", "confirm_again", "not_yet", "check_done", "silence",
+                 "back_to_step", "back", "not_heard", "slower", "slowest", "louder", "loudest", "softer", "faster")
 
 
 def likely_sentences(session) -> list[str]:
