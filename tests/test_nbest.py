@@ -144,14 +144,16 @@ def test_the_meaning_most_readings_agree_on_beats_one_likelier_reading(session):
 
 
 def test_of_one_meaning_the_wording_acted_on_is_taken_before_a_likelier_one_only_asked_about(session):
-    """Two readings of one "done": the likelier is only asked about ("点了也那个我们"), the other acted on
-    ("点了点那个我们"). The meaning is not in doubt, so the turn is acted on, not asked back."""
+    """Two readings of one "done": the likelier is only asked about ("点了野那个我"), the other acted on
+    ("点了点那个我们"). The meaning is not in doubt, so the turn is acted on, not asked back. (The spoken dev set's
+    "点了也那个我们" was asked about at 0.84 in session 27; session 30's model acts on it at 0.89, so a wording still
+    asked about stands in for it: the first two asserts check the premise.)"""
     _in(session, STEP)
     understand = session.understander.understand
-    asked, acted = "点了也那个我们", "点了点那个我们"
+    asked, acted = "点了野那个我", "点了点那个我们"
     assert understand(asked, STEP, session.allowed_intents()).action == "confirm"
     assert understand(acted, STEP, session.allowed_intents()).action == "act"
-    free = [Reading("点 了 也 那个 我们", 60.0, word_seconds=1.5), Reading("点 了 点 那个 我们", 59.0, word_seconds=1.5)]
+    free = [Reading("点 了 野 那个 我", 60.0, word_seconds=1.5), Reading("点 了 点 那个 我们", 59.0, word_seconds=1.5)]
     chosen = Hearing(None, session).choose([], free)
     assert chosen == acted
     assert _acted(session, chosen) == "next"
