@@ -6,7 +6,6 @@ when unsure, and never keeping a number the user said.
 """
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import date
 
@@ -17,14 +16,23 @@ from assistant.dialog.reply import Reply, VoiceSettings
 from assistant.dialog.schedule import days_text, due_text, last_and_due_text, next_deadline
 from assistant.flows import RETURN, Flows, sentences
 from assistant.privacy import find_private
-from assistant.understanding import ACT, CHOOSE, CONFIRM, OUT_OF_SCOPE, UNKNOWN, Understander, has_chinese, spoken_date
+from assistant.understanding import (
+    ACT,
+    CHOOSE,
+    CONFIRM,
+    OUT_OF_SCOPE,
+    UNKNOWN,
+    Understander,
+    chinese_count,
+    has_chinese,
+    spoken_date,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 200
 """Longer input is not a spoken sentence (a 10,000-character paste); ask for a short one."""
 MISSES_BEFORE_PERSON = 3
-_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 LONG_TURN = 8
 """A turn of at least this many Chinese characters that is not understood was mostly heard (the spoken dev
 set's "领卡的时候也要刷脸吗", heard word for word): it gets "没听明白,换个说法", not "没听清", which would have
@@ -699,7 +707,7 @@ class Session:
     def _not_understood(self, text: str) -> Reply:
         self.misses += 1
         foreign = not has_chinese(text)
-        long = len(_CHINESE.findall(text)) >= LONG_TURN
+        long = chinese_count(text) >= LONG_TURN
         first = self._say("foreign" if foreign else "not_understood_long" if long else "not_understood")
         if self.misses >= MISSES_BEFORE_PERSON:
             self.misses = 0

@@ -62,6 +62,11 @@ def has_chinese(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def chinese_count(text: str) -> int:
+    """How many Chinese characters the text has (how long a spoken turn was, whatever its spaces and marks)."""
+    return len(_CJK.findall(text))
+
+
 class Normalizer:
     """Removes fillers, punctuation, traditional forms and repetitions the same way on both sides."""
 
