@@ -526,6 +526,8 @@ class VoiceLoop:
             turns += 1
             self._guarded(self.turn)
         self.speaker.wait(timeout=60.0)  # the last answer is heard whole before the run ends
+        # A turn left open by a quiet last listen() holds a second reading's thread and recogniser: let them go.
+        self.listener.close()
         return 0
 
     def _guarded(self, step) -> None:
