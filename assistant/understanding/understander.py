@@ -22,7 +22,7 @@ from assistant.errors import FlowError
 from assistant.understanding.data import OUT_OF_SCOPE, load_config, word_lists
 from assistant.understanding.features import Featurizer, StateKind
 from assistant.understanding.model import IntentModel, in_place_answers
-from assistant.understanding.normalize import has_chinese
+from assistant.understanding.normalize import chinese_count, has_chinese
 from assistant.understanding.store import load_or_train
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 ACT, CONFIRM, CHOOSE, UNKNOWN = "act", "confirm", "choose", "unknown"
 _FEATURE_SLOTS = ("region", "channel", "date", "relative")
 _NOT_DONE_CUES = frozenset({"negation", "question", "not_yet"})
+_DONE_ENDS = "了啦哒嘞"
+"""characters that end a "done" clause ("弄好了", "开了灯啦", "好哒"): a question may follow (_question_after_done)"""
+_PAUSES = " ,，。、;；!！?？…"
+MIN_TAIL_CHARS = 4
+"""a question after a done clause is read alone only when it has this many Chinese characters ("咋办" alone is not)"""
 
 
 @dataclass
@@ -144,10 +149,33 @@ class Understander:
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
         ranked = self.post_process(ranked, cues, same or {})
         result = self._decide(text, cues, ranked, allowed, slots)
+        if result.guard == "not-done" and result.action != ACT and "question" in cues:
+            result = self._question_after_done(text, kind, allowed, same or {}) or result
         result.slots, result.text = {**slots, **result.slots}, text
         if result.intent == "q_scam":
             result.slots.setdefault("scam", "general")
         return result
+
+    def _question_after_done(self, text: str, kind, allowed, same: dict) -> "Understanding | None":
+        """"头发弄好了,我站哪儿光线好点": a step reported done, then a question. Read whole, the turn is "done" with a
+        question cue, which is never acted on as done (rule 3), and the question drowned in it: the user was asked
+        "您是说“好了”吗?" and the question went unanswered. Each tail after a "了" (the end of the done part) is read
+        on its own; a tail that asks something answered in place, sure at the answer band by itself, is answered.
+        Nothing else is: a move, a done reading, or an unsure tail leaves rule 3's answer as it was."""
+        best = None
+        for end in range(2, len(text) - MIN_TAIL_CHARS + 1):
+            if text[end - 1] not in _DONE_ENDS:
+                continue
+            tail = text[end:].lstrip(_PAUSES)
+            if chinese_count(tail) < MIN_TAIL_CHARS or "question" not in self.featurizer.cues_in(tail):
+                continue
+            ranked = self.post_process(self.model.rank(self.featurizer.features_of_normalised(tail, kind, []),
+                                                       allowed), set(self.featurizer.cues_in(tail)), same)
+            top, p = ranked[0]
+            if (top in self.answers and top in allowed and top not in self.done_intents
+                    and p >= self.model.bands.act_for(top, self.answers) and (best is None or p > best.probability)):
+                best = Understanding(top, ACT, p, ranked=ranked, guard="question after done")
+        return best
 
     def best_reading(self, readings, state: str | None, allowed, today: date | None = None,
                      same: dict | None = None) -> "Choice | None":
