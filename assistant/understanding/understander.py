@@ -167,10 +167,13 @@ class Understander:
             if text[end - 1] not in _DONE_ENDS:
                 continue
             tail = text[end:].lstrip(_PAUSES)
-            if chinese_count(tail) < MIN_TAIL_CHARS or "question" not in self.featurizer.cues_in(tail):
+            if chinese_count(tail) < MIN_TAIL_CHARS:
+                continue
+            cues = set(self.featurizer.cues_in(tail))
+            if "question" not in cues:
                 continue
             ranked = self.post_process(self.model.rank(self.featurizer.features_of_normalised(tail, kind, []),
-                                                       allowed), set(self.featurizer.cues_in(tail)), same)
+                                                       allowed), cues, same)
             top, p = ranked[0]
             if (top in self.answers and top in allowed and top not in self.done_intents
                     and p >= self.model.bands.act_for(top, self.answers) and (best is None or p > best.probability)):
