@@ -21,18 +21,14 @@ def _understand(understander, state, said):
     ("wechat.face.hair", "头发弄好了,那我眼镜要不要摘", "q_glasses"),
     ("wechat.face.light", "灯开好了,待会儿点头要点几下", "q_face_moves"),
     ("wechat.prepare.place", "地方找好了,那要对着窗户吗", "q_light"),
+    # A yes-no question said "V不V", no question word: the question cue hears it (flows/understanding.yaml); it
+    # had been acted on as done (next, 0.93) and the question lost.
+    ("wechat.face.hair", "头发都梳上去了那我这老花镜还戴不戴", "q_glasses"),
 ])
 def test_the_question_after_a_done_step_is_answered(understander, state, said, meant):
     u = _understand(understander, state, said)
     assert (u.intent, u.action) == (meant, "act"), (said, u.action, u.intent, round(u.probability, 2), u.guard)
     assert u.guard == "question after done"
-
-
-@pytest.mark.xfail(strict=True, reason="not yet met: a yes-no question said as 'V不V' (还戴不戴) is no question cue, "
-                   "so the whole turn is acted on as done (next, 0.93); the cue list needs it, and a retraining")
-def test_a_done_step_then_a_v_not_v_question_is_not_taken_as_done(understander):
-    u = _understand(understander, "wechat.face.hair", "头发都梳上去了那我这老花镜还戴不戴")
-    assert not (u.action == "act" and u.intent == "next"), (u.action, u.intent, round(u.probability, 2))
 
 
 @pytest.mark.parametrize("state, said", [
