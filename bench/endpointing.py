@@ -152,14 +152,12 @@ def judges(phrases, hearing, moves=(), joins=()) -> dict:
 def harmful(cut: str, whole: str, meaning) -> bool:
     """Whether ending the turn at the words `cut` (of all the words `whole`) changed what the dialog does: its
     understanding differs in intent or action, or the rest asks something."""
-    from assistant.audio.endpoint import asks
-
     first, full = meaning(cut), meaning(whole)
     if (getattr(first, "intent", None), getattr(first, "action", None)) != (
             getattr(full, "intent", None), getattr(full, "action", None)):
         return True
     rest = whole[len(os.path.commonprefix([cut, whole])):]
-    return asks(rest)
+    return "question" in getattr(meaning(rest), "cues", ())
 
 
 def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides: dict) -> tuple[dict, str]:

@@ -136,16 +136,33 @@ def test_meaning_waits_follow_what_the_dialog_would_do():
     from assistant.audio.endpoint import MOVE_QUIET, UNSURE_QUIET, meaning_wait, near_miss
 
     expected = ["点好了", "找到了", "好了"]
+    asks = frozenset({"question"})  # what the understanding found: flows/understanding.yaml's question cue
     assert meaning_wait("点好能", U(action="act", intent="next"), expected) == MOVE_QUIET
     assert meaning_wait("找到对", U(action="confirm", intent="next"), expected) == MOVE_QUIET, "a near miss"
     assert meaning_wait("我不会弄了", U(action="confirm", intent="lacks_channel"), expected) == UNSURE_QUIET
     assert meaning_wait("我刚才按错了", U(action="unknown", intent="out_of_scope"), expected) == UNSURE_QUIET
     assert meaning_wait("我不会用智能手机", U(action="act", intent="no_smartphone"), expected) == UNSURE_QUIET
-    assert meaning_wait("多久认证一次", U(action="act", intent="q_frequency"), expected) == SENTENCE_QUIET
-    assert meaning_wait("我上次是三月五号认证的", U(action="act", intent="q_next_date"), expected) == UNSURE_QUIET
-    assert meaning_wait("我女儿能不能", U(action="act", intent="q_family"), expected) == HESITATION_QUIET
-    assert meaning_wait("认证要不要", U(action="act", intent="q_fee"), expected) == HESITATION_QUIET
+    assert meaning_wait("多久认证一次", U(action="act", intent="q_frequency", cues=asks), expected) == SENTENCE_QUIET
+    assert meaning_wait("老花镜还戴不戴", U(action="act", intent="q_glasses", cues=asks), expected) == SENTENCE_QUIET
+    assert meaning_wait("我上次是三月五号认证的", U(action="act", intent="q_next_date", cues=frozenset()),
+                        expected) == UNSURE_QUIET
+    assert meaning_wait("我女儿能不能", U(action="act", intent="q_family", cues=asks), expected) == HESITATION_QUIET
+    assert meaning_wait("认证要不要", U(action="act", intent="q_fee", cues=asks), expected) == HESITATION_QUIET
     assert near_miss("成功问", ["成功了"]) and not near_miss("成功问", ["好了"])
+
+
+def test_the_understanding_tells_the_judge_whether_the_words_ask(understander):
+    """meaning_wait takes "asks something" from the understanding's own cues (one list, in flows/), so a yes-no
+    question without a question word ends after a sentence's quiet, not the long unsure wait."""
+    from assistant.audio.endpoint import meaning_wait
+
+    state = "wechat.face.hair"
+    allowed = ["next", "q_glasses", "q_face_cover", "repeat"]
+    asked = understander.understand("老花镜还戴不戴", state, allowed)
+    assert "question" in asked.cues and asked.text == "老花镜还戴不戴"
+    assert "question" not in understander.understand("头发撩上去了", state, allowed).cues
+    assert (asked.action, asked.intent) == ("act", "q_glasses")
+    assert meaning_wait(asked.text, asked) == SENTENCE_QUIET
 
 
 @pytest.fixture(scope="module")

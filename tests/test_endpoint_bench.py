@@ -11,10 +11,12 @@ from tests.test_endpoint import _feed, _speech
 
 
 def _meaning(text):
-    """Neighbour of the counting: "next" for anything that says 好了, a question for 吗, else nothing."""
+    """Neighbour of the counting: "next" for anything that says 好了, a question for 吗, else nothing; the question
+    cue for 吗 and 什么."""
+    cues = frozenset({"question"}) if "吗" in text or "什么" in text else frozenset()
     if "吗" in text:
-        return SimpleNamespace(intent="q_other", action="act")
-    return SimpleNamespace(intent="next" if "好了" in text else None, action="act")
+        return SimpleNamespace(intent="q_other", action="act", cues=cues)
+    return SimpleNamespace(intent="next" if "好了" in text else None, action="act", cues=cues)
 
 
 def test_a_cut_is_harmful_only_when_the_rest_changes_what_is_done():

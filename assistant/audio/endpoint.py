@@ -84,8 +84,6 @@ stray last syllables end on them ("点好能" for 点好了, "多久认证一次
 _WHOLE_QUESTION = re.compile(r"(吗|呢|吧|么|嘛|啊|呀|哪天|几天|几次|几号|多久|多长时间|哪里|哪儿|在哪|啥|谁|什么|"
                              r"为什么|为啥|怎么办|怎么弄|怎么做|咋办|咋弄|咋整|干嘛|没有|不|行不行|好不好|对不对|中不中)$")
 """How a whole question ends: a particle, a question word as its object, or an A-not-A at the end."""
-_ASKS = re.compile(r"吗|么|什么|怎么|咋|啥|哪|谁|几|多少|多久|是不是|能不能|行不行|可不可以|要不要|有没有|对不对")
-"""A question word anywhere (the question cue of flows/understanding.yaml)."""
 
 # The room: frame levels in dB of int16 units (digital silence ≈ -30 dB, normal speech 60–75 dB).
 ROOM_SECONDS = 12.0
@@ -119,7 +117,9 @@ def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QU
     if intent.startswith("q_"):
         # A question the dialog would answer: finished when it ends like a whole question or asks something
         # without stopping on a half ("多久认证一次"); else it may be the first half ("今年的认证……什么时候截止").
-        whole = _WHOLE_QUESTION.search(text) or _ASKS.search(text)
+        # The question cue is flows/understanding.yaml's, as the understanding found it: a question word anywhere,
+        # or a yes-no question without one ("眼镜还戴不戴", "收费不").
+        whole = _WHOLE_QUESTION.search(text) or "question" in understood.cues
         return SENTENCE_QUIET if acted and whole else UNSURE_QUIET
     close = near_miss(text, expected)
     if len(text) > (SHORT_MOVE_CHARS if close else SHORT_ANSWER_CHARS):
@@ -135,11 +135,6 @@ def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QU
 def words_promise_more(text: str) -> bool:
     """True when the last words are a filler or a connective that a sentence does not end on."""
     return bool(_MORE_COMING.search(text))
-
-
-def asks(text: str) -> bool:
-    """True when the words hold a question word anywhere."""
-    return bool(_ASKS.search(text))
 
 
 def sounds_finished(text: str) -> bool:

@@ -54,6 +54,9 @@ class Understanding:
     """which guard decided, if one did (for `assistant why`)"""
     text: str = ""
     """the normalised text the model saw"""
+    cues: frozenset = frozenset()
+    """the cues of flows/understanding.yaml found in that text ("question", "negation" …): the end-of-turn judge
+    asks whether the words ask something from the same list the model and the guards use"""
 
     @property
     def sure(self) -> bool:
@@ -151,7 +154,7 @@ class Understander:
         result = self._decide(text, cues, ranked, allowed, slots)
         if result.guard == "not-done" and result.action != ACT and "question" in cues:
             result = self._question_after_done(text, kind, allowed, same or {}) or result
-        result.slots, result.text = {**slots, **result.slots}, text
+        result.slots, result.text, result.cues = {**slots, **result.slots}, text, frozenset(cues)
         if result.intent == "q_scam":
             result.slots.setdefault("scam", "general")
         return result
