@@ -1,6 +1,8 @@
 import os
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,22 @@ def understander(flows):
     from assistant.understanding import Understander
 
     return Understander(flows)
+
+
+@pytest.fixture(autouse=True)
+def no_reading_outlives_its_test():
+    """No second reading outlives the test that started it: one still building its recogniser when its test ends
+    (cancelled, it stops once built) is waited for, so no test's decoding overlaps the next test's; one that never
+    ends (a listener's turn left open, waiting for audio, holding a recogniser) fails its own test."""
+    # Every test, and only its own threads: a listener left open in one module (test_voice_loop's, session 32) once
+    # failed a robustness test that ran after it on the same worker.
+    before = {t for t in threading.enumerate() if t.name == "second-reading"}
+    yield
+
+    def mine():
+        return [t for t in threading.enumerate() if t.name == "second-reading" and t not in before]
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and mine():
+        time.sleep(0.05)
+    assert not mine(), f"{len(mine())} second reading(s) never ended"

@@ -60,18 +60,6 @@ def assert_plain(text: str):
         assert raw not in text, f"raw PortAudio text shown to the user: {text!r}"
 
 
-@pytest.fixture(autouse=True)
-def no_reading_outlives_its_test():
-    """A second reading's thread still building its recogniser when its test ends (cancelled, it stops once
-    built) is waited for, so no test's decoding overlaps the next test's."""
-    yield
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(t.name == "second-reading" for t in threading.enumerate()):
-        time.sleep(0.05)
-    left = [t for t in threading.enumerate() if t.name == "second-reading"]
-    assert not left, f"{len(left)} second reading(s) never ended"
-
-
 @pytest.fixture
 def recognizer(vosk_model):
     """A recogniser per test (cheap on the shared model): a vosk recogniser is not safe to feed from two threads,

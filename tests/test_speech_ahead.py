@@ -103,6 +103,7 @@ def test_after_slower_the_next_prompt_is_in_the_cache_at_the_new_rate_once_the_l
         speaker.say(session.handle("好了").parts, settings=session.voice, blocking=False)
         assert speaker.last_sources[0] == "cache"
     finally:
+        loop.listener.close()  # listen() ended in the quiet: its turn, and the turn's second reading, are let go
         speaker.ahead.close()
 
 
@@ -203,7 +204,10 @@ def test_the_listener_tells_when_the_user_starts_speaking(recognizer):
     quiet_speaker = SimpleNamespace(playing=False)
     listener = MicListener(recognizer, quiet_speaker, Recording, Session(FLOWS), barge_in=False)
     listener.on_speech = lambda: calls.append(len(chunks))
-    listener.listen(timeout=10)
+    try:
+        listener.listen(timeout=10)
+    finally:
+        listener.close()  # a turn left open keeps its second reading's thread waiting for audio
     assert calls, "never told"
     total = len(pcm) // 3200
     # Chunks left to read at the first call: after the leading second of silence (10 chunks), before the
