@@ -19,7 +19,9 @@ from bench.common import PARTS, TODAY, VARIANTS, Figure, PartResult, load_corpus
 TARGETS = {"clean": 0.97, "noisy": 0.93}
 WRONG_CONFIDENT_MAX = 0.005
 _ASK = ("confirm", "choose")
-_NOT_ACTING = ("unknown", "foreign", "out_of_scope", "declined")
+_NOT_ACTING = ("unknown", "foreign", "out_of_scope", "declined", "thanks")
+"""Replies that act on nothing: for a turn that must not be acted on, each is right. "thanks" is "不客气" and the
+step's question again (session 33): chit-chat such as "你真好" answered so has moved and answered nothing."""
 _DONE = ("next", "success", "yes", "registered")
 _NEGATIVE_TAGS = ("negation", "not_yet", "done_question")
 REFINES = {"success": {"submitted"}, "q_result": {"submitted"}, "check_done": {"submitted"},

@@ -149,6 +149,8 @@ def test_meaning_waits_follow_what_the_dialog_would_do():
     assert meaning_wait("我女儿能不能", U(action="act", intent="q_family", cues=asks), expected) == HESITATION_QUIET
     assert meaning_wait("认证要不要", U(action="act", intent="q_fee", cues=asks), expected) == HESITATION_QUIET
     assert near_miss("成功问", ["成功了"]) and not near_miss("成功问", ["好了"])
+    # A thank-you is often followed by what the speaker wants next: not a short move's quick end.
+    assert meaning_wait("谢谢", U(action="act", intent="thanks"), expected) == SENTENCE_QUIET
 
 
 def test_the_understanding_tells_the_judge_whether_the_words_ask(understander):

@@ -56,6 +56,9 @@ NOISY_EXTRA = 2.0
 """In a room that never goes quiet to the detector (babble, a television), the turn ends this long after the
 words stopped changing beyond the wait that quiet would have had."""
 
+THANKS = "thanks"
+"""The intent of a thank-you (flows/intents.yaml)."""
+
 _FINISHED = re.compile(r"(吗|呢|吧|么|嘛|啦|了|呀|谢谢|好的|知道了|明白了)$")
 _MORE_COMING = re.compile(
     r"(那个|这个|就是|然后|还有|而且|但是|可是|因为|所以|如果|要是|还是|或者|怎么|哪个|"
@@ -114,6 +117,10 @@ def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QU
         # Not understood: the speaker may be half way through (or it was noise): the long wait.
         return UNSURE_QUIET
     acted = understood.action == ACT
+    if intent == THANKS:
+        # Nobody waits on the reply to a thank-you, and it is often followed by what the speaker wants next
+        # ("谢谢……那下一步呢"): a sentence's quiet, not a short move's.
+        return SENTENCE_QUIET
     if intent.startswith("q_"):
         # A question the dialog would answer: finished when it ends like a whole question or asks something
         # without stopping on a half ("多久认证一次"); else it may be the first half ("今年的认证……什么时候截止").

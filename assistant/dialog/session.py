@@ -270,6 +270,9 @@ class Session:
         # be a question about a question (the result step's bare "嗯" / "弄完了").
         if u.action in (CHOOSE, CONFIRM) and self._only_asks_again({u.intent, u.second} - {None}):
             return self._execute("next", text)
+        # So is a thank-you: its reply is "不客气" and the step's question again, and "您是说“谢谢”吗?" would be silly.
+        if u.action in (CHOOSE, CONFIRM) and u.intent == "thanks":
+            return self._execute("thanks", text)
         # So is a "no" said first where nothing was asked: its reply is itself a question ("哪里不对?"),
         # and "您是说“不对”吗? 对的话说“对”" about "不是不是,我不是给我自己弄" would have the user answer
         # "对" to mean "不对". Only when the words open with the no: a question holding one
@@ -481,6 +484,10 @@ class Session:
         if intent == "start_over":
             self.reset()
             return self._content([self._say("start_over"), *self._ask_sentences(self.state)], intent)
+        if intent == "thanks":
+            # A thank-you is no goodbye and no request: a kind word, the step's question again, nothing moved;
+            # "再说一遍" afterwards still repeats the step, not "不客气".
+            return self._reply([self._say("thanks"), *self._ask_sentences(self.state)], intent)
         if intent == "help":
             return self._reply([self._say("help_state", options=self._options_text()), self._say("help_always")],
                                intent)

@@ -30,7 +30,7 @@ from assistant.errors import FlowError
 from assistant.flows.yamlsrc import LDict, LList
 
 CONTROLS = ("repeat", "slower", "faster", "louder", "softer", "back", "start_over", "help", "human", "goodbye",
-            "not_yet", "check_done", "want_certify", "lacks_channel", "tell_region", "no")
+            "thanks", "not_yet", "check_done", "want_certify", "lacks_channel", "tell_region", "no")
 """What `global: controls:` may list: each has its behaviour in assistant/dialog/session.py (Session._control)."""
 TEMPLATES = {
     "next_date": {"ask": (), "vague": ("earliest",), "vague_ask": (), "say": ("rule", "last", "deadline"),
