@@ -67,7 +67,8 @@ class Row:
 PARTS = ("test", "answers")
 """The frozen corpus in two parts, each written blind before the training sentences it measures: `test` (962
 rows, before the model existed) and `answers` (538 rows on the fine-grained questions of issue 12, written before
-any training sentence for them)."""
+any training sentence for them, and 32 on thank-yous and what they are confused with, a0539–a0570, appended in
+session 33 by a writer who never saw the training sentences)."""
 
 
 def corpus_path(variant: str = "clean", part: str = "test") -> Path:
