@@ -55,6 +55,30 @@ def test_worker_answers_every_sentence_first_time(tmp_path):
         worker.close()
 
 
+def test_the_rate_is_in_force_before_the_sentence_starts():
+    """Regression (CI, 2026-12-03): a sentence at the elder rate came out 28 % short, at pyttsx3's 200 wpm.
+
+    pyttsx3 holds setProperty("rate") in its own queue until runAndWait, which passes it to espeak and cancels
+    espeak's pending commands in the same breath; under load the rate lost that race. The rate must be in force on
+    espeak before the sentence is queued. Runs in a child: espeak can be initialised once per process.
+    """
+    import subprocess
+
+    code = (
+        "import ctypes\n"
+        "from pyttsx3.drivers import _espeak\n"
+        "from assistant.speech.pyttsx3_engine import Pyttsx3Backend\n"
+        "backend = Pyttsx3Backend()\n"
+        "get = _espeak.dll.espeak_GetParameter\n"
+        "get.argtypes, get.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int\n"
+        "for wpm in (145, 113, 175):\n"
+        "    backend._set_rate(wpm)\n"
+        "    print(get(_espeak.RATE, 1))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["145", "113", "175"]
+
+
 @dataclass
 class FakeVoice:
     id: str

@@ -11,7 +11,9 @@ pyttsx3 quirks this module keeps away from the user (see the pyttsx3 issue track
   espeak in AUDIO_OUTPUT_RETRIEVAL mode, which synthesises on espeak's own thread, and writes the file
   only when that thread finishes; its stop() then Cancel()s queued work. Seen here with pyttsx3 2.99 /
   espeak-ng 1.51: long or slow sentences came back missing or as a bare 44-byte header, and a rate
-  change was silently dropped -> settle espeak before each step and wait for "finished-utterance".
+  change was silently dropped -> settle espeak before each step and wait for "finished-utterance";
+- pyttsx3 holds setProperty in its own queue until runAndWait, whose stop() may cancel it inside espeak -> the
+  rate is set on espeak directly and read back (_set_rate).
 """
 
 import logging
@@ -133,9 +135,7 @@ class Pyttsx3Backend:
         # Slower (慢一点) draws espeak-ng's phones out less than in proportion (see SLOW_WPM_EXPONENT); faster is
         # plainly more words per minute.
         wpm = self.normal_wpm * (rate if rate >= 1.0 else rate ** SLOW_WPM_EXPONENT)
-        self._settle()
-        self._engine.setProperty("rate", max(MIN_WPM, int(round(wpm))))
-        self._settle()
+        self._set_rate(max(MIN_WPM, int(round(wpm))))
         finished = threading.Event()
         def on_finished(completed=True, **_):
             if completed:
@@ -150,6 +150,35 @@ class Pyttsx3Backend:
                 self._engine.stop()  # give up on this one; the parent sees no file and retries fresh
         finally:
             self._engine.disconnect(token)
+
+    def _set_rate(self, wpm: int):
+        """Set the speaking rate so that it holds for the next sentence.
+
+        Through pyttsx3, espeak's rate is not set but queued twice: pyttsx3's proxy is "busy" between loops, so
+        setProperty waits in its queue until runAndWait, which then queues it in espeak's own command FIFO and, in
+        the same breath, stops the loop with a Cancel() that drops whatever espeak has not run yet. Under load the
+        rate change lost that race and a sentence came out at pyttsx3's 200 words per minute (CI, 2026-12-03: a
+        sentence 28 % short). So for espeak the rate is set on espeak directly, waited for, and read back.
+        """
+        if self.driver != "espeak":
+            self._engine.setProperty("rate", wpm)
+            return
+        import ctypes
+        import time
+
+        from pyttsx3.drivers import _espeak
+
+        # pyttsx3 declares espeak_GetParameter with one argument; its second says "the value now in force".
+        get_parameter = _espeak.dll.espeak_GetParameter
+        get_parameter.argtypes, get_parameter.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        for _ in range(20):
+            self._settle()
+            _espeak.SetParameter(_espeak.RATE, wpm, 0)
+            self._settle()
+            if get_parameter(_espeak.RATE, 1) == wpm:
+                return
+            time.sleep(0.05)
+        log.warning("espeak did not take the speaking rate %d; this sentence keeps the last one", wpm)
 
     def _settle(self):
         """espeak only: wait until espeak's thread has run every queued command.
