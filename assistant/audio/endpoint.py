@@ -30,6 +30,7 @@ import webrtcvad
 from rapidfuzz.distance import Levenshtein
 
 from assistant.audio.samples import ROOM_PERCENTILE, levels_db
+from assistant.flows.schema import ASKS_AGAIN
 from assistant.understanding import ACT, CONFIRM, OUT_OF_SCOPE
 
 RATE = 16000
@@ -56,8 +57,6 @@ NOISY_EXTRA = 2.0
 """In a room that never goes quiet to the detector (babble, a television), the turn ends this long after the
 words stopped changing beyond the wait that quiet would have had."""
 
-THANKS = "thanks"
-"""The intent of a thank-you (flows/intents.yaml)."""
 
 _FINISHED = re.compile(r"(吗|呢|吧|么|嘛|啦|了|呀|谢谢|好的|知道了|明白了)$")
 _MORE_COMING = re.compile(
@@ -117,7 +116,7 @@ def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QU
         # Not understood: the speaker may be half way through (or it was noise): the long wait.
         return UNSURE_QUIET
     acted = understood.action == ACT
-    if intent == THANKS:
+    if intent in ASKS_AGAIN:
         # Nobody waits on the reply to a thank-you, and it is often followed by what the speaker wants next
         # ("谢谢……那下一步呢"): a sentence's quiet, not a short move's.
         return SENTENCE_QUIET

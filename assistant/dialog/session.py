@@ -6,6 +6,7 @@ when unsure, and never keeping a number the user said.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -15,6 +16,7 @@ from assistant import clock
 from assistant.dialog.reply import Reply, VoiceSettings
 from assistant.dialog.schedule import days_text, due_text, last_and_due_text, next_deadline
 from assistant.flows import RETURN, Flows, sentences
+from assistant.flows.schema import ASKS_AGAIN
 from assistant.privacy import find_private
 from assistant.understanding import (
     ACT,
@@ -270,9 +272,10 @@ class Session:
         # be a question about a question (the result step's bare "嗯" / "弄完了").
         if u.action in (CHOOSE, CONFIRM) and self._only_asks_again({u.intent, u.second} - {None}):
             return self._execute("next", text)
-        # So is a thank-you: its reply is "不客气" and the step's question again, and "您是说“谢谢”吗?" would be silly.
-        if u.action in (CHOOSE, CONFIRM) and u.intent == "thanks":
-            return self._execute("thanks", text)
+        # So is a control whose reply is a kind word and the step's question again (a thank-you, ASKS_AGAIN):
+        # "您是说“谢谢”吗?" would be silly.
+        if u.action in (CHOOSE, CONFIRM) and u.intent in ASKS_AGAIN:
+            return self._execute(u.intent, text)
         # So is a "no" said first where nothing was asked: its reply is itself a question ("哪里不对?"),
         # and "您是说“不对”吗? 对的话说“对”" about "不是不是,我不是给我自己弄" would have the user answer
         # "对" to mean "不对". Only when the words open with the no: a question holding one
@@ -681,6 +684,11 @@ class Session:
         # "不要"), the likelier one is the answer. Any other split is not an answer.
         # A plain yes or no may be taken at the confirm level ("嗯"); naming one of the readings must be sure.
         answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
+        if kind == "confirm" and answer == "yes" and pending[1] in self.flows.confirm_in_words \
+                and self._yes_no_phrase(_one_of_repeats(text)) != "yes":
+            # Ending or wiping the session takes a yes in words (dialog.yaml confirm_in_words): "好了" after
+            # "您是说“再见”吗?" said the step was done, and is read as that at the step.
+            return None
         if kind == "confirm" and answer == "yes":
             self.misses = 0
             return self._execute(pending[1], pending[-1], self.pending_slots)
@@ -757,6 +765,13 @@ class Session:
         state = self.flows.states[self.state]
         return Reply(say="".join(parts), parts=list(parts), state=self.state, intent=intent,
                      controls=list(controls or []), options=self.options(), progress=state.progress)
+
+
+def _one_of_repeats(text: str) -> str:
+    """"对对对" → "对", "好的好的" → "好的": a word said over again is that word (end marks dropped first)."""
+    said = re.sub(f"[{_END_MARKS}]", "", text)
+    repeated = re.fullmatch(r"(.+?)\1+", said)
+    return repeated.group(1) if repeated else said
 
 
 def _readings_asked(pending: tuple) -> list[str]:

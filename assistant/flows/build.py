@@ -157,11 +157,16 @@ def _load_dialog(path: Path, intents):
     for intent in [*controls, *answer_of, *goto]:
         if intent not in intents:
             raise FlowError(glob.file, glob.line, f"global intent '{intent}' is not in intents.yaml")
+    in_words = glob.get("confirm_in_words", [])
+    for intent in in_words:
+        if intent not in [*controls, *answer_of, *goto]:
+            raise FlowError(glob.file, getattr(intent, "line", glob.line),
+                            f"confirm_in_words: '{intent}' is not a global intent (controls, answers, goto)")
     start = str(data["start"])
     if start not in states:
         raise FlowError(data.file, data.line_of("start"), f"start state '{start}' does not exist")
     titles = {str(w): str(b["title"]) for w, b in walks.items() if isinstance(b, LDict) and "title" in b}
-    return start, states, controls, answer_of, goto, titles
+    return start, states, controls, answer_of, goto, titles, tuple(str(i) for i in in_words)
 
 
 def _targets_walk(data, walk) -> bool:
@@ -227,9 +232,9 @@ def load_flows(directory=None) -> Flows:
 
     root = Path(directory) if directory else FLOWS_DIR
     intents = _load_intents(root / "intents.yaml")
-    start, states, controls, answer_of, goto, titles = _load_dialog(root / "dialog.yaml", intents)
+    start, states, controls, answer_of, goto, titles, confirm_in_words = _load_dialog(root / "dialog.yaml", intents)
     answers = _load_answers(root / "knowledge.yaml", answer_of)
     say, fillers = _load_phrases(root / "phrases.yaml")
     general, regions, provinces = _load_regions(root / "regions.yaml")
     return Flows(start, intents, states, controls, answer_of, goto, answers, say, fillers, general, regions, provinces,
-                 titles, root)
+                 titles, root, confirm_in_words)

@@ -125,6 +125,8 @@ class Flows:
     """walk -> how the assistant names it when saying back a choice ("微信")"""
     root: Path | None = None
     """the folder the flows were read from (training data for the understanding model lives there too)"""
+    confirm_in_words: tuple[str, ...] = ()
+    """readings that, asked back ("您是说“再见”吗?"), only a yes in words or their own phrase confirms (dialog.yaml)"""
 
     def global_intents(self) -> list[str]:
         return [*self.controls, *self.answer_of, *self.goto]

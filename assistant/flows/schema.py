@@ -32,6 +32,10 @@ from assistant.flows.yamlsrc import LDict, LList
 CONTROLS = ("repeat", "slower", "faster", "louder", "softer", "back", "start_over", "help", "human", "goodbye",
             "thanks", "not_yet", "check_done", "want_certify", "lacks_channel", "tell_region", "no")
 """What `global: controls:` may list: each has its behaviour in assistant/dialog/session.py (Session._control)."""
+ASKS_AGAIN = ("thanks",)
+"""Controls whose reply is a kind word and the step's question again, nothing moved (Session._control): the
+dialog acts on them even when the understanding is not sure ("您是说“谢谢”吗?" would be silly; a wrong one costs a
+repeated step), and the end-of-turn judge waits after them as after a sentence ("谢谢……那下一步呢")."""
 TEMPLATES = {
     "next_date": {"ask": (), "vague": ("earliest",), "vague_ask": (), "say": ("rule", "last", "deadline"),
                   "remaining": ("days",), "overdue": ("days",), "general_rule": (), "region_rule": ("region", "cycle"),
@@ -207,6 +211,7 @@ class GlobalShape(_Shape):
     controls: list[Annotated[str, AfterValidator(_control)]]
     answers: dict[str, Text]
     goto: dict[str, Text]
+    confirm_in_words: list[Text] = []
 
 
 class DialogFile(_Shape):

@@ -1,0 +1,51 @@
+"""Ending or wiping the session takes a yes in words (flows/dialog.yaml `confirm_in_words`).
+
+Found by hand (session 33): in the WeChat walk, "谢谢你,我先走了" was asked "您是说“再见”吗?", and the elder's "好了"
+(the step is done) was taken for a yes: the session ended and, on a kiosk, was wiped. Now only a yes phrase (对, 嗯,
+是的 …, also said over: 对对对) or the reading's own words confirm it; "好了" is read at the step as what it says.
+Each test first checks that the model really asks back (else it would test nothing)."""
+
+import pytest
+
+from tests.chatdriver import chat
+
+WALK = ["微信", "好了", "好了", "好了", "好了"]
+"""From the greeting to wechat.open, a step in the middle of the walk."""
+LEAVING = "算了不弄了"
+"""asked back as goodbye (not sure enough to act on)"""
+RESTART = "我想重新弄"
+"""asked back as start over"""
+
+
+def _asked_back(records, label):
+    asked = records[-2]
+    assert asked["state"] == "wechat.open" and asked["intent"] == "confirm", asked
+    assert f"“{label}”" in asked["say"], asked["say"]
+
+
+@pytest.mark.parametrize("said, label", [(LEAVING, "再见"), (RESTART, "重新开始")])
+def test_done_after_the_question_is_the_step_done_not_yes(said, label):
+    records = chat([*WALK, said, "好了"])
+    _asked_back(records, label)
+    assert records[-1]["state"] == "wechat.service", "好了 goes on from the step, it does not end or restart"
+
+
+@pytest.mark.parametrize("yes", ["对", "对对对", "嗯", "是的是的", "再见"])
+def test_a_yes_in_words_still_says_goodbye(yes):
+    records = chat([*WALK, LEAVING, yes])
+    _asked_back(records, "再见")
+    assert records[-1]["state"] == "goodbye"
+
+
+@pytest.mark.parametrize("yes", ["对", "好的"])
+def test_a_yes_in_words_still_starts_over(yes):
+    records = chat([*WALK, RESTART, yes])
+    _asked_back(records, "重新开始")
+    assert records[-1]["state"] == "greeting"
+
+
+def test_other_confirmations_still_take_any_yes():
+    """Only the readings listed are strict: "好了" still confirms "上一步" (it moves one step, nothing is lost)."""
+    records = chat([*WALK, "那我先回去了", "好了"])
+    _asked_back(records, "上一步")
+    assert records[-1]["state"] != "wechat.open"
