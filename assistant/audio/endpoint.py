@@ -57,7 +57,6 @@ NOISY_EXTRA = 2.0
 """In a room that never goes quiet to the detector (babble, a television), the turn ends this long after the
 words stopped changing beyond the wait that quiet would have had."""
 
-
 _FINISHED = re.compile(r"(吗|呢|吧|么|嘛|啦|了|呀|谢谢|好的|知道了|明白了)$")
 _MORE_COMING = re.compile(
     r"(那个|这个|就是|然后|还有|而且|但是|可是|因为|所以|如果|要是|还是|或者|怎么|哪个|"

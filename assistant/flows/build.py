@@ -154,12 +154,13 @@ def _load_dialog(path: Path, intents):
     goto = {}
     for intent, target in glob["goto"].items():
         goto[str(intent)] = resolve(str(target), "", (glob.file, glob["goto"].line_of(intent)))
-    for intent in [*controls, *answer_of, *goto]:
+    understood_anywhere = [*controls, *answer_of, *goto]
+    for intent in understood_anywhere:
         if intent not in intents:
             raise FlowError(glob.file, glob.line, f"global intent '{intent}' is not in intents.yaml")
     in_words = glob.get("confirm_in_words", [])
     for intent in in_words:
-        if intent not in [*controls, *answer_of, *goto]:
+        if intent not in understood_anywhere:
             raise FlowError(glob.file, getattr(intent, "line", glob.line),
                             f"confirm_in_words: '{intent}' is not a global intent (controls, answers, goto)")
     start = str(data["start"])
