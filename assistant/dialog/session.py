@@ -257,6 +257,10 @@ class Session:
             # "别从头来", "不用再说一遍了": understood, and nothing to do — say so and ask the step's question again,
             # rather than "没听清", which would have them say it again louder.
             return self._reply([self._say("declined"), *self._ask_sentences(self.state)], "declined")
+        if u.action == UNKNOWN and u.guard == "went wrong":
+            # Something went wrong at a step, nothing more understood: take your time, and how to get help; nothing
+            # is asked back.
+            return self._reply([self._say("went_wrong")], "went_wrong")
         if u.action == UNKNOWN:
             # Out of scope but not surely so (a filler, a cough, babble, a half sentence): "没听清" and a second try
             # is kinder than "这个我帮不上忙"; a sure one (above the act band) gets that answer below.

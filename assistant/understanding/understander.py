@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 ACT, CONFIRM, CHOOSE, UNKNOWN = "act", "confirm", "choose", "unknown"
 _FEATURE_SLOTS = ("region", "channel", "date", "relative")
-_NOT_DONE_CUES = frozenset({"negation", "question", "not_yet"})
+_NOT_DONE_CUES = ("negation", "question", "not_yet")
+"""the cues that keep a turn from being acted on as done when understanding.yaml's guards do not name them"""
 _DONE_ENDS = "了啦哒嘞"
 """characters that end a "done" clause ("弄好了", "开了灯啦", "好哒"): a question may follow (_question_after_done)"""
 _PAUSES = " ,，。、;；!！?？…"
@@ -92,6 +93,10 @@ class Understander:
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
         self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or [])) | {"q_scam"}
         self.done_intents = set(str(i) for i in guards["done_intents"])
+        self.not_done_cues = self._cue_names(guards, "not_done_cues", _NOT_DONE_CUES)
+        """a turn with one of these cues is never acted on as done (it may be asked about: "口罩摘了,眼镜不戴")"""
+        self.never_done_cues = self._cue_names(guards, "never_done_cues", ())
+        """a turn with one of these ("屏幕黑了", "手机没电了") is not even asked about as done"""
         corrections = guards.get("corrections") or {}
         self.corrections = {str(r): set(map(str, moves)) for r, moves in (corrections.get("readings") or {}).items()}
         """reading -> the done moves it takes back when said right after one (the dialog's undo)"""
@@ -197,7 +202,7 @@ class Understander:
         from assistant.privacy import mask
 
         masked = [(mask(text), weight, literal) for text, weight, literal in readings]
-        cues = [set(self.featurizer.cues_in(self.norm.text(text))) & _NOT_DONE_CUES for text, _, _ in masked]
+        cues = [set(self.featurizer.cues_in(self.norm.text(text))) & self.not_done_cues for text, _, _ in masked]
         literal_cues = set().union(*(c for c, (_, _, literal) in zip(cues, masked, strict=True) if literal))
         not_understood = 0.0
         by_intent: dict[str, float] = {}
@@ -262,6 +267,19 @@ class Understander:
             found[intent] = re.compile(f"{declining}(?:{alt(phrases)})")
         return found
 
+    def _cue_names(self, guards, key: str, default) -> frozenset:
+        """A guard's list of cue names; a name that is not among the cues is a FlowError at its line."""
+        names = guards.get(key)
+        if names is None:
+            return frozenset(default)
+        for name in names:
+            if str(name) not in self.featurizer.cues:
+                line = getattr(name, "line", None) or (guards.line_of(key) if hasattr(guards, "line_of") else 0)
+                raise FlowError(self.config.file, line,
+                                f"'{key}' names the cue '{name}', which is not among the cues "
+                                f"({', '.join(self.featurizer.cues)})")
+        return frozenset(map(str, names))
+
     def post_process(self, ranked, cues, same: dict) -> list:
         """What happens to the model's ranking before deciding (training's calibration does the same)."""
         return _pooled(_without_uncued(ranked, self.needs_cue, cues), same)
@@ -287,7 +305,7 @@ class Understander:
         # sure by itself, else not understood (the step is said again with what can be answered).
         if top in self.declined and self.declined[top].search(text):
             # The decline word is a negation too: the other reading is never "done" (rule 3 holds here as well).
-            negated = cues & _NOT_DONE_CUES
+            negated = cues & self.not_done_cues
             others = [(i, p) for i, p in ranked
                       if i != top and i in allowed and not (negated and i in self.done_intents)]
             if others and others[0][1] >= bands.act_for(others[0][0], self.answers):
@@ -296,10 +314,14 @@ class Understander:
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
         # only when it is sure by itself; otherwise the user is asked ("您是说“好了”吗?"), because "口罩摘了,眼镜
         # 不戴" is done and "还没弄好" is not, and only the user knows which.
-        if top in self.done_intents and cues & _NOT_DONE_CUES:
+        if top in self.done_intents and cues & self.not_done_cues:
             others = [(i, p) for i, p in ranked if i not in self.done_intents]
             if others and others[0][1] >= bands.act and others[0][0] in allowed:
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="not-done")
+            if cues & self.never_done_cues:
+                # Something went wrong ("屏幕黑了", "俺这手机卡了", "点错了"): asking "您是说“好了”吗?" would be the
+                # opposite of what was said. The dialog says take your time, and how to get help.
+                return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="went wrong")
             if p1 < bands.confirm or self.only_no.fullmatch(text) or self.opens_with_no.match(text):
                 # Too unsure to ask about, or nothing but "no", or "no" first: "不对" read as "yes" at 0.3 (0.53 by
                 # another model) was asked "您是说“对”吗?", the opposite of what was said. Not understood instead:
@@ -319,7 +341,8 @@ class Understander:
         # A turn that says "not yet" or "no" is never offered "done" as the other choice either: "正传着嘞" (still
         # uploading) was asked "您是说“还没弄好”,还是“好了”?" — the opposite of what was said, as one of two. The
         # likelier reading is then acted on or asked about alone.
-        offers_done = second in self.done_intents and top not in self.done_intents and cues & {"negation", "not_yet"}
+        offers_done = (second in self.done_intents and top not in self.done_intents
+                       and cues & ({"negation", "not_yet"} | self.never_done_cues))
         if (second and p1 < act and p2 >= bands.choose and p1 + p2 >= pair
                 and OUT_OF_SCOPE not in (top, second) and not offers_done):
             return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
@@ -329,6 +352,11 @@ class Understander:
             return Understanding(top, ACT, p1, ranked=ranked, guard=guard)
         if p1 >= bands.confirm and top != OUT_OF_SCOPE:
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard=guard)
+        if cues & self.never_done_cues and "next" in allowed:
+            # Trouble at a step (where "next" is allowed; the greeting allows "success", a bare yes is allowed
+            # wherever something was asked) that says nothing more ("字太小了"): "没听清" would have them say it
+            # again, louder; they are told to take their time, and how to get help, as for trouble read as done.
+            return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="went wrong")
         return Understanding(None if top != OUT_OF_SCOPE else OUT_OF_SCOPE, UNKNOWN, p1, ranked=ranked, guard=guard)
 
     # --- recognition grammar --------------------------------------------------------------------------
