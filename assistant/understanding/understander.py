@@ -5,7 +5,8 @@ Order, every turn (secrets are masked by the dialog before anything reaches this
    flows/understanding.yaml, and a person asking for money or secrets);
 2. the model ranks the intents the state allows, plus out_of_scope;
 3. a turn of fillers and particles or sounds alone is not understood unless it is itself a phrase of an allowed intent
-   ("嗯" is a yes); a negation, a question or "not yet" never counts as done/yes;
+   ("嗯" is a yes); a negation, a question or "not yet" never counts as done/yes, and something gone wrong
+   ("屏幕黑了") is not even asked about as done (guards: not_done_cues, never_done_cues);
 4. two readings equally likely → ask which; goodbye (which wipes a kiosk) only when sure;
 5. the act / confirm / not-understood band, from cross-validation.
 Slots (channel, region, date, relative, scam kind) are read alongside, so a two-part sentence acts on both.
