@@ -49,3 +49,22 @@ def test_other_confirmations_still_take_any_yes():
     records = chat([*WALK, "那我先回去了", "好了"])
     _asked_back(records, "上一步")
     assert records[-1]["state"] != "wechat.open"
+
+
+TROUBLE = "糟了,我按错了"
+"""asked back as not yet ("您是说“还没弄好”吗?"): something went wrong at the step"""
+
+
+def test_done_after_not_yet_asked_is_the_step_done():
+    """Session 36: "您是说“还没弄好”吗?" (asked of trouble at a step: "屏幕黑了", "按错了") answered "好了" is the step
+    done — it was taken for a yes to "not yet", and the elder stayed where they were, told to take their time."""
+    records = chat([*WALK, TROUBLE, "好了"])
+    _asked_back(records, "还没弄好")
+    assert records[-1]["state"] == "wechat.service", records[-1]
+
+
+@pytest.mark.parametrize("yes", ["对", "嗯"])
+def test_a_yes_to_not_yet_still_waits(yes):
+    records = chat([*WALK, TROUBLE, yes])
+    _asked_back(records, "还没弄好")
+    assert records[-1]["state"] == "wechat.open" and records[-1]["intent"] == "not_yet", records[-1]
