@@ -1,4 +1,4 @@
-"""Ending or wiping the session takes a yes in words (flows/dialog.yaml `confirm_in_words`).
+"""Ending or wiping the session, or "not yet", takes a yes in words (flows/dialog.yaml `confirm_in_words`).
 
 Found by hand (session 33): in the WeChat walk, "谢谢你,我先走了" was asked "您是说“再见”吗?", and the elder's "好了"
 (the step is done) was taken for a yes: the session ended and, on a kiosk, was wiped. Now only a yes phrase (对, 嗯,
