@@ -691,7 +691,8 @@ class Session:
         if kind == "confirm" and answer == "yes" and pending[1] in self.flows.confirm_in_words \
                 and self._yes_no_phrase(_one_of_repeats(text)) != "yes":
             # Ending or wiping the session, or "not yet", takes a yes in words (dialog.yaml confirm_in_words):
-            # "好了" after "您是说“再见”吗?" or "您是说“还没弄好”吗?" said the step was done, and is read as that at the step.
+            # "好了" after "您是说“再见”吗?" or "您是说“还没弄好”吗?" said the step was done, and is read as that at
+            # the step.
             return None
         if kind == "confirm" and answer == "yes":
             self.misses = 0
