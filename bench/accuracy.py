@@ -19,10 +19,11 @@ from bench.common import PARTS, TODAY, VARIANTS, Figure, PartResult, load_corpus
 TARGETS = {"clean": 0.97, "noisy": 0.93}
 WRONG_CONFIDENT_MAX = 0.005
 _ASK = ("confirm", "choose")
-_NOT_ACTING = ("unknown", "foreign", "out_of_scope", "declined", "thanks", "went_wrong")
+_NOT_ACTING = ("unknown", "foreign", "out_of_scope", "declined", "thanks", "went_wrong", "heard_yes")
 """Replies that act on nothing: for a turn that must not be acted on, each is right. "thanks" is "不客气" and the
 step's question again (session 33): chit-chat such as "你真好" answered so has moved and answered nothing; so has
-"went_wrong" ("别着急,慢慢来……", session 35), said to trouble at a step ("我那助听器没电了")."""
+"went_wrong" ("别着急,慢慢来……", session 35), said to trouble at a step ("我那助听器没电了"), and "heard_yes" ("好的。"
+and the question again, session 36), said to a yes where nothing was asked."""
 _DONE = ("next", "success", "yes", "registered")
 _NEGATIVE_TAGS = ("negation", "not_yet", "done_question")
 REFINES = {"success": {"submitted"}, "q_result": {"submitted"}, "check_done": {"submitted"},

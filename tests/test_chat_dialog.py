@@ -90,6 +90,22 @@ def test_a_no_where_nothing_was_asked_is_a_disagreement_not_a_miss(said):
     assert reply["say"].startswith(load_flows().say["disagree"]) and "没听清" not in reply["say"], reply
 
 
+@pytest.mark.parametrize("said", ["对", "是的", "对对对", "嗯对"])
+def test_a_yes_where_nothing_was_asked_is_never_taken_for_no(said):
+    """Found by hand (session 36): "对" at the greeting, the result or "找人帮忙", where no yes is among the readings, was
+    asked "您是说“不对”吗?" (对 is in 不对), and a second "对" confirmed the opposite of what was said. It is heard: "好的。"
+    and the question of that place again — never "没听清", never "不对"."""
+    flows = load_flows()
+    for before in ([], ["用微信", "好了", "好了", "好了", "好了", "好了", "好了", "好了", "好了", "好了", "好了", "认证成功"]):
+        records = chat([*before, said])
+        where, reply = records[-2]["state"], records[-1]
+        assert reply["intent"] == "heard_yes" and reply["state"] == where, (before, reply)
+        assert reply["say"].startswith(flows.say["heard_yes"]) and "不对" not in reply["say"], reply
+        assert "没听清" not in reply["say"], reply
+    # "不对" there is still the disagreement.
+    assert chat(["不对"])[-1]["intent"] == "no"
+
+
 def test_a_no_too_unsure_to_act_on_is_not_asked_back(understander, monkeypatch):
     """With the act band out of reach, as an unlucky retraining could put it, a "不对" is read as "no" at the confirm
     level: it gets the disagreement (itself a question), not "您是说“不对”吗? 对的话说“对”", which has the user say

@@ -257,6 +257,10 @@ class Session:
             # "别从头来", "不用再说一遍了": understood, and nothing to do — say so and ask the step's question again,
             # rather than "没听清", which would have them say it again louder.
             return self._reply([self._say("declined"), *self._ask_sentences(self.state)], "declined")
+        if u.action == UNKNOWN and u.guard == "yes, not no":
+            # "对" where nothing was asked (the greeting, the result): heard, and nothing to do — "好的" and the
+            # question of this place again, rather than "没听清" (they would say it again, louder).
+            return self._reply([self._say("heard_yes"), *self._ask_sentences(self.state)], "heard_yes")
         if u.action == UNKNOWN and u.guard == "went wrong":
             # Something went wrong at a step, nothing more understood: take your time, and how to get help; nothing
             # is asked back.

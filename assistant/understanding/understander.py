@@ -122,6 +122,11 @@ class Understander:
         # A turn that opens with a "no" word ("不是不是,我不是给我自己弄") is not asked about as done or yes either,
         # whatever follows: the user's first words were "no". Words of two characters or more only ("不错" holds 不).
         self.opens_with_no = _only_these([w for w in no_words if len(w) > 1])
+        # The mirror: a turn of nothing but a yes ("对", "是的", "对对对") is never read as "no". Where nothing was
+        # asked (the greeting, the result, "找人帮忙"), "yes" is not among the readings and the model's nearest was
+        # "no" (对 is in 不对): "对" got "您是说“不对”吗?", and a second "对" confirmed the opposite of what was said.
+        yes_words = [self.norm.text(p.text) for p in flows.intents["yes"].phrases] if "yes" in flows.intents else []
+        self.only_yes = _only_these({*empty, *filter(None, yes_words)})
         self.phrases: dict[str, set[str]] = {}
         for i in flows.intents.values():
             for p in i.phrases:
@@ -302,6 +307,9 @@ class Understander:
                     ranked = [r for r in ranked if r[0] != "q_scam"]
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
+        if top == "no" and self.only_yes.fullmatch(text):
+            # A yes read as "no" where no yes is allowed: never acted on nor asked about as its opposite.
+            return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="yes, not no")
         # 2. A request turned down ("别从头来", "不用重新开始") is never carried out: the best other reading when it is
         # sure by itself, else not understood (the step is said again with what can be answered).
         if top in self.declined and self.declined[top].search(text):
