@@ -122,15 +122,14 @@ class Understander:
         # A turn that opens with a "no" word ("不是不是,我不是给我自己弄") is not asked about as done or yes either,
         # whatever follows: the user's first words were "no". Words of two characters or more only ("不错" holds 不).
         self.opens_with_no = _only_these([w for w in no_words if len(w) > 1])
-        # The mirror: a turn of nothing but a yes ("对", "是的", "对对对") is never read as "no". Where nothing was
-        # asked (the greeting, the result, "找人帮忙"), "yes" is not among the readings and the model's nearest was
-        # "no" (对 is in 不对): "对" got "您是说“不对”吗?", and a second "对" confirmed the opposite of what was said.
-        yes_words = [self.norm.text(p.text) for p in flows.intents["yes"].phrases] if "yes" in flows.intents else []
-        self.only_yes = _only_these({*empty, *filter(None, yes_words)})
         self.phrases: dict[str, set[str]] = {}
         for i in flows.intents.values():
             for p in i.phrases:
                 self.phrases.setdefault(self.norm.text(p.text), set()).add(i.name)
+        # The mirror: a turn of nothing but a yes ("对", "是的", "对对对") is never read as "no". Where nothing was
+        # asked (the greeting, the result, "找人帮忙"), "yes" is not among the readings and the model's nearest was
+        # "no" (对 is in 不对): "对" got "您是说“不对”吗?", and a second "对" confirmed the opposite of what was said.
+        self.only_yes = _only_these({*empty, *(p for p, names in self.phrases.items() if p and "yes" in names)})
 
     # --- the reading ----------------------------------------------------------------------------------
     def understand(self, raw: str, state: str | None, allowed, today: date | None = None,
