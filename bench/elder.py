@@ -52,7 +52,9 @@ SEED = 14
 """The frozen set's seed (the bench's headline)."""
 DEV_SEED = 1414
 """The dev set's seed: other speakers and rooms than the frozen set's, so nothing learnt about one profile carries."""
-CORPORA = ("frozen", "dev")
+FRESH_SEED = 3737
+"""The fresh dev set's seed (bench/corpus/dev_fresh.tsv, session 37): other speakers and rooms again."""
+CORPORA = ("frozen", "dev", "fresh")
 SNRS = (20, 10, 5)
 RATE = perturb.RATE
 FULL_ROWS = 90
@@ -72,7 +74,7 @@ def cache_root() -> Path:
 
 
 def default_seed(corpus: str = "frozen") -> int:
-    return DEV_SEED if corpus == "dev" else SEED
+    return {"dev": DEV_SEED, "fresh": FRESH_SEED}.get(corpus, SEED)
 
 
 def _corpus_dir(corpus: str, root: Path | None) -> Path:
@@ -101,6 +103,10 @@ def all_rows(corpus: str = "frozen") -> list[tuple[str, Row]]:
         from bench.dev import DEV_FILES, load_dev
 
         return [(part, row) for part, name in DEV_FILES.items() for row in load_dev(name)]
+    if corpus == "fresh":
+        from bench.dev import FRESH_FILE
+
+        return [("fresh", row) for row in load_dev(FRESH_FILE)]
     if corpus != "frozen":
         raise ValueError(f"unknown corpus {corpus!r} (one of {', '.join(CORPORA)})")
     return [(part, row) for part in ("test", "answers") for row in load_corpus("clean", part)]
@@ -294,14 +300,14 @@ class RememberedReadings:
         return found
 
 
-def readings_dir(root: Path | None = None) -> Path:
-    return _corpus_dir("dev", root) / "readings"
+def readings_dir(root: Path | None = None, corpus: str = "dev") -> Path:
+    return _corpus_dir(corpus, root) / "readings"
 
 
 _worker: dict = {}
 
 
-def _init_worker(model_path: str, remember: bool = False) -> None:
+def _init_worker(model_path: str, remember: bool = False, corpus: str = "dev") -> None:
     from bench.common import use_isolated_env
 
     use_isolated_env()
@@ -313,8 +319,8 @@ def _init_worker(model_path: str, remember: bool = False) -> None:
     judge = Judge()
     recognizer = Recognizer(model_path)
     _worker["judge"] = judge
-    _worker["hearing"] = Hearing(RememberedReadings(recognizer, readings_dir(), model_path) if remember else recognizer,
-                                 judge.session)
+    _worker["hearing"] = Hearing(RememberedReadings(recognizer, readings_dir(corpus=corpus), model_path)
+                                 if remember else recognizer, judge.session)
 
 
 def _score_job(job) -> dict:
@@ -331,13 +337,14 @@ def _score_job(job) -> dict:
             "audio": len(samples) / RATE}
 
 
-def score(entries, folder: Path, model_path: str, snrs=SNRS, workers: int = 2, remember: bool = False) -> list[dict]:
+def score(entries, folder: Path, model_path: str, snrs=SNRS, workers: int = 2, remember: bool = False,
+          corpus: str = "dev") -> list[dict]:
     """Every (row, SNR) heard and judged in `workers` processes, each with its own model and understanding;
-    `remember` (the dev set only) keeps the recogniser's readings on disk (RememberedReadings)."""
+    `remember` (the dev sets only) keeps the recogniser's readings on disk (RememberedReadings), per corpus."""
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = [(e, snr, str(folder / e["files"][str(snr)])) for snr in snrs for e in entries]
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model_path, remember)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model_path, remember, corpus)) as pool:
         return list(pool.map(_score_job, jobs, chunksize=2))
 
 
@@ -433,19 +440,21 @@ def main(argv=None) -> int:
         p = sub.add_parser(name)
         p.add_argument("--rows", default=str(FULL_ROWS), help=f"rows of the seeded subset, or 'all' (default {FULL_ROWS})")
         p.add_argument("--corpus", choices=CORPORA, default="frozen",
-                       help="frozen: the bench's headline (never tuned on); dev: the spoken dev set to tune on")
-        p.add_argument("--seed", type=int, default=None, help=f"default {SEED} (frozen) or {DEV_SEED} (dev)")
+                       help="frozen: the bench's headline (never tuned on); dev: the spoken dev set to tune on; "
+                            "fresh: session 37's blind writer (bench/corpus/dev_fresh.tsv), a dev set too")
+        p.add_argument("--seed", type=int, default=None,
+                       help=f"default {SEED} (frozen), {DEV_SEED} (dev) or {FRESH_SEED} (fresh)")
     score_args = sub.choices["score"]
     score_args.add_argument("--snr", default=",".join(map(str, SNRS)))
-    score_args.add_argument("--show", action="store_true", help="print every row not right (dev only)")
-    score_args.add_argument("--causes", action="store_true", help="sort the lost turns by cause (dev only)")
+    score_args.add_argument("--show", action="store_true", help="print every row not right (dev sets only)")
+    score_args.add_argument("--causes", action="store_true", help="sort the lost turns by cause (dev sets only)")
     score_args.add_argument("--fresh", action="store_true",
-                            help="dev: hear every file afresh instead of using the remembered readings")
+                            help="dev sets: hear every file afresh instead of using the remembered readings")
     score_args.add_argument("--endpoint", type=int, default=0, metavar="N",
-                            help=f"also feed N rows with a hesitation at real time at {ENDPOINT_SNR} dB (dev only)")
+                            help=f"also feed N rows with a hesitation at real time at {ENDPOINT_SNR} dB (dev sets only)")
     args = parser.parse_args(argv)
-    if args.command == "score" and args.corpus != "dev" and (args.show or args.causes or args.endpoint):
-        print("--show, --causes and --endpoint look into rows: only for --corpus dev (the frozen corpus is never "
+    if args.command == "score" and args.corpus == "frozen" and (args.show or args.causes or args.endpoint):
+        print("--show, --causes and --endpoint look into rows: only for the dev sets (the frozen corpus is never "
               "looked into)", file=sys.stderr)
         return 2
     from bench.common import model_dir, pct, use_isolated_env
@@ -459,7 +468,7 @@ def main(argv=None) -> int:
     print(f"\nbuilt {len(entries)} rows in {folder}", file=sys.stderr)
     if args.command == "score":
         snrs = tuple(int(s) for s in args.snr.split(","))
-        results = score(entries, folder, str(model_dir()), snrs, remember=args.corpus == "dev" and not args.fresh)
+        results = score(entries, folder, str(model_dir()), snrs, remember=args.corpus != "frozen" and not args.fresh, corpus=args.corpus)
         sums = tally(results)
         for snr, t in sorted(sums.items(), reverse=True):
             print(f"{snr} dB: {pct(t['accuracy'])} correct of {t['n']}; asked {t['ask']}, not understood "
