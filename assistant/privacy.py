@@ -31,7 +31,8 @@ def _long(m) -> bool:
 
 
 def _group(digits: str) -> bool:
-    """A group of digits that is private: not the 12333 hotline, not a date."""
+    """A group of digits that is private: not the 12333 hotline, not a date. Also what follows 验证码/密码: a
+    scam story ("要我这个验证码,说他是12333的") names the hotline there, and must reach the scam warning."""
     return re.sub(rf"[{_SEPARATORS}]", "", digits) not in _OURS and not _DATE.fullmatch(digits.strip())
 
 
@@ -39,7 +40,7 @@ def find_private(text: str, after_number: bool = False) -> str | None:
     """'number' or 'secret' when the text holds something that must not be kept; else None.
     after_number: a number was refused a moment ago, so a bare group of digits now is taken as more of it
     (an ID said in groups over several turns)."""
-    if _SECRET.search(text):
+    if any(_group(m.group(3)) for m in _SECRET.finditer(text)):
         return "secret"
     if any(_long(m) for m in _LONG_NUMBER.finditer(text)):
         return "number"
@@ -53,7 +54,7 @@ def find_private(text: str, after_number: bool = False) -> str | None:
 def mask(text: str, strict: bool = False) -> str:
     """The text with every such number and secret replaced by ***; strict (a turn refused as private): every
     group of three or more digits too."""
-    text = _SECRET.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    text = _SECRET.sub(lambda m: m.group(1) + m.group(2) + (MASK if _group(m.group(3)) else m.group(3)), text)
     text = _LONG_NUMBER.sub(lambda m: MASK if _long(m) else m.group(), text)
     text = _NAMED_NUMBER.sub(lambda m: m.group(1) + m.group(2) + (MASK if _group(m.group(3)) else m.group(3)),
                                  text)

@@ -527,6 +527,8 @@ def test_dates(text, expected):
     # issue 13: a date with separators is no ID; part of a number after its name is private
     ("2026-06-01", None), ("上次是2026.6.1认证的", None), ("我的身份证前六位是110105", "number"),
     ("手机号后四位是一二三四", "number"), ("打电话问12333", None), ("110105,19500101,1234", "number"),
+    # session 37: the hotline a few words after 验证码 is no code (a scam story, for the scam warning); a code is
+    ("有人打电话来要我的验证码,说他是12333的", None), ("密码,说是12333给的", None), ("验证码,他说是483920", "secret"),
 ])
 def test_private_numbers(text, kind):
     from assistant.privacy import find_private, mask
