@@ -135,12 +135,16 @@ class Judge:
         return self._destination(state, a) is not None and self._destination(state, a) == self._destination(state, b)
 
     def _destination(self, state: str, intent: str):
-        if intent in self.flows.controls or intent in self.flows.answer_of:
-            return None
         on = self.flows.states[state].on
         if intent == "yes" and "yes" not in on and "next" in on:
             intent = "next"
-        return on.get(intent, self.flows.goto.get(intent))
+        if intent in on:
+            # The step's own answer, even one that is a control elsewhere: "没,一回也没" read as 不对 goes to
+            # registering as 没注册过 does, where the step asks "注册过吗?" (session 37).
+            return on[intent]
+        if intent in self.flows.controls or intent in self.flows.answer_of:
+            return None
+        return self.flows.goto.get(intent)
 
 
 def evaluate(rows, judge: Judge, part: str = "test") -> list[tuple]:

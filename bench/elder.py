@@ -11,8 +11,9 @@ spoken DEV set, with its own seed and its own folder; only its rows may be print
     python -m bench.elder score --corpus dev --rows 120 --show     # + every row not right, with what was heard
     python -m bench.elder score --corpus dev --rows 120 --causes   # + where the lost turns were lost
 
-The dev set's recognition readings are remembered (elder-dev/readings/, keyed by audio, grammar, model and the
-recognition code), so after a change to the understanding data alone it re-scores in about a minute; `--fresh`
+`--corpus fresh` does the same for session 37's blind writer (bench/corpus/dev_fresh.tsv), with a seed and a
+folder of its own. The dev sets' recognition readings are remembered (elder-dev/readings/, elder-fresh/readings/,
+keyed by audio, grammar, model and the recognition code), so after a change to the understanding data alone it re-scores in about a minute; `--fresh`
 hears every file again. The frozen set is always heard afresh.
 
 Each row gets one seeded speaker profile (the same at every noise level, so the SNR is the only difference
@@ -98,14 +99,13 @@ def _rng(seed: int, *keys) -> random.Random:
 
 
 def all_rows(corpus: str = "frozen") -> list[tuple[str, Row]]:
-    """Both parts (part name, row) of the frozen corpus, or of the dev corpus (dev.tsv, dev_answers.tsv)."""
-    if corpus == "dev":
-        from bench.dev import DEV_FILES, load_dev
+    """Both parts (part name, row) of the frozen corpus, or of the dev corpus (dev.tsv, dev_answers.tsv), or the
+    fresh dev set's one (dev_fresh.tsv)."""
+    from bench.dev import DEV_FILES, FRESH_FILE, load_dev
 
+    if corpus == "dev":
         return [(part, row) for part, name in DEV_FILES.items() for row in load_dev(name)]
     if corpus == "fresh":
-        from bench.dev import FRESH_FILE
-
         return [("fresh", row) for row in load_dev(FRESH_FILE)]
     if corpus != "frozen":
         raise ValueError(f"unknown corpus {corpus!r} (one of {', '.join(CORPORA)})")

@@ -121,7 +121,7 @@ def test_rows_are_shown_only_for_the_dev_corpus(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ASSISTANT_BENCH_CACHE", str(tmp_path))
     for flag in ("--show", "--causes", "--endpoint=3"):
         assert main(["score", "--rows", "2", flag]) == 2
-    assert "only for --corpus dev" in capsys.readouterr().err
+    assert "only for the dev sets" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # refused before anything was built
 
 

@@ -73,3 +73,15 @@ def test_the_bench_counts_a_thank_you_to_chit_chat_as_not_acting():
     verdict = Judge().hear("wechat.open", "你这个小助手说话真好听", "out_of_scope")
     assert verdict.reported == "thanks", verdict
     assert verdict.kind == "correct"
+
+
+def test_the_bench_counts_a_step_answer_that_is_a_control_elsewhere_by_where_it_leads():
+    """At "您以前注册过吗?" a plain "不对" (no, a control elsewhere) and 没注册过 both lead to registering: the same
+    effect, so a sentence labelled one and read as the other is right (bench/accuracy.py, session 37)."""
+    from bench.accuracy import Judge
+
+    judge = Judge()
+    assert judge.same_effect("app12333.account", "no", "not_registered")
+    assert judge.same_effect("app12333.account", "yes", "registered")
+    assert not judge.same_effect("app12333.account", "no", "registered")
+    assert not judge.same_effect("wechat.open", "no", "next")  # no step answer there: a control
