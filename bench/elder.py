@@ -13,8 +13,8 @@ spoken DEV set, with its own seed and its own folder; only its rows may be print
 
 `--corpus fresh` does the same for session 37's blind writer (bench/corpus/dev_fresh.tsv), with a seed and a
 folder of its own. The dev sets' recognition readings are remembered (elder-dev/readings/, elder-fresh/readings/,
-keyed by audio, grammar, model and the recognition code), so after a change to the understanding data alone it re-scores in about a minute; `--fresh`
-hears every file again. The frozen set is always heard afresh.
+keyed by audio, grammar, model and the recognition code), so after a change to the understanding data alone it
+re-scores in about a minute; `--fresh` hears every file again. The frozen set is always heard afresh.
 
 Each row gets one seeded speaker profile (the same at every noise level, so the SNR is the only difference
 between its three files): sox tempo 0.75–0.95 (pitch kept), pitch −300…+100 cents, a slight tremolo, room
