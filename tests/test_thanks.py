@@ -15,10 +15,9 @@ from tests.chatdriver import chat
 WALK = ["微信", "好了", "好了", "好了", "好了"]
 """From the greeting to wechat.open, a step in the middle of the walk."""
 
-THANKS = ["哎呀,太谢谢你了小助手", "真是辛苦你了啊", "谢谢你啊大妹子", "那可真是多谢了",
-          pytest.param("你这人真好,说话慢慢的", marks=pytest.mark.xfail(
-              strict=True, reason="not understood (thanks 0.27, slower 0.13: 说话慢慢的 is like 慢慢说): \"没听清\", "
-                                  "no harm, but no \"不客气\" either"))]
+# "你这人真好,说话慢慢的" was not understood until session 38 (thanks 0.27, slower 0.13: 说话慢慢的 is like 慢慢说);
+# training writer C's thanks taught it.
+THANKS = ["哎呀,太谢谢你了小助手", "真是辛苦你了啊", "谢谢你啊大妹子", "那可真是多谢了", "你这人真好,说话慢慢的"]
 GOODBYES = ["谢谢你,今天就到这儿,再见", "好了好了,谢谢你,我走了啊"]
 
 
