@@ -8,7 +8,7 @@ from assistant.flows import load_flows
 from assistant.understanding.store import digest_of, training_examples
 from conftest import allowed_in, name_held_out
 
-pytestmark = pytest.mark.seconds(10)  # alone, idle 2 cores: the longest units start first (conftest.py)
+pytestmark = pytest.mark.seconds(75)  # alone, idle 2 cores (60 s of it a warm-start fit check): longest units first
 
 
 def _append(path, text):
@@ -224,3 +224,26 @@ def test_a_model_is_saved_only_under_the_files_it_learnt_from(flows_copy, tmp_pa
     _append(flows_copy / "examples.yaml", "# 一位志愿者正在加句子\n")  # any edit changes the digest
     assert save_trained(model, flows, [tmp_path / "b"]) is None
     assert not (tmp_path / "b").exists() and "not saved" in capsys.readouterr().err
+
+
+def test_a_fold_started_from_the_model_of_all_rows_reaches_the_same_fit_in_fewer_steps(flows, understander):
+    """Cross-validation fits each fold from the model of all rows (training time in CI): the fit is taken to its
+    optimum, which does not depend on where it starts, so the warm fold reads sentences as a cold one does."""
+    from assistant.understanding import OUT_OF_SCOPE
+    from assistant.understanding.model import Trainer
+
+    trainer = Trainer(flows, understander.featurizer, understander.config)
+    examples = training_examples(flows, understander.config)[::40]
+    rows = trainer.rows(examples)
+    classes = sorted({*flows.intents, OUT_OF_SCOPE})
+    everything = trainer.fit(rows, classes)
+    fold = [r for n, r in enumerate(rows) if n % 3]
+    cold = trainer.fit(fold, classes)
+    warm = trainer.fit(fold, classes, start=everything)
+    assert trainer.steps[2] < trainer.steps[1] * 0.8, f"steps of the fits (all, cold, warm): {trainer.steps}"
+    for r in [r for n, r in enumerate(rows) if n % 3 == 0][:400]:
+        a, b = dict(cold.rank(r.feats, r.allowed)), dict(warm.rank(r.feats, r.allowed))
+        assert max(abs(a[i] - b[i]) for i in a) < 0.02, (r.label, a, b)
+        # The same reading, unless two readings are all but tied (then either may come first).
+        top_a, top_b = max(a, key=a.get), max(b, key=b.get)
+        assert top_a == top_b or abs(a[top_a] - a[top_b]) < 0.02, (r.label, a, b)

@@ -32,6 +32,9 @@ def train_command(args) -> int:
     path = save_trained(model, flows, model_dirs(flows))
     print(f"学好了 (trained): {info['examples']} sentences → {info['rows']} rows with noisy copies, "
           f"{info['features']} features, {info['seconds']} s")
+    if info.get("steps"):  # the model of all rows first, then the folds started from it
+        print(f"solver steps: {info['steps'][0]} for all rows, {' / '.join(map(str, info['steps'][1:]))} for the "
+              "cross-validation folds")
     if "held_out_rows" in info:
         print(f"bands set on {info['held_out_rows']} held-out calibration sentences (flows/calibration.tsv), "
               f"top-1 there {info['held_out_accuracy']:.1%}")

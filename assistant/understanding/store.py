@@ -105,6 +105,7 @@ def load_or_train(flows, understander, *, cache_dir: Path | None = None, retrain
                 log.warning("understanding model %s unreadable (%s); retraining", path, exc)
     print("正在学习听懂的说法,第一次要等一会儿…… (training the understanding model from flows/)", file=sys.stderr)
     model, info = train(flows, understander)
+    print(f"学好了 (trained in {info['seconds']:.0f} s)", file=sys.stderr)  # setup's log shows what training cost
     log.info("trained understanding model: %s", info)
     save_trained(model, flows, folders)
     return model
