@@ -77,7 +77,8 @@ def test_a_negated_obstacle_is_done_but_any_other_negation_is_not():
 def test_done_and_asking_for_the_next_step_moves_on_but_a_done_question_does_not():
     """"…点开了,下一步是啥" asks for what "好了" asks for (`cue_exceptions: question` in flows/understanding.yaml):
     it moves on, where every such turn was asked "您是说“好了”吗?" at p 0.99 (session 38). A turn that asks whether
-    the step is done, or says it is not, still holds the step whatever it asks next."""
+    the step is done, or says it is not, is never taken as done whatever it asks next: it holds the step, or (not
+    found) goes to the help for finding it."""
     for step, said in [("wechat.open", "微信打开了,下一步干啥"), ("wechat.service", "城市服务点进去了,接下来咋弄"),
                        ("wechat.city", "城市选好了,然后点哪里")]:
         with Conversation() as chat:
@@ -88,7 +89,9 @@ def test_done_and_asking_for_the_next_step_moves_on_but_a_done_question_does_not
         with Conversation() as chat:
             _to(chat, step)
             reply = chat.say(said)
-            assert reply["state"] == step and reply["intent"] != "next", (said, reply)
+            assert reply["intent"] not in ("next", "yes") and reply["state"] != FLOWS.states[step].on["next"], \
+                (said, reply)
+            assert reply["state"] == step or reply["intent"] == "cant_find", (said, reply)
 
 
 def test_a_request_turned_down_is_never_carried_out_but_asked_plainly_it_is():

@@ -8,11 +8,13 @@ by the real model twice, as the live loop does: biased to the grammar of a state
 openly. What comes back — homophones, dropped words, [unk] gaps — is appended with the sentence's intent and state
 to flows/state_examples_heard.tsv, committed, so training (and CI) never renders again.
 
-Batches: `--start N --count M` speaks sentences N … N+M−1 of the seeded order; each sentence's rows are written as
-soon as they are heard, and a row already in the file is not written twice, so a batch that was stopped can simply
-be run again. Each sentence's voice, speaker and noise come from a generator seeded by the sentence itself, so a
-batch gives the same rows whenever it runs. Needs the natural voice (.venv-natural), sox, the speech model and the
-real recordings of ../shared/audio/real-mandarin (babble); rerun after large data changes.
+Batches: `--start N --count M` speaks sentences N … N+M−1 of the seeded order (`--only writer_d`: of one new
+file's sentences alone, in their own seeded order, so a new writer is heard without hearing everything again);
+each sentence's rows are written as soon as they are heard, and a row already in the file is not written twice, so
+a batch that was stopped can simply be run again. Each sentence's voice, speaker and noise come from a generator
+seeded by the sentence itself, so a batch gives the same rows whenever it runs. Needs the natural voice
+(.venv-natural), sox, the speech model and the real recordings of ../shared/audio/real-mandarin (babble); rerun
+after large data changes.
 """
 
 import argparse
@@ -49,11 +51,12 @@ def lost(said: str, heard: str) -> float:
     return Levenshtein.distance(ref, syllables(heard)) / max(len(ref), 1)
 
 
-def pick(examples, count: int | None = None, seed: int = SEED, start: int = 0):
+def pick(examples, count: int | None = None, seed: int = SEED, start: int = 0, only: str | None = None):
     """An even, seeded order of hand-written sentences (no template combinations, no heard rows); a batch is a
-    slice of it, so batches never overlap."""
+    slice of it, so batches never overlap. only: just the sentences of files whose name holds it (a new writer's
+    file, heard as a whole: its own seeded order, which other files' changes do not reshuffle)."""
     pool = [e for e in examples if "templates.yaml" not in e.origin and OUT_NAME not in e.origin
-            and 2 <= len(e.text) <= 30]
+            and 2 <= len(e.text) <= 30 and (only is None or only in Path(e.origin.split(":")[0]).name)]
     random.Random(seed).shuffle(pool)
     return pool[start:None if count is None else start + count]
 
@@ -82,6 +85,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help=f"the file to add to (default flows/{OUT_NAME}; another file is merged in by hand)")
     parser.add_argument("--babble", type=Path, default=BABBLE, help="real recordings mixed as babble noise")
+    parser.add_argument("--only", default=None, metavar="NAME",
+                        help="only the sentences of the flows files whose name holds NAME (e.g. writer_c)")
     args = parser.parse_args(argv)
 
     from assistant.audio.samples import RATE, resample, to_int16
@@ -96,7 +101,7 @@ def main(argv=None) -> int:
     from assistant.understanding.understander import Understander
 
     flows = load_flows(args.flows)
-    chosen = pick(training_examples(flows), args.count, start=args.start)
+    chosen = pick(training_examples(flows), args.count, start=args.start, only=args.only)
     # The grammar each state's live recogniser gets, without the learned model: this file is training data, so
     # the model's digest changes as rows are added and loading it would retrain.
     understander = Understander.__new__(Understander)

@@ -141,8 +141,10 @@ class Understander:
         slots = self.slots(raw, text, today)
         if not text:
             return Understanding(None, UNKNOWN, text=text, slots=slots)
-        if not has_chinese(text):
-            # Typed Latin or digits: only an exact typed form ("ok", "bye"); fuzzy English is no answer.
+        if not has_chinese(text) or (not has_chinese(raw) and re.search(r"[A-Za-z]", raw)):
+            # Typed Latin or digits: only an exact typed form ("ok", "bye"); fuzzy English is no answer. Digits
+            # become numerals (一二三 for 123) before this, so Latin letters among them keep a turn with no Chinese
+            # at all typed ("\x1b[31m" read as 三一m was asked as "上一步" at p 0.37); digits alone may be "12333".
             intent = self.typed.get(text)
             if intent in allowed:
                 return Understanding(intent, ACT, 1.0, text=text, slots=slots, guard="typed")
