@@ -29,6 +29,18 @@ def test_batches_are_slices_of_one_seeded_order_without_templates_or_heard_rows(
     assert len(every) == 40 and all(e.origin.startswith("examples.yaml") and len(e.text) >= 2 for e in every)
 
 
+def test_a_new_writer_is_heard_by_itself_in_an_order_the_other_files_do_not_move():
+    """`--only writer_d`: one file's sentences alone, whatever is added to the other files."""
+    from assistant.understanding.heard import pick
+
+    new = [Example(f"新写的第{n}句", f"state_examples_writer_d.tsv:{n}") for n in range(2, 30)]
+    old = [Example(f"第{n}句话", f"examples.yaml:{n}") for n in range(40)]
+    chosen = pick(old + new, None, only="writer_d")
+    assert sorted(e.text for e in chosen) == sorted(e.text for e in new)
+    more = old + [Example("后来加的句子", "state_examples_writer_a.tsv:9")] * 3 + new
+    assert pick(more, 10, only="writer_d") == chosen[:10] and pick(more, 5, start=10, only="writer_d") == chosen[10:15]
+
+
 def test_a_reading_is_judged_by_the_syllables_it_kept():
     from assistant.understanding.heard import MAX_LOST, lost
 
