@@ -172,8 +172,10 @@ HEARD_PROMPTS = [*PROMPTS, "别下错了。", "找到了说“好了”。", "�
 RENDERS = 3
 
 
-#: Every 慢一点 step the elder profile allows, 0 (its own rate) included.
-SLOWER_STEPS = range(-load_profile("elder-slow").step_limits()["rate_step"][0] + 1)
+#: Its own rate and the slowest 慢一点 the elder profile allows. The steps between are in the bench (bench/voice.py,
+#: 59 prompts): each step here is 18 renderings and recognitions, and three of them were the suite's two slowest
+#: tests (279 s each in CI, session 39).
+SLOWER_STEPS = (0, -load_profile("elder-slow").step_limits()["rate_step"][0])
 
 
 @pytest.fixture(scope="module")
@@ -229,10 +231,10 @@ def _measured(step, natural_engine, vosk_model, tmp_path_factory):
 @pytest.mark.slow(seconds=70)  # one step's round trip; the steps run side by side on different workers
 @pytest.mark.parametrize("own_step", SLOWER_STEPS)
 def test_natural_voice_slower_is_no_harder_to_understand(own_step, natural_engine, vosk_model, tmp_path_factory):
-    """Round trip: render at each 慢一点 the profile allows, recognise with no grammar; the speech must get longer
-    at each step (20 % over two steps; these are short clauses, which grow least: about +8 % at the first step,
+    """Round trip: render at the profile's own rate and at its slowest 慢一点, recognise with no grammar; the speech
+    must get longer (20 % over two steps; these are short clauses, which grow least: about +8 % at the first step,
     against +12 % over the bench's 59 prompts) while CER, over three renderings, rises at most 1 point per step,
-    with two characters of slack over these six prompts (the figure over 59 prompts is in bench/voice.py). The old
+    with two characters of slack over these six prompts (every step over 59 prompts is in bench/voice.py). The old
     慢一点 (every phone stretched by 1 / rate) fails it: 20.3 -> 22.9 -> 29.2 %.
     Time-stretching failed this, and so did FastSpeech2's phone durations alone (8 -> 17 % at the first step).
 
@@ -250,7 +252,5 @@ def test_natural_voice_slower_is_no_harder_to_understand(own_step, natural_engin
             measured[step] = _measured(step, natural_engine, vosk_model, tmp_path_factory)
     cers = [measured[step][0] / total for step in SLOWER_STEPS]
     seconds = [measured[step][1] for step in SLOWER_STEPS]
-    for step in range(1, slowest + 1):
-        assert cers[step] <= cers[0] + 0.01 * step + 2 / total, (cers, seconds)
-        assert seconds[step] >= 1.05 * seconds[step - 1], (cers, seconds)
-    assert seconds[slowest] >= 1.20 * seconds[0], (cers, seconds)
+    assert cers[1] <= cers[0] + 0.01 * slowest + 2 / total, (cers, seconds)
+    assert seconds[1] >= 1.20 * seconds[0], (cers, seconds)

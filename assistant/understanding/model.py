@@ -7,7 +7,7 @@ cross-validation on the training data (goals in flows/understanding.yaml), never
 
 import hashlib
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,6 +140,8 @@ class _Row:
     original: bool
     state: str = ""
     cues: frozenset = frozenset()
+    sentence: int = 0
+    """which training sentence this row is (its noisy copies share the number)"""
 
 
 class Trainer:
@@ -169,7 +171,7 @@ class Trainer:
         out = []
         copies = int(self.training["noisy_copies"])
         all_states = list(self.flows.states)
-        for ex in examples:
+        for number, ex in enumerate(examples):
             rng = random.Random(f"{self.seed}:{ex.origin}:{ex.text}:{ex.intent}")
             states = ex.states or self.states_for_intent.get(ex.intent) or all_states
             if ex.states is None and ex.intent == "next":
@@ -188,7 +190,7 @@ class Trainer:
                 feats = self.featurizer.features_of_normalised(normalised, self.kinds[state], slots)
                 out.append(_Row(feats, ex.intent, self.allowed_by_state[state], ex.group,
                                 weight if k == 0 else weight * 0.5, k == 0 and HEARD_FILE not in ex.origin, state,
-                                frozenset(self.featurizer.cues_in(normalised))))
+                                frozenset(self.featurizer.cues_in(normalised)), number))
         return out
 
     def fit(self, rows: list[_Row], classes: list[str], start: IntentModel | None = None) -> IntentModel:
@@ -201,13 +203,21 @@ class Trainer:
         from scipy.sparse import csr_matrix
         from sklearn.linear_model import LogisticRegression
 
-        # A feature seen in a single row (mostly an n-gram of one noisy copy) teaches nothing general.
-        min_rows = int(self.training["min_rows"])
-        seen = Counter(f for row in rows for f in set(row.feats))
+        # A feature of a single sentence (its n-grams, shared with its own noisy copies) teaches nothing general,
+        # and each one costs the solver a weight per class: kept only when `min_sentences` sentences have it
+        # (session 40: 248,142 features in two rows, 146,676 in two sentences; the solver's own step costs in
+        # proportion, bench/README.md).
+        min_sentences = int(self.training["min_sentences"])
+        sentences: dict[str, set] = defaultdict(set)
+        for row in rows:
+            for f in row.feats:
+                sentences[f].add(row.sentence)
+        kept = {f for f, where in sentences.items() if len(where) >= min_sentences}
+        del sentences
         vocab: dict[str, int] = {}
         indptr, indices, values = [0], [], []
         for row in rows:
-            feats = sorted({vocab.setdefault(f, len(vocab)) for f in row.feats if seen[f] >= min_rows})
+            feats = sorted({vocab.setdefault(f, len(vocab)) for f in row.feats if f in kept})
             indices += feats
             values += [1.0 / np.sqrt(max(len(set(row.feats)), 1))] * len(feats)
             indptr.append(len(indices))

@@ -92,7 +92,7 @@ class Understander:
         guards = self.config["guards"]
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
-        self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or [])) | {"q_scam"}
+        self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or []))
         self.done_intents = set(str(i) for i in guards["done_intents"])
         self.not_done_cues = self._cue_names(guards, "not_done_cues", _NOT_DONE_CUES)
         """a turn with one of these cues is never acted on as done (it may be asked about: "口罩摘了,眼镜不戴")"""
