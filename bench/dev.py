@@ -1,6 +1,7 @@
 """The dev corpora (corpus/dev.tsv, and corpus/dev_answers.tsv for the fine-grained questions): written blind by
 other writers, and the sets developers may look at and tune on — unlike the frozen test corpus.
-`python -m bench.dev [--answers | --fresh] [--rows]` prints the figures (and every row not right)."""
+`python -m bench.dev [--answers | --fresh | --scam] [--noisy N] [--rows]` prints the figures (and every row not
+right); `--noisy N` hears each row also in N recognition-style noisy copies (seeded), reported apart."""
 
 import csv
 import sys
@@ -13,7 +14,10 @@ DEV_FILES = {"dev": "dev.tsv", "dev_answers": "dev_answers.tsv"}
 FRESH_FILE = "dev_fresh.tsv"
 """A later blind writer's set (session 37): measured once before anything was tuned on it, then a dev set like
 the others. Apart from DEV_FILES so the spoken dev set's rows (a seeded subset of those two files) stay the same."""
-_PREFIX = {"dev.tsv": "d", "dev_answers.tsv": "a", FRESH_FILE: "f"}
+SCAM_FILE = "dev_scam.tsv"
+"""Scam stories (175, many naming 12333 or a channel) and sentences close to one that are not (90), by a blind
+writer in session 40: whether a scam is ever routed into a walk, and whether a near-miss is ever warned of."""
+_PREFIX = {"dev.tsv": "d", "dev_answers.tsv": "a", FRESH_FILE: "f", SCAM_FILE: "s"}
 
 
 def load_dev(name: str = "dev.tsv") -> list[Row]:
@@ -24,18 +28,37 @@ def load_dev(name: str = "dev.tsv") -> list[Row]:
                 for n, r in enumerate(rows, start=2)]
 
 
+def noisy_rows(rows: list[Row], copies: int) -> list[Row]:
+    """Each row in `copies` recognition-style noisy copies (homophones, dropped and inserted characters), seeded by
+    the row: the same copies every run."""
+    import random
+
+    from assistant.understanding.noise import noisy
+
+    return [Row(f"{row.id}n{k}", row.state, noisy(row.utterance, random.Random(f"dev-noisy:{k}:{row.id}")),
+                row.intent, {}, (), "noisy", row.line) for row in rows for k in range(copies)]
+
+
 def main() -> int:
     judge = Judge()
-    name = "dev_answers.tsv" if "--answers" in sys.argv else FRESH_FILE if "--fresh" in sys.argv else "dev.tsv"
-    results = [(row, judge.hear(row.state, row.utterance, row.intent, "dev")) for row in load_dev(name)]
-    print(summary(results))
-    d = dangers(results, judge.flows)
-    print(f"scams to a walk {d['scams_to_walk']}/{d['scams']}")
-    if "--rows" in sys.argv:
-        for row, v in results:
-            if v.kind != "correct":
-                print(f"{v.kind:6} {row.state:26} {row.utterance:30} want={row.intent:15} got={v.reported} "
-                      f"{'/'.join(v.offered)} p={v.score}")
+    name = ("dev_answers.tsv" if "--answers" in sys.argv else FRESH_FILE if "--fresh" in sys.argv
+            else SCAM_FILE if "--scam" in sys.argv else "dev.tsv")
+    copies = int(sys.argv[sys.argv.index("--noisy") + 1]) if "--noisy" in sys.argv else 0
+    rows = load_dev(name)
+    for label, part in (("clean", rows), ("noisy", noisy_rows(rows, copies))):
+        if not part:
+            continue
+        results = [(row, judge.hear(row.state, row.utterance, row.intent, "dev")) for row in part]
+        print(summary(results) if label == "clean" else {"noisy": len(part), **summary(results)})
+        d = dangers(results, judge.flows)
+        warned = sum(1 for row, v in results if row.intent != "q_scam" and v.reported == "q_scam")
+        print(f"{label}: scams to a walk {d['scams_to_walk']}/{d['scams']}; other sentences warned of as a scam "
+              f"{warned}/{sum(1 for row, _ in results if row.intent != 'q_scam')}")
+        if "--rows" in sys.argv:
+            for row, v in results:
+                if v.kind != "correct":
+                    print(f"{v.kind:6} {row.state:26} {row.utterance:30} want={row.intent:15} got={v.reported} "
+                          f"{'/'.join(v.offered)} p={v.score}")
     return 0
 
 

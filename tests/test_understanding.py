@@ -12,7 +12,6 @@ import pytest
 from assistant.dialog import Session
 from assistant.flows import load_flows
 from tests.chatdriver import ROOT, Conversation
-from tests.test_fillers import STILL_ASKED
 
 FLOWS = load_flows()
 WALKS = {"wechat", "alipay", "app12333", "laolai", "ganfutong", "yueshitong", "abroad", "family_wechat", "family_alipay"}
@@ -389,8 +388,6 @@ GIBBERISH = ["啊吧啊吧", "巴拉巴拉", "咿咿呀呀", "古德猫宁", "�
 def test_gibberish_is_not_understood_rather_than_asked_about(understander, state):
     allowed = Session(FLOWS).allowed_intents() if state == "greeting" else [*FLOWS.allowed_intents(state), "yes"]
     for said in GIBBERISH:
-        if state != "greeting" and said in STILL_ASKED:
-            continue  # a strict xfail of its own in tests/test_fillers.py: its syllables are words in a step
         u = understander.understand(said, state, allowed)
         # "您是说“再见”吗?" after "啊吧啊吧" is odd: neither acted on nor offered as a real intent.
         assert u.action == "unknown" or u.intent == "out_of_scope", (said, u.action, u.intent, u.ranked[:2])
@@ -461,6 +458,70 @@ def test_a_scam_is_caught_by_the_guard_even_when_the_model_says_channel(understa
     guarded = Understander(FLOWS, model=biased)
     u = guarded.understand("电话里说是12333的,叫我把验证码念给他", "greeting", FLOWS.allowed_intents("greeting"))
     assert u.intent == "q_scam" and u.guard.startswith("scam")
+
+
+@pytest.mark.parametrize("story", [
+    "前两天有个女的打电话,说她是支付宝客服,让我开屏幕共享她帮我认证",  # a stranger wants the screen
+    "社区门口有个小伙子,说帮我装个软件就能在家认证微信的",  # ... or his app on the phone
+    "那个人说养老金认证要交三百块,交了他帮我弄好",  # a fee in 块, told of "那个人"
+    "有个中介说替我在掌上12333认证,收五十块",
+    "电话里说是12333的,要我把验正码念给他",  # 验证码 as recognition writes it: the cue by its sound
+    "对方说是微信客服,问我的秘码是多少",
+])
+def test_a_strangers_request_is_a_scam_even_when_the_model_says_channel(understander, story):
+    """Scams before channels, for the stranger elders tell of ("有个女的", "那个人", "中介") and what he wants (the
+    screen shared, his app installed, a fee in 块, a code or password even when misheard as another word of the same
+    sound): the guard, whatever the model reads."""
+    from assistant.understanding import Understander
+    from assistant.understanding.model import Bands, IntentModel
+
+    model = understander.model
+    for channel in ("ch_12333", "ch_wechat", "ch_alipay"):
+        biased = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.1, 0.05, 0.9))
+        biased.bias[biased.class_index[channel]] = 20.0
+        u = Understander(FLOWS, model=biased).understand(story, "greeting", FLOWS.allowed_intents("greeting"))
+        assert u.intent == "q_scam" and u.guard.startswith("scam"), (story, channel, u.intent, u.guard)
+
+
+@pytest.mark.parametrize("said", ["我儿子在外地,他说开屏幕共享他帮我点", "闺女说给我手机下个软件,她远程教我"])
+def test_a_relative_sharing_the_screen_is_no_scam(understander, said):
+    """The screen shared with a son far away is the remote help the guides describe, not a stranger's trick."""
+    u = understander.understand(said, "family", FLOWS.allowed_intents("family"))
+    assert u.intent != "q_scam" and not (u.guard or "").startswith("scam"), (u.intent, u.guard)
+
+
+def test_no_scam_story_of_the_blind_dev_set_is_routed_into_a_walk():
+    """Scams before channels, on the 183 scam stories a blind writer told (bench/corpus/dev_scam.tsv, 92 of them
+    naming 12333 or a channel), as written and in two recognition-style noisy copies each: none goes into a walk.
+    (The frozen test corpus is the honest figure; this one is a dev set, so it may be tuned on.)"""
+    from bench.accuracy import Judge, dangers
+    from bench.dev import SCAM_FILE, load_dev, noisy_rows
+
+    judge = Judge()
+    rows = [r for r in load_dev(SCAM_FILE) if r.intent == "q_scam"]
+    assert len(rows) >= 150
+    results = [(r, judge.hear(r.state, r.utterance, r.intent, "dev")) for r in [*rows, *noisy_rows(rows, 2)]]
+    d = dangers(results, judge.flows)
+    assert d["scams"] == 3 * len(rows) and d["scams_to_walk"] == 0, d["walked_rows"]
+    answered = sum(v.reported == "q_scam" for _, v in results[:len(rows)])
+    # 143 of 183 in session 40; 127 with no scam guard at all (the model alone).
+    assert answered >= 0.75 * len(rows), f"only {answered} of {len(rows)} scam stories warned of at once"
+
+
+def test_the_models_own_scam_reading_is_acted_on_when_person_and_money_are_told(understander):
+    """With a person and money in the story, the rule acts on a scam reading as on any other: the model's own
+    scam reading below the act band (it was asked "您是问防骗吗?" at p 0.78) is no reason to ask."""
+    from assistant.understanding import Understander
+    from assistant.understanding.model import Bands, IntentModel
+
+    model = understander.model
+    unsure = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.95, 0.3, 0.9))
+    unsure.bias[unsure.class_index["q_scam"]] = 3.0
+    unsure.bias[unsure.class_index["other_ways"]] = 2.0
+    u = Understander(FLOWS, model=unsure).understand("刚才有人说花两百块钱他就包我认证", "other_ways",
+                                                    FLOWS.allowed_intents("other_ways"))
+    assert u.ranked[0][0] == "q_scam" and u.ranked[0][1] < 0.95, u.ranked[:2]  # below the act band by itself
+    assert u.intent == "q_scam" and u.action == "act" and u.guard == "scam:money+person"
 
 
 def test_goodbye_needs_to_be_sure(understander):

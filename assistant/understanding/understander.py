@@ -93,6 +93,15 @@ class Understander:
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
         self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or []))
+        # A scam cue's words by their sound: recognition writes "验证码" as "验正码" and "密码" as "秘码", and a story
+        # that lost its cue characters that way went into a walk (bench/README.md, session 40).
+        self.scam_sounds = {str(cue): sorted({self.norm.key(self.norm.text(str(w))) for w in words} - {""})
+                            for cue, words in (guards.get("scam_cue_sounds") or {}).items()}
+        for cue in self.scam_sounds:
+            if cue not in self.scam_cues:
+                line = guards.line_of("scam_cue_sounds") if hasattr(guards, "line_of") else 0
+                raise FlowError(self.config.file, line, f"'scam_cue_sounds' names '{cue}', which is not among "
+                                                        f"scam_cues ({', '.join(sorted(self.scam_cues))})")
         self.done_intents = set(str(i) for i in guards["done_intents"])
         self.not_done_cues = self._cue_names(guards, "not_done_cues", _NOT_DONE_CUES)
         """a turn with one of these cues is never acted on as done (it may be asked about: "口罩摘了,眼镜不戴")"""
@@ -113,7 +122,9 @@ class Understander:
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
         # intents.yaml (normalised, with the intents it says).
-        empty = {*flows.fillers, *map(str, guards.get("says_nothing_alone") or ())}
+        # Written as said, matched as normalised ("叽叽喳喳" is 叽喳 once doubled characters are one); a filler, which
+        # normalising removes, stays as written.
+        empty = {self.norm.text(w) or w for w in {*flows.fillers, *map(str, guards.get("says_nothing_alone") or ())}}
         self.says_nothing = _only_these(empty)
         # A turn of nothing but "no" ("不对", "不是不是") is never asked about as done or yes: "您是说“对”吗?" is the
         # opposite of what was said, whatever probability the model gives the only readings a step allows.
@@ -287,6 +298,13 @@ class Understander:
                                 f"({', '.join(self.featurizer.cues)})")
         return frozenset(map(str, names))
 
+    def _scam_cues_by_sound(self, text: str) -> set:
+        """The scam cues whose words are in the turn by their sound (fuzzy pinyin), whatever characters were heard."""
+        if not self.scam_sounds:
+            return set()
+        key = self.norm.key(text)
+        return {cue for cue, sounds in self.scam_sounds.items() if any(k in key for k in sounds)}
+
     def post_process(self, ranked, cues, same: dict) -> list:
         """What happens to the model's ranking before deciding (training's calibration does the same)."""
         return _pooled(_without_uncued(ranked, self.needs_cue, cues), same)
@@ -298,7 +316,7 @@ class Understander:
             for kind, pattern in self.scams:
                 if pattern.search(text):
                     return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind}, guard=f"scam:{kind}")
-            if self.scam_cues and self.scam_cues <= cues:
+            if self.scam_cues and self.scam_cues <= cues | self._scam_cues_by_sound(text):
                 if ranked[0][0] not in self.scam_cues_except:
                     return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
                                          guard="scam:" + "+".join(sorted(self.scam_cues)))
