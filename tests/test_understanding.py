@@ -508,6 +508,27 @@ def test_no_scam_story_of_the_blind_dev_set_is_routed_into_a_walk():
     assert answered >= 0.75 * len(rows), f"only {answered} of {len(rows)} scam stories warned of at once"
 
 
+@pytest.mark.parametrize("said, kind", [
+    ("老人家咋样才能不被骗啊", "advice"),  # asked how to avoid one: advice first, not "这多半是骗子!"
+    ("骗子一般都用啥法子骗人", "advice"),
+    ("有个人打电话要我的验证码,咋办", "call"),  # a story with a stranger and a code: the warning
+    ("对方说我卡里的钱有问题,这咋回事", "general"),
+])
+def test_a_question_about_scams_gets_advice_and_a_story_the_warning(understander, said, kind):
+    """"怎么防骗" tells nobody they are being cheated: the answer opens "防骗,记住这几条" (knowledge.yaml, scam:
+    advice); a story of a stranger or money opens with the warning of its kind."""
+    from assistant.understanding import Understander
+    from assistant.understanding.model import Bands, IntentModel
+
+    model = understander.model
+    sure = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.5, 0.3, 0.9))
+    sure.bias[sure.class_index["q_scam"]] = 20.0
+    u = Understander(FLOWS, model=sure).understand(said, "greeting", FLOWS.allowed_intents("greeting"))
+    assert u.intent == "q_scam" and u.slots.get("scam") == kind, (said, u.slots)
+    answer = FLOWS.answers[FLOWS.answer_of["q_scam"]]
+    assert "骗子" not in answer.templates["advice"] and "骗子" in answer.templates["general"]
+
+
 def test_the_models_own_scam_reading_is_acted_on_when_person_and_money_are_told(understander):
     """With a person and money in the story, the rule acts on a scam reading as on any other: the model's own
     scam reading below the act band (it was asked "您是问防骗吗?" at p 0.78) is no reason to ask."""

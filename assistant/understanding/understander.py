@@ -179,6 +179,11 @@ class Understander:
             result = self._question_after_done(text, kind, allowed, same or {}) or result
         result.slots, result.text, result.cues = {**slots, **result.slots}, text, frozenset(cues)
         if result.intent == "q_scam":
+            if ("scam" not in result.slots and "question" in cues
+                    and not self.scam_cues & (cues | self._scam_cues_by_sound(text))):
+                # "怎么认出骗子来": asked how to tell or avoid one, no stranger and no money told — advice, not
+                # "这多半是骗子!" (flows/knowledge.yaml, scam: advice).
+                result.slots["scam"] = "advice"
             result.slots.setdefault("scam", "general")
         return result
 
