@@ -94,7 +94,7 @@ class Understander:
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
         self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or []))
         # A scam cue's words by their sound: recognition writes "验证码" as "验正码" and "密码" as "秘码", and a story
-        # that lost its cue characters that way went into a walk (bench/README.md, session 40).
+        # whose cue characters were misheard that way would lose the rule (bench/README.md, session 40).
         self.scam_sounds = {str(cue): sorted({self.norm.key(self.norm.text(str(w))) for w in words} - {""})
                             for cue, words in (guards.get("scam_cue_sounds") or {}).items()}
         for cue in self.scam_sounds:
