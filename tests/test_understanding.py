@@ -491,8 +491,8 @@ def test_a_relative_sharing_the_screen_is_no_scam(understander, said):
 
 
 def test_no_scam_story_of_the_blind_dev_set_is_routed_into_a_walk():
-    """Scams before channels, on the 183 scam stories a blind writer told (bench/corpus/dev_scam.tsv, 92 of them
-    naming 12333 or a channel), as written and in two recognition-style noisy copies each: none goes into a walk.
+    """Scams before channels, on the 183 scam stories and questions a blind writer wrote (bench/corpus/dev_scam.tsv,
+    92 naming 12333 or a channel), as written and in two recognition-style noisy copies each: none goes into a walk.
     (The frozen test corpus is the honest figure; this one is a dev set, so it may be tuned on.)"""
     from bench.accuracy import Judge, dangers
     from bench.dev import SCAM_FILE, load_dev, noisy_rows
@@ -504,7 +504,7 @@ def test_no_scam_story_of_the_blind_dev_set_is_routed_into_a_walk():
     d = dangers(results, judge.flows)
     assert d["scams"] == 3 * len(rows) and d["scams_to_walk"] == 0, d["walked_rows"]
     answered = sum(v.reported == "q_scam" for _, v in results[:len(rows)])
-    # 143 of 183 in session 40; 127 with no scam guard at all (the model alone).
+    # 150 of 183 with the final model of session 40; 127 with no scam guard at all (an earlier model alone).
     assert answered >= 0.75 * len(rows), f"only {answered} of {len(rows)} scam stories warned of at once"
 
 
