@@ -50,7 +50,7 @@ def test_a_turn_that_says_nothing_is_not_understood(understander, state):
 
 def test_babble_is_not_heard_rather_than_out_of_scope():
     """"叽里呱啦" is no request the assistant cannot help with: it was not heard, so the user is asked to say it
-    again, with what they can say — in a step and at the greeting."""
+    again, with what they can say (said here at the greeting; every kind of state is in the test above)."""
     with Conversation() as chat:
         for said in BABBLE:
             reply = chat.say(said)
