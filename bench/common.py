@@ -68,7 +68,8 @@ PARTS = ("test", "answers")
 """The frozen corpus in two parts, each written blind before the training sentences it measures: `test` (962
 rows, before the model existed) and `answers` (538 rows on the fine-grained questions of issue 12, written before
 any training sentence for them, and 32 on thank-yous and what they are confused with, a0539–a0570, appended in
-session 33 by a writer who never saw the training sentences)."""
+session 33 by a writer who never saw the training sentences; 34 on not being able to read, getting the phone online
+and their look-alikes, a0571–a0604, appended in session 43 the same way)."""
 
 
 def corpus_path(variant: str = "clean", part: str = "test") -> Path:

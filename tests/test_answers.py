@@ -51,6 +51,9 @@ QUESTIONS = [
     ("q_silent", ["我今年去医院看过病,是不是就不用认证了"], ["自动"], ["补发"]),
     ("q_overdue", ["停发的那几个月的钱还能拿回来吗"], ["全额补发"], []),
     ("q_documents", ["认证之前要准备些什么"], ["手机", "无线网", "身份证号", "光线柔和"], []),
+    # Session 43: not reading is no obstacle here (our users often cannot); the network step's own question.
+    ("cant_read", ["俺不认识几个字啊", "手机上的字我一个都瞅不清"], ["不要紧", "家里人帮忙"], []),
+    ("q_network", ["这wifi是咋连的呀", "没得无线网,光有流量能弄不"], ["手机流量也行", "家里人"], []),
 ]
 
 
@@ -213,3 +216,25 @@ def test_a_kiosk_never_offers_a_file_it_cannot_hand_over(understander):
     kiosk = at("wechat.face.result", understander)  # built without remind, as the kiosk builds it
     ask(kiosk, "我是山西的")
     assert "日历提醒" not in ask(kiosk, "认证成功了").say
+
+
+def test_at_the_network_step_how_to_connect_is_answered_and_connected_moves_on(understander):
+    """"这个wifi咋连啊" at the network step was asked "您是说“好了”吗?" (done, with a question in it); now it is
+    answered and the step is said again. Saying it is connected still moves on."""
+    session = at("wechat.prepare.network", understander)
+    reply = ask(session, "那个无线网是咋个连法嘛")
+    assert reply.intent == "q_network" and session.state == "wechat.prepare.network", (reply.intent, reply.say)
+    reply = ask(session, "手机连上无线网了")
+    assert session.state != "wechat.prepare.network", (reply.intent, reply.say)
+
+
+def test_the_unread_and_network_answers_are_tested_on_sentences_not_trained_on():
+    """Session 43's answers were written with their training sentences; what tests them here must be new to the
+    model (the older rows of QUESTIONS name the phrases themselves, on purpose)."""
+    from assistant.understanding.normalize import Normalizer
+    from assistant.understanding.store import training_examples
+
+    norm = Normalizer(FLOWS.fillers).text
+    seen = {norm(example.text) for example in training_examples(FLOWS)}
+    said = [t for intent, texts, _, _ in QUESTIONS if intent in ("cant_read", "q_network") for t in texts]
+    assert len(said) == 4 and not seen & {norm(t) for t in [*said, "那个无线网是咋个连法嘛", "手机连上无线网了"]}

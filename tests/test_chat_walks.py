@@ -106,6 +106,23 @@ def test_troubleshooting_returns_to_the_step_it_interrupted():
     assert records[7]["state"] == "alipay.open" and "市民中心" in records[7]["say"]
 
 
+@pytest.mark.parametrize("said", ["失败了", "没通过", "还是不行"])
+def test_a_failure_said_while_the_phone_looks_at_the_face_is_the_face_walk(said):
+    """At the framing and moving steps the phone is already checking the face: "失败了" there is the face trouble
+    walk (as 刷不了脸 is), and "好了" after a tip goes back to the step; it used to get "没听清"."""
+    with Conversation() as conversation:
+        state = conversation.say_surely("微信")["state"]
+        for _ in range(20):
+            if state.endswith("face.move"):
+                break
+            state = conversation.say_surely("好了")["state"]
+        else:
+            pytest.fail(f"never reached the face.move step: {state}")
+        reply = conversation.say(said)
+        assert reply["state"] == "trouble_face.light" and "光线" in reply["say"], reply
+        assert conversation.say("好了")["state"] == "wechat.face.move"
+
+
 @pytest.mark.parametrize("utterance, state, words", [
     ("找不到在哪里", "trouble_entry.search", ["搜索框", "退休认证"]),
     ("它提示要更新", "trouble_update.update", ["新版本", "更新"]),

@@ -12,7 +12,7 @@ from tests.chatdriver import chat
 WALK = ["微信", "好了", "好了", "好了", "好了"]
 """From the greeting to wechat.open, a step in the middle of the walk."""
 LEAVING = "算了不弄了"
-"""asked back as goodbye (not sure enough to act on)"""
+"""asked back as goodbye (in the middle of a walk leaving is always asked: understanding.yaml `asked_in_a_walk`)"""
 RESTART = "我想重新弄"
 """asked back as start over"""
 

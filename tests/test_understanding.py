@@ -556,6 +556,65 @@ def test_goodbye_needs_to_be_sure(understander):
     assert u.intent == "goodbye" and u.action == "confirm"
 
 
+def test_leaving_in_the_middle_of_a_walk_is_asked_back_however_sure(understander):
+    """`asked_in_a_walk: [goodbye]`: at a step of a walk, leaving is asked back even when the model is sure of it,
+    unless said in goodbye's own phrases ("再见"); outside a walk a sure goodbye is acted on. (Session 42: whether
+    "算了不弄了" was asked back hung on p 0.885 against `goodbye_min` 0.9, and a fresh training in CI crossed it.)"""
+    from assistant.understanding import ACT, CONFIRM, Understander
+    from assistant.understanding.model import Bands, IntentModel
+
+    model = understander.model
+    sure = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.5, 0.3, 0.25))
+    sure.bias[sure.class_index["goodbye"]] = 20.0
+    u = Understander(FLOWS, model=sure)
+    step = "wechat.open"
+    assert FLOWS.states[step].walk
+    left = u.understand("算了算了,今天先不弄了", step, FLOWS.allowed_intents(step))
+    assert (left.intent, left.action, left.guard) == ("goodbye", CONFIRM, "in a walk"), left
+    trouble = next(s for s, st in FLOWS.states.items() if (st.walk or "").startswith("trouble"))
+    assert u.understand("算了算了,今天先不弄了", trouble, FLOWS.allowed_intents(trouble)).action == CONFIRM
+    assert u.understand("再见", step, FLOWS.allowed_intents(step)).action == ACT, "its own words act at once"
+    at_start = u.understand("算了算了,今天先不弄了", "greeting", FLOWS.allowed_intents("greeting"))
+    assert (at_start.intent, at_start.action) == ("goodbye", ACT), "outside a walk nothing is lost"
+
+
+def test_an_answer_in_the_steps_own_words_is_acted_on_when_the_model_agrees(understander):
+    """A turn that is exactly a phrase of one intent allowed here ("行", a yes) is that intent when the model also
+    ranks it first, however unsure: "行" at a face step was asked back at p 0.81, and whether "嗯呐" moved on hung
+    on 0.891 against an act band of 0.883. The model still has the last word: read otherwise, it is not forced."""
+    from assistant.dialog import Session
+    from assistant.understanding import ACT, CONFIRM, Understander
+    from assistant.understanding.model import Bands, IntentModel
+
+    model = understander.model
+    session = Session(FLOWS, understander=understander)
+    session.greet()
+    step = "wechat.face.frame"
+    session.machine.set_state(step)
+    allowed = session.allowed_intents()  # in a step a yes ("对", "行") means the same as "好了"
+    assert "yes" in allowed and "行" in [p.text for p in FLOWS.intents["yes"].phrases]
+
+    def leaning(intent):
+        unsure = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.95, 0.3, 0.9))
+        unsure.bias[unsure.class_index[intent]] = 4.0  # first, at about 0.6 among the step's readings
+        return Understander(FLOWS, model=unsure)
+
+    u = leaning("yes")
+    said = u.understand("行", step, allowed)
+    assert (said.intent, said.action, said.guard) == ("yes", ACT, "its own words"), said
+    assert u.understand("行吧,我看看", step, allowed).action == CONFIRM, "more than the phrase: the bands decide"
+    other = leaning("not_yet").understand("行", step, allowed)
+    assert other.action != ACT or other.intent != "yes", other
+
+
+@pytest.mark.parametrize("home", ["俺在儿子家住了两年了,咋认证", "我和老伴住在闺女家,认证怎么弄", "我住在敬老院,咋弄这个认证"])
+def test_living_with_a_child_or_in_a_home_is_not_living_abroad(understander, home):
+    """Session 41: "我在儿子家住着,咋认证" started the 中国领事 walk at p 0.95; the model had learnt any "住在 / 住着" as
+    abroad. Sentences of living at home (flows/state_examples_targeted.tsv) teach it otherwise."""
+    u = understander.understand(home, "greeting", FLOWS.allowed_intents("greeting"))
+    assert u.intent != "ch_abroad", (home, u.ranked[:3])
+
+
 def test_two_readings_below_the_confirm_band_are_asked_which_not_misheard(understander):
     """Below the confirm band, two readings summing to the `pair` band get "您是说A,还是B?" instead of "没听清";
     without a pair band (an older model) only at the act band; a scam reading the scam rule turned down is never

@@ -79,6 +79,29 @@ def test_the_model_is_retrained_when_what_it_learns_from_changes_and_only_then(f
     assert digest_of(load_flows(flows_copy)) != before, "a new example retrains"
 
 
+def test_the_model_is_retrained_when_the_code_it_is_trained_by_changes(flows_copy, tmp_path, monkeypatch):
+    """Session 42: a change to dates.py (which sentences carry a date slot, a feature) kept the old model under the
+    same digest in the checkout, while CI trained the new code's model, which failed two tests."""
+    from assistant.understanding import store
+
+    names = {p.name for p in store.TRAINING_CODE}
+    assert {"dates.py", "features.py", "normalize.py", "noise.py", "model.py", "understander.py"} <= names
+    assert not {"commands.py", "heard.py"} & names, "tools that train nothing do not retrain"
+    copies = []
+    for path in store.TRAINING_CODE:
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    monkeypatch.setattr(store, "TRAINING_CODE", copies)
+    flows = load_flows(flows_copy)
+    before = digest_of(flows)
+    dates = next(c for c in copies if c.name == "dates.py")
+    dates.write_text(dates.read_text(encoding="utf-8") + "\n# only a comment\n", encoding="utf-8")
+    assert digest_of(flows) == before, "a comment retrains nothing"
+    dates.write_text(dates.read_text(encoding="utf-8") + "\nCHANGED = True\n", encoding="utf-8")
+    assert digest_of(flows) != before
+
+
 def test_templates_expand_into_training_sentences_with_lists():
     examples = training_examples(load_flows())
     from_templates = [e for e in examples if "templates.yaml" in e.origin]

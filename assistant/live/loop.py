@@ -87,6 +87,8 @@ class _Turn:
     onset: float | None = None
     """audio time (since the turn began) of the speech that brought the turn's first words (assistant/live/rejoin)"""
     speech: bool = False
+    listening: bool | None = None
+    """whether the user is heard now (nothing playing), as last logged"""
     said: str = ""
     """what the voice was saying over the last seconds it played (Speaker.sounding), for its own words coming back"""
     prompt_end: float | None = None
@@ -274,6 +276,13 @@ class MicListener:
                 quiet = 0.0
                 quiet_since = self.clock()
             turn.was_playing = playing
+            if turn.listening != (not playing):
+                # When "it did not hear me" is looked into (--debug): when it heard the user and when not. The voice
+                # counts as playing while it waits for its next sentence to be rendered: a gap in the sound is not
+                # the end of the prompt.
+                turn.listening = not playing
+                log.debug("在听 (listening: nothing is playing)" if turn.listening
+                          else "在说,不听 (speaking: not listening)")
             if playing and self.barge_in:
                 turn.said = own_voice_now(self.speaker) or turn.said
             turn.feed(pcm)

@@ -314,9 +314,17 @@ def _year_part(text: str, today: date) -> SaidDate | None:
     return _latest_past([(date(y, first, 1), _month_end(y, last)) for y in _years(match, today.year)], today)
 
 
+_DONE_THIS_YEAR = re.compile(r"(认证|认|弄|做|办|刷|验|搞)[完好]?(过|了|的)|已经")
+"""This year named as when it was done: "今年认证过了", "今年我儿子帮我弄的"."""
+
+
 def _whole_year(text: str, today: date) -> SaidDate | None:
     match = re.search(r"(?:(\d{4})年|(大前年|前年|去年|今年))(?!\d)", text)
     if not match:
+        return None
+    if match.group(2) == "今年" and not _DONE_THIS_YEAR.search(text):
+        # "今年认证截止到啥时候", "今年还要认证吗": this year's certification, still to do — no last date. Read as one,
+        # the deadline was counted from 1 January and said back as "您上次是2026年1月1日认证的".
         return None
     year = _years(match, today.year)[0]
     return _between(date(year, 1, 1), date(year, 12, 31), today)

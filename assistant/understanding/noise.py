@@ -93,9 +93,9 @@ def _common_char(rng: random.Random) -> str:
 def noisy(text: str, rng: random.Random) -> str:
     """The utterance as a recogniser might write it (see the module docstring)."""
     # One converter for the process (normalize's): building an OpenCC per call was 40 % of building training rows.
-    from assistant.understanding.normalize import _T2S, readings
+    from assistant.understanding.normalize import T2S, readings
 
-    chars = list(_PUNCT.sub("", _T2S.convert(text)))
+    chars = list(_PUNCT.sub("", T2S.convert(text)))
     cjk = [i for i, c in enumerate(chars) if _CJK.match(c)]
     if not cjk:
         return "".join(chars)

@@ -97,6 +97,7 @@ class Understander:
         # whose cue characters were misheard that way would lose the rule (bench/README.md, session 40).
         self.scam_sounds = {str(cue): sorted({self.norm.key(self.norm.text(str(w))) for w in words} - {""})
                             for cue, words in (guards.get("scam_cue_sounds") or {}).items()}
+        self._sounded: tuple = ("", frozenset())
         for cue in self.scam_sounds:
             if cue not in self.scam_cues:
                 line = guards.line_of("scam_cue_sounds") if hasattr(guards, "line_of") else 0
@@ -114,6 +115,11 @@ class Understander:
         self.correction_min = float(corrections.get("min", 1.0))
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
+        self.asked_in_a_walk = set(map(str, guards.get("asked_in_a_walk") or ()))
+        """intents that lose the user's place: in the middle of a walk, asked back unless said in their own words"""
+        for intent in self.asked_in_a_walk - set(flows.intents):
+            raise FlowError(self.config.file, guards.line_of("asked_in_a_walk") if hasattr(guards, "line_of") else 0,
+                            f"'asked_in_a_walk' names '{intent}', which is not an intent of intents.yaml")
         self.answers = in_place_answers(flows, self.config)
         """questions answered in place at the answer band (the rest, moves and alarming answers, at the act band)"""
         self.declined = self._declined(flows, guards)
@@ -174,7 +180,7 @@ class Understander:
         named = [k for k in slots if k in _FEATURE_SLOTS]
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
         ranked = self.post_process(ranked, cues, same or {})
-        result = self._decide(text, cues, ranked, allowed, slots)
+        result = self._asked_before_leaving(self._decide(text, cues, ranked, allowed, slots), text, kind)
         if result.guard == "not-done" and result.action != ACT and "question" in cues:
             result = self._question_after_done(text, kind, allowed, same or {}) or result
         result.slots, result.text, result.cues = {**slots, **result.slots}, text, frozenset(cues)
@@ -307,12 +313,36 @@ class Understander:
         """The scam cues whose words are in the turn by their sound (fuzzy pinyin), whatever characters were heard."""
         if not self.scam_sounds:
             return set()
+        # The last turn's answer is kept: a scam turn asks twice (the rule, then advice or not). One tuple, swapped
+        # whole, so two threads reading turns at once never see one turn's text with another's cues.
+        last_text, last_cues = self._sounded
+        if last_text == text:
+            return set(last_cues)
         key = self.norm.key(text)
-        return {cue for cue, sounds in self.scam_sounds.items() if any(k in key for k in sounds)}
+        cues = {cue for cue, sounds in self.scam_sounds.items() if any(k in key for k in sounds)}
+        self._sounded = (text, frozenset(cues))
+        return cues
 
     def post_process(self, ranked, cues, same: dict) -> list:
         """What happens to the model's ranking before deciding (training's calibration does the same)."""
         return _pooled(_without_uncued(ranked, self.needs_cue, cues), same)
+
+    def _asked_before_leaving(self, result: Understanding, text: str, kind: StateKind) -> Understanding:
+        """Leaving loses the user's place (and wipes a kiosk), so a goodbye acted on by any rule is asked back
+        ("您是说“再见”吗?") unless it is sure by itself: over `goodbye_min`, and, in the middle of a walk, said in
+        the words the assistant itself offers ("再见"). In a walk, whether the model's p of "算了不弄了" was 0.885
+        or 0.901 decided it, and a retraining moved it over `goodbye_min` (session 42)."""
+        if result.action != ACT:
+            return result
+        if (result.intent in self.asked_in_a_walk and {"walk", "trouble"} & set(kind.tags)
+                and result.intent not in self.phrases.get(text, ())):
+            guard = "in a walk"
+        elif result.intent == "goodbye" and result.probability < self.goodbye_min:
+            guard = "goodbye-sure"
+        else:
+            return result
+        return Understanding(result.intent, CONFIRM, result.probability, ranked=result.ranked, slots=result.slots,
+                             guard=guard)
 
     def _decide(self, text, cues, ranked, allowed, slots) -> Understanding:
         bands = self.model.bands
@@ -361,7 +391,13 @@ class Understander:
                 # the step is said again with what can be answered.
                 return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard="not-done")
-        # 4. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
+        # 4. A turn that is exactly one of the answers a step offers ("对", "行", "嗯呐" — a phrase of intents.yaml,
+        # of one intent allowed here) is that answer when the model reads it so too: whether "呐" was acted on
+        # hung on p 0.891 against an act band of 0.883, and "行" at a face step was asked back at 0.81.
+        own = self.phrases.get(text, set()) & set(allowed)
+        if own == {top}:
+            return Understanding(top, ACT, p1, ranked=ranked, guard="its own words")
+        # 5. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
         # two places are two readings however the probability is split, and always when offered as a choice
         # ("微信还是支付宝"); "不用微信,用支付宝" stays a sure choice.
         named = [i for i in slots.get("channels", ()) if i in allowed]
@@ -380,8 +416,6 @@ class Understander:
                 and OUT_OF_SCOPE not in (top, second) and not offers_done):
             return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
         if p1 >= act:
-            if top == "goodbye" and p1 < self.goodbye_min:
-                return Understanding(top, CONFIRM, p1, ranked=ranked, guard="goodbye-sure")
             return Understanding(top, ACT, p1, ranked=ranked, guard=guard)
         if p1 >= bands.confirm and top != OUT_OF_SCOPE:
             return Understanding(top, CONFIRM, p1, ranked=ranked, guard=guard)
