@@ -147,3 +147,13 @@ class ChatProcess:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def training_sentences_among(flows, sentences) -> set[str]:
+    """The sentences (normalised as the model reads them) that are training sentences of flows/: a test sentence
+    must be new to the model, or the test shows only that it remembers."""
+    from assistant.understanding.normalize import Normalizer
+    from assistant.understanding.store import training_examples
+
+    norm = Normalizer(flows.fillers).text
+    return {norm(example.text) for example in training_examples(flows)} & {norm(s) for s in sentences}

@@ -169,13 +169,13 @@ def pytest_unconfigure(config):
 def _understanding_model_ready() -> None:
     """Trains the understanding model once, here, when flows/ changed since it was last trained: otherwise every
     worker (and every `assistant` child process) would find it missing and train the same ~3-minute model at
-    once. Saved beside the flows (flows/.model/), where every process of the run looks first after its own cache."""
+    once. Saved beside the flows (flows/.model/), where every process of the run looks first after its own cache.
+    A fresh checkout has the committed model of its flows (flows/trained/) and trains nothing."""
     from assistant.flows import load_flows
-    from assistant.understanding.store import digest_of, model_dirs
+    from assistant.understanding.store import find_saved
 
     flows = load_flows()
-    digest = digest_of(flows)
-    if any((folder / f"intents-{digest}.npz").exists() for folder in model_dirs(flows)):
+    if find_saved(flows) is not None:  # trained here, or the committed one (flows/trained/)
         return
     from assistant.understanding import Understander
 
@@ -256,7 +256,7 @@ def flows_copy(tmp_path):
     from assistant import FLOWS_DIR
 
     target = tmp_path / "flows"
-    shutil.copytree(FLOWS_DIR, target, ignore=shutil.ignore_patterns(".model"))
+    shutil.copytree(FLOWS_DIR, target, ignore=shutil.ignore_patterns(".model", "trained"))
     return target
 
 

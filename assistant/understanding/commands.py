@@ -7,6 +7,8 @@ def register(subparsers):
     p = subparsers.add_parser("train", help="重新学习 flows/ 里的说法 (retrain the understanding model from flows/)")
     p.add_argument("--flows", help="flows folder (default: the project's flows/)")
     p.add_argument("--if-needed", action="store_true", help="only when flows/ changed since the last training")
+    p.add_argument("--ship", action="store_true",
+                   help="train if needed, then put the model into flows/trained/ to be committed with the flows")
     p.set_defaults(func=train_command)
 
     p = subparsers.add_parser("why", help="为什么这样理解 (why a sentence is understood as it is)")
@@ -23,6 +25,13 @@ def train_command(args) -> int:
     from assistant.understanding.store import model_dirs, save_trained, train
 
     flows = load_flows(args.flows)
+    if args.ship:
+        from assistant.understanding.store import ship
+
+        Understander(flows)  # loads the saved model, or trains and saves one
+        path = ship(flows)
+        print(f"放好了 (shipped): {path} — commit it with the flows it was trained from")
+        return 0
     if args.if_needed:
         Understander(flows)  # loads the saved model, or trains and saves one
         return 0

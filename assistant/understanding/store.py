@@ -1,7 +1,9 @@
-"""Where the trained model lives: a small .npz in the user cache, named by a hash of flows/.
+"""Where the trained model lives: an .npz (about 23 MB) named by a hash of flows/ and of the training code.
 
-A changed flow file changes the hash, so the next start retrains by itself (tens of seconds, said on stderr);
-`assistant train` does it explicitly. A damaged or foreign file is retrained, never trusted.
+The model of the committed flows is committed too (flows/trained/, `assistant train --ship`): training takes 6 to
+13 minutes on a 2-core machine, which a relative setting up an old laptop, a kiosk and CI would otherwise wait for.
+A changed flow file changes the hash, so the next start retrains by itself (said on stderr) into flows/.model/ or
+the user cache; `assistant train` does it explicitly. A damaged or foreign file is retrained, never trusted.
 """
 
 import ast
@@ -42,6 +44,16 @@ def model_dirs_for(flows_root: Path) -> list[Path]:
     places.append(Path(flows_root) / ".model")
     places.append(paths.user_cache_dir() / "understanding")
     return list(dict.fromkeys(places))
+
+
+SHIPPED = "trained"
+"""The folder of flows/ that holds the model of these flows as committed (`assistant train --ship`): a fresh
+checkout, a kiosk and CI load it instead of training for minutes. It is read only when its digest is this
+checkout's (flows and training code), so a stale one is never used; nothing saves into it by itself."""
+
+
+def shipped_dir(flows_root) -> Path:
+    return Path(flows_root) / SHIPPED
 
 
 def region_names(flows) -> list[str]:
@@ -125,7 +137,8 @@ def train(flows, understander, *, calibrate=True):
 def load_or_train(flows, understander, *, cache_dir: Path | None = None, retrain=False) -> IntentModel:
     folders = [Path(cache_dir)] if cache_dir else model_dirs(flows)
     digest = digest_of(flows)
-    for folder in folders if not retrain else []:
+    # The committed model is looked for last and never saved into (ship() writes it, on purpose).
+    for folder in (folders + ([] if cache_dir else [shipped_dir(flows.root)])) if not retrain else []:
         path = folder / f"intents-{digest}.npz"
         if path.exists():
             try:
@@ -160,6 +173,31 @@ def save_somewhere(model: IntentModel, folders, digest: str) -> Path | None:
             continue
     print("学好的模型存不下来,下次启动还要再学一遍 (could not save the understanding model)", file=sys.stderr)
     return None
+
+
+def find_saved(flows) -> Path | None:
+    """The saved model file of these flows and this code, wherever it is (shipped or trained here)."""
+    name = f"intents-{digest_of(flows)}.npz"
+    return next((f / name for f in [*model_dirs(flows), shipped_dir(flows.root)] if (f / name).is_file()), None)
+
+
+def ship(flows) -> Path:
+    """The saved model of these flows copied, byte for byte, into flows/trained/ (the one model there), to be
+    committed with the flows it was trained from (`assistant train --ship` trains first when none is saved)."""
+    import shutil
+
+    source = find_saved(flows)
+    if source is None:
+        raise OSError("no trained model of these flows is saved, so there is nothing to ship")
+    target = shipped_dir(flows.root) / source.name
+    if source != target:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target.with_suffix(".tmp"))
+        os.replace(target.with_suffix(".tmp"), target)
+    for old in target.parent.glob("intents-*.npz"):
+        if old != target:
+            old.unlink()
+    return target
 
 
 def save(model: IntentModel, folder: Path, digest: str) -> Path:
