@@ -29,8 +29,8 @@ def train_command(args) -> int:
         from assistant.understanding.store import ship
 
         Understander(flows)  # loads the saved model, or trains and saves one
-        path = ship(flows)
-        print(f"放好了 (shipped): {path} — commit it with the flows it was trained from")
+        shipped = ship(flows)
+        print(f"放好了 (shipped): {shipped} — commit it with the flows it was trained from")
         return 0
     if args.if_needed:
         Understander(flows)  # loads the saved model, or trains and saves one
