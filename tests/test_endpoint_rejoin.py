@@ -46,10 +46,10 @@ def test_only_words_soon_after_the_end_continue_the_turn(onset, joins):
 
 # --- in the live loop, on the natural voice -----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def natural(vosk_model_dir):
+def natural(vosk_model):
     from tests.speech_support import natural_sentences
 
-    return natural_sentences(vosk_model_dir)  # renders the recogniser alone hears clearly
+    return natural_sentences(vosk_model)  # renders the recogniser alone hears clearly
 
 
 @pytest.fixture(scope="module")

