@@ -76,8 +76,9 @@ def real_natural_python() -> str | None:
     return next((c for c in candidates if c and Path(c).exists()), None)
 
 
-#: Renders of a sentence tried before the clearest is kept (the natural voice draws random numbers: one of six
-#: renders of "好了" is heard as "跑完" by the recogniser alone, session 44, and a test that drew it failed five times).
+#: Renders of a sentence tried before the clearest is kept. The natural voice draws random numbers: the render of
+#: "好了" cached on session 44's machine was heard as "跑完" by the recogniser alone, and five tests failed on it;
+#: of six fresh renders, four were heard "好 了", two "好嘞" or "好 好嘞".
 CLEAR_TRIES = 5
 
 

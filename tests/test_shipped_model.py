@@ -38,7 +38,7 @@ def test_a_fresh_copy_of_the_flows_answers_at_once_from_the_shipped_model(tmp_pa
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "正在学习" not in done.stderr and "training" not in done.stderr, done.stderr
-    assert "choose_wechat" in done.stdout or "wechat" in done.stdout, done.stdout
+    assert "decision: act ch_wechat" in done.stdout, done.stdout
     assert not any((tmp_path / d / "understanding").exists() for d in ("cache", "xdg/pension-assistant"))
     assert not (target / ".model").exists()
     assert len(list((target / "trained").glob("*.npz"))) == 1
