@@ -137,8 +137,7 @@ def train(flows, understander, *, calibrate=True):
 def load_or_train(flows, understander, *, cache_dir: Path | None = None, retrain=False) -> IntentModel:
     folders = [Path(cache_dir)] if cache_dir else model_dirs(flows)
     digest = digest_of(flows)
-    # The committed model is looked for last and never saved into (ship() writes it, on purpose).
-    for folder in (folders + ([] if cache_dir else [shipped_dir(flows.root)])) if not retrain else []:
+    for folder in ([Path(cache_dir)] if cache_dir else places_to_look(flows)) if not retrain else []:
         path = folder / f"intents-{digest}.npz"
         if path.exists():
             try:
@@ -175,10 +174,16 @@ def save_somewhere(model: IntentModel, folders, digest: str) -> Path | None:
     return None
 
 
+def places_to_look(flows) -> list[Path]:
+    """Where a model of these flows is read from, in order: where one is saved (model_dirs), then the committed one
+    last (it is never saved into; ship() writes it, on purpose)."""
+    return [*model_dirs(flows), shipped_dir(flows.root)]
+
+
 def find_saved(flows) -> Path | None:
     """The saved model file of these flows and this code, wherever it is (shipped or trained here)."""
     name = f"intents-{digest_of(flows)}.npz"
-    return next((f / name for f in [*model_dirs(flows), shipped_dir(flows.root)] if (f / name).is_file()), None)
+    return next((f / name for f in places_to_look(flows) if (f / name).is_file()), None)
 
 
 def ship(flows) -> Path:
