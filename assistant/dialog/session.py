@@ -41,6 +41,9 @@ set's "领卡的时候也要刷脸吗", heard word for word): it gets "没听明
 the user say the same sentence again, louder. Shorter ones ("那么少" for a "嗯") may well be misheard."""
 NUMBER_FOLLOW_TURNS = 2
 """After a number is refused, this many turns take a bare group of digits as more of it (an ID in groups)."""
+_NOT_A_CHOICE = frozenset({"negation", "lack", "question", "either"})
+"""Cues (flows/understanding.yaml) that keep a channel named beside "我要认证" from being taken as the choice:
+"我要认证,微信不会弄", "没有微信", "用微信还是支付宝", "微信能认证吗"."""
 _VOICE_CONTROLS = {"slower": ("rate_step", -1), "faster": ("rate_step", 1),
                    "louder": ("volume_step", 1), "softer": ("volume_step", -1)}
 _AT_LIMIT = {"slower": "slowest", "faster": "fastest", "louder": "loudest", "softer": "softest"}
@@ -204,15 +207,22 @@ class Session:
         allowed = [i for i in self.flows.allowed_intents(self.state)
                    if not (i in self.flows.goto and i not in state.on and state.walk is not None
                            and self._walk_of(self.flows.goto[i]) == state.walk)]
-        # In a step, "对/是的" means the same as "好了".
-        return allowed + ["yes"] if "next" in state.on and "yes" not in allowed else allowed
+        # In a step, "对/是的" means the same as "好了". Where nothing was asked (the greeting, a choice, the result),
+        # a yes ("好的", "行", "可以") is heard too: it gets "好的。" and the question of that place again
+        # (`_execute`), not "没听清" (they would say it louder) nor a guess at something else ("好了" at the
+        # greeting was asked "您是说“再见”吗?", where a reflex "对" would end the session).
+        return allowed + ["yes"] if "yes" not in allowed else allowed
 
     def same_effect(self) -> dict:
         return self.flows.same_effect(self.state)
 
     def expected_phrases(self) -> list[str]:
         """What the user is likely to say now: the recogniser's grammar for this state."""
-        intents = self.allowed_intents() + (["yes", "no"] if self.pending else [])
+        # Not a yes where nothing was asked (allowed_intents): short words like "好", "要", "行" in a grammar of
+        # channels would be read into a mumbled choice; a yes there is heard by the open reading all the same.
+        only_heard = "yes" in self._only_heard()
+        intents = [i for i in self.allowed_intents() if not (only_heard and i == "yes")]
+        intents += ["yes", "no"] if self.pending else []
         phrases = [p.text for i in intents for p in self.flows.intents[i].phrases]
         return list(dict.fromkeys([*phrases, *self.understander.grammar_phrases(intents)]))
 
@@ -261,6 +271,8 @@ class Session:
             # "对" where nothing was asked (the greeting, the result): heard, and nothing to do — "好的" and the
             # question of this place again, rather than "没听清" (they would say it again, louder).
             return self._reply([self._say("heard_yes"), *self._ask_sentences(self.state)], "heard_yes")
+        if u.action == UNKNOWN and u.guard == "says nothing" and self._only_greets(text):
+            return self._reply([self._say("hello"), *self._ask_sentences(self.state)], "hello")
         if u.action == UNKNOWN and u.guard == "went wrong":
             # Something went wrong at a step, nothing more understood: take your time, and how to get help; nothing
             # is asked back.
@@ -284,6 +296,10 @@ class Session:
         # "您是说“谢谢”吗?" would be silly.
         if u.action in (CHOOSE, CONFIRM) and u.intent in ASKS_AGAIN:
             return self._execute(u.intent, text)
+        # So is a yes where nothing was asked, and the wish to certify at the greeting: "好的。" (or "好的,我一步一步
+        # 教您。") and this place's question again; "您是说“对”吗?" about "好的吧" would be a question about a question.
+        if u.action in (CHOOSE, CONFIRM) and {u.intent, u.second} - {None} <= self._only_heard():
+            return self._execute(u.intent, text)
         # So is a "no" said first where nothing was asked: its reply is itself a question ("哪里不对?"),
         # and "您是说“不对”吗? 对的话说“对”" about "不是不是,我不是给我自己弄" would have the user answer
         # "对" to mean "不对". Only when the words open with the no: a question holding one
@@ -291,6 +307,9 @@ class Session:
         if u.action == CONFIRM and u.intent == "no" and "no" not in self.flows.states[self.state].on \
                 and self.understander.says_no_first(text):
             return self._execute("no", text)
+        if u.action == CHOOSE and (channel := self._named_channel(u)):
+            # "您是说“支付宝”,还是“认证养老金”?" about "我要认证,孙女说用支付宝就行": both readings say that channel.
+            return self._execute(channel, text, u.slots)
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             self.pending_slots = u.slots
@@ -298,12 +317,44 @@ class Session:
             first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
             return self._reply([self._say("choose", first=first, second=second)], "choose")
         if u.action == CONFIRM:
-            self.pending = ("confirm", u.intent, text)
+            # Asked about the channel named, not the wish: "您是说“掌上12333”吗?" is what the "对" decides.
+            intent = self._named_channel(u) or u.intent
+            self.pending = ("confirm", intent, text)
             self.pending_slots = u.slots
-            return self._reply([self._say("confirm", label=self.flows.intents[u.intent].label)], "confirm")
+            return self._reply([self._say("confirm", label=self.flows.intents[intent].label)], "confirm")
         if u.intent == OUT_OF_SCOPE:
             return self._out_of_scope()
-        return self._execute(u.intent, text, u.slots)
+        return self._execute(self._named_channel(u) or u.intent, text, u.slots)
+
+    def _only_greets(self, text: str) -> bool:
+        """The turn is greetings and fillers alone, at least one greeting ("喂,您好啊"; phrases.yaml `greetings`)."""
+        words = "".join(ch for ch in text if ch.isalnum())
+        greeted = re.sub("|".join(map(re.escape, self.flows.greetings)), "", words) if self.flows.greetings else words
+        if greeted == words:
+            return False
+        return not re.sub("|".join(map(re.escape, sorted(self.flows.fillers, key=len, reverse=True))), "", greeted)
+
+    def _named_channel(self, u) -> str | None:
+        """"我要弄养老金认证,俺闺女说在微信上弄": a wish to certify that names one channel is that channel's walk,
+        rather than being asked which channel (the model reads the wish, the slots the channel). Only when the model's
+        likeliest walk after the wish is that channel's: with a relative named, their phone may be meant ("我闺女用微信
+        帮我": 家里人帮忙); and never with a negation, a lack, a question or an either-or."""
+        readings = {u.intent, u.second} if u.action == CHOOSE else {u.intent}
+        if "want_certify" not in readings or u.cues & _NOT_A_CHOICE:
+            return None
+        allowed = self.allowed_intents()
+        named = [c for c in u.slots.get("channels", ()) if c in allowed and c in self.flows.goto]
+        walks = [i for i, _ in u.ranked if i in allowed and i in self.flows.goto]
+        if len(named) != 1 or walks[:1] != named or not readings <= {"want_certify", *named}:
+            return None
+        return named[0]
+
+    def _only_heard(self) -> set:
+        """Readings whose reply here is a kind word and this place's question again, nothing moved: a yes where
+        nothing was asked (allowed_intents), the wish to certify at the greeting."""
+        state = self.flows.states[self.state]
+        heard = {"yes"} if "yes" not in state.on and "next" not in state.on else set()
+        return heard | ({"want_certify"} if self.state == self.flows.start else set())
 
     def _correction(self, text: str) -> Reply | None:
         """Right after a move on "done" ("好了", "成功了"), "不对" / "没成功" takes it back: a misheard negation
@@ -395,6 +446,9 @@ class Session:
             return self._answer(intent, text, slots)
         if intent == "yes" and "yes" not in state.on and "next" in state.on:
             intent = "next"
+        elif intent == "yes" and "yes" not in state.on:
+            # A yes where nothing was asked: heard, and nothing to do (allowed_intents).
+            return self._reply([self._say("heard_yes"), *self._ask_sentences(self.state)], "heard_yes")
         moves = self.machine.get_transitions(intent, source=self.state)
         if not moves:  # an intent the state does not use, e.g. "对" where nothing was asked
             return self._not_understood(text)

@@ -127,6 +127,8 @@ class Flows:
     """the folder the flows were read from (training data for the understanding model lives there too)"""
     confirm_in_words: tuple[str, ...] = ()
     """readings that, asked back ("您是说“再见”吗?"), only a yes in words or their own phrase confirms (dialog.yaml)"""
+    greetings: tuple[str, ...] = ()
+    """words a turn of nothing but greetings is made of ("你好", "喂"): greeted back (phrases.yaml)"""
 
     def global_intents(self) -> list[str]:
         return [*self.controls, *self.answer_of, *self.goto]

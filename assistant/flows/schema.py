@@ -53,7 +53,7 @@ SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels
 NEEDED_SAY = ("not_understood", "not_understood_long", "you_can_say", "offer_person", "silence", "confirm", "choose",
               "confirm_again",
               "back_to_step", "slower", "faster", "louder", "softer", "slowest", "fastest", "loudest", "softest",
-              "first_step", "back", "undone", "declined", "went_wrong", "disagree", "heard_yes", "start_over",
+              "first_step", "back", "undone", "declined", "went_wrong", "disagree", "heard_yes", "hello", "start_over",
               "help_state", "help_always",
               "numbers", "secret", "too_long", "foreign", "no_date", "not_heard", "or", "comma")
 """phrases.yaml sentences the dialog says by name."""
@@ -296,6 +296,7 @@ PhrasesSay: type[_Sentences] = create_model("PhrasesSay", __base__=_Sentences, *
 class PhrasesFile(_Shape):
     say: Annotated[PhrasesSay, BeforeValidator(_say)]  # type: ignore[valid-type]  # a model built from NEEDED_SAY
     fillers: list[Text]
+    greetings: list[Text] = []
 
 
 # --- regions.yaml -------------------------------------------------------------------------------------------------

@@ -124,7 +124,10 @@ class Understander:
         """questions answered in place at the answer band (the rest, moves and alarming answers, at the act band)"""
         self.declined = self._declined(flows, guards)
         """intent -> the pattern of that request turned down ("别从头来"): never acted on as the request"""
-        self.words = {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}
+        # Normalised as the turn is, since they are looked for in its normalised text: "掌上12333" is "掌上一二三"
+        # there (digits said, a repeat folded), and as written it was never found.
+        self.words = {name: [(self.norm.text(w), v) for w, v in pairs]
+                      for name, pairs in {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}.items()}
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
         # intents.yaml (normalised, with the intents it says).
