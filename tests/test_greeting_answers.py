@@ -7,8 +7,10 @@ named its channel, "我要弄那个养老金认证,俺闺女说在微信上弄",
 
 Now a yes where nothing was asked is heard ("好的。" and the question again), "开始吧" is the wish to certify
 ("好的,我一步一步教您。" and the question), and a wish naming one channel starts that channel's walk — unless it
-says it lacks it, asks about it, names two, or the model's likeliest walk is another (a relative's phone). The
-sentences were written for these tests: none is a training sentence (checked below)."""
+says it lacks it, asks about it, names two, or the model's likeliest walk is another (a relative's phone). Read
+unsurely, each is asked about first ("您是说“对”吗?", "您是说“支付宝”,还是“认证养老金”?"): acting on those too made
+more spoken turns wrong (session 45), so the tests below take the question back as a step on the way. The sentences
+were written for these tests: none is a training sentence (checked below)."""
 
 import pytest
 
@@ -23,26 +25,42 @@ NOT_A_CHOICE = ["我要认证,可我没有支付宝", "我要认证,微信能行
 
 
 def test_the_test_sentences_are_not_training_sentences():
-    said = [*OKAYS, *STARTS, *(s for s, _ in NAMED), *NOT_A_CHOICE]
+    said = [*OKAYS, *STARTS, *(s for s, _ in NAMED), *NOT_A_CHOICE, "我要弄那个养老金认证俺闺女说在微信上弄"]
     assert not training_sentences_among(load_flows(), said)
 
 
+def _asked_as_meant(reply) -> bool:
+    """Asked about a yes or the wish to certify, nothing else ("您是说“对”吗?")."""
+    return reply["intent"] == "confirm" and reply["say"].startswith(("您是说“对”吗", "您是说“认证养老金”吗"))
+
+
 @pytest.mark.parametrize("said", OKAYS)
-def test_an_ok_at_the_greeting_is_heard_and_the_question_asked_again(said):
+def test_an_ok_at_the_greeting_reaches_the_question_again_at_most_one_yes_later(said):
     flows = load_flows()
-    records = chat([said])
-    reply = records[-1]
-    assert reply["state"] == "greeting", reply
-    assert reply["intent"] in ("heard_yes", "want_certify"), reply
+    first = chat([said])[-1]
+    assert first["state"] == "greeting", first
+    assert first["intent"] in ("heard_yes", "want_certify") or _asked_as_meant(first), first
+    assert "没听清" not in first["say"] and "再见" not in first["say"] and "重新开始" not in first["say"], first
+    reply = chat([said], yes_to_confirm=True)[-1]  # "对" to "您是说……吗?", as a user would
+    assert reply["state"] == "greeting" and reply["intent"] in ("heard_yes", "want_certify"), reply
     assert reply["say"].startswith((flows.say["heard_yes"], flows.say["want_certify"])), reply
-    assert "您想用什么认证" in reply["say"] and "没听清" not in reply["say"] and "再见" not in reply["say"], reply
+    assert "您想用什么认证" in reply["say"], reply
+
+
+def test_a_plain_ok_is_acted_on_at_once():
+    """"好的" and "可以" are a yes in their own words (intents.yaml): no question back."""
+    for said in ["好的", "可以"]:
+        reply = chat([said])[-1]
+        assert reply["intent"] == "heard_yes" and reply["state"] == "greeting", reply
 
 
 @pytest.mark.parametrize("said", STARTS)
 def test_lets_begin_at_the_greeting_is_the_wish_to_certify_not_starting_over(said):
-    reply = chat([said])[-1]
+    first = chat([said])[-1]
+    assert first["intent"] in ("want_certify", "heard_yes") or _asked_as_meant(first), first
+    assert "重新开始" not in first["say"] and "没听清" not in first["say"], first
+    reply = chat([said], yes_to_confirm=True)[-1]
     assert reply["intent"] in ("want_certify", "heard_yes") and reply["state"] == "greeting", reply
-    assert "重新开始" not in reply["say"] and "没听清" not in reply["say"], reply
 
 
 def test_a_yes_in_a_step_is_still_done_and_the_grammar_at_the_greeting_holds_no_yes():
@@ -58,9 +76,22 @@ def test_a_yes_in_a_step_is_still_done_and_the_grammar_at_the_greeting_holds_no_
 
 
 @pytest.mark.parametrize("said, walk", NAMED)
-def test_a_wish_to_certify_naming_its_channel_starts_that_walk(said, walk):
+def test_a_wish_to_certify_naming_its_channel_starts_that_walk_or_offers_it(said, walk):
+    """Measured with model a33f7348: both are asked "您是说“支付宝”,还是“认证养老金”?" (the model is unsure between
+    the two); the channel is then one word away. The sure cases are in the next test."""
     reply = chat([said])[-1]
-    assert reply["state"].startswith(walk), reply
+    label = {"alipay.": "支付宝", "wechat.": "微信"}[walk]
+    assert reply["state"].startswith(walk) or (reply["intent"] == "choose" and f"“{label}”" in reply["say"]), reply
+    assert chat([said, label])[-1]["state"].startswith(walk)
+
+
+def test_the_wish_this_was_found_with_is_asked_about_as_its_channel():
+    """Typed by hand, session 45: "我要弄那个养老金认证俺闺女说在微信上弄" was "好的,我一步一步教您。您想用什么认证?".
+    Read as the wish at 0.80 (under the act band), it is asked about as the channel it names; one "对" starts it."""
+    said = "我要弄那个养老金认证俺闺女说在微信上弄"
+    first = chat([said])[-1]
+    assert first["state"].startswith("wechat.") or first["say"].startswith("您是说“微信”吗"), first
+    assert chat([said], yes_to_confirm=True)[-1]["state"].startswith("wechat.")
 
 
 @pytest.mark.parametrize("said", NOT_A_CHOICE)
@@ -78,8 +109,8 @@ def test_a_wish_naming_a_relative_with_the_channel_is_not_the_users_own_walk():
 
 @pytest.mark.parametrize("said", ["你好", "喂,您好啊", "哎,你好你好"])
 def test_a_hello_is_greeted_back_not_not_heard(said):
-    """"你好" said to the kiosk was "对不起,我没听清" (greetings are fillers to the model): the elder would say it again,
-    louder. It is greeted back with the question of the place, in a walk's step too; a filler alone is still 没听清."""
+    """"你好" said to the kiosk was "对不起,我没听清" (greetings are fillers to the model): the elder would say it
+    again, louder. It is greeted back with the question of the place, in a walk's step too; a filler alone is not."""
     flows = load_flows()
     for before in ([], ["微信", "好了", "好了"]):
         records = chat([*before, said])
