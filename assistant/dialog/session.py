@@ -220,7 +220,7 @@ class Session:
         """What the user is likely to say now: the recogniser's grammar for this state."""
         # Not a yes where nothing was asked (allowed_intents): short words like "好", "要", "行" in a grammar of
         # channels would be read into a mumbled choice; a yes there is heard by the open reading all the same.
-        only_heard = "yes" in self._only_heard()
+        only_heard = self._yes_only_heard(self.flows.states[self.state])
         intents = [i for i in self.allowed_intents() if not (only_heard and i == "yes")]
         intents += ["yes", "no"] if self.pending else []
         phrases = [p.text for i in intents for p in self.flows.intents[i].phrases]
@@ -341,13 +341,13 @@ class Session:
         walks = [i for i, _ in u.ranked if i in allowed and i in self.flows.goto]
         return named[0] if len(named) == 1 and walks[:1] == named else None
 
-    def _only_heard(self) -> set:
-        """Readings whose reply here is a kind word and this place's question again, nothing moved: a yes where
-        nothing was asked (allowed_intents). Read unsurely, it is still asked about ("您是说“对”吗?"): acting on it
+    @staticmethod
+    def _yes_only_heard(state) -> bool:
+        """A yes here is only heard (allowed_intents): nothing was asked and it is no step's "done", so its reply is
+        "好的。" and this place's question again. Read unsurely, it is still asked about ("您是说“对”吗?"): acting on it
         then, on an unsure wish to certify at the greeting, and on a choice between the wish and the channel it names
         (tried together in session 45) made 3 more spoken turns of 270 wrong & confident for one more right."""
-        state = self.flows.states[self.state]
-        return {"yes"} if "yes" not in state.on and "next" not in state.on else set()
+        return "yes" not in state.on and "next" not in state.on
 
     def _correction(self, text: str) -> Reply | None:
         """Right after a move on "done" ("好了", "成功了"), "不对" / "没成功" takes it back: a misheard negation
@@ -439,7 +439,7 @@ class Session:
             return self._answer(intent, text, slots)
         if intent == "yes" and "yes" not in state.on and "next" in state.on:
             intent = "next"
-        elif intent == "yes" and "yes" not in state.on:
+        elif intent == "yes" and self._yes_only_heard(state):
             # A yes where nothing was asked: heard, and nothing to do (allowed_intents).
             return self._reply([self._say("heard_yes"), *self._ask_sentences(self.state)], "heard_yes")
         moves = self.machine.get_transitions(intent, source=self.state)
