@@ -360,6 +360,40 @@ def test_the_bands_hold_still_when_a_few_sentences_come_and_go():
     assert abs(bands_from(more, goal).act - bands_from(seen, goal).act) < 0.002
 
 
+def test_a_band_is_never_calibrated_below_its_floor_and_a_higher_one_is_kept():
+    """Session 45: 48 easy sentences lowered the cross-validated act band 0.887 → 0.876, and 13 more frozen turns
+    were acted on wrongly for it; the floor (understanding.yaml `bands: floor`) keeps the band where it was."""
+    from assistant.understanding.model import bands_from
+
+    goal = {"wrong_acted_max": 0.004, "confirm_min_right": 0.5, "choose_second_min": 0.25,
+            "answer_wrong_max": 0.0075}
+    seen = _readings(20000, 2, lambda p: p, 0.3)
+    free = bands_from(seen, goal, {"q_a"})
+    floored = bands_from(seen, {**goal, "floor": {"act": 0.97, "answer": free.answer + 0.05, "confirm": 0.2}},
+                         {"q_a"})
+    assert floored.act == 0.97 and free.act < 0.97
+    assert floored.answer == pytest.approx(free.answer + 0.05)
+    assert floored.confirm == free.confirm  # calibrated above its floor: kept as calibrated
+    assert floored.confirm <= floored.act
+
+
+def test_a_band_floor_that_is_no_probability_is_refused_at_load_with_its_line(tmp_path):
+    import shutil
+
+    from assistant.errors import FlowError
+    from assistant.understanding.data import load_config
+
+    shutil.copy(ROOT / "flows" / "understanding.yaml", tmp_path / "understanding.yaml")
+    text = (tmp_path / "understanding.yaml").read_text(encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.strip().startswith("floor:"))
+    for bad, says in (("{act: 1.5}", "from 0 to below 1"), ("{acts: 0.9}", "not a band"), ("0.9", "must map")):
+        (tmp_path / "understanding.yaml").write_text(
+            text.replace(text.splitlines()[line - 1], f"  floor: {bad}"), encoding="utf-8")
+        with pytest.raises(FlowError) as caught:
+            load_config(tmp_path)
+        assert f"understanding.yaml:{line}" in str(caught.value) and says in str(caught.value)
+
+
 def test_readings_all_right_or_all_wrong_still_give_bands():
     from assistant.understanding.model import bands_from
 

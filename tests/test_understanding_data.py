@@ -1,6 +1,7 @@
 """The understanding's training data in flows/: every mistake a volunteer can make is one file:line message, and
 the model is retrained exactly when what it learns from changes."""
 
+import numpy as np
 import pytest
 
 from assistant.errors import FlowError
@@ -266,14 +267,18 @@ def test_a_fold_started_from_the_model_of_all_rows_reaches_the_same_fit_in_fewer
     # Strictly fewer: lbfgs is deterministic, so a start that was ignored would take exactly the cold steps (on this
     # sample 45 cold, 36 warm in session 40; the full training's folds about half).
     assert trainer.steps[2] < trainer.steps[1], f"steps of the fits (all, cold, warm): {trainer.steps}"
-    # Both stop within `tol` of the optimum, not at it: on 400 rows the largest difference was 0.020 (session 40),
-    # against bands 0.36 / 0.89 apart.
+    # Both stop within `tol` of the optimum, not at it: on 400 rows the largest difference was 0.020 (session 40);
+    # with session 46's sentences the sample is another one, and its largest was 0.035 (one row; 99th percentile
+    # 0.017, mean 0.005), against bands 0.38 / 0.55 / 0.89. A start that misled the fit would move them all.
+    differences = []
     for r in [r for n, r in enumerate(rows) if n % 3 == 0][:400]:
         a, b = dict(cold.rank(r.feats, r.allowed)), dict(warm.rank(r.feats, r.allowed))
-        assert max(abs(a[i] - b[i]) for i in a) < 0.03, (r.label, a, b)
+        differences.append(max(abs(a[i] - b[i]) for i in a))
+        assert differences[-1] < 0.05, (r.label, a, b)
         # The same reading, unless two readings are all but tied (then either may come first).
         top_a, top_b = max(a, key=a.get), max(b, key=b.get)
         assert top_a == top_b or abs(a[top_a] - a[top_b]) < 0.02, (r.label, a, b)
+    assert float(np.percentile(differences, 99)) < 0.03 and float(np.mean(differences)) < 0.01, differences
 
 
 def test_a_feature_is_kept_only_when_two_sentences_have_it(flows, understander):

@@ -204,14 +204,13 @@ class Session:
     def allowed_intents(self) -> list[str]:
         state = self.flows.states[self.state]
         # Naming the walk one is already in ("我打开微信了") must not restart it.
-        allowed = [i for i in self.flows.allowed_intents(self.state)
-                   if not (i in self.flows.goto and i not in state.on and state.walk is not None
-                           and self._walk_of(self.flows.goto[i]) == state.walk)]
-        # In a step, "对/是的" means the same as "好了". Where nothing was asked (the greeting, a choice, the result),
-        # a yes ("好的", "行", "可以") is heard too: it gets "好的。" and the question of that place again
-        # (`_execute`), not "没听清" (they would say it louder) nor a guess at something else ("好了" at the
-        # greeting was asked "您是说“再见”吗?", where a reflex "对" would end the session).
-        return allowed + ["yes"] if "yes" not in allowed else allowed
+        # A yes is read everywhere (Flows.readable_intents): where nothing was asked ("好的", "行", "可以" at the
+        # greeting, a choice, the result) it gets "好的。" and the question of that place again (`_execute`), not
+        # "没听清" (they would say it louder) nor a guess at something else ("好了" at the greeting was asked
+        # "您是说“再见”吗?", where a reflex "对" would end the session).
+        return [i for i in self.flows.readable_intents(self.state)
+                if not (i in self.flows.goto and i not in state.on and state.walk is not None
+                        and self._walk_of(self.flows.goto[i]) == state.walk)]
 
     def same_effect(self) -> dict:
         return self.flows.same_effect(self.state)

@@ -138,6 +138,14 @@ class Flows:
         local = list(self.states[state].on)
         return local + [i for i in self.global_intents() if i not in local]
 
+    def readable_intents(self, state: str) -> list[str]:
+        """What a turn here may be read as: the intents understood here, and a yes everywhere. In a step "对/是的"
+        means "好了"; where nothing was asked (the greeting, a choice, the result) a yes is heard ("好的。" and the
+        question again) rather than guessed into something else. The dialog reads turns with these, and training
+        calibrates on them, so both see the same readings."""
+        allowed = self.allowed_intents(state)
+        return allowed if "yes" in allowed else [*allowed, "yes"]
+
     def fixed_sentences(self) -> list[str]:
         """Every sentence the assistant may say that has no live part: rendered ahead of time."""
         texts = [s for st in self.states.values() for s in st.sentences + st.ask_sentences]

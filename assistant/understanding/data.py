@@ -65,6 +65,7 @@ def load_config(root: Path) -> LDict:
     for key in ("cues", "guards", "bands", "training"):
         if not isinstance(data.get(key), dict):
             raise FlowError(data.file, data.line, f"'{key}' is missing or not a mapping")
+    check_band_floor(data)
     exceptions = data.get("cue_exceptions") or LDict()
     if not isinstance(exceptions, dict):
         raise FlowError(data.file, data.line_of("cue_exceptions"), "'cue_exceptions' must map cue names to patterns")
@@ -79,6 +80,23 @@ def load_config(root: Path) -> LDict:
             except re.error as e:
                 raise FlowError(data.file, line, f"the pattern of '{name}' is not a regular expression: {e}") from None
     return data
+
+
+def check_band_floor(data: LDict) -> None:
+    """`bands: floor` maps act / answer / confirm to a probability: the lowest each band may be calibrated to."""
+    bands = data["bands"]
+    floor = bands.get("floor")
+    if floor is None:
+        return
+    line = bands.line_of("floor") if isinstance(bands, LDict) else data.line
+    if not isinstance(floor, dict):
+        raise FlowError(data.file, line, "'floor' must map act / answer / confirm to a number between 0 and 1")
+    for name, value in floor.items():
+        at = floor.line_of(name) if isinstance(floor, LDict) else line
+        if name not in ("act", "answer", "confirm"):
+            raise FlowError(data.file, at, f"'{name}' in floor is not a band (act, answer, confirm)")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise FlowError(data.file, at, f"the floor of '{name}' must be a number from 0 to below 1, not {value!r}")
 
 
 class _Reader:

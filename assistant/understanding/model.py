@@ -147,7 +147,7 @@ class _Row:
 class Trainer:
     """Turns examples into weighted feature rows (with noisy copies) and fits the model."""
 
-    def __init__(self, flows, featurizer: Featurizer, config, extra_allowed=lambda state: (),
+    def __init__(self, flows, featurizer: Featurizer, config, allowed=None,
                  slot_names=lambda raw: (), reading=None):
         self.flows = flows
         self.featurizer = featurizer
@@ -158,7 +158,9 @@ class Trainer:
         self.training = config["training"]
         self.bands_goal = config["bands"]
         self.seed = int(self.training["seed"])
-        self.allowed_by_state = {s: (*flows.allowed_intents(s), *extra_allowed(s)) for s in flows.states}
+        # allowed(state): the intents a turn there may be read as (default: the state's own and the global ones)
+        allowed = allowed or flows.allowed_intents
+        self.allowed_by_state = {s: tuple(allowed(s)) for s in flows.states}
         self.states_for_intent = defaultdict(list)
         for state, allowed in self.allowed_by_state.items():
             for intent in allowed:
@@ -384,7 +386,10 @@ def bands_from(seen, goal, answers=frozenset()) -> Bands:
     curve (accuracy_curve), not off the counts.
 
     With `answer_wrong_max`, readings that are questions answered in place (`answers`) get their own act band,
-    calibrated on those readings to that share of all turns; the moves keep `wrong_acted_max` for themselves."""
+    calibrated on those readings to that share of all turns; the moves keep `wrong_acted_max` for themselves.
+
+    A band never falls below its `floor` (act / answer / confirm): the cross-validated curve moves with a few dozen
+    easy sentences, and a band that drops with them buys the failure they mend with wrong acts elsewhere."""
     right_min = float(goal["confirm_min_right"])
     ordered = sorted(seen, key=lambda s: -s[0])
     split = "answer_wrong_max" in goal and bool(answers)
@@ -400,6 +405,10 @@ def bands_from(seen, goal, answers=frozenset()) -> Bands:
     # Where the curve of moves crosses `right_min` (below it, a guess is mostly wrong); no rising curve: never ask.
     confirm = (float(1 / (1 + np.exp(-(float(_logit(np.array([right_min]))[0]) - intercept) / slope)))
                if slope > 0 else act)
+    floor = goal.get("floor") or {}
+    act = max(act, float(floor.get("act", 0.0)))
+    answer = None if answer is None else max(answer, float(floor.get("answer", 0.0)))
+    confirm = max(confirm, float(floor.get("confirm", 0.0)))
     confirm = min(confirm, act, answer if answer is not None else act)
     second_min = float(goal["choose_second_min"])
     return Bands(round(act, 4), round(confirm, 4), second_min, answer,

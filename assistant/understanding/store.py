@@ -124,8 +124,7 @@ def train(flows, understander, *, calibrate=True):
         return understander.post_process(ranked, cues, same), same
 
     trainer = Trainer(flows, understander.featurizer, understander.config,
-                      # As Session.allowed_intents: a yes is a reading everywhere (a step's "done", elsewhere heard).
-                      extra_allowed=lambda s: [] if "yes" in flows.allowed_intents(s) else ["yes"],
+                      allowed=flows.readable_intents,  # as the dialog reads turns (Session.allowed_intents)
                       slot_names=lambda raw: understander.slot_names(raw, day), reading=reading)
     from assistant.understanding.data import load_held_out
 

@@ -1,0 +1,63 @@
+"""Things elders say in the middle of a walk that went wrong before session 46 (found in session 45 by trying it as
+a new user would; the sentences that mend them were kept out then because the act band fell with them; since
+session 46 the bands have floors, understanding.yaml `bands: floor`).
+
+- "这里有好多,我点哪个" looking at a screen full of icons was "没听明白", and "我点哪个" was answered with 本人认证 /
+  代人认证 at steps that have nothing to do with them. It asks for the step again: the step says what to tap.
+- "它说要人脸识别" (the phone moved on to the face scan) got the face-failure tips; it is the step done.
+
+"我眼睛不好" alone is still out of scope: 8 sentences for it (session 46) made one more frozen spoken turn wrong &
+confident with the same words heard, so they were left out.
+
+The sentences were written for these tests: none is a training sentence (checked below)."""
+
+import pytest
+
+from assistant.flows import load_flows
+from tests.chatdriver import Conversation, training_sentences_among
+
+CHANNEL_WORD = {"wechat": "微信", "alipay": "支付宝", "app12333": "掌上12333"}
+# (the step, what is said there)
+WHICH = [("wechat.entry", "满屏都是字,我该按哪一个"),
+         ("alipay.entry", "花里胡哨一大堆,我摁哪个呀"),
+         ("app12333.entry", "这上头好些个,点哪一个")]
+# A user still meets the second (session 46): it is asked about as a face failure (p 0.45; "next" 0.29). Kept as a
+# strict expected failure, to be seen when it starts to pass; the sentence is never to be trained on.
+STILL_MISSED = pytest.mark.xfail(strict=True, reason="a user still meets this (session 46): see the note above")
+FACE_NOW = [("alipay.fill", "这会儿它叫我刷脸了"),
+            pytest.param("wechat.fill", "它蹦出来说要人脸识别", marks=STILL_MISSED)]
+
+
+def test_the_test_sentences_are_not_training_sentences():
+    said = [row.values[1] if hasattr(row, "values") else row[1] for row in WHICH + FACE_NOW]
+    assert not training_sentences_among(load_flows(), said)
+
+
+def _at(state: str) -> Conversation:
+    """A conversation walked to `state` the way a user gets there: the channel named, then "好了" at each step."""
+    conversation = Conversation()
+    conversation.say_surely(CHANNEL_WORD[state.split(".")[0]])
+    for _ in range(20):
+        if conversation.session.state == state:
+            return conversation
+        conversation.say_surely("好了")
+    raise AssertionError(f"never reached {state}: at {conversation.session.state}")
+
+
+@pytest.mark.parametrize("state, said", WHICH)
+def test_which_one_do_i_tap_gets_the_step_again(state, said):
+    conversation = _at(state)
+    step = conversation.records[-1]["say"]
+    reply = conversation.say_surely(said)
+    assert conversation.session.state == state, reply
+    assert reply["intent"] == "repeat", reply
+    assert "没听" not in reply["say"] and "代人认证" not in reply["say"], reply
+    assert step.split("。")[0] in reply["say"], (step, reply)
+
+
+@pytest.mark.parametrize("state, said", FACE_NOW)
+def test_it_asks_for_my_face_now_is_the_step_done(state, said):
+    conversation = _at(state)
+    reply = conversation.say_surely(said)
+    assert reply["intent"] == "next", reply
+    assert ".face." in conversation.session.state, reply
