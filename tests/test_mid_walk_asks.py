@@ -61,3 +61,34 @@ def test_it_asks_for_my_face_now_is_the_step_done(state, said):
     reply = conversation.say_surely(said)
     assert reply["intent"] == "next", reply
     assert ".face." in conversation.session.state, reply
+
+
+# At the city step ("城市要选您的参保地……选好了说“好了”"), elders answer with the city: "北京" was asked
+# "您是说“我是哪里的”吗?" (session 46). A place named and nothing else is where they are; among other words, read
+# unsurely, it is asked about by its name.
+PLACES = [("天津", "天津"), ("嗯,石家庄", "石家庄"), ("湖北武汉的", "武汉")]
+
+
+def test_the_place_sentences_are_not_training_sentences():
+    assert not training_sentences_among(load_flows(), [s for s, _ in PLACES] + ["我挑的是武汉", "和平"])
+
+
+@pytest.mark.parametrize("said, name", PLACES)
+def test_a_city_named_at_the_city_step_is_noted_and_the_step_asked_again(said, name):
+    conversation = _at("wechat.city")
+    step = conversation.records[-1]["say"]
+    reply = conversation.say(said)
+    assert reply["intent"] == "tell_region" and conversation.session.state == "wechat.city", reply
+    assert f"您是{name}的" in reply["say"] and step in reply["say"], reply
+
+
+def test_a_place_among_other_words_read_unsurely_is_asked_about_by_its_name():
+    conversation = _at("wechat.city")
+    reply = conversation.say("我挑的是武汉")
+    assert reply["intent"] == "tell_region" or (reply["intent"] == "confirm" and "我是武汉的" in reply["say"]), reply
+    assert "我是哪里的" not in reply["say"], reply
+
+
+def test_a_word_that_is_also_a_county_is_no_place_named():
+    reply = _at("wechat.city").say("和平")
+    assert reply["intent"] != "tell_region", reply

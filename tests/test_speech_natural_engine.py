@@ -39,24 +39,31 @@ def test_asking_for_missing_natural_voice_is_a_kind_error():
         NaturalEngine()
 
 
-@pytest.mark.slow(seconds=10)
+@pytest.mark.slow(seconds=15)
 @needs_natural
 def test_natural_voice_renders_in_its_own_venv(monkeypatch):
     monkeypatch.setenv("ASSISTANT_NATURAL_PYTHON", NATURAL_PYTHON)
     install = find_natural(refresh=True)
     assert install is not None and install.usable, install and install.problem
     assert resolve_engine_name("auto") == "natural"
+    import statistics
+
     with open_engine("auto") as engine:
         assert engine.name == "natural"
-        normal, rate = engine.synthesize("您好，我是养老金认证小助手。")
-        slow, _ = engine.synthesize("您好，我是养老金认证小助手。", 0.75)
+        # Three renderings each: FastSpeech2 draws random numbers at inference, so one rendering's pitch estimate
+        # wanders (session 46's CI: 253 Hz at the normal rate and 318 Hz slower, 1.26 times, on a single pair).
+        normal = [engine.synthesize("您好，我是养老金认证小助手。") for _ in range(3)]
+        slow = [engine.synthesize("您好，我是养老金认证小助手。", 0.75) for _ in range(3)]
+    rate = normal[0][1]
     assert rate == 24000
-    assert 1.5 < len(normal) / rate < 6
-    assert speech_rms(normal, rate) > 0.02
-    assert len(slow) > 1.2 * len(normal)
+    assert 1.5 < len(normal[0][0]) / rate < 6
+    assert speech_rms(normal[0][0], rate) > 0.02
+    assert len(slow[0][0]) > 1.2 * len(normal[0][0])
     # Slower never lowers the pitch (stretching or resampling would). It may lift the median a little: slower
     # speech says a long clause in word groups, and each group starts its own intonation (pacing.py).
-    assert 0.9 * estimate_f0(normal, rate) <= estimate_f0(slow, rate) <= 1.25 * estimate_f0(normal, rate)
+    f0_normal = statistics.median(estimate_f0(samples, rate) for samples, _ in normal)
+    f0_slow = statistics.median(estimate_f0(samples, rate) for samples, _ in slow)
+    assert 0.9 * f0_normal <= f0_slow <= 1.25 * f0_normal, (f0_normal, f0_slow)
     assert "tensorflow" not in sys.modules, "TensorFlow must never load in the live process"
 
 

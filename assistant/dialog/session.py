@@ -302,23 +302,51 @@ class Session:
         if u.action == CONFIRM and u.intent == "no" and "no" not in self.flows.states[self.state].on \
                 and self.understander.says_no_first(text):
             return self._execute("no", text)
+        # A place named and nothing else ("北京", "石家庄的", "广东佛山"), with "where I am" among the model's two
+        # likeliest readings: that is what it says, as a step's own words do (at the city step "北京" was asked
+        # "您是说“我是哪里的”吗?", "天津" "您是说“好了”,还是“我是哪里的”?"). The reply notes the place and asks the
+        # step's question again, so a user who meant "I picked it" says "好了" once more; moving on would leave one
+        # who had not yet picked it.
+        if u.action in (CHOOSE, CONFIRM) and "tell_region" in [i for i, _ in u.ranked[:2]] \
+                and self._only_a_place(text, u):
+            return self._execute("tell_region", text, u.slots)
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             self.pending_slots = u.slots
             assert u.second is not None  # a choice is between two readings
-            first, second = (self.flows.intents[i].label for i in (u.intent, u.second))
+            first, second = (self._label(i, u) for i in (u.intent, u.second))
             return self._reply([self._say("choose", first=first, second=second)], "choose")
         if u.action == CONFIRM:
             # Asked about the channel named, not the wish: "您是说“掌上12333”吗?" is what the "对" decides.
             intent = self._named_channel(u) or u.intent
             self.pending = ("confirm", intent, text)
             self.pending_slots = u.slots
-            label = self.flows.intents[intent].label
+            label = self._label(intent, u)
             key = "confirm_question" if label.endswith(("吗", "呢")) else "confirm"
             return self._reply([self._say(key, label=label)], "confirm")
         if u.intent == OUT_OF_SCOPE:
             return self._out_of_scope()
         return self._execute(self._named_channel(u) or u.intent, text, u.slots)
+
+    def _label(self, intent: str, u) -> str:
+        """How a reading is named in a question back: its label, or for a place heard the place ("您是说“我是北京的”吗?"
+        rather than "您是说“我是哪里的”吗?")."""
+        place = u.slots.get("region")
+        if intent == "tell_region" and place is not None:
+            return self.flows.say["region_label"].format(region=place.county or place.city or place.province)
+        return self.flows.intents[intent].label
+
+    def _only_a_place(self, text: str, u) -> bool:
+        """The turn is a place's name, fillers and nothing else (a 的 or 市 may follow); the region slot found it, so
+        an ordinary word that is also a county's name ("和平", "长安") is not one. Read from the words as said: the
+        normalised text drops fillers inside names too ("哈尔滨" is "尔滨" there)."""
+        place = u.slots.get("region")
+        if place is None:
+            return False
+        rest = "".join(ch for ch in text if ch.isalnum()).replace(place.said, "", 1)
+        if self.flows.fillers:
+            rest = re.sub("|".join(map(re.escape, sorted(self.flows.fillers, key=len, reverse=True))), "", rest)
+        return rest in ("", "的", "嘅", "市")
 
     def _only_greets(self, text: str) -> bool:
         """The turn is greetings and fillers alone, at least one greeting ("喂,您好啊"; phrases.yaml `greetings`)."""

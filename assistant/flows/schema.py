@@ -48,10 +48,11 @@ TEMPLATES = {
 """Answers filled in live: the sentences the dialog needs and the {placeholders} each may use."""
 SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels": ("options",),
               "region_noted": ("region",), "you_can_say": ("options",), "confirm": ("label",),
-              "confirm_question": ("label",), "choose": ("first", "second"), "help_state": ("options",)}
+              "confirm_question": ("label",), "choose": ("first", "second"), "help_state": ("options",),
+              "region_label": ("region",)}
 """phrases.yaml sentences filled in live, and their {placeholders}; every other sentence is said as written."""
 NEEDED_SAY = ("not_understood", "not_understood_long", "you_can_say", "offer_person", "silence", "confirm", "choose",
-              "confirm_again", "confirm_question",
+              "confirm_again", "confirm_question", "region_label",
               "back_to_step", "slower", "faster", "louder", "softer", "slowest", "fastest", "loudest", "softest",
               "first_step", "back", "undone", "declined", "went_wrong", "disagree", "heard_yes", "hello", "start_over",
               "help_state", "help_always",
