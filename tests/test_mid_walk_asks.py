@@ -70,7 +70,7 @@ PLACES = [("天津", "天津"), ("嗯,石家庄", "石家庄"), ("湖北武汉�
 
 
 def test_the_place_sentences_are_not_training_sentences():
-    assert not training_sentences_among(load_flows(), [s for s, _ in PLACES] + ["我挑的是武汉", "和平"])
+    assert not training_sentences_among(load_flows(), [s for s, _ in PLACES] + ["选的是济南", "和平"])
 
 
 @pytest.mark.parametrize("said, name", PLACES)
@@ -83,10 +83,24 @@ def test_a_city_named_at_the_city_step_is_noted_and_the_step_asked_again(said, n
 
 
 def test_a_place_among_other_words_read_unsurely_is_asked_about_by_its_name():
+    # Today "您是说“好了”,还是“我是济南的”?" (the model: done 0.5, where I am 0.4); acted on is as good.
     conversation = _at("wechat.city")
-    reply = conversation.say("我挑的是武汉")
-    assert reply["intent"] == "tell_region" or (reply["intent"] == "confirm" and "我是武汉的" in reply["say"]), reply
+    reply = conversation.say("选的是济南")
+    assert reply["intent"] == "tell_region" or (reply["intent"] in ("confirm", "choose")
+                                                and "“我是济南的”" in reply["say"]), reply
     assert "我是哪里的" not in reply["say"], reply
+
+
+def test_a_question_back_about_a_place_names_it_and_about_anything_else_uses_its_label():
+    from assistant.understanding.regions import Place
+    from assistant.understanding.understander import Understanding
+
+    session = Conversation().session
+    place = Place(province="河北", city="石家庄", county="正定", said="正定")
+    heard = Understanding(intent="tell_region", action="confirm", slots={"region": place})
+    assert session._label("tell_region", heard) == "我是正定的"
+    assert session._label("next", heard) == session.flows.intents["next"].label
+    assert session._label("tell_region", Understanding(intent="tell_region", action="confirm")) == "我是哪里的"
 
 
 def test_a_word_that_is_also_a_county_is_no_place_named():

@@ -1,3 +1,4 @@
+import statistics
 import sys
 
 import pytest
@@ -46,8 +47,6 @@ def test_natural_voice_renders_in_its_own_venv(monkeypatch):
     install = find_natural(refresh=True)
     assert install is not None and install.usable, install and install.problem
     assert resolve_engine_name("auto") == "natural"
-    import statistics
-
     with open_engine("auto") as engine:
         assert engine.name == "natural"
         # Three renderings each: FastSpeech2 draws random numbers at inference, so one rendering's pitch estimate
