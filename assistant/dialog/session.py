@@ -154,6 +154,11 @@ def build_machine(flows: Flows, position: _Position) -> Machine:
     return machine
 
 
+def _letters(text: str) -> str:
+    """The turn's characters without punctuation or spaces, as said (not normalised)."""
+    return "".join(ch for ch in text if ch.isalnum())
+
+
 class Session:
     """A conversation with one user; `greet()` first, then `handle(text)` for each utterance."""
 
@@ -343,18 +348,19 @@ class Session:
         place = u.slots.get("region")
         if place is None:
             return False
-        rest = "".join(ch for ch in text if ch.isalnum()).replace(place.said, "", 1)
-        if self.flows.fillers:
-            rest = re.sub("|".join(map(re.escape, sorted(self.flows.fillers, key=len, reverse=True))), "", rest)
-        return rest in ("", "的", "嘅", "市")
+        return self._without_fillers(_letters(text).replace(place.said, "", 1)) in ("", "的", "嘅", "市")
 
     def _only_greets(self, text: str) -> bool:
         """The turn is greetings and fillers alone, at least one greeting ("喂,您好啊"; phrases.yaml `greetings`)."""
-        words = "".join(ch for ch in text if ch.isalnum())
+        words = _letters(text)
         greeted = re.sub("|".join(map(re.escape, self.flows.greetings)), "", words) if self.flows.greetings else words
         if greeted == words:
             return False
-        return not re.sub("|".join(map(re.escape, sorted(self.flows.fillers, key=len, reverse=True))), "", greeted)
+        return not self._without_fillers(greeted)
+
+    def _without_fillers(self, words: str) -> str:
+        """The words with phrases.yaml's fillers taken out, the longest first ("就是说" before "就是")."""
+        return re.sub("|".join(map(re.escape, sorted(self.flows.fillers, key=len, reverse=True))), "", words)
 
     def _named_channel(self, u) -> str | None:
         """"我要弄养老金认证,俺闺女说在微信上弄": a wish to certify that names one channel is that channel's walk,
