@@ -267,98 +267,33 @@ def test_the_kiosk_wipes_while_the_microphone_is_stalled(recognizer, understande
 
 
 # --- the microphone the user chose: unplugged, it is waited for, never replaced -----------------------------------
-class _Stop(BaseException):
-    """Ends a loop thread from its sleep (BaseException: the loop's per-turn guard lets it through)."""
-
-
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
-@pytest.mark.slow(seconds=29)
+@pytest.mark.slow(seconds=32)
 @pytest.mark.parametrize("chosen_by", ["PULSE_SOURCE", "--input-device"])
-def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(recognizer, room, monkeypatch,
-                                                                        record_property, chosen_by):
+def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(vosk_model_dir, room, record_property,
+                                                                        chosen_by):
     """The user chose the "usb_mic" source (PULSE_SOURCE, or its name given to --input-device); the room's
     default source is the "laptop microphone" (user_voice). Unplugged mid-conversation, PulseAudio moves the
     recording to the default source: the loop says so once, answers nothing said there, and answers the next
-    turn from usb_mic once it is back."""
-    from assistant.audio.microphone import Microphone
-
-    def plug():
-        return room._pactl("load-module", "module-null-sink", "sink_name=usb_mic", "rate=16000", "channels=1").strip()
-
-    def say_into(sink):
-        subprocess.run(["paplay", "--server", room.server, f"--device={sink}", str(REAL / utterance)], check=True,
-                       timeout=30)
-
-    utterance = sorted(p.name for p in REAL.glob("mdcs_*.wav"))[0]
-    _real(utterance)  # skips when the recordings are not there
+    turn from usb_mic once it is back. The loop runs in a process of its own (tests/unplugged_mic.py): a native
+    abort there (one took a test worker down, and the suite hung) fails this test with that process's stderr."""
+    _real(sorted(p.name for p in REAL.glob("mdcs_*.wav"))[0])  # skips when the recordings are not there
     default_before = room._pactl("get-default-source").strip()
-    module = plug()
-    room._pactl("set-default-source", "user_voice.monitor")  # where PulseAudio moves a recording that loses its source
-    if chosen_by == "PULSE_SOURCE":
-        monkeypatch.setenv("PULSE_SOURCE", "usb_mic.monitor")
-        device = "pulse"
-    else:
-        monkeypatch.delenv("PULSE_SOURCE")  # restored afterwards, also where the microphone sets it
-        device = "usb_mic.monitor"
-    flows = load_flows()
-    gone, back = flows.say["microphone_gone"], flows.say["microphone_back"]
-    speaker, lines, stop = RecordingSpeaker(), [], threading.Event()
-
-    def sleep(seconds):
-        if stop.wait(seconds):
-            raise _Stop
-
-    loop = VoiceLoop(Session(flows), recognizer, speaker, lambda: Microphone(device).open(),
-                     LoopOptions(max_turns=2, reminder_after=0, retry_seconds=0.5, barge_in=False),
-                     out=lines.append, sleep=sleep)
-    outcome = {}
-
-    def run():
-        try:
-            outcome["exit"] = loop.run()
-        except _Stop:
-            outcome["exit"] = "stopped"
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    answers = lambda: [said for said in speaker.said[1:] if said not in (gone, back)]  # noqa: E731 - after greeting
     try:
-        assert _wait_for(lambda: loop.listener.mic is not None, 30), "the microphone never opened"
-        time.sleep(0.5)
-        say_into("usb_mic")
-        assert _wait_for(lambda: len(answers()) == 1, 30), "the first turn, on the chosen microphone, was answered"
-        room._pactl("unload-module", module)  # unplugged
-        # The loop has seen it (and PulseAudio has moved the recording to the default source) before anyone speaks.
-        assert _wait_for(lambda: gone in speaker.said, 10), f"the unplugged microphone was not said: {lines}"
-        say_into("user_voice")  # someone speaks near the laptop's own microphone
-        time.sleep(3)
-        assert len(answers()) == 1, "answered what another microphone heard"
-        assert gone in speaker.said, f"the unplugged microphone was not said: {lines}"
-        assert speaker.said.count(gone) == 1 and "我还在听" not in "".join(speaker.said), "said once, no reminders"
-        module = plug()  # plugged in again
-        assert _wait_for(lambda: back in speaker.said, 10), "its return was not said"
-        time.sleep(0.5)
-        say_into("usb_mic")
-        worker.join(timeout=30)
-        assert outcome.get("exit") == 0 and len(answers()) == 2, "the next turn was answered from the chosen one"
-    finally:
-        stop.set()
-        loop.listener.close()
-        worker.join(timeout=10)
-        room._pactl_ok("unload-module", module)  # already unplugged when the test failed there
+        proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", "tests.unplugged_mic", chosen_by,
+                               str(vosk_model_dir), str(room.runtime_dir)], capture_output=True, cwd=ROOT,
+                              timeout=150)
+    finally:  # a process that died mid-way leaves the room as it found it
+        for line in room._pactl("list", "short", "modules").splitlines():
+            if "sink_name=usb_mic" in line:
+                room._pactl_ok("unload-module", line.split()[0])
         if default_before:
-            room._pactl("set-default-source", default_before)
-    assert not worker.is_alive(), "the loop did not stop when told to"
-    assert turns_lost(record_property, 2, len(answers())) == 0
-    for line in lines:
+            room._pactl_ok("set-default-source", default_before)
+    stderr = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0, f"the loop's process ended with {proc.returncode}:\n{stderr[-4000:]}"
+    outcome = json.loads(proc.stdout.decode("utf-8").strip().splitlines()[-1])
+    assert outcome["failed"] is None, f"{outcome['failed']} (said: {outcome['said']})"
+    assert turns_lost(record_property, 2, outcome["answers"]) == 0
+    for line in outcome["lines"]:
         assert_plain(line)
         assert "Traceback" not in line
 
@@ -450,7 +385,7 @@ def test_a_failed_open_never_leaves_the_player_playing(room, monkeypatch):
         raise RuntimeError("the driver crashed")
 
     monkeypatch.setattr(sd, "OutputStream", broken)
-    with pytest.raises(Exception):
+    with pytest.raises((RuntimeError, AudioDeviceError)):
         player.play(tone(0.2), TONE_RATE, blocking=False)
     assert not player.playing, "a failed open left the player 'playing': the loop takes every answer for its own voice"
     monkeypatch.setattr(sd, "OutputStream", real_stream)
