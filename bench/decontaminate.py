@@ -40,7 +40,7 @@ def is_leak(ex, key: str, own_words=frozenset()) -> bool:
 
 def leaks(flows=None):
     flows = flows or load_flows()
-    norm = Normalizer(flows.fillers).text
+    norm = Normalizer.of(flows).text
     test = {norm(r.utterance) for r in load_all() if len(norm(r.utterance)) > 2}
     own = prompted(flows, norm)
     return [ex for ex in [*training_examples(flows), *held_out_examples(flows)]

@@ -155,5 +155,5 @@ def training_sentences_among(flows, sentences) -> set[str]:
     from assistant.understanding.normalize import Normalizer
     from assistant.understanding.store import training_examples
 
-    norm = Normalizer(flows.fillers).text
+    norm = Normalizer.of(flows).text
     return {norm(example.text) for example in training_examples(flows)} & {norm(s) for s in sentences}

@@ -184,3 +184,16 @@ def test_a_long_turn_not_understood_asks_for_other_words_not_for_it_again_louder
     assert long.say.startswith(say["not_understood_long"]) and say["not_understood"] not in long.say, long.say
     short = session.handle("咿咿呀呀")
     assert short.intent == "unknown" and short.say.startswith(say["not_understood"]), short.say
+
+
+@pytest.mark.parametrize("said, kept", [("嗯,我是哈尔滨的", "我是哈尔滨的"), ("补发的金额是多少啊", "补发的金额是多少"),
+                                        ("呃,额敏县的", "额敏县的"), ("哈哈,哈密那边", "哈密那边")])
+def test_a_filler_inside_a_word_is_part_of_the_word(said, kept):
+    """Fillers used to be taken out wherever they stood: "哈尔滨" was "尔滨" to the model, "金额" was "金". A word that
+    holds one (a place name of the division table, or phrases.yaml's `filler_words`) is kept whole; the fillers
+    around it still go ("哈哈,哈密那边" is "哈密那边")."""
+    from assistant.understanding.normalize import Normalizer
+
+    norm = Normalizer.of(FLOWS)
+    assert norm.text(said) == kept
+    assert Normalizer(FLOWS.fillers).text(said) != kept, "without the kept words the filler is taken out"

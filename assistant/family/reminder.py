@@ -39,7 +39,7 @@ def understand_region(flows, name: str | None) -> str | None:
     """The place as the regional rules name it ("兰州" → 甘肃), or the name itself when we have no entry."""
     if not name or not name.strip():
         return None
-    return flows.place_in(Normalizer(flows.fillers).text(name)) or name.strip()
+    return flows.place_in(Normalizer.of(flows).text(name)) or name.strip()
 
 
 def plan(flows, last: date, place: str | None, today: date) -> Reminder:

@@ -129,6 +129,8 @@ class Flows:
     """readings that, asked back ("您是说“再见”吗?"), only a yes in words or their own phrase confirms (dialog.yaml)"""
     greetings: tuple[str, ...] = ()
     """words a turn of nothing but greetings is made of ("你好", "喂"): greeted back (phrases.yaml)"""
+    filler_words: tuple[str, ...] = ()
+    """everyday words a filler stands inside ("金额"), kept whole when fillers are taken out (phrases.yaml)"""
 
     def global_intents(self) -> list[str]:
         return [*self.controls, *self.answer_of, *self.goto]
@@ -195,6 +197,13 @@ class Flows:
             if region:
                 return region.name
         return place.city or place.province
+
+    def words_holding_fillers(self) -> tuple[str, ...]:
+        """Words a filler stands inside, which understanding keeps whole: phrases.yaml's `filler_words` and every
+        place name that holds a filler ("哈尔滨", "齐齐哈尔", "额敏")."""
+        from assistant.understanding.regions import all_place_names
+
+        return (*self.filler_words, *(n for n in all_place_names() if any(f in n for f in self.fillers)))
 
     def place_in(self, text: str) -> str | None:
         """The place named in the text, as the name whose rule applies (see rule_name), if any."""

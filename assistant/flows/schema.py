@@ -297,6 +297,7 @@ PhrasesSay: type[_Sentences] = create_model("PhrasesSay", __base__=_Sentences, *
 class PhrasesFile(_Shape):
     say: Annotated[PhrasesSay, BeforeValidator(_say)]  # type: ignore[valid-type]  # a model built from NEEDED_SAY
     fillers: list[Text]
+    filler_words: list[Text] = []
     greetings: list[Text] = []
 
 

@@ -69,8 +69,8 @@ their pairs (its dictionary ships in its wheel)."""
 
 
 class Featurizer:
-    def __init__(self, fillers: list[str], cues: dict[str, str], extra=(), exceptions: dict[str, str] | None = None):
-        self.norm = Normalizer(fillers)
+    def __init__(self, norm: Normalizer, cues: dict[str, str], extra=(), exceptions: dict[str, str] | None = None):
+        self.norm = norm
         self.cues = {name: re.compile(pattern) for name, pattern in cues.items()}
         self.exceptions = {name: re.compile(pattern) for name, pattern in (exceptions or {}).items()}
         """cue -> words that contain it but do not say it ("不戴眼镜" negates the obstacle, not the step)"""

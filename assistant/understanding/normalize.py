@@ -72,17 +72,32 @@ def chinese_count(text: str) -> int:
 class Normalizer:
     """Removes fillers, punctuation, traditional forms and repetitions the same way on both sides."""
 
-    def __init__(self, fillers: list[str]):
+    def __init__(self, fillers: list[str], kept: tuple[str, ...] | list[str] = ()):
         self._fillers = re.compile("|".join(re.escape(f) for f in sorted(fillers, key=len, reverse=True)))
+        self.kept = tuple(sorted({w for w in kept if fillers and self._fillers.search(w)}, key=lambda w: (-len(w), w)))
+        """words a filler stands inside ("哈尔滨", "金额"): kept whole, where they are, rather than read as "尔滨", "金"."""
+        self._kept = re.compile("(" + "|".join(map(re.escape, self.kept)) + ")") if self.kept else None
+
+    @classmethod
+    def of(cls, flows) -> "Normalizer":
+        """The normaliser of these flows: their fillers, kept inside the words that hold one (Flows.filler_words)."""
+        return cls(flows.fillers, flows.words_holding_fillers())
 
     def text(self, raw: str) -> str:
         text = unicodedata.normalize("NFKC", raw)
         text = T2S.convert(text).lower().translate(_DIGITS)
         text = _PUNCT.sub("", text)
-        stripped = self._fillers.sub("", text)
+        stripped = self._without_fillers(text)
         # A filler alone ("嗯") is still an answer; keep it rather than hear silence.
         text = stripped or text
         return _REPEAT.sub(r"\1", text)
+
+    def _without_fillers(self, text: str) -> str:
+        if self._kept is None:
+            return self._fillers.sub("", text)
+        # split() with a group keeps the kept words at the odd places: fillers go from the even ones only.
+        parts = self._kept.split(text)
+        return "".join(part if i % 2 else self._fillers.sub("", part) for i, part in enumerate(parts))
 
     def syllables(self, text: str) -> list[str]:
         """Fuzzy pinyin of already-normalised text, one toneless, accent-folded syllable per character

@@ -96,9 +96,11 @@ def digest_of(flows) -> str:
 
     structure = sorted((s, tuple(flows.allowed_intents(s)), StateKind.of(flows, s).tags) for s in flows.states)
     from assistant.understanding.model import CALIBRATION
+    from assistant.understanding.normalize import Normalizer
 
     return flows_digest(Path(flows.root),
-                        repr((FEATURES_VERSION, CALIBRATION, code_digest(), flows.fillers, structure)))
+                        repr((FEATURES_VERSION, CALIBRATION, code_digest(), flows.fillers, Normalizer.of(flows).kept,
+                              structure)))
 
 
 def training_examples(flows, config=None):
@@ -107,7 +109,7 @@ def training_examples(flows, config=None):
     from assistant.understanding.normalize import Normalizer
 
     return load_examples(flows, Path(flows.root), config or load_config(Path(flows.root)), region_names(flows),
-                         Normalizer(flows.fillers).text)
+                         Normalizer.of(flows).text)
 
 
 def train(flows, understander, *, calibrate=True):

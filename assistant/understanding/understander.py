@@ -23,7 +23,7 @@ from assistant.errors import FlowError
 from assistant.understanding.data import OUT_OF_SCOPE, load_config, word_lists
 from assistant.understanding.features import Featurizer, StateKind
 from assistant.understanding.model import IntentModel, in_place_answers
-from assistant.understanding.normalize import chinese_count, has_chinese
+from assistant.understanding.normalize import Normalizer, chinese_count, has_chinese
 from assistant.understanding.store import load_or_train
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class Understander:
         self.flows = flows
         root = Path(flows.root)
         self.config = load_config(root)
-        self.featurizer = Featurizer(flows.fillers, dict(self.config["cues"]),
+        self.featurizer = Featurizer(Normalizer.of(flows), dict(self.config["cues"]),
                                      list(self.config["training"].get("features") or ()),
                                      dict(self.config.get("cue_exceptions") or {}))
         self.norm = self.featurizer.norm
