@@ -10,9 +10,11 @@ Each turn ends with vosk's n-best readings (`Final.readings`, `Recognizer.readin
 understanding can choose the one that makes sense in the state (assistant/live/hearing.py).
 """
 
+import ctypes
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -102,9 +104,36 @@ class Final:
     readings: tuple = field(default=(), compare=False)
 
 
+DITHER_SEED = 1414
+"""Where libc's rand() starts for each recogniser (see _reseed_dither)."""
+
+
+@lru_cache(maxsize=1)
+def _libc_srand():
+    """libc's srand, or None where it cannot be reached (the readings are then as random as vosk makes them)."""
+    try:
+        return ctypes.CDLL(None).srand
+    except (OSError, AttributeError):
+        return None
+
+
+def _reseed_dither() -> None:
+    """Kaldi dithers every frame (adds noise of about one sample unit before the features; the model's mfcc.conf
+    keeps Kaldi's default, as it was trained) with a generator seeded from libc's rand(), which runs on from turn
+    to turn. So the same audio was read differently from one hearing to the next: 4-8 of 120 spoken dev files
+    between two runs (session 47), and the bench's spoken figures moved by a turn by themselves. Restarting rand()
+    for each recogniser makes a reading depend on its audio alone, while the dither itself stays as trained. (Two
+    recognisers fed at once, as the live loop's two readings are, still draw from the one rand() in turn.)"""
+    srand = _libc_srand()
+    if srand is not None:
+        srand(DITHER_SEED)
+
+
 def kaldi_recognizer(model, grammar: list[str] | None = None, alternatives: int = MAX_ALTERNATIVES):
     """A vosk recogniser on `model`: open, or biased to the grammar's phrases; n-best readings with word times."""
     import vosk
+
+    _reseed_dither()
 
     # ensure_ascii=False matters: vosk does not decode \\uXXXX escapes and would drop every Chinese word.
     rec = (vosk.KaldiRecognizer(model, RATE, json.dumps(grammar, ensure_ascii=False)) if grammar
