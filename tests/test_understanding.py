@@ -117,6 +117,37 @@ def test_a_request_turned_down_is_never_carried_out_but_asked_plainly_it_is():
             assert chat.say(said)["intent"] == intent, said
 
 
+def test_help_from_home_turned_down_never_starts_the_family_walk(understander):
+    """Session 47, tried as a user would: "不要家里人帮忙" and "不用孩子帮,我会弄" at the greeting started the family
+    walk (p 0.92, 0.99), the opposite of what was said. Help from home turned down (guards.declined) is never the
+    family walk, even from a model sure of it: "好的,那就不用。" and the question of channels; asked for plainly,
+    it is still the family walk."""
+    from assistant.understanding import Understander
+    from assistant.understanding.model import IntentModel
+
+    model = understander.model
+    sure = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, model.bands)
+    sure.bias[sure.class_index["ch_family"]] = 9.0  # a model that reads every turn as the family walk, p > 0.99
+    biased = Understander(FLOWS, model=sure)
+    allowed = FLOWS.allowed_intents("greeting")
+    for said in ["甭叫我闺女,俺自个儿能弄", "不用麻烦儿子,我自己来", "不要孙子弄,我学", "不找家里人了,我自己试试"]:
+        u = biased.understand(said, "greeting", allowed)
+        assert (u.action, u.guard) == ("unknown", "declined"), (said, u.action, u.intent, u.guard)
+    for said in ["让我闺女帮我弄", "家里人帮忙", "我不会,叫孙子帮我"]:
+        assert biased.understand(said, "greeting", allowed).intent == "ch_family", said
+    # The real model, in the conversation: never the family walk; said so, or the channel it names.
+    for said in ["甭叫我闺女,俺自个儿能弄", "不用麻烦儿子,我自己来", "不要孙子弄,我学", "不找家里人了,我自己试试",
+                 "不用家里人,用微信"]:
+        with Conversation() as chat:
+            reply = chat.say_surely(said)
+            assert not reply["state"].startswith("family") and reply["intent"] != "ch_family", (said, reply)
+            assert reply["intent"] != "declined" or reply["say"].startswith(FLOWS.say["declined"]), (said, reply)
+            if said.endswith("用微信"):
+                assert reply["state"].startswith("wechat"), (said, reply)
+    with Conversation() as chat:
+        assert chat.say_surely("让我闺女帮我弄")["state"].startswith("family")
+
+
 def test_not_having_an_app_never_starts_its_walk():
     with Conversation() as chat:
         for said, app in [("我没有微信", "微信"), ("我不想用支付宝", "支付宝"), ("我手机上没装支付宝", "支付宝")]:
