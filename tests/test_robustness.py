@@ -266,6 +266,17 @@ def test_the_kiosk_wipes_while_the_microphone_is_stalled(recognizer, understande
     assert not worker.is_alive(), "the kiosk's loop did not stop when told to"
 
 
+def _outcome_of(module: str, *args) -> dict:
+    """Runs a loop scenario in a process of its own (`python -m module args…`, as tests/render_fault.py and
+    tests/unplugged_mic.py are) and returns the JSON line it prints last. A native abort in there fails the test
+    with that process's stderr instead of taking the test worker, and the suite queued on it, along."""
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", module, *map(str, args)],
+                          capture_output=True, cwd=ROOT, timeout=150)
+    stderr = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0, f"the loop's process ended with {proc.returncode}:\n{stderr[-4000:]}"
+    return json.loads(proc.stdout.decode("utf-8").strip().splitlines()[-1])
+
+
 # --- the microphone the user chose: unplugged, it is waited for, never replaced -----------------------------------
 @pytest.mark.slow(seconds=32)
 @pytest.mark.parametrize("chosen_by", ["PULSE_SOURCE", "--input-device"])
@@ -279,18 +290,13 @@ def test_an_unplugged_chosen_microphone_is_waited_for_and_never_replaced(vosk_mo
     _real(sorted(p.name for p in REAL.glob("mdcs_*.wav"))[0])  # skips when the recordings are not there
     default_before = room._pactl("get-default-source").strip()
     try:
-        proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", "tests.unplugged_mic", chosen_by,
-                               str(vosk_model_dir), str(room.runtime_dir)], capture_output=True, cwd=ROOT,
-                              timeout=150)
+        outcome = _outcome_of("tests.unplugged_mic", chosen_by, vosk_model_dir, room.runtime_dir)
     finally:  # a process that died mid-way leaves the room as it found it
         for line in room._pactl("list", "short", "modules").splitlines():
             if "sink_name=usb_mic" in line:
                 room._pactl_ok("unload-module", line.split()[0])
         if default_before:
             room._pactl_ok("set-default-source", default_before)
-    stderr = proc.stderr.decode("utf-8", "replace")
-    assert proc.returncode == 0, f"the loop's process ended with {proc.returncode}:\n{stderr[-4000:]}"
-    outcome = json.loads(proc.stdout.decode("utf-8").strip().splitlines()[-1])
     assert outcome["failed"] is None, f"{outcome['failed']} (said: {outcome['said']})"
     assert turns_lost(record_property, 2, outcome["answers"]) == 0
     for line in outcome["lines"]:
@@ -461,11 +467,7 @@ def test_a_killed_or_hung_render_worker_costs_no_answer(vosk_model_dir, tmp_path
     process's stderr, not take the test worker along."""
     if importlib.util.find_spec("pyttsx3") is None:  # looked up, not imported: pyttsx3 lives in the child only
         pytest.skip("pyttsx3 not installed")
-    proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", "tests.render_fault", fault,
-                           str(vosk_model_dir), str(tmp_path)], capture_output=True, cwd=ROOT, timeout=150)
-    stderr = proc.stderr.decode("utf-8", "replace")
-    assert proc.returncode == 0, f"the loop's process ended with {proc.returncode}:\n{stderr[-4000:]}"
-    outcome = json.loads(proc.stdout.decode("utf-8").strip().splitlines()[-1])
+    outcome = _outcome_of("tests.render_fault", fault, vosk_model_dir, tmp_path)
     assert outcome["answered_in_time"], "the loop gave no answer within 90 s"
     assert outcome["hit"], "the fault was injected into a running child"
     played = outcome["played"]
