@@ -642,6 +642,12 @@ def run(quick: bool = False) -> PartResult:
             f"{ENDPOINT_SNR} dB, MicListener at real-time pace)", f"{pct(cut / len(turns))} ({cut}/{len(turns)})",
             f"<= {pct(CUT_MAX)}", status(cut / len(turns), CUT_MAX, False),
             f"{never} never ended within {WAIT_LIMIT:.0f} s" if never else ""))
+        # How much a cut costs: a first half that holds the meaning ("它一直转圈圈……") is acted on right anyway, and
+        # the live loop joins a rest said within 1.6 s where barge-in works (assistant/live/rejoin.py).
+        kept = sum(t["cut"] and t["kind"] == "correct" for t in turns)
+        result.figures.append(Figure(
+            part, "of those cut off, acted on right from the words before the cut", f"{kept} of {cut}", "", "info",
+            "the dialog judged on what was heard when the turn ended, as the live loop without joining would"))
         result.figures.append(Figure(
             part, f"wait after the last word until the turn ends (wall clock; {len(waits)} turns not cut off)",
             f"p50 {ms(percentile(waits, 50))}, p95 {ms(percentile(waits, 95))}" if waits else "-",

@@ -137,3 +137,54 @@ def test_poor_eyes_said_alone_gets_the_cant_read_answer_and_the_walk_goes_on(sta
     reply = conversation.say_surely(said)
     assert reply["intent"] == "cant_read" and "说给您听" in reply["say"], reply
     assert conversation.session.state == state, reply
+
+
+# Session 48: stuck at a step with no failure walk of its own ("弄不了", "不会弄", "还是不行" at a preparation step
+# or an app's menu) was "没听清", and "咋整啊" (how is this done) too; "我看见了" was out of scope. Stuck gets "别着急"
+# with the words that start each troubleshooting walk and the step again, in place; "咋整" gets the step again;
+# seeing it is the step done. At a step that has its own failure (the face steps) that comes first, as before.
+STUCK = [("wechat.prepare.network", "唉,我整不好这个"), ("alipay.open", "弄来弄去都弄不成"),
+         ("app12333.download", "还是弄不好哇")]
+HOW = [("wechat.service", "这玩意儿咋整呢"), ("alipay.entry", "这一步咋弄")]
+SEEN = [("wechat.entry", "嗯,我瞅见它了"), ("alipay.open", "看见了看见了")]
+
+
+def test_the_session_48_sentences_are_not_training_sentences():
+    said = [s for _, s in STUCK + HOW + SEEN]
+    assert not training_sentences_among(load_flows(), said)
+
+
+@pytest.mark.parametrize("state, said", STUCK)
+def test_stuck_at_a_step_gets_the_trouble_words_and_the_step_again_in_place(state, said):
+    # Read unsurely, it may be asked about first ("您是说“还是不行”吗?", or that as one of two): the user answers it.
+    conversation = _at(state)
+    step = conversation.records[-1]["say"]
+    reply = conversation.say(said)
+    if reply["intent"] in ("confirm", "choose"):
+        assert "“还是不行”" in reply["say"], reply
+        reply = conversation.say("对" if reply["intent"] == "confirm" else "还是不行")
+    assert conversation.session.state == state, reply
+    assert reply["intent"] == "failed" and "别着急" in reply["say"] and "“找不到”" in reply["say"], reply
+    assert step.split("。")[0] in reply["say"], (step, reply)
+
+
+def test_stuck_at_a_face_step_is_still_the_face_trouble_walk():
+    conversation = _at("wechat.face.move")
+    reply = conversation.say_surely("还是不行啊")
+    assert conversation.session.state.startswith("trouble_face"), reply
+
+
+@pytest.mark.parametrize("state, said", HOW)
+def test_how_is_this_done_gets_the_step_again(state, said):
+    conversation = _at(state)
+    step = conversation.records[-1]["say"]
+    reply = conversation.say_surely(said)
+    assert conversation.session.state == state and reply["intent"] == "repeat", reply
+    assert step.split("。")[0] in reply["say"], (step, reply)
+
+
+@pytest.mark.parametrize("state, said", SEEN)
+def test_i_see_it_is_the_step_done(state, said):
+    conversation = _at(state)
+    reply = conversation.say_surely(said)
+    assert reply["intent"] == "next" and conversation.session.state != state, reply
