@@ -198,7 +198,8 @@ def test_also_words_for_an_intent_not_declined_are_one_line_with_its_place(flows
 
 
 def test_a_strict_answer_that_is_not_answered_in_place_is_one_line_with_its_place(flows_copy):
-    error, line = _understanding_error(flows_copy, "  strict_answers: [q_scam]", "  strict_answers: [q_scam, next]")
+    error, line = _understanding_error(flows_copy, "  strict_answers: [q_scam, failed]",
+                                       "  strict_answers: [q_scam, failed, next]")
     assert "next" in str(error) and "strict_answers" in str(error) and error.line == line
 
 
