@@ -203,6 +203,16 @@ def test_a_strict_answer_that_is_not_answered_in_place_is_one_line_with_its_plac
     assert "next" in str(error) and "strict_answers" in str(error) and error.line == line
 
 
+def test_calibration_sets_each_band_on_the_readings_acted_on_at_it(understander, flows):
+    """A strict answer is acted on at the act band of moves, so it is calibrated with the moves: listed among the
+    answers, "failed" ("还是不行", a move at the face steps) raised the answer band of questions (session 48)."""
+    from assistant.understanding.model import Trainer
+
+    trainer = Trainer(flows, understander.featurizer, understander.config)
+    assert trainer.answers == understander.answers
+    assert {"q_scam", "failed"} <= set(flows.answer_of) and not {"q_scam", "failed"} & trainer.answers
+
+
 def test_the_scam_warning_needs_the_act_band_unless_a_guard_saw_the_scam(understander, flows, monkeypatch):
     """"要当心,这多半是骗子!" to someone who said nothing of the kind frightens them: the model's q_scam guess is
     held to the act band of moves (bands.strict_answers), the other questions keep their lower answer band; a scam

@@ -157,6 +157,9 @@ class Trainer:
         self.reading = reading or (lambda ranked, state, cues: (ranked, dict[str, str]()))
         self.training = config["training"]
         self.bands_goal = config["bands"]
+        # The readings acted on at the answer band, and only they, calibrate it: a strict answer acts at the act
+        # band of moves and is calibrated with the moves.
+        self.answers = in_place_answers(flows, config)
         self.seed = int(self.training["seed"])
         # allowed(state): the intents a turn there may be read as (default: the state's own and the global ones)
         allowed = allowed or flows.allowed_intents
@@ -271,7 +274,7 @@ class Trainer:
                 if fold_of[r.group] == k and r.original:
                     ranked, same = self.reading(model.rank(r.feats, r.allowed), r.state, r.cues)
                     seen.append(_seen(ranked, same, r.label, r.original))
-        return bands_from(seen, self.bands_goal, set(self.flows.answer_of)), {"cv_rows": len(seen),
+        return bands_from(seen, self.bands_goal, self.answers), {"cv_rows": len(seen),
                                                    "cv_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 
     def held_out(self, model: IntentModel, examples: list[Example]) -> tuple[Bands, dict]:
@@ -287,7 +290,7 @@ class Trainer:
             cues = frozenset(self.featurizer.cues_in(normalised))
             ranked, same = self.reading(model.rank(feats, self.allowed_by_state[state]), state, cues)
             seen.append(_seen(ranked, same, ex.intent, True))
-        return bands_from(seen, self.bands_goal, set(self.flows.answer_of)), {
+        return bands_from(seen, self.bands_goal, self.answers), {
             "held_out_rows": len(seen), "held_out_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 
     def train(self, examples: list[Example], *, calibrate=True, digest="",
@@ -364,9 +367,9 @@ def _lowest_band(p: np.ndarray, chance_right: np.ndarray, wrong_max: float) -> f
 def in_place_answers(flows, config) -> frozenset:
     """The intents answered where the user is (dialog.yaml `answers`) that are acted on at the answer band, less
     those in `bands: strict_answers` (understanding.yaml): an answer that alarms ("这多半是骗子!") is no cheap mistake
-    when the user said nothing of the kind, so it needs the act band of moves. Calibration still counts them among
-    the answers (their wrong readings spend the answer band's budget), so the bands, and the trained model, are the
-    same with or without the list: it only makes acting on them stricter."""
+    when the user said nothing of the kind, so it needs the act band of moves; so does one that a step's own `on:`
+    makes a move ("还是不行" at the face steps). Calibration counts them with the moves, where they are acted on
+    (until session 48 with the answers: "failed" listed there raised the answer band 0.55 → 0.57)."""
     bands = config["bands"]
     strict = bands.get("strict_answers") or []
     line = bands.line_of("strict_answers") if hasattr(bands, "line_of") and "strict_answers" in bands else 0
