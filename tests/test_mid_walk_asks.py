@@ -188,3 +188,39 @@ def test_i_see_it_is_the_step_done(state, said):
     conversation = _at(state)
     reply = conversation.say_surely(said)
     assert reply["intent"] == "next" and conversation.session.state != state, reply
+
+
+# Session 49: an answer that a step's own `on:` makes a move needs the act band of moves in that step only, so a
+# sure "stuck" at a step with no failure of its own is answered at the answer band, without asking first (session
+# 48 held it to the act band everywhere); stuck with the network at the network step is the network answer.
+SURE_STUCK = [("wechat.open", "这个东西我实在弄不成"), ("alipay.entry", "这个我真是弄不来")]
+NETWORK_STUCK = [("wechat.prepare.network", "这个网我弄不了")]
+
+
+def test_the_session_49_sentences_are_not_training_sentences():
+    said = [s for _, s in SURE_STUCK + NETWORK_STUCK] + ["城市它自己跳到哈尔滨了,没毛病", "它说提交上去了,让我等着"]
+    assert not training_sentences_among(load_flows(), said)
+
+
+@pytest.mark.parametrize("state, said", SURE_STUCK)
+def test_sure_stuck_at_a_step_without_a_failure_of_its_own_is_answered_at_once(state, said):
+    conversation = _at(state)
+    step = conversation.records[-1]["say"]
+    reply = conversation.say(said)
+    assert reply["intent"] == "failed" and "别着急" in reply["say"], reply
+    assert conversation.session.state == state and step.split("。")[0] in reply["say"], (step, reply)
+
+
+@pytest.mark.parametrize("state, said", NETWORK_STUCK)
+def test_stuck_with_the_network_at_the_network_step_gets_the_network_answer(state, said):
+    # Read unsurely, it is asked about as the network question first ("您是说“网怎么连”吗?"): the user says 对.
+    conversation = _at(state)
+    reply = conversation.say_surely(said)
+    assert reply["intent"] == "q_network" and "无线网" in reply["say"], reply
+    assert conversation.session.state == state, reply
+
+
+def test_it_is_right_no_problem_at_the_city_step_is_the_step_done():
+    conversation = _at("wechat.city")
+    reply = conversation.say("城市它自己跳到哈尔滨了,没毛病")
+    assert reply["intent"] == "next" and conversation.session.state != "wechat.city", reply

@@ -32,6 +32,9 @@ def test_a_yes_no_question_without_a_question_word_has_the_cue(understander, sai
     "高兴得不得了,刷过去了",
     "你说巧不巧,一下就过了",
     "好了",
+    "城市它自己跳到哈尔滨了,没毛病",  # 了没 of "了,没毛病" (session 49: asked "您是说“好了”吗?")
+    "换了个亮堂地方,没问题了",
+    "您猜怎么着,一下就过了",
 ])
 def test_a_statement_has_no_question_cue(understander, said):
     assert "question" not in understander.featurizer.cues_in(understander.norm.text(said)), said

@@ -157,9 +157,9 @@ class Trainer:
         self.reading = reading or (lambda ranked, state, cues: (ranked, dict[str, str]()))
         self.training = config["training"]
         self.bands_goal = config["bands"]
-        # The readings acted on at the answer band, and only they, calibrate it: a strict answer acts at the act
-        # band of moves and is calibrated with the moves.
-        self.answers = in_place_answers(flows, config)
+        # The readings acted on at the answer band, and only they, calibrate it: a strict answer, or one that the
+        # reading's state makes a move, acts at the act band of moves and is calibrated with the moves.
+        self.answers = answers_by_state(flows, config)
         self.seed = int(self.training["seed"])
         # allowed(state): the intents a turn there may be read as (default: the state's own and the global ones)
         allowed = allowed or flows.allowed_intents
@@ -267,22 +267,23 @@ class Trainer:
         # below it (session 19: 0.92 → 0.96; keying by the words is measured in bench/README.md, not yet in).
         fold_of = {g: int(hashlib.sha1(f"{self.seed}:{g}".encode()).hexdigest(), 16) % folds
                    for g in {r.group for r in rows}}
-        seen = []
+        seen, answered = [], []
         for k in range(folds):
             model = self.fit([r for r in rows if fold_of[r.group] != k], classes, start=start)
             for r in rows:
                 if fold_of[r.group] == k and r.original:
                     ranked, same = self.reading(model.rank(r.feats, r.allowed), r.state, r.cues)
                     seen.append(_seen(ranked, same, r.label, r.original))
-        return bands_from(seen, self.bands_goal, self.answers), {"cv_rows": len(seen),
-                                                   "cv_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
+                    answered.append(seen[-1][4] in self.answers[r.state])
+        return bands_from(seen, self.bands_goal, answered=answered), {
+            "cv_rows": len(seen), "cv_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 
     def held_out(self, model: IntentModel, examples: list[Example]) -> tuple[Bands, dict]:
         """(p1, p2, right?) of the trained model for every calibration sentence as written, in its state and
         read as the understander reads it, then the bands that meet the goals. A sentence by a writer the training
         data never saw meets the model as a user's does; cross-validation on the training writers found only
         about half the wrong actions new writers' sentences met."""
-        seen = []
+        seen, answered = [], []
         for ex in examples:
             state = (ex.states or (self.flows.start,))[0]
             normalised = self.featurizer.text(ex.text)
@@ -290,7 +291,8 @@ class Trainer:
             cues = frozenset(self.featurizer.cues_in(normalised))
             ranked, same = self.reading(model.rank(feats, self.allowed_by_state[state]), state, cues)
             seen.append(_seen(ranked, same, ex.intent, True))
-        return bands_from(seen, self.bands_goal, self.answers), {
+            answered.append(seen[-1][4] in self.answers[state])
+        return bands_from(seen, self.bands_goal, answered=answered), {
             "held_out_rows": len(seen), "held_out_accuracy": sum(s[2] for s in seen) / max(len(seen), 1)}
 
     def train(self, examples: list[Example], *, calibrate=True, digest="",
@@ -382,22 +384,33 @@ def in_place_answers(flows, config) -> frozenset:
     return frozenset(flows.answer_of) - set(map(str, strict))
 
 
-def bands_from(seen, goal, answers=frozenset()) -> Bands:
+def answers_by_state(flows, config) -> dict:
+    """state -> the intents acted on at the answer band there: the in-place answers (in_place_answers) less those
+    the state's own `on:` makes a move ("我提交了" at the result step goes on to the waiting step; "还是不行" at a face
+    step starts its trouble walk): a move takes the user from their place, so it needs the act band of moves there,
+    and only there (until session 49 `submitted` was acted on at the answer band everywhere). None: no state."""
+    everywhere = in_place_answers(flows, config)
+    return {None: everywhere, **{name: everywhere - set(state.on) for name, state in flows.states.items()}}
+
+
+def bands_from(seen, goal, answers=frozenset(), answered=None) -> Bands:
     """The lowest act threshold at which the turns acted on wrongly stay within `wrong_acted_max` of all turns
     (the figure a user lives with, and the bench's), and the confirm threshold below which a guess is right less
     than `confirm_min_right` of the time (asking about it would mostly annoy) — both read off the smooth accuracy
     curve (accuracy_curve), not off the counts.
 
-    With `answer_wrong_max`, readings that are questions answered in place (`answers`) get their own act band,
-    calibrated on those readings to that share of all turns; the moves keep `wrong_acted_max` for themselves.
+    With `answer_wrong_max`, readings that are questions answered in place (`answers`; or, reading by reading,
+    `answered`: the top reading is answered in place in that reading's state) get their own act band, calibrated
+    on those readings to that share of all turns; the moves keep `wrong_acted_max` for themselves.
 
     A band never falls below its `floor` (act / answer / confirm): the cross-validated curve moves with a few dozen
     easy sentences, and a band that drops with them buys the failure they mend with wrong acts elsewhere."""
     right_min = float(goal["confirm_min_right"])
     ordered = sorted(seen, key=lambda s: -s[0])
-    split = "answer_wrong_max" in goal and bool(answers)
+    answered = [s[4] in answers for s in seen] if answered is None else list(answered)
+    split = "answer_wrong_max" in goal and any(answered)
     p = np.array([s[0] for s in seen], dtype=float)
-    is_answer = np.array([split and s[4] in answers for s in seen], dtype=bool)
+    is_answer = np.array(answered, dtype=bool) & split
     chance, (slope, intercept, _) = accuracy_curve(p, np.array([bool(s[2]) for s in seen]), is_answer)
     answer = None
     if split:

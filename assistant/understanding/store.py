@@ -94,7 +94,11 @@ def code_digest() -> str:
 def digest_of(flows) -> str:
     from assistant.understanding.features import StateKind
 
-    structure = sorted((s, tuple(flows.allowed_intents(s)), StateKind.of(flows, s).tags) for s in flows.states)
+    # What training reads of the dialog besides the files: each state's intents, kind, the answers its own `on:`
+    # makes moves (calibrated at the act band there, model.answers_by_state) and the intents of the same effect.
+    structure = sorted((s, tuple(flows.allowed_intents(s)), StateKind.of(flows, s).tags,
+                        tuple(sorted(set(flows.states[s].on) & set(flows.answer_of))),
+                        tuple(sorted(flows.same_effect(s).items()))) for s in flows.states)
     from assistant.understanding.model import CALIBRATION
     from assistant.understanding.normalize import Normalizer
 

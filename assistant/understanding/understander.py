@@ -22,7 +22,7 @@ from assistant import clock
 from assistant.errors import FlowError
 from assistant.understanding.data import OUT_OF_SCOPE, load_config, word_lists
 from assistant.understanding.features import Featurizer, StateKind
-from assistant.understanding.model import IntentModel, in_place_answers
+from assistant.understanding.model import IntentModel, answers_by_state
 from assistant.understanding.normalize import Normalizer, chinese_count, has_chinese
 from assistant.understanding.store import load_or_train
 
@@ -120,8 +120,11 @@ class Understander:
         for intent in self.asked_in_a_walk - set(flows.intents):
             raise FlowError(self.config.file, guards.line_of("asked_in_a_walk") if hasattr(guards, "line_of") else 0,
                             f"'asked_in_a_walk' names '{intent}', which is not an intent of intents.yaml")
-        self.answers = in_place_answers(flows, self.config)
-        """questions answered in place at the answer band (the rest, moves and alarming answers, at the act band)"""
+        self.answers_in = answers_by_state(flows, self.config)
+        """state -> the questions answered in place there at the answer band (the rest, moves — a state's own
+        `on:` included — and alarming answers, at the act band)"""
+        self.answers = self.answers_in[None]
+        """those answered in place at the answer band in a state whose `on:` makes none of them a move"""
         self.declined = self._declined(flows, guards)
         """intent -> the pattern of that request turned down ("别从头来"): never acted on as the request"""
         # Normalised as the turn is, since they are looked for in its normalised text: "掌上12333" is "掌上一二三"
@@ -183,9 +186,10 @@ class Understander:
         named = [k for k in slots if k in _FEATURE_SLOTS]
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
         ranked = self.post_process(ranked, cues, same or {})
-        result = self._asked_before_leaving(self._decide(text, cues, ranked, allowed, slots), text, kind)
+        answers = self.answers_in.get(state, self.answers)
+        result = self._asked_before_leaving(self._decide(text, cues, ranked, allowed, slots, answers), text, kind)
         if result.guard == "not-done" and result.action != ACT and "question" in cues:
-            result = self._question_after_done(text, kind, allowed, same or {}) or result
+            result = self._question_after_done(text, kind, allowed, same or {}, answers) or result
         result.slots, result.text, result.cues = {**slots, **result.slots}, text, frozenset(cues)
         if result.intent == "q_scam":
             if ("scam" not in result.slots and "question" in cues
@@ -196,7 +200,7 @@ class Understander:
             result.slots.setdefault("scam", "general")
         return result
 
-    def _question_after_done(self, text: str, kind, allowed, same: dict) -> "Understanding | None":
+    def _question_after_done(self, text: str, kind, allowed, same: dict, answers) -> "Understanding | None":
         """"头发弄好了,我站哪儿光线好点": a step reported done, then a question. Read whole, the turn is "done" with a
         question cue, which is never acted on as done (rule 3), and the question drowned in it: the user was asked
         "您是说“好了”吗?" and the question went unanswered. Each tail after a "了" (the end of the done part) is read
@@ -215,8 +219,8 @@ class Understander:
             ranked = self.post_process(self.model.rank(self.featurizer.features_of_normalised(tail, kind, []),
                                                        allowed), cues, same)
             top, p = ranked[0]
-            if (top in self.answers and top in allowed and top not in self.done_intents
-                    and p >= self.model.bands.act_for(top, self.answers) and (best is None or p > best.probability)):
+            if (top in answers and top in allowed and top not in self.done_intents
+                    and p >= self.model.bands.act_for(top, answers) and (best is None or p > best.probability)):
                 best = Understanding(top, ACT, p, ranked=ranked, guard="question after done")
         return best
 
@@ -347,7 +351,7 @@ class Understander:
         return Understanding(result.intent, CONFIRM, result.probability, ranked=result.ranked, slots=result.slots,
                              guard=guard)
 
-    def _decide(self, text, cues, ranked, allowed, slots) -> Understanding:
+    def _decide(self, text, cues, ranked, allowed, slots, answers) -> Understanding:
         bands = self.model.bands
         # 1. Scams before channels.
         if "q_scam" in allowed:
@@ -374,7 +378,7 @@ class Understander:
             negated = cues & self.not_done_cues
             others = [(i, p) for i, p in ranked
                       if i != top and i in allowed and not (negated and i in self.done_intents)]
-            if others and others[0][1] >= bands.act_for(others[0][0], self.answers):
+            if others and others[0][1] >= bands.act_for(others[0][0], answers):
                 return Understanding(others[0][0], ACT, others[0][1], ranked=ranked, guard="declined")
             return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="declined")
         # 3. A negation, a question or "not yet" is never acted on as "done": the best other reading is acted on
@@ -406,7 +410,7 @@ class Understander:
         named = [i for i in slots.get("channels", ()) if i in allowed]
         if (p1 < bands.act or "either" in cues) and top in named and len(named) > 1:
             return Understanding(top, CHOOSE, p1, next(i for i in named if i != top), ranked, guard="two channels")
-        act = bands.act_for(top, self.answers)
+        act = bands.act_for(top, answers)
         # Below the confirm band a calibrated pair is asked about too ("您是想……还是……?" rather than "没听清"):
         # the truth is one of the two often enough (`pair_min_right`).
         pair = bands.act if p1 >= bands.confirm or bands.pair is None else min(bands.pair, bands.act)
