@@ -369,9 +369,9 @@ def _lowest_band(p: np.ndarray, chance_right: np.ndarray, wrong_max: float) -> f
 def in_place_answers(flows, config) -> frozenset:
     """The intents answered where the user is (dialog.yaml `answers`) that are acted on at the answer band, less
     those in `bands: strict_answers` (understanding.yaml): an answer that alarms ("这多半是骗子!") is no cheap mistake
-    when the user said nothing of the kind, so it needs the act band of moves; so does one that a step's own `on:`
-    makes a move ("还是不行" at the face steps). Calibration counts them with the moves, where they are acted on
-    (until session 48 with the answers: "failed" listed there raised the answer band 0.55 → 0.57)."""
+    when the user said nothing of the kind, so it needs the act band of moves everywhere (one that only some steps'
+    own `on:` make a move is held to it there alone: answers_by_state). Calibration counts them with the moves,
+    where they are acted on (until session 48 with the answers: "failed" listed there raised the answer band)."""
     bands = config["bands"]
     strict = bands.get("strict_answers") or []
     line = bands.line_of("strict_answers") if hasattr(bands, "line_of") and "strict_answers" in bands else 0
