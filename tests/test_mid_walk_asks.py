@@ -150,7 +150,8 @@ SEEN = [("wechat.entry", "嗯,我瞅见它了"), ("alipay.open", "看见了看�
 
 
 def test_the_session_48_and_49_sentences_are_not_training_sentences():
-    said = [s for _, s in STUCK + HOW + SEEN + SURE_STUCK + NETWORK_STUCK] + [CITY_IS_RIGHT, "它说提交上去了,让我等着"]
+    said = [s for _, s in STUCK + HOW + SEEN + SURE_STUCK + NETWORK_STUCK] + [CITY_IS_RIGHT, "它说提交上去了,让我等着",
+                                                                       "我这咋弄都弄不成啊"]
     assert not training_sentences_among(load_flows(), said)
 
 
@@ -221,3 +222,14 @@ def test_it_is_right_no_problem_at_the_city_step_is_the_step_done():
     conversation = _at("wechat.city")
     reply = conversation.say(CITY_IS_RIGHT)
     assert reply["intent"] == "next" and conversation.session.state != "wechat.city", reply
+
+
+@pytest.mark.parametrize("said", ["我这咋弄都弄不成啊"])
+def test_stuck_before_a_way_is_picked_is_pointed_to_the_easiest_way_not_to_face_scans(said):
+    # Before a way is picked there is no screen to tap and no face to scan: knowledge.yaml stuck `by: where`.
+    conversation = Conversation()
+    reply = conversation.say_surely(said)
+    assert conversation.session.state == "greeting" and reply["intent"] == "failed", reply
+    assert "“哪个最简单”" in reply["say"] and "刷不了脸" not in reply["say"] and "找人帮忙" in reply["say"], reply
+    reply = conversation.say("哪个最简单")
+    assert reply["intent"] == "q_simplest" and "微信" in reply["say"], reply

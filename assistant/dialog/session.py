@@ -634,7 +634,7 @@ class Session:
         if answer_id == "region_app" and "region_app" in self.flows.answers:
             return self._content([*self._region_app(), *self._return_prompt()], intent)
         answer = self.flows.answers[answer_id]
-        kind = (slots or {}).get(answer.by) if answer.by else None
+        kind = self._answer_kind(answer, slots or {})
         if kind in answer.templates:
             # The point of this question first (a scam's kind: "来电显示也可能是假的"; sunglasses, not the whole
             # list), then what always holds.
@@ -642,6 +642,14 @@ class Session:
         else:
             parts = answer.sentences
         return self._content([*parts, *self._return_prompt()], intent)
+
+    def _answer_kind(self, answer, slots: dict) -> str | None:
+        """Which first sentence of an answer fits (knowledge.yaml `by`): by a slot of the turn (a scam's kind), or,
+        `by: where`, by where the user is — "walk" in a channel's or a trouble walk, "start" outside one (the
+        greeting, the other ways): "刷不了脸就说……" means nothing to someone who has not picked a way yet."""
+        if answer.by == "where":
+            return "walk" if self.flows.states[self.state].walk else "start"
+        return slots.get(answer.by) if answer.by else None
 
     def _region_app(self) -> list[str]:
         """"我是山西的,用什么软件": the app the guides name for that place (or a city in it), else the channels
