@@ -369,7 +369,7 @@ def test_the_bands_sit_where_the_goals_put_them_on_readings_as_right_as_they_are
     goal = {**goal, "answer_wrong_max": 0.0075}
     seen = _readings(20000, 2, lambda p: p, 0.3)
     seen = [(s[0], s[1], s[2] or (s[4] == "q_a" and s[0] > 0.3), *s[3:]) for s in seen]
-    bands = bands_from(seen, goal, {"q_a"})
+    bands = bands_from(seen, goal, [s[4] == "q_a" for s in seen])
     assert bands.answer < bands.act
 
 
@@ -399,9 +399,9 @@ def test_a_band_is_never_calibrated_below_its_floor_and_a_higher_one_is_kept():
     goal = {"wrong_acted_max": 0.004, "confirm_min_right": 0.5, "choose_second_min": 0.25,
             "answer_wrong_max": 0.0075}
     seen = _readings(20000, 2, lambda p: p, 0.3)
-    free = bands_from(seen, goal, {"q_a"})
+    free = bands_from(seen, goal, [s[4] == "q_a" for s in seen])
     floored = bands_from(seen, {**goal, "floor": {"act": 0.97, "answer": free.answer + 0.05, "confirm": 0.2}},
-                         {"q_a"})
+                         [s[4] == "q_a" for s in seen])
     assert floored.act == 0.97 and free.act < 0.97
     assert floored.answer == pytest.approx(free.answer + 0.05)
     assert floored.confirm == free.confirm  # calibrated above its floor: kept as calibrated

@@ -393,24 +393,23 @@ def answers_by_state(flows, config) -> dict:
     return {None: everywhere, **{name: everywhere - set(state.on) for name, state in flows.states.items()}}
 
 
-def bands_from(seen, goal, answers=frozenset(), answered=None) -> Bands:
+def bands_from(seen, goal, answered=()) -> Bands:
     """The lowest act threshold at which the turns acted on wrongly stay within `wrong_acted_max` of all turns
     (the figure a user lives with, and the bench's), and the confirm threshold below which a guess is right less
     than `confirm_min_right` of the time (asking about it would mostly annoy) — both read off the smooth accuracy
     curve (accuracy_curve), not off the counts.
 
-    With `answer_wrong_max`, readings that are questions answered in place (`answers`; or, reading by reading,
-    `answered`: the top reading is answered in place in that reading's state) get their own act band, calibrated
-    on those readings to that share of all turns; the moves keep `wrong_acted_max` for themselves.
+    With `answer_wrong_max`, readings whose top intent is answered in place in the reading's state (`answered`,
+    one flag per reading; none when empty) get their own act band, calibrated on those readings to that share of
+    all turns; the moves keep `wrong_acted_max` for themselves.
 
     A band never falls below its `floor` (act / answer / confirm): the cross-validated curve moves with a few dozen
     easy sentences, and a band that drops with them buys the failure they mend with wrong acts elsewhere."""
     right_min = float(goal["confirm_min_right"])
     ordered = sorted(seen, key=lambda s: -s[0])
-    answered = [s[4] in answers for s in seen] if answered is None else list(answered)
     split = "answer_wrong_max" in goal and any(answered)
     p = np.array([s[0] for s in seen], dtype=float)
-    is_answer = np.array(answered, dtype=bool) & split
+    is_answer = np.array(answered if split else [False] * len(seen), dtype=bool)
     chance, (slope, intercept, _) = accuracy_curve(p, np.array([bool(s[2]) for s in seen]), is_answer)
     answer = None
     if split:
