@@ -482,6 +482,35 @@ def test_a_negated_done_is_never_done_even_when_the_model_says_so(understander):
     assert guarded.understand("好了", "wechat.open", allowed).intent == "next"
 
 
+def test_a_not_yet_read_as_done_is_never_asked_back_as_done_even_when_the_model_says_so(understander):
+    """"正传着嘞" (still uploading) read as done at 0.89 by one retraining was asked "您是说“好了”吗?" — a "对" to that
+    would have moved the user on. A model that says "next" at the confirm band: a turn with a not-yet cue is asked
+    about as its likeliest other reading when that is likely enough, else as "not yet"; a question or a negation
+    alone is still asked about as done ("口罩摘了,眼镜不戴" is done)."""
+    from assistant.understanding import Understander
+    from assistant.understanding.model import Bands, IntentModel
+
+    model = understander.model
+    biased = IntentModel(model.classes, model.hashes, model.weights * 0, model.bias * 0, Bands(0.95, 0.3, 0.9))
+    biased.bias[biased.class_index["next"]] = 3.0
+    guarded = Understander(FLOWS, model=biased)
+    allowed = ["next", "yes", "not_yet", "spinning", "repeat"]
+    for said in ["正传着嘞", "还下载着呢", "等一下,马上就好了", "还在弄呢"]:
+        u = guarded.understand(said, "wechat.open", allowed)
+        assert (u.intent, u.action, u.guard) == ("not_yet", "confirm", "not-done"), (said, u.intent, u.action)
+    biased.bias[biased.class_index["spinning"]] = 2.8  # next ≈ 0.49, spinning ≈ 0.40: over the confirm band
+    u = guarded.understand("还在转着呢", "wechat.open", allowed)
+    assert (u.intent, u.action) == ("spinning", "confirm"), (u.intent, u.action, u.ranked[:2])
+    u = guarded.understand("还在转着呢", "wechat.open", ["next", "yes", "repeat"])
+    assert u.action == "unknown", "no not-done reading here: not understood, never asked about as done"
+    u = guarded.understand("好了吗", "wechat.open", allowed)
+    assert (u.intent, u.action) == ("next", "confirm"), "a done question is still asked back"
+    session = Session(FLOWS, understander=guarded)
+    session.machine.set_state("wechat.open")
+    reply = session.handle("正传着嘞")
+    assert session.state == "wechat.open" and "“好了”吗" not in reply.say and "还没弄好" in reply.say, reply.say
+
+
 def test_a_turn_that_opens_with_no_is_never_asked_about_as_yes_even_when_the_model_says_so(understander):
     """"不是不是,我不是给我自己弄" read as "yes" at 0.50 by one retraining was asked "您是说“对”吗?". A model that always
     says "yes": the guard alone keeps a turn whose first words are "no" from being asked back as yes, while a
@@ -494,9 +523,12 @@ def test_a_turn_that_opens_with_no_is_never_asked_about_as_yes_even_when_the_mod
     biased.bias[biased.class_index["yes"]] = 20.0
     guarded = Understander(FLOWS, model=biased)
     allowed = ["yes", "no", "ch_family", "not_yet"]
-    for said in ["不是不是,我不是给我自己弄", "不对,我不会弄", "没有,还没好"]:
+    for said in ["不是不是,我不是给我自己弄", "不对,我不会弄"]:
         u = guarded.understand(said, "alipay.who", allowed)
         assert u.action == "unknown" and u.guard == "not-done", (said, u.action, u.intent)
+    # "Not yet" said after the "no" is asked about as not yet (session 50), never as yes.
+    u = guarded.understand("没有,还没好", "alipay.who", allowed)
+    assert (u.intent, u.action, u.guard) == ("not_yet", "confirm", "not-done"), (u.intent, u.action)
     u = guarded.understand("眼镜摘了,口罩没摘", "alipay.who", allowed)
     assert (u.intent, u.action) == ("yes", "confirm"), "a negation inside the turn is asked about, not dropped"
 

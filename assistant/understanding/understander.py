@@ -351,6 +351,18 @@ class Understander:
         return Understanding(result.intent, CONFIRM, result.probability, ranked=result.ranked, slots=result.slots,
                              guard=guard)
 
+    def _not_yet_asked(self, ranked, allowed, p1: float) -> Understanding:
+        """A turn read as done that says "not yet": the likeliest reading allowed here that is neither done nor
+        chit-chat, asked about when the model gives it the confirm band, else "not yet" itself where the step
+        allows it (the cue says so), else not understood (the step is said again)."""
+        others = [(i, p) for i, p in ranked if i not in self.done_intents and i != OUT_OF_SCOPE and i in allowed]
+        if others and others[0][1] >= self.model.bands.confirm:
+            return Understanding(others[0][0], CONFIRM, others[0][1], ranked=ranked, guard="not-done")
+        if "not_yet" in allowed:
+            p = dict(ranked).get("not_yet", 0.0)
+            return Understanding("not_yet", CONFIRM, p, ranked=ranked, guard="not-done")
+        return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
+
     def _decide(self, text, cues, ranked, allowed, slots, answers) -> Understanding:
         bands = self.model.bands
         # 1. Scams before channels.
@@ -392,6 +404,11 @@ class Understander:
                 # Something went wrong ("屏幕黑了", "俺这手机卡了", "点错了"): asking "您是说“好了”吗?" would be the
                 # opposite of what was said. The dialog says take your time, and how to get help.
                 return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="went wrong")
+            if "not_yet" in cues:
+                # Work still under way ("正传着嘞", "还下载着呢"): "您是说“好了”吗?" would offer the opposite of what
+                # was said, and a "对" to it would move the user on. The likeliest reading that is not done is asked
+                # about instead, however the model split the rest (one retraining read "正传着嘞" as done at 0.89).
+                return self._not_yet_asked(ranked, allowed, p1)
             if p1 < bands.confirm or self.only_no.fullmatch(text) or self.opens_with_no.match(text):
                 # Too unsure to ask about, or nothing but "no", or "no" first: "不对" read as "yes" at 0.3 (0.53 by
                 # another model) was asked "您是说“对”吗?", the opposite of what was said. Not understood instead:
