@@ -151,7 +151,7 @@ SEEN = [("wechat.entry", "嗯,我瞅见它了"), ("alipay.open", "看见了看�
 
 def test_the_session_48_and_49_sentences_are_not_training_sentences():
     said = [s for _, s in STUCK + HOW + SEEN + SURE_STUCK + NETWORK_STUCK] + [CITY_IS_RIGHT, "它说提交上去了,让我等着",
-                                                                       "我这咋弄都弄不成啊"]
+                                                                       "我这咋弄都弄不成啊", "这些我一样都弄不明白"]
     assert not training_sentences_among(load_flows(), said)
 
 
@@ -224,7 +224,7 @@ def test_it_is_right_no_problem_at_the_city_step_is_the_step_done():
     assert reply["intent"] == "next" and conversation.session.state != "wechat.city", reply
 
 
-@pytest.mark.parametrize("said", ["我这咋弄都弄不成啊"])
+@pytest.mark.parametrize("said", ["我这咋弄都弄不成啊", "这些我一样都弄不明白"])
 def test_stuck_before_a_way_is_picked_is_pointed_to_the_easiest_way_not_to_face_scans(said):
     # Before a way is picked there is no screen to tap and no face to scan: knowledge.yaml stuck `by: where`.
     conversation = Conversation()
