@@ -197,3 +197,37 @@ def test_a_filler_inside_a_word_is_part_of_the_word(said, kept):
     norm = Normalizer.of(FLOWS)
     assert norm.text(said) == kept
     assert Normalizer(FLOWS.fillers).text(said) != kept, "without the kept words the filler is taken out"
+
+
+@pytest.mark.parametrize("said, kept", [("麻烦您了", "麻烦你了"), ("哎,麻烦你了", "麻烦你了"), ("按我说的做", "按我说的做"),
+                                        ("要填那么多东西啊", "要填那么多东西"), ("你听我说", "你听我说")])
+def test_a_filler_that_is_part_of_what_is_said_stays(said, kept):
+    """Session 50: "麻烦你" opens a request ("麻烦你告诉我…") and is dropped there, but "麻烦你了" is a thank-you: it was
+    "了", so "没听清"; "你好好跟我说说" was "好跟说" and moved on as "好了"; "按我说的做" was "按的做". Those words are
+    kept whole (`filler_words`); the fillers as openers still go."""
+    from assistant.understanding.normalize import Normalizer
+
+    norm = Normalizer.of(FLOWS)
+    assert norm.text(said) == kept
+    assert norm.text("麻烦你告诉我怎么弄") == "告诉我怎么弄" and norm.text("我说,这咋弄") == "这咋弄"
+    assert "跟我说" in norm.text("你好好跟我说说")
+
+
+@pytest.mark.parametrize("said", ["麻烦您了", "太麻烦你了,闺女"])
+def test_trouble_to_you_is_a_thank_you_not_silence(said):
+    with Conversation() as chat:
+        chat.say("用微信")
+        step = chat.records[-1]["state"]
+        reply = chat.say(said)
+        # Thanked back, or asked "您是说“谢谢”吗?" when less sure; never "没听清" (they would say it again, louder).
+        assert reply["state"] == step and "没听清" not in reply["say"], reply
+        assert reply["intent"] == "thanks" or (reply["intent"] == "confirm" and "谢谢" in reply["say"]), reply
+
+
+def test_explain_it_properly_never_moves_on():
+    # "你好好跟我说说" was "好跟说" to the model and moved the user on as "好了" (0.91).
+    with Conversation() as chat:
+        chat.say("用微信")
+        step = chat.records[-1]["state"]
+        reply = chat.say("你好好跟我说说")
+        assert reply["state"] == step, reply
