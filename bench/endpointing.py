@@ -69,7 +69,9 @@ CHUNK = 1600  # 0.1 s, as the microphone delivers
 WAIT_LIMIT = 8.0
 """Seconds of room after the last word; a turn still open then never ended."""
 SNRS = (20, 10)
-SIDES = ("words only (before)", "meaning + room")
+SIDES = ("words only (before)", "meaning + room, grammar words only", "meaning + room + open words (live loop)")
+"""The judges compared: the words-only one of before; the meaning and the room with the grammar's words alone (the
+live loop until session 51); the same with the open reading's words so far as well (the live loop now)."""
 
 
 def speech_bounds(samples: np.ndarray) -> tuple[int, int]:
@@ -114,6 +116,9 @@ class Joined:
     def heard(self, raw: str) -> None:
         self.ends.heard(raw)
 
+    def heard_open(self, raw: str) -> None:
+        self.ends.heard_open(raw)
+
     def over(self) -> bool:
         ends = self.ends
         if self.ended_at is not None:
@@ -139,7 +144,8 @@ def judges(phrases, hearing, moves=(), joins=()) -> dict:
     from assistant.audio.endpoint import Endpointer
 
     out = {SIDES[0]: Endpointer(phrases),
-           SIDES[1]: Endpointer(phrases, meaning=hearing.meaning, follow_room=True)}
+           SIDES[1]: Endpointer(phrases, meaning=hearing.meaning, follow_room=True, open_words=False),
+           SIDES[2]: Endpointer(phrases, meaning=hearing.meaning, follow_room=True)}
     for move in moves:
         out[f"short move waits {move:.2f} s"] = Endpointer(phrases, meaning=hearing.meaning, follow_room=True,
                                                           move_quiet=move)
@@ -167,8 +173,12 @@ def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides
     from assistant.live.hearing import clean
     from assistant.live.loop import NEVER
     from assistant.recognition.recognizer import Partial
+    from assistant.recognition.second_reading import Decoding
 
     recognizer.start(grammar, end_silence=NEVER)
+    # The open reading beside the grammar's, as MicListener's second reading gives it: here in step with the main
+    # recogniser (live, a thread of its own keeps up within a chunk), so the figures do not depend on the load.
+    open_reading = Decoding(recognizer.model, None) if grammar is not None else None
     room = samples[-RATE // 2:]  # the last half second: the room, after the reverberation of the last word
     ended: dict = {name: None for name in sides}
     open_ = dict(sides)
@@ -183,15 +193,19 @@ def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides
         at += CHUNK
         pcm = np.ascontiguousarray(chunk, dtype="<i2").tobytes()
         result = recognizer.accept(pcm)
+        if open_reading is not None:
+            open_reading.accept(pcm)
         if isinstance(result, Partial) and clean(result.text):
             whole = clean(result.text)
         for name, ends in list(open_.items()):
             ends.feed(pcm)
+            if open_reading is not None:
+                ends.heard_open(open_reading.words)
             if isinstance(result, Partial):
                 ends.heard(result.text)
             if ends.over():
                 judge = getattr(ends, "ends", ends)
-                ended[name] = (getattr(ends, "ended_at", None) or at / RATE, ends.text, judge.wait())
+                ended[name] = (getattr(ends, "ended_at", None) or at / RATE, ends.text, judge.wait(), judge._open)
                 del open_[name]
     recognizer.finish_turn()
     return ended, whole
@@ -289,7 +303,7 @@ def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14
                 e["harm"] += hurt
                 if show:
                     pause = case.get("pause") or (None, None)
-                    show(f"{case['kind']} | {side} | heard {end[1]} (wait {end[2]:.2f} s) | all {whole} | "
+                    show(f"{case['kind']} | {side} | heard {end[1]} / open {end[3]} (wait {end[2]:.2f} s) | all {whole} | "
                          f"{'harmful' if hurt else 'harmless'} | pause {pause[0]}–{pause[1]}, end {end[0]:.2f}, "
                          f"last word {case['speech_end']:.2f}")
             else:

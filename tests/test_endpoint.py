@@ -148,9 +148,53 @@ def test_meaning_waits_follow_what_the_dialog_would_do():
                         expected) == UNSURE_QUIET
     assert meaning_wait("我女儿能不能", U(action="act", intent="q_family", cues=asks), expected) == HESITATION_QUIET
     assert meaning_wait("认证要不要", U(action="act", intent="q_fee", cues=asks), expected) == HESITATION_QUIET
+    # A question asked whole ends after a sentence's quiet, though the dialog answers it with a move; a statement,
+    # a topic's "呢" or a question it only asks about keep the long wait.
+    assert meaning_wait("我女儿能帮我认证吗", U(action="act", intent="ch_family", cues=asks), expected) == SENTENCE_QUIET
+    assert meaning_wait("人脸老是对不上咋整啊", U(action="act", intent="face_problem", cues=asks),
+                        expected) == SENTENCE_QUIET
+    assert meaning_wait("我这个手机呢", U(action="act", intent="cant_find", cues=frozenset()), expected) == UNSURE_QUIET
+    assert meaning_wait("我女儿能帮我认证吗", U(action="confirm", intent="ch_family", cues=asks),
+                        expected) == UNSURE_QUIET
     assert near_miss("成功问", ["成功了"]) and not near_miss("成功问", ["好了"])
     # A thank-you is often followed by what the speaker wants next: not a short move's quick end.
     assert meaning_wait("谢谢", U(action="act", intent="thanks"), expected) == SENTENCE_QUIET
+
+
+def test_the_open_reading_ends_a_whole_free_question_after_a_sentence_quiet():
+    """A free question is "[unk]" to the state's grammar: with the open reading's words the judge knows it is whole
+    and waits a sentence's quiet, not the 2 s of words it cannot place; half a question, a question it would not
+    answer, or no open words at all keep the grammar's wait, and the open words never make it shorter than that."""
+    from types import SimpleNamespace as U
+
+    asks = frozenset({"question"})
+    readings = {"多久认证一次啊": U(action="act", intent="q_frequency", cues=asks),
+                "我想问一下那个": U(action="act", intent="q_frequency", cues=asks),
+                "多久认证一次": U(action="confirm", intent="q_frequency", cues=asks),
+                "好了": U(action="act", intent="next", cues=frozenset()),
+                "嗯嗯嗯": U(action="unknown", intent="out_of_scope", cues=frozenset())}
+
+    def judge(grammar_words, said, **kw):
+        ends = Endpointer(["好了"], meaning=readings.get, **kw)
+        ends.heard(grammar_words)
+        if said is not None:
+            ends.heard_open(said)
+        return ends.wait()
+
+    assert judge("[unk]", "多久 认证 一次 啊") == SENTENCE_QUIET
+    assert judge("[unk]", None) == OPEN_QUIET
+    assert judge("[unk]", "多久认证一次啊", open_words=False) == OPEN_QUIET
+    assert judge("[unk]", "我想问一下那个") == OPEN_QUIET, "words that promise more"
+    assert judge("[unk]", "多久认证一次") == OPEN_QUIET, "asked about, not answered: maybe half of it"
+    assert judge("[unk]", "嗯嗯嗯") == OPEN_QUIET
+    assert judge("[unk] 那个", "多久认证一次啊") == SENTENCE_QUIET, "the open reading hears free speech better"
+    assert judge("[unk]", "好了") == SENTENCE_QUIET, "a move the grammar did not hear as one: not a move's quick end"
+    ends = Endpointer(["好了"], meaning=readings.get)
+    ends.heard("[unk]")
+    ends.heard_open("多久认证一次啊")
+    ends.forget_words()
+    ends.heard("[unk]")
+    assert ends.wait() == OPEN_QUIET, "the prompt's own words, heard before it ended, are forgotten"
 
 
 def test_the_understanding_tells_the_judge_whether_the_words_ask(understander):
@@ -254,6 +298,20 @@ def test_a_half_question_with_a_hesitation_is_not_cut_off(natural, recognizer):
     words, heard = _listen_in("greeting", recognizer, samples)
     assert heard >= last, f"cut off {last - heard:.2f} s before the last word"
     assert "怎么" in words or "弄" in words, "the second half is in the turn"
+
+
+@pytest.mark.parametrize("state, said", [("greeting", "我不会用智能手机能去社区办吗"),
+                                         ("wechat.open", "人脸老是对不上咋整啊")])
+def test_a_whole_question_ends_about_a_second_after_its_last_word(natural, recognizer, state, said):
+    """A question asked whole ends after a sentence's quiet, also when the dialog answers it with a move or an
+    answer that is not a question's (no smartphone, the face trouble): it waited the 2.4 s of a long statement."""
+    (voice,) = natural(said)
+    samples = np.concatenate([np.zeros(8000, np.int16), voice, np.zeros(8000, np.int16)])
+    _, last = _bounds(samples)
+    words, heard = _listen_in(state, recognizer, samples)
+    assert heard >= last, "not cut off"
+    assert heard - last <= SENTENCE_QUIET + 0.6, f"ended {heard - last:.2f} s after the last word"
+    assert said[-4:-1] in words, f"the question is heard to its end: {words}"
 
 
 @pytest.mark.parametrize("state, said, within", [("wechat.open", "下一步", COMPLETE_ANSWER_QUIET + 1.0),

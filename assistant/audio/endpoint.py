@@ -17,6 +17,10 @@ Two things more when the live loop gives them (issue 14):
   low percentile of the last 12 s), so babble or a television 10 dB under the voice is quiet once the voice
   stops, rather than "speech" for ever. In a quiet room the floor sits far below any voice
   and nothing changes.
+- **The open reading's words** (`heard_open()`): a free question is "[unk]" to the state's grammar, so its words
+  alone would wait OPEN_QUIET (2 s) after every question. When the open reading, which decodes alongside, is a whole
+  question the dialog would answer (or a thank-you), the turn ends after a sentence's quiet instead; never sooner,
+  and never longer than the grammar's words alone would have waited.
 Without them (meaning=None, follow_room=False) it judges exactly as before, for comparison in bench/endpointing.
 """
 
@@ -85,6 +89,11 @@ stray last syllables end on them ("点好能" for 点好了, "多久认证一次
 _WHOLE_QUESTION = re.compile(r"(吗|呢|吧|么|嘛|啊|呀|哪天|几天|几次|几号|多久|多长时间|哪里|哪儿|在哪|啥|谁|什么|"
                              r"为什么|为啥|怎么办|怎么弄|怎么做|咋办|咋弄|咋整|干嘛|没有|不|行不行|好不好|对不对|中不中)$")
 """How a whole question ends: a particle, a question word as its object, or an A-not-A at the end."""
+_CLOSED = re.compile(r"(吗|么|嘛)$")
+"""A sentence asked whole, whatever it asks for: "吗" is never a topic's pause."""
+_CLOSED_IF_ASKED = re.compile(r"(呢|吧|啊|呀|怎么办|怎么弄|怎么做|咋办|咋弄|咋整|啥|什么|哪儿|哪里|在哪)$")
+"""The same when the sentence asks something ("人脸老是对不上咋整啊"): without a question "呢" or "啊" is as often a
+topic's pause ("我这个手机呢……打不开了")."""
 
 # The room: frame levels in dB of int16 units (digital silence ≈ -30 dB, normal speech 60–75 dB).
 ROOM_SECONDS = 12.0
@@ -129,7 +138,11 @@ def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QU
     close = near_miss(text, expected)
     if len(text) > (SHORT_MOVE_CHARS if close else SHORT_ANSWER_CHARS):
         # A longer statement is often the first half of what the speaker means ("我不会用智能手机……能去社区办吗"):
-        # only a near miss of an expected answer is as short a move as the answer.
+        # only a near miss of an expected answer is as short a move as the answer. A question asked whole is not,
+        # though the dialog answers it with a move ("我女儿能帮我认证吗" takes the family walk).
+        asked = "question" in getattr(understood, "cues", ())
+        if acted and (_CLOSED.search(text) or (asked and _CLOSED_IF_ASKED.search(text))):
+            return SENTENCE_QUIET
         return UNSURE_QUIET
     # A short move: acted on, or asked about ("您是说……吗?") when it is a near miss of an expected answer.
     if acted or (understood.action == CONFIRM and close):
@@ -152,15 +165,17 @@ class Endpointer:
 
     def __init__(self, expected_phrases=(), vad_mode: int = VAD_MODE,
                  meaning: Callable[[str], object] | None = None, follow_room: bool = False,
-                 move_quiet: float = MOVE_QUIET):
+                 move_quiet: float = MOVE_QUIET, open_words: bool = True):
         """meaning(text) → the understanding of the words so far in this state (an Understanding, or None);
         follow_room: judge quiet relative to the room's level. Both off: the words-only judge of before.
-        move_quiet: the wait after a short move (bench/endpointing.py weighs other values)."""
+        move_quiet: the wait after a short move (bench/endpointing.py weighs other values); open_words=False: the
+        open reading's words are not used (bench/endpointing.py compares)."""
         self._vad = webrtcvad.Vad(vad_mode)
         self.expected = {p for p in (expected_phrases or ()) if p}
         self.meaning = meaning
         self.follow_room = follow_room
         self.move_quiet = move_quiet
+        self.open_words = open_words
         self.reset()
 
     def reset(self) -> None:
@@ -178,6 +193,8 @@ class Endpointer:
         self.text = ""
         """the words so far, cleaned"""
         self._text_at = 0.0
+        self._open = ""
+        """the open reading's words so far, cleaned (heard_open)"""
         self._waits: dict[str, float] = {}
         """text → its wait, so the understanding is asked once per change of the words (never logged)"""
         self._levels: deque = deque(maxlen=int(ROOM_SECONDS / FRAME_SECONDS))
@@ -222,9 +239,13 @@ class Endpointer:
             self.text = re.sub(r"\s+", "", raw.replace("[unk]", ""))
             self._text_at = self.elapsed
 
+    def heard_open(self, raw: str) -> None:
+        """The open reading's words so far (raw), when the state's grammar hears the turn."""
+        self._open = re.sub(r"\s+", "", raw.replace("[unk]", ""))
+
     def forget_words(self) -> None:
         """The recogniser starts afresh (the prompt ended): its words so far were not the user's."""
-        self._raw = self.text = ""
+        self._raw = self.text = self._open = ""
         self._text_at = self.elapsed
 
     @property
@@ -244,10 +265,25 @@ class Endpointer:
                 self._waits[text] = meaning_wait(text, self.meaning(text), self.expected, self.move_quiet)
             return self._waits[text]
         if words_promise_more(text):
-            return HESITATION_QUIET
-        if sounds_finished(text):
+            wait = HESITATION_QUIET
+        elif sounds_finished(text):
             return SENTENCE_QUIET
-        return OPEN_QUIET
+        else:
+            wait = OPEN_QUIET
+        return min(wait, self._open_wait())
+
+    def _open_wait(self) -> float:
+        """The wait the open reading's words allow: a sentence's quiet when the dialog would answer them as a whole
+        question (or thank-you), a short move included (the grammar did not hear it as one: not that sure); else no
+        shorter wait (math.inf)."""
+        words = self._open
+        if self.meaning is None or not self.open_words or not words:
+            return math.inf
+        key = "open:" + words
+        if key not in self._waits:
+            wait = meaning_wait(words, self.meaning(words), self.expected, self.move_quiet)
+            self._waits[key] = SENTENCE_QUIET if wait <= SENTENCE_QUIET else math.inf
+        return self._waits[key]
 
     def over(self) -> bool:
         """True once words were heard and the speaker has been quiet long enough for what they said."""

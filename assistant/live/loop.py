@@ -286,6 +286,8 @@ class MicListener:
             if playing and self.barge_in:
                 turn.said = own_voice_now(self.speaker) or turn.said
             turn.feed(pcm)
+            if turn.second is not None and turn.second.open:
+                turn.ends.heard_open(turn.second.words)  # a free question is [unk] to the grammar: its words
             result = rec.accept(pcm)
             if isinstance(result, (Partial, Final)) and result.text:
                 turn.speech_started()

@@ -5,6 +5,9 @@ also needs the open reading (assistant/live/hearing.py). Decoding the turn again
 user waiting about a second after every free question. Fed chunk by chunk while the user speaks, the second
 reading has only the last chunk left to finish. vosk's C calls release the GIL, so on two cores both readings
 decode at the same time.
+
+While it decodes, its words so far (`words`) are there for the end-of-turn judge: a free question is "[unk]" to the
+state's grammar, so only the open reading can tell that it is whole (assistant/audio/endpoint.py).
 """
 
 import json
@@ -26,6 +29,41 @@ _END = object()
 _CANCEL = object()
 
 
+class Decoding:
+    """One recogniser hearing a turn chunk by chunk: its words so far after every chunk, its readings at the end.
+    The second reading runs it in a thread; bench/endpointing.py runs it in step with the main recogniser."""
+
+    def __init__(self, model, grammar: list[str] | None = None):
+        from assistant.recognition.recognizer import kaldi_recognizer
+
+        self._rec = kaldi_recognizer(model, grammar)
+        self._segments: list = []
+        self._said: list[str] = []
+        """the best words of each piece vosk ended inside the turn (its own endpoints)"""
+        self.words = ""
+        """raw words heard so far (vosk's partial after the pieces before it; may hold [unk])"""
+
+    def accept(self, pcm: bytes) -> None:
+        from assistant.recognition.recognizer import readings_of
+
+        rec = self._rec
+        if rec.AcceptWaveform(pcm):
+            readings = readings_of(json.loads(rec.Result()))
+            self._segments.append(readings)
+            if readings:
+                self._said.append(readings[0].text)
+            partial = ""
+        else:
+            partial = json.loads(rec.PartialResult()).get("partial", "")
+        self.words = " ".join([*self._said, partial]).strip()
+
+    def finish(self) -> list:
+        from assistant.recognition.recognizer import joined, readings_of
+
+        self._segments.append(readings_of(json.loads(self._rec.FinalResult())))
+        return joined(self._segments)
+
+
 class SecondReading:
     """One turn's second reading (open when grammar is None), decoded in a daemon thread as audio is fed; its
     n-best readings, like the main recogniser's, so the understanding can choose among all of them."""
@@ -38,6 +76,8 @@ class SecondReading:
         self._feeding = threading.Lock()
         """feed() and a failing decoder take turns: a chunk is either queued before the failure drains the queue
         or not queued at all (checking the thread alone left chunks that arrived between the drain and its end)"""
+        self.open = grammar is None
+        self._decoding: Decoding | None = None
         self._thread = threading.Thread(target=self._decode, args=(model, grammar), daemon=True,
                                         name="second-reading")
         self._thread.start()
@@ -46,6 +86,13 @@ class SecondReading:
         with self._feeding:
             if self._thread.is_alive() and not self._failed:  # a dead reading would hold the rest of the turn
                 self._audio.put(pcm)
+
+    @property
+    def words(self) -> str:
+        """Its words so far (raw, may hold [unk]; "" before it has decoded any): as far as it has decoded, which on
+        two cores is the chunk before the last."""
+        decoding = self._decoding
+        return decoding.words if decoding is not None and not self._failed else ""
 
     def backlog(self) -> int:
         """Chunks fed but not decoded yet (0 when the reading keeps up with the microphone, or has ended)."""
@@ -73,21 +120,16 @@ class SecondReading:
         self._audio.put(_CANCEL)  # wakes the thread if it waits for audio
 
     def _decode(self, model, grammar) -> None:
-        from assistant.recognition.recognizer import joined, kaldi_recognizer, readings_of
-
         try:
-            rec = kaldi_recognizer(model, grammar)
-            segments = []
+            decoding = self._decoding = Decoding(model, grammar)
             while True:
                 item = self._audio.get()
                 if item is _CANCEL or self._cancelled.is_set():
                     return
                 if item is _END:
-                    segments.append(readings_of(json.loads(rec.FinalResult())))
-                    self._readings = joined(segments)
+                    self._readings = decoding.finish()
                     return
-                if rec.AcceptWaveform(item):
-                    segments.append(readings_of(json.loads(rec.Result())))
+                decoding.accept(item)
         except Exception as exc:  # noqa: BLE001 - a lost second reading leaves the grammar's; the turn is answered
             log.warning("第二遍识别出错,这一轮只用第一遍 (the second reading failed: %s)", where(exc))
             self._readings = []
