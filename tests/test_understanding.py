@@ -158,6 +158,35 @@ def test_not_having_an_app_never_starts_its_walk():
             assert all(o in reply["say"] for o in others), reply["say"]
 
 
+@pytest.mark.parametrize("state, said, lack", [
+    ("alipay.prepare.phone", "我手机是智能的", "no_smartphone"),
+    ("wechat.prepare.phone", "俺家有智能手机", "no_smartphone"),
+    ("app12333.prepare.phone", "智能手机我有一个,儿子买的", "no_smartphone"),
+    ("wechat.prepare.phone", "手机我会使,能上网", "no_smartphone"),
+    ("greeting", "我家里有智能手机", "no_smartphone"),
+    ("app12333.account", "密码我还记得", "forgot_password"),
+    ("app12333.account", "我记着密码呢", "forgot_password"),
+])
+def test_having_what_a_step_asks_for_is_never_taken_for_lacking_it(state, said, lack):
+    """The mirror of a lack: "我有智能手机" at the phone step was the no-smartphone answer (0.99), again at every
+    repeat; "密码我记得" at the account step took the user to resetting the password. Sentences not in flows/."""
+    session = Session(FLOWS)
+    session.greet()
+    session.machine.set_state(state)
+    reply = session.handle(said)
+    assert reply.intent != lack, (said, reply.intent, reply.say)
+    assert reply.state != "app12333.reset"
+
+
+@pytest.mark.parametrize("state, said, lack", [("alipay.prepare.phone", "我家没有智能手机", "no_smartphone"),
+                                                ("app12333.account", "密码我记不得了", "forgot_password")])
+def test_lacking_it_is_still_understood(state, said, lack):
+    session = Session(FLOWS)
+    session.greet()
+    session.machine.set_state(state)
+    assert session.handle(said).intent == lack
+
+
 def test_asking_to_hear_it_again_is_never_goodbye():
     with Conversation() as chat:
         to_step(chat, steps=2)
