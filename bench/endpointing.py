@@ -205,7 +205,7 @@ def hear_turn(recognizer, grammar, samples: np.ndarray, speech_end: float, sides
                 ends.heard(result.text)
             if ends.over():
                 judge = getattr(ends, "ends", ends)
-                ended[name] = (getattr(ends, "ended_at", None) or at / RATE, ends.text, judge.wait(), judge._open)
+                ended[name] = (getattr(ends, "ended_at", None) or at / RATE, ends.text, judge.wait(), judge.open_text)
                 del open_[name]
     recognizer.finish_turn()
     return ended, whole

@@ -243,6 +243,11 @@ class Endpointer:
         """The open reading's words so far (raw), when the state's grammar hears the turn."""
         self._open = re.sub(r"\s+", "", raw.replace("[unk]", ""))
 
+    @property
+    def open_text(self) -> str:
+        """The open reading's words so far, cleaned ("" when none were given)."""
+        return self._open
+
     def forget_words(self) -> None:
         """The recogniser starts afresh (the prompt ended): its words so far were not the user's."""
         self._raw = self.text = self._open = ""
