@@ -303,7 +303,8 @@ def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14
                 e["harm"] += hurt
                 if show:
                     pause = case.get("pause") or (None, None)
-                    show(f"{case['kind']} | {side} | heard {end[1]} / open {end[3]} (wait {end[2]:.2f} s) | all {whole} | "
+                    show(f"{case['kind']} | {side} | heard {end[1]} / open {end[3]} (wait {end[2]:.2f} s) | "
+                         f"all {whole} | "
                          f"{'harmful' if hurt else 'harmless'} | pause {pause[0]}–{pause[1]}, end {end[0]:.2f}, "
                          f"last word {case['speech_end']:.2f}")
             else:
