@@ -1,6 +1,6 @@
 """A move on "done" that was wrong is taken back: right after "好了"/"成功了" was acted on, "不对", "没成功" or
-"不对,还没好" returns the user to the step they left (a misheard "没成功" heard as "成功" must not leave them at the end), while answers
-to the new step ("还没好", "没有") and answers to an open question stay what they were."""
+"不对,还没好" returns the user to the step they left (a misheard "没成功" heard as "成功" must not leave them at the
+end), while answers to the new step ("还没好", "没有") and answers to an open question stay what they were."""
 
 from pathlib import Path
 
