@@ -150,6 +150,11 @@ def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QU
     return UNSURE_QUIET
 
 
+def _cleaned(raw: str) -> str:
+    """A recogniser's raw words as the judge reads them: no spaces, no [unk]."""
+    return re.sub(r"\s+", "", raw.replace("[unk]", ""))
+
+
 def words_promise_more(text: str) -> bool:
     """True when the last words are a filler or a connective that a sentence does not end on."""
     return bool(_MORE_COMING.search(text))
@@ -236,12 +241,12 @@ class Endpointer:
         """The recogniser's words so far, raw: "[unk]" counts as words heard (speech outside the grammar)."""
         if raw != self._raw:
             self._raw = raw
-            self.text = re.sub(r"\s+", "", raw.replace("[unk]", ""))
+            self.text = _cleaned(raw)
             self._text_at = self.elapsed
 
     def heard_open(self, raw: str) -> None:
         """The open reading's words so far (raw), when the state's grammar hears the turn."""
-        self._open = re.sub(r"\s+", "", raw.replace("[unk]", ""))
+        self._open = _cleaned(raw)
 
     @property
     def open_text(self) -> str:
