@@ -48,6 +48,20 @@ def test_reads_the_same_words_as_decoding_the_whole_turn_afterwards(recognizer):
 
 # vosk's own __del__ complains about the recogniser it failed to build for the broken reading.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_its_words_so_far_grow_into_what_it_reads_at_the_end(recognizer):
+    """The end-of-turn judge reads the open reading's words while the turn goes on (Decoding.words): they grow as
+    the sentence is heard, and once all of it is decoded they are the words of its best reading."""
+    samples = _real(_free_sentence())
+    decoding = second_reading.Decoding(recognizer.model)
+    seen = []
+    for pcm in _chunks(samples):
+        decoding.accept(pcm)
+        seen.append(clean(decoding.words))
+    assert seen[0] == "" and len({w for w in seen if w}) >= 3, "words come as the sentence goes on"
+    final = clean(decoding.finish()[0].text)
+    assert final and Levenshtein.normalized_distance(seen[-1], final) <= 0.2, (seen[-1], final)
+
+
 def test_a_cancelled_or_broken_reading_never_hangs_and_reads_nothing(recognizer):
     second = SecondReading(recognizer.model)
     for pcm in _chunks(_real(_free_sentence()))[:20]:

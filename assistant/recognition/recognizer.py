@@ -75,6 +75,12 @@ def last_word_end(result: dict) -> float | None:
     return float(words[-1]["end"]) if words else None
 
 
+def words_so_far(segments: list[list[Reading]], partial: str = "") -> str:
+    """A turn's words so far: the best reading of each piece vosk ended inside it, then the partial words of the piece
+    still being heard (raw, space-separated)."""
+    return " ".join(t for t in [*(s[0].text for s in segments if s), partial] if t)
+
+
 def joined(segments: list[list[Reading]], keep: int = MAX_ALTERNATIVES) -> list[Reading]:
     """Readings of a turn heard in several pieces (vosk endpoints inside it): each combination of the pieces'
     readings, scores added (log-likelihoods of independent pieces), the `keep` best."""
@@ -177,7 +183,7 @@ class Recognizer:
         return self._samples / RATE
 
     def _heard(self) -> str:
-        return " ".join(t for t in [*(s[0].text for s in self._segments), self._partial] if t)
+        return words_so_far(self._segments, self._partial)
 
     def accept(self, pcm: bytes) -> Partial | Final | None:
         """Feed a chunk; returns Partial when the words changed, Final when the turn ended, else None."""

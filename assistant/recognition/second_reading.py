@@ -38,24 +38,20 @@ class Decoding:
 
         self._rec = kaldi_recognizer(model, grammar)
         self._segments: list = []
-        self._said: list[str] = []
-        """the best words of each piece vosk ended inside the turn (its own endpoints)"""
+        """the readings of each piece vosk ended inside the turn (its own endpoints)"""
         self.words = ""
         """raw words heard so far (vosk's partial after the pieces before it; may hold [unk])"""
 
     def accept(self, pcm: bytes) -> None:
-        from assistant.recognition.recognizer import readings_of
+        from assistant.recognition.recognizer import readings_of, words_so_far
 
         rec = self._rec
         if rec.AcceptWaveform(pcm):
-            readings = readings_of(json.loads(rec.Result()))
-            self._segments.append(readings)
-            if readings:
-                self._said.append(readings[0].text)
+            self._segments.append(readings_of(json.loads(rec.Result())))
             partial = ""
         else:
             partial = json.loads(rec.PartialResult()).get("partial", "")
-        self.words = " ".join([*self._said, partial]).strip()
+        self.words = words_so_far(self._segments, partial)
 
     def finish(self) -> list:
         from assistant.recognition.recognizer import joined, readings_of
