@@ -170,10 +170,7 @@ def test_not_having_an_app_never_starts_its_walk():
 def test_having_what_a_step_asks_for_is_never_taken_for_lacking_it(state, said, lack):
     """The mirror of a lack: "我有智能手机" at the phone step was the no-smartphone answer (0.99), again at every
     repeat; "密码我记得" at the account step took the user to resetting the password. Sentences not in flows/."""
-    session = Session(FLOWS)
-    session.greet()
-    session.machine.set_state(state)
-    reply = session.handle(said)
+    reply = _said_at(state, said)
     assert reply.intent != lack, (said, reply.intent, reply.say)
     assert reply.state != "app12333.reset"
 
@@ -181,10 +178,15 @@ def test_having_what_a_step_asks_for_is_never_taken_for_lacking_it(state, said, 
 @pytest.mark.parametrize("state, said, lack", [("alipay.prepare.phone", "我家没有智能手机", "no_smartphone"),
                                                 ("app12333.account", "密码我记不得了", "forgot_password")])
 def test_lacking_it_is_still_understood(state, said, lack):
+    assert _said_at(state, said).intent == lack
+
+
+def _said_at(state: str, said: str):
+    """The reply to `said` at `state` of a session that has greeted."""
     session = Session(FLOWS)
     session.greet()
     session.machine.set_state(state)
-    assert session.handle(said).intent == lack
+    return session.handle(said)
 
 
 def test_asking_to_hear_it_again_is_never_goodbye():
