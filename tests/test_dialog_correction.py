@@ -81,6 +81,28 @@ def test_answers_to_the_new_step_are_not_corrections(session, said):
     assert session.state == now and reply.intent != "back", reply.say
 
 
+@pytest.mark.parametrize("said", ["哎呀不对,网还没连好呢", "刚刚那步我还没弄完", "不是,我还没连上无线网"])
+def test_not_yet_said_of_the_step_left_takes_the_move_back(session, flows, said):
+    """"好了" moved on, then the user says the step they left is not done yet ("不对" / "刚才" with "还没"): back at
+    that step, not "不着急,您慢慢来" one step ahead (session 51). Held out: none of these is a sentence of flows/."""
+    _walk_to(session, lambda st: st.name.endswith("prepare.network"))
+    left = session.state
+    session.handle("好了")
+    reply = session.handle(said)
+    assert session.state == left and _undone(flows, reply), reply.say
+
+
+@pytest.mark.parametrize("said", ["糟了,我按错了", "我刚才按错了", "等一下,还没好"])
+def test_trouble_or_not_yet_at_the_new_step_stays_there(session, said):
+    """Without words for the step left behind, trouble ("按错了", though 错了 is a correction word) and "还没好" are
+    about the step just reached."""
+    _walk_to(session, lambda st: st.name.endswith("prepare.network"))
+    session.handle("好了")
+    now = session.state
+    reply = session.handle(said)
+    assert session.state == now and reply.intent != "back", reply.say
+
+
 def test_no_more_questions_after_success_is_not_a_correction(session):
     """"认证办好了……还有问题可以接着问我;没有的话,说'再见'": "没有" answers that."""
     _walk_to(session, lambda st: "success" in st.on)

@@ -197,6 +197,16 @@ def test_also_words_for_an_intent_not_declined_are_one_line_with_its_place(flows
     assert "success" in str(error) and "also" in str(error) and error.line == line
 
 
+@pytest.mark.parametrize("instead, named", [("      nothing: \"刚才.*还没\"", "nothing"),
+                                             ("      not_yet: \"刚才(还没\"", "not_yet")])
+def test_own_correction_words_of_no_reading_taken_back_or_no_pattern_are_one_line_with_its_place(flows_copy, instead,
+                                                                                                named):
+    text = (flows_copy / "understanding.yaml").read_text(encoding="utf-8")
+    entry = next(line for line in text.splitlines() if line.startswith("      not_yet: \"("))
+    error, line = _understanding_error(flows_copy, entry, instead)
+    assert named in str(error) and "own" in str(error) and error.line == line
+
+
 def test_a_strict_answer_that_is_not_answered_in_place_is_one_line_with_its_place(flows_copy):
     error, line = _understanding_error(flows_copy, "  strict_answers: [q_scam]",
                                        "  strict_answers: [q_scam, next]")

@@ -402,7 +402,8 @@ class Session:
         if self.pending:
             correcting = [r for r in correcting if r != "no"]
         said = self.understander.norm.text(text)
-        if not correcting or not self.understander.correction_words.search(said):
+        correcting = [r for r in correcting if self.understander.correction_said(r, said)]
+        if not correcting:
             return None
         u = self.understander.understand(text, self.state, list(dict.fromkeys([*self.allowed_intents(), *correcting])),
                                          self.today, self.same_effect())

@@ -112,6 +112,8 @@ class Understander:
         self.corrections = {str(r): set(map(str, moves)) for r, moves in (corrections.get("readings") or {}).items()}
         """reading -> the done moves it takes back when said right after one (the dialog's undo)"""
         self.correction_words = re.compile(str(corrections.get("pattern") or "(?!)"))
+        self.correction_own_words = self._own_correction_words(corrections)
+        """reading -> the words that take it back instead of `pattern` ("不对,我刚才还没连上网" for not yet)"""
         self.correction_min = float(corrections.get("min", 1.0))
         self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
         self.goodbye_min = float(guards["goodbye_min"])
@@ -302,6 +304,27 @@ class Understander:
             phrases = sorted({self.norm.text(p) for p in said} - {""}, key=len, reverse=True)
             found[intent] = re.compile(f"{declining}(?:{alt(phrases)})")
         return found
+
+    def _own_correction_words(self, corrections) -> dict:
+        """`corrections: own_words`, reading -> pattern; a reading it names must be one `readings` takes back, and
+        a pattern must compile (a FlowError at its line otherwise)."""
+        own = corrections.get("own_words") or {}
+        words = {}
+        for reading, pattern in own.items():
+            line = own.line_of(reading) if hasattr(own, "line_of") else 0
+            if str(reading) not in self.corrections:
+                raise FlowError(self.config.file, line, f"'own_words' names '{reading}', which is not among the "
+                                                        f"readings taken back ({', '.join(self.corrections)})")
+            try:
+                words[str(reading)] = re.compile(str(pattern))
+            except re.error as e:
+                raise FlowError(self.config.file, line,
+                                f"the own words of '{reading}' are not a regular expression: {e}") from None
+        return words
+
+    def correction_said(self, reading: str, said: str) -> bool:
+        """The normalised turn `said` has the words that take `reading` back: its own words, or the shared ones."""
+        return bool(self.correction_own_words.get(reading, self.correction_words).search(said))
 
     def _cue_names(self, guards, key: str, default) -> frozenset:
         """A guard's list of cue names; a name that is not among the cues is a FlowError at its line."""
