@@ -300,17 +300,19 @@ def test_a_half_question_with_a_hesitation_is_not_cut_off(natural, recognizer):
     assert "怎么" in words or "弄" in words, "the second half is in the turn"
 
 
-@pytest.mark.parametrize("state, said", [("greeting", "我不会用智能手机能去社区办吗"),
+@pytest.mark.parametrize("state, said", [("greeting", "没有智能手机能认证吗"),
                                          ("wechat.open", "人脸老是对不上咋整啊")])
 def test_a_whole_question_ends_about_a_second_after_its_last_word(natural, recognizer, state, said):
     """A question asked whole ends after a sentence's quiet, also when the dialog answers it with a move or an
-    answer that is not a question's (no smartphone, the face trouble): it waited the 2.4 s of a long statement."""
+    answer that is not a question's (no smartphone, the face trouble): it waited the 2.4 s of a long statement.
+    (Session 52: "我不会用智能手机能去社区办吗", rendered on an Intel machine, was heard "…社区办忙" — no question
+    left to end on; the natural voice renders a little differently from one CPU to another.)"""
     (voice,) = natural(said)
     samples = np.concatenate([np.zeros(8000, np.int16), voice, np.zeros(8000, np.int16)])
     _, last = _bounds(samples)
     words, heard = _listen_in(state, recognizer, samples)
     assert heard >= last, "not cut off"
-    assert heard - last <= SENTENCE_QUIET + 0.6, f"ended {heard - last:.2f} s after the last word"
+    assert heard - last <= SENTENCE_QUIET + 0.6, f"ended {heard - last:.2f} s after the last word: {words}"
     assert said[-4:-1] in words, f"the question is heard to its end: {words}"
 
 

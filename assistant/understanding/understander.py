@@ -29,7 +29,7 @@ from assistant.understanding.store import load_or_train
 log = logging.getLogger(__name__)
 
 ACT, CONFIRM, CHOOSE, UNKNOWN = "act", "confirm", "choose", "unknown"
-_FEATURE_SLOTS = ("region", "channel", "date", "relative")
+_FEATURE_SLOTS = ("region", "channel", "date", "relative", "abroad")
 _NOT_DONE_CUES = ("negation", "question", "not_yet")
 """the cues that keep a turn from being acted on as done when understanding.yaml's guards do not name them"""
 _DONE_ENDS = "了啦哒嘞"
@@ -521,7 +521,7 @@ class Understander:
 
     # --- explanation ----------------------------------------------------------------------------------
     def slot_names(self, raw: str, today: date | None = None) -> list[str]:
-        """Which kinds of slot the text names (model features): region, channel, date, relative."""
+        """Which kinds of slot the text names (model features): region, channel, date, relative, a place abroad."""
         text = self.norm.text(raw)
         return [k for k in self.slots(raw, text, today) if k in _FEATURE_SLOTS]
 
