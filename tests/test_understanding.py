@@ -198,6 +198,30 @@ def test_not_knowing_how_at_the_greeting_is_heard(said):
     assert read & {"failed", "want_certify", "no_smartphone", "other_ways"}, (said, reply.intent, reply.say)
 
 
+@pytest.mark.parametrize("said", ["我人在西雅图", "我在芬兰女儿那边"])
+def test_a_place_abroad_no_sentence_names_still_points_to_the_consulate_way(said):
+    """`slots: abroad` (understanding.yaml): the model sees that a place abroad was named, whichever it is. No
+    sentence of flows/ names 西雅图 or 芬兰; the consulate walk is started or offered ("您是说“在国外”吗?")."""
+    session = Session(FLOWS)
+    session.greet()
+    reply = session.handle(said)
+    read = set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
+    assert "ch_abroad" in read, (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("state, said, meant", [("wechat.city", "声儿太小了听不清", "louder"),
+                                                ("wechat.open", "好了,下一步说啥", "next")])
+def test_a_small_voice_and_what_the_next_step_says_are_acted_on(state, said, meant):
+    """"声音太小了" at the end was asked about ("了" leant to 小声点), and "下一步说啥" (下一步是啥 as recognition often
+    hears it) kept its question cue, so the step was asked back as "好了" (spoken fresh set, session 52)."""
+    assert _said_at(state, said).intent == meant
+
+
+def test_inner_mongolia_is_no_place_abroad():
+    reply = _said_at("greeting", "我住在内蒙古")
+    assert reply.intent == "tell_region" and "内蒙古" in reply.say, reply.say
+
+
 @pytest.mark.parametrize("state, said, lack", [("alipay.prepare.phone", "我家没有智能手机", "no_smartphone"),
                                                 ("greeting", "俺不会使智能手机", "no_smartphone"),
                                                 ("app12333.account", "密码我记不得了", "forgot_password")])
