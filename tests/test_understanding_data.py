@@ -207,6 +207,12 @@ def test_own_correction_words_of_no_reading_taken_back_or_no_pattern_are_one_lin
     assert named in str(error) and "own" in str(error) and error.line == line
 
 
+def test_a_feature_slot_that_is_no_slot_is_one_line_with_its_place(flows_copy):
+    error, line = _understanding_error(flows_copy, "feature_slots: [region, channel, date, relative, abroad]",
+                                       "feature_slots: [region, channel, date, relative, abroad, country]")
+    assert "country" in str(error) and "feature_slots" in str(error) and error.line == line
+
+
 def test_a_strict_answer_that_is_not_answered_in_place_is_one_line_with_its_place(flows_copy):
     error, line = _understanding_error(flows_copy, "  strict_answers: [q_scam]",
                                        "  strict_answers: [q_scam, next]")

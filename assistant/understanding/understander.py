@@ -29,7 +29,8 @@ from assistant.understanding.store import load_or_train
 log = logging.getLogger(__name__)
 
 ACT, CONFIRM, CHOOSE, UNKNOWN = "act", "confirm", "choose", "unknown"
-_FEATURE_SLOTS = ("region", "channel", "date", "relative", "abroad")
+_FEATURE_SLOTS = ("region", "channel", "date", "relative")
+"""the slots the model sees when understanding.yaml names none (`feature_slots`)"""
 _NOT_DONE_CUES = ("negation", "question", "not_yet")
 """the cues that keep a turn from being acted on as done when understanding.yaml's guards do not name them"""
 _DONE_ENDS = "了啦哒嘞"
@@ -133,6 +134,8 @@ class Understander:
         # there (digits said, a repeat folded), and as written it was never found.
         self.words = {name: [(self.norm.text(w), v) for w, v in pairs]
                       for name, pairs in {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}.items()}
+        self.feature_slots = self._feature_slots()
+        """the kinds of slot the model sees as features (that one was named, not which): understanding.yaml"""
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
         # intents.yaml (normalised, with the intents it says).
@@ -185,7 +188,7 @@ class Understander:
                 # a move, never "您是说“好了”吗?" — the model would only give back the state's likeliest answer.
                 return Understanding(None, UNKNOWN, text=text, slots=slots, guard="says nothing")
         cues = set(self.featurizer.cues_in(text))
-        named = [k for k in slots if k in _FEATURE_SLOTS]
+        named = [k for k in slots if k in self.feature_slots]
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
         ranked = self.post_process(ranked, cues, same or {})
         answers = self.answers_in.get(state, self.answers)
@@ -304,6 +307,20 @@ class Understander:
             phrases = sorted({self.norm.text(p) for p in said} - {""}, key=len, reverse=True)
             found[intent] = re.compile(f"{declining}(?:{alt(phrases)})")
         return found
+
+    def _feature_slots(self) -> tuple:
+        """`feature_slots` of understanding.yaml: each a slot the understander reads (a list of templates.yaml, of
+        `slots:`, or region / date), else a FlowError at its line."""
+        names = self.config.get("feature_slots")
+        if names is None:
+            return _FEATURE_SLOTS
+        known = {*self.words, "region", "date"}
+        for name in names:
+            if str(name) not in known:
+                line = getattr(name, "line", None) or self.config.line_of("feature_slots")
+                raise FlowError(self.config.file, line, f"'feature_slots' names '{name}', which is no slot "
+                                                        f"({', '.join(sorted(known))})")
+        return tuple(map(str, names))
 
     def _own_correction_words(self, corrections) -> dict:
         """`corrections: own_words`, reading -> pattern; a reading it names must be one `readings` takes back, and
@@ -521,16 +538,16 @@ class Understander:
 
     # --- explanation ----------------------------------------------------------------------------------
     def slot_names(self, raw: str, today: date | None = None) -> list[str]:
-        """Which kinds of slot the text names (model features): region, channel, date, relative, a place abroad."""
+        """Which kinds of slot the text names that the model sees (understanding.yaml `feature_slots`)."""
         text = self.norm.text(raw)
-        return [k for k in self.slots(raw, text, today) if k in _FEATURE_SLOTS]
+        return [k for k in self.slots(raw, text, today) if k in self.feature_slots]
 
     def why(self, raw: str, state: str | None, allowed, top_n: int = 5, today: date | None = None,
             same: dict | None = None) -> str:
         """Plain lines for a volunteer: the reading, the top intents, and the features that decided."""
         u = self.understand(raw, state, allowed, today, same)
         kind = StateKind.of(self.flows, state)
-        feats = self.featurizer.features_of_normalised(u.text, kind, [k for k in u.slots if k in _FEATURE_SLOTS])
+        feats = self.featurizer.features_of_normalised(u.text, kind, [k for k in u.slots if k in self.feature_slots])
         lines = [f"heard (normalised): {u.text!r}   state: {state}   state cues: {', '.join(kind.tags)}",
                  f"decision: {u.action} {u.intent or '-'}" + (f" / {u.second}" if u.second else "") +
                  f"   p={u.probability:.2f}" + (f"   guard: {u.guard}" if u.guard else ""),
