@@ -188,8 +188,7 @@ class Understander:
                 # a move, never "您是说“好了”吗?" — the model would only give back the state's likeliest answer.
                 return Understanding(None, UNKNOWN, text=text, slots=slots, guard="says nothing")
         cues = set(self.featurizer.cues_in(text))
-        named = [k for k in slots if k in self.feature_slots]
-        ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, named), allowed)
+        ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, self._featured(slots)), allowed)
         ranked = self.post_process(ranked, cues, same or {})
         answers = self.answers_in.get(state, self.answers)
         result = self._asked_before_leaving(self._decide(text, cues, ranked, allowed, slots, answers), text, kind)
@@ -540,14 +539,18 @@ class Understander:
     def slot_names(self, raw: str, today: date | None = None) -> list[str]:
         """Which kinds of slot the text names that the model sees (understanding.yaml `feature_slots`)."""
         text = self.norm.text(raw)
-        return [k for k in self.slots(raw, text, today) if k in self.feature_slots]
+        return self._featured(self.slots(raw, text, today))
+
+    def _featured(self, slots) -> list[str]:
+        """Of the slots a turn names, the kinds the model sees (understanding.yaml `feature_slots`)."""
+        return [k for k in slots if k in self.feature_slots]
 
     def why(self, raw: str, state: str | None, allowed, top_n: int = 5, today: date | None = None,
             same: dict | None = None) -> str:
         """Plain lines for a volunteer: the reading, the top intents, and the features that decided."""
         u = self.understand(raw, state, allowed, today, same)
         kind = StateKind.of(self.flows, state)
-        feats = self.featurizer.features_of_normalised(u.text, kind, [k for k in u.slots if k in self.feature_slots])
+        feats = self.featurizer.features_of_normalised(u.text, kind, self._featured(u.slots))
         lines = [f"heard (normalised): {u.text!r}   state: {state}   state cues: {', '.join(kind.tags)}",
                  f"decision: {u.action} {u.intent or '-'}" + (f" / {u.second}" if u.second else "") +
                  f"   p={u.probability:.2f}" + (f"   guard: {u.guard}" if u.guard else ""),
