@@ -213,6 +213,17 @@ def test_a_feature_slot_that_is_no_slot_is_one_line_with_its_place(flows_copy):
     assert "country" in str(error) and "feature_slots" in str(error) and error.line == line
 
 
+@pytest.mark.parametrize("entry, instead, named", [
+    ("    bedridden: [negation, immobile]", "    bedriden: [negation, immobile]", "bedriden"),
+    ("    cant_read: [negation, went_wrong, illiterate]", "    cant_read: [negation, went_wrong, iliterate]",
+     "iliterate")])
+def test_a_needed_cue_of_no_intent_or_no_cue_is_one_line_with_its_place(flows_copy, entry, instead, named):
+    """A misspelt intent in needs_cue left its guard off, and a misspelt cue silenced the intent for good, both
+    without a word."""
+    error, line = _understanding_error(flows_copy, entry, instead)
+    assert named in str(error) and error.file.endswith("understanding.yaml") and error.line == line
+
+
 def test_a_strict_answer_that_is_not_answered_in_place_is_one_line_with_its_place(flows_copy):
     error, line = _understanding_error(flows_copy, "  strict_answers: [q_scam]",
                                        "  strict_answers: [q_scam, next]")

@@ -116,7 +116,8 @@ class Understander:
         self.correction_own_words = self._own_correction_words(corrections)
         """reading -> the words that take it back instead of `pattern` ("不对,我刚才还没连上网" for not yet)"""
         self.correction_min = float(corrections.get("min", 1.0))
-        self.needs_cue = {str(i): set(map(str, cues)) for i, cues in (guards.get("needs_cue") or {}).items()}
+        self.needs_cue = self._needs_cue(flows, guards)
+        """intent -> the cues one of which a turn must have to be read as it ("我能出门" is no home visit)"""
         self.goodbye_min = float(guards["goodbye_min"])
         self.asked_in_a_walk = set(map(str, guards.get("asked_in_a_walk") or ()))
         """intents that lose the user's place: in the middle of a walk, asked back unless said in their own words"""
@@ -341,6 +342,20 @@ class Understander:
     def correction_said(self, reading: str, said: str) -> bool:
         """The normalised turn `said` has the words that take `reading` back: its own words, or the shared ones."""
         return bool(self.correction_own_words.get(reading, self.correction_words).search(said))
+
+    def _needs_cue(self, flows, guards) -> dict[str, set[str]]:
+        """needs_cue, checked: a misspelt intent would leave its guard off, and a misspelt cue would silence the
+        intent for good, both without a word; each is a FlowError at its line."""
+        needs = guards.get("needs_cue") or {}
+        if not hasattr(needs, "items"):
+            raise FlowError(self.config.file, guards.line_of("needs_cue") if hasattr(guards, "line_of") else 0,
+                            "'needs_cue' must map intents to lists of cues")
+        for intent in needs:
+            if str(intent) not in flows.intents:
+                raise FlowError(self.config.file, needs.line_of(intent) if hasattr(needs, "line_of") else 0,
+                                f"'needs_cue' names '{intent}', which is not an intent of intents.yaml")
+            self._cue_names(needs, intent, ())
+        return {str(i): set(map(str, cues)) for i, cues in needs.items()}
 
     def _cue_names(self, guards, key: str, default) -> frozenset:
         """A guard's list of cue names; a name that is not among the cues is a FlowError at its line."""
