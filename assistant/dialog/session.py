@@ -339,7 +339,7 @@ class Session:
         place = u.slots.get("region")
         if intent == "tell_region" and place is not None:
             return self.flows.say["region_label"].format(region=place.county or place.city or place.province)
-        return self.flows.intents[intent].label
+        return self.flows.label_in(intent, self.state)
 
     def _only_a_place(self, text: str, u) -> bool:
         """The turn is a place's name, fillers and nothing else (a 的 or 市 may follow); the region slot found it, so

@@ -40,7 +40,9 @@ def _load_intents(path: Path) -> dict[str, Intent]:
     intents = {}
     for name, body in data["intents"].items():
         phrases = [Phrase(p.strip(), p.file, p.line) for p in body["phrases"]]
-        intents[name] = Intent(name, str(body["label"]), phrases, [str(t) for t in body.get("typed", [])])
+        start_label = body.get("start_label")
+        intents[name] = Intent(name, str(body["label"]), phrases, [str(t) for t in body.get("typed", [])],
+                               str(start_label) if start_label else None)
     return intents
 
 

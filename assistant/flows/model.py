@@ -38,6 +38,9 @@ class Intent:
     label: str
     phrases: list[Phrase]
     typed: list[str] = field(default_factory=list)
+    start_label: str | None = None
+    """how it is named in a question back before a way is picked (the greeting, the other ways), where `label`
+    would name a step retried (failed: "不会弄" there, "还是不行" in a walk, whose steps teach "还不行说“还是不行”")"""
 
 
 @dataclass
@@ -131,6 +134,12 @@ class Flows:
     """words a turn of nothing but greetings is made of ("你好", "喂"): greeted back (phrases.yaml)"""
     filler_words: tuple[str, ...] = ()
     """everyday words a filler stands inside ("金额"), kept whole when fillers are taken out (phrases.yaml)"""
+
+    def label_in(self, intent: str, state: str) -> str:
+        """How a reading is named in a question back in this state: outside a walk its `start_label` if it has one."""
+        known = self.intents[intent]
+        outside_a_walk = state in self.states and not self.states[state].walk
+        return known.start_label if known.start_label and outside_a_walk else known.label
 
     def global_intents(self) -> list[str]:
         return [*self.controls, *self.answer_of, *self.goto]

@@ -158,6 +158,7 @@ class _Shape(BaseModel):
 # --- intents.yaml -------------------------------------------------------------------------------------------------
 class IntentShape(_Shape):
     label: Text
+    start_label: Text | None = None
     phrases: Annotated[list[Spoken], Field(min_length=1)]
     typed: list[Text] = []
 

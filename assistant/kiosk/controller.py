@@ -290,7 +290,7 @@ class KioskController:
             return (v.YES, v.NO)
         pending = self.session.pending
         if reply.intent == "choose" and pending and pending[0] == "choose":  # "您是说“微信”,还是“支付宝”?"
-            return tuple(self.flows.intents[i].label for i in pending[1:3])
+            return tuple(self.flows.label_in(i, self.session.state) for i in pending[1:3])
         return tuple(reply.options)
 
     def _status(self) -> str:
