@@ -68,3 +68,19 @@ def test_a_yes_to_not_yet_still_waits(yes):
     records = chat([*WALK, TROUBLE, yes])
     _asked_back(records, "还没弄好")
     assert records[-1]["state"] == "wechat.open" and records[-1]["intent"] == "not_yet", records[-1]
+
+
+@pytest.mark.parametrize("leaving", ["再见", "拜拜", "我走了"])
+def test_a_goodbye_in_its_own_words_after_a_question_back_at_the_greeting_leaves(leaving):
+    """Found by hand (session 53): "好的吧" at the greeting is asked "您是说“对”吗?", and "再见" then was read among yes
+    and no alone — a yes at 0.9 — so the user was asked which way to certify again instead of let go. One of another
+    reading's own phrases (intents.yaml) is that reading."""
+    records = chat(["好的吧", leaving])
+    asked = records[-2]
+    assert asked["state"] == "greeting" and asked["intent"] in ("confirm", "choose"), asked
+    assert records[-1]["state"] == "goodbye", records[-1]
+
+
+def test_a_yes_after_that_question_is_still_a_yes():
+    records = chat(["好的吧", "对"])
+    assert records[-2]["intent"] in ("confirm", "choose") and records[-1]["intent"] == "heard_yes", records[-1]

@@ -804,12 +804,18 @@ class Session:
         用不用 holds a 不) and got "好的,请您再说一遍" where the step reads it as the glasses question at 0.96. A sure
         answer (`answer`, the question's own reading) stays one: "不用了" to the reminder offer is a no, though the step
         alone reads it as goodbye."""
-        if self._yes_no_phrase(text) is not None or answer.action == ACT:
+        if self._yes_no_phrase(text) is not None:
             return False
         asked = {"yes", "no", *_readings_asked(pending)}
+        # One of another reading's own phrases (intents.yaml) is that reading, however sure the question's few
+        # readings are: "再见" after "您是说“对”吗?" at the greeting was a yes at 0.9 among yes and no alone, and
+        # the question was asked again instead of leaving.
+        own = self.understander.phrases.get(self.understander.norm.text(text), set()) - asked
+        if answer.action == ACT and not own:
+            return False
         whole = self.understander.understand(text, self.state, self.allowed_intents(), self.today,
                                              self.same_effect())
-        return whole.sure and whole.intent not in asked
+        return whole.sure and whole.intent not in asked and (answer.action != ACT or whole.intent in own)
 
     def _yes_no_phrase(self, text: str) -> str | None:
         """"yes" or "no" when the turn is itself one of their phrases in intents.yaml: "要" looks like "不要" and
