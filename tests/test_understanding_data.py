@@ -224,6 +224,13 @@ def test_a_needed_cue_of_no_intent_or_no_cue_is_one_line_with_its_place(flows_co
     assert named in str(error) and error.file.endswith("understanding.yaml") and error.line == line
 
 
+def test_a_lacked_channel_pattern_that_is_no_pattern_is_one_line_with_its_place(flows_copy):
+    text = (flows_copy / "understanding.yaml").read_text(encoding="utf-8")
+    entry = next(line for line in text.splitlines() if line.startswith("  after: \"^("))
+    error, line = _understanding_error(flows_copy, entry, "  after: \"^(我|俺\"")
+    assert "after" in str(error) and "lacked_channel" in str(error) and error.line == line
+
+
 def test_a_strict_answer_that_is_not_answered_in_place_is_one_line_with_its_place(flows_copy):
     error, line = _understanding_error(flows_copy, "  strict_answers: [q_scam]",
                                        "  strict_answers: [q_scam, next]")

@@ -554,7 +554,8 @@ class Session:
                 self._position.trigger(LEAVE)
             return self._content([self._say("want_certify"), *self._ask_sentences(self.state)], intent)
         if intent == "lacks_channel":
-            return self._lacks_channel(slots.get("channel"))
+            # The channel said to be lacked, not the longest name: "我不用微信,用支付宝" lacks 微信.
+            return self._lacks_channel(slots.get("lacked") or slots.get("channel"))
         if intent == "tell_region":
             return self._region_told()
         if intent == "no":

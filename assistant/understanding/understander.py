@@ -136,6 +136,8 @@ class Understander:
         self.words = {name: [(self.norm.text(w), v) for w, v in pairs]
                       for name, pairs in {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}.items()}
         self.feature_slots = self._feature_slots()
+        self.lacked_before, self.lacked_after = self._lacked_patterns()
+        """a lack word right before / right after a channel's name: the channel the turn says the user lacks"""
         """the kinds of slot the model sees as features (that one was named, not which): understanding.yaml"""
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
@@ -478,7 +480,7 @@ class Understander:
         # 5. Two readings, neither sure: ask which (unless one of them is chit-chat). Two channels named in
         # two places are two readings however the probability is split, and always when offered as a choice
         # ("微信还是支付宝"); "不用微信,用支付宝" stays a sure choice.
-        named = [i for i in slots.get("channels", ()) if i in allowed]
+        named = [i for i in slots.get("channels", ()) if i in allowed and i != slots.get("lacked")]
         if (p1 < bands.act or "either" in cues) and top in named and len(named) > 1:
             return Understanding(top, CHOOSE, p1, next(i for i in named if i != top), ranked, guard="two channels")
         act = bands.act_for(top, answers)
@@ -488,10 +490,13 @@ class Understander:
         # A turn that says "not yet" or "no" is never offered "done" as the other choice either: "正传着嘞" (still
         # uploading) was asked "您是说“还没弄好”,还是“好了”?" — the opposite of what was said, as one of two. The
         # likelier reading is then acted on or asked about alone.
-        offers_done = (second in self.done_intents and top not in self.done_intents
+        offers_opposite = (second in self.done_intents and top not in self.done_intents
                        and cues & ({"negation", "not_yet"} | self.never_done_cues))
+        # Nor the walk of a channel the turn says the user lacks: "俺不会用支付宝,微信俺会" was asked "您是说“没有这个
+        # 软件”,还是“支付宝”?".
+        offers_opposite = offers_opposite or (second is not None and second == slots.get("lacked"))
         if (second and p1 < act and p2 >= bands.choose and p1 + p2 >= pair
-                and OUT_OF_SCOPE not in (top, second) and not offers_done):
+                and OUT_OF_SCOPE not in (top, second) and not offers_opposite):
             return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
         if p1 >= act:
             return Understanding(top, ACT, p1, ranked=ranked, guard=guard)
@@ -537,6 +542,9 @@ class Understander:
                 slots[name] = found[0][1]
                 if name == "channel":
                     slots["channels"] = list(dict.fromkeys(v for _, v in found))
+        lacked = self._lacked_channel(text) if "channel" in slots else None
+        if lacked:
+            slots["lacked"] = lacked
         place = find_place(raw)
         if place:
             slots["region"] = place
@@ -544,6 +552,34 @@ class Understander:
         if said:
             slots["date"] = said
         return slots
+
+    def _lacked_channel(self, text: str) -> str | None:
+        """The first channel named with a lack word right before or after its name (understanding.yaml
+        `lacked_channel`): "我不用微信用支付宝" lacks 微信, though 支付宝 is the longer name and so the `channel`
+        slot."""
+        spans = sorted({(m.start(), m.end(), v) for w, v in self.words["channel"] if w
+                        for m in re.finditer(re.escape(w), text)})
+        # A name inside a longer one ("一二三" inside "掌上一二三") is that one's.
+        named = [(a, b, v) for a, b, v in spans
+                 if not any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2, _ in spans)]
+        return next((v for a, b, v in named
+                     if self.lacked_before.search(text[:a]) or self.lacked_after.search(text[b:])), None)
+
+    def _lacked_patterns(self) -> tuple[re.Pattern, re.Pattern]:
+        """understanding.yaml `lacked_channel`: before / after, each a pattern (a FlowError at its line if not)."""
+        section = self.config.get("lacked_channel") or {}
+        if not hasattr(section, "get"):
+            raise FlowError(self.config.file, self.config.line_of("lacked_channel"),
+                            "'lacked_channel' must map before / after to patterns")
+        patterns = []
+        for side in ("before", "after"):
+            try:
+                patterns.append(re.compile(str(section.get(side) or "(?!)")))
+            except re.error as e:
+                line = section.line_of(side) if hasattr(section, "line_of") else 0
+                raise FlowError(self.config.file, line, f"the pattern of '{side}' in lacked_channel is not a regular "
+                                                        f"expression: {e}") from None
+        return patterns[0], patterns[1]
 
     def says_no_first(self, raw: str) -> bool:
         """The turn is nothing but "no", or opens with a "no" word of two characters or more ("不是不是,我不是……")."""
