@@ -401,3 +401,16 @@ def test_a_feature_is_kept_only_when_two_sentences_have_it(flows, understander):
     known = model._columns
     assert known(["c打开", "c不会", "c我不会", "c再说一"]).keys() == {"c打开", "c不会", "c我不会", "c再说一"}, "in two"
     assert not known(["c微信", "c支付宝", "c会弄"]), "in one sentence and its noisy copies only"
+
+
+@pytest.mark.parametrize("said, lacked", [("要不要用微信", None), ("会不会用支付宝", None), ("有没有微信", None),
+                                          ("用不用微信还是支付宝", None), ("我用微信", None),
+                                          ("我不想用微信,支付宝行", "ch_wechat"), ("微信俺也没有", "ch_wechat"),
+                                          ("支付宝我手机上没装", "ch_alipay"), ("微信没问题", None)])
+def test_the_channel_said_to_be_lacked_and_questions_that_lack_none(flows, said, lacked):
+    """understanding.yaml `lacked_channel`: a lack word beside a channel's name, not the A-not-A of a question."""
+    from assistant.understanding import Understander
+
+    understander = Understander.__new__(Understander)
+    understander.configure(flows)
+    assert understander.slots(said, understander.norm.text(said), None).get("lacked") == lacked

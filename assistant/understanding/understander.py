@@ -136,9 +136,9 @@ class Understander:
         self.words = {name: [(self.norm.text(w), v) for w, v in pairs]
                       for name, pairs in {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}.items()}
         self.feature_slots = self._feature_slots()
+        """the kinds of slot the model sees as features (that one was named, not which): understanding.yaml"""
         self.lacked_before, self.lacked_after = self._lacked_patterns()
         """a lack word right before / right after a channel's name: the channel the turn says the user lacks"""
-        """the kinds of slot the model sees as features (that one was named, not which): understanding.yaml"""
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
         # intents.yaml (normalised, with the intents it says).
