@@ -193,8 +193,7 @@ def test_not_knowing_how_at_the_greeting_is_heard(said):
     session = Session(FLOWS)
     session.greet()
     reply = session.handle(said)
-    # Asked back ("您是说……吗?" / "……还是……?"), what is offered is kept as pending (kind, reading(s)…, text).
-    read = set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
+    read = _read_as(session, reply)
     assert read & {"failed", "want_certify", "no_smartphone", "other_ways"}, (said, reply.intent, reply.say)
 
 
@@ -205,7 +204,7 @@ def test_a_place_abroad_no_sentence_names_still_points_to_the_consulate_way(said
     session = Session(FLOWS)
     session.greet()
     reply = session.handle(said)
-    read = set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
+    read = _read_as(session, reply)
     assert "ch_abroad" in read, (said, reply.intent, reply.say)
 
 
@@ -241,7 +240,7 @@ def test_saying_one_can_is_not_saying_one_cannot(state, said):
     session.greet()
     session.machine.set_state(state)
     reply = session.handle(said)
-    read = set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
+    read = _read_as(session, reply)
     assert not read & {"bedridden", "cant_read"}, (said, reply.intent, reply.say)
 
 
@@ -262,7 +261,7 @@ def test_what_is_said_without_a_negation_is_still_heard(state, said, meant):
     session.greet()
     session.machine.set_state(state)
     reply = session.handle(said)
-    read = set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
+    read = _read_as(session, reply)
     assert meant in read, (said, reply.intent, reply.say)
 
 
@@ -279,13 +278,19 @@ def test_of_two_channels_the_one_said_to_be_lacked_is_the_one_lacked(said, lacke
     session = Session(FLOWS)
     session.greet()
     reply = session.handle(said)
-    read = set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
+    read = _read_as(session, reply)
     assert {"ch_wechat" if lacked == "微信" else "ch_alipay"}.isdisjoint(read), (said, reply.intent, reply.say)
     assert f"没有{kept}" not in reply.say, (said, reply.say)
     if reply.intent == "confirm":
         reply = session.handle("对")
     if reply.intent == "lacks_channel":
         assert reply.say.startswith(f"没有{lacked}"), (said, reply.say)
+
+
+def _read_as(session, reply) -> set:
+    """What a reply acted on, or, asked back ("您是说……吗?" / "……还是……?"), the reading(s) it offers (kept as
+    pending: kind, reading(s)…, text)."""
+    return set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
 
 
 def _said_at(state: str, said: str):
