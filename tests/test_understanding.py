@@ -283,8 +283,40 @@ def test_of_two_channels_the_one_said_to_be_lacked_is_the_one_lacked(said, lacke
     assert f"没有{kept}" not in reply.say, (said, reply.say)
     if reply.intent == "confirm":
         reply = session.handle("对")
-    if reply.intent == "lacks_channel":
+    if reply.intent in ("lacks_channel", "ch_wechat", "ch_alipay"):
         assert reply.say.startswith(f"没有{lacked}"), (said, reply.say)
+
+
+@pytest.mark.parametrize("said, walk", [("我不用微信,用支付宝", "alipay"), ("微信我没装,我有支付宝", "alipay"),
+                                        ("我手机上没有支付宝,只有微信", "wechat"), ("我没有微信,用支付宝吧", "alipay")])
+@pytest.mark.parametrize("where", ["greeting", "the lacked one's walk"])
+def test_the_other_channel_named_beside_the_lacked_one_is_walked_at_once(said, walk, where):
+    """Tried as a new user (session 54): "我不用微信,用支付宝" was told "没有微信也没关系。还可以用“支付宝”……" and had to say
+    支付宝 again. The one channel named without a lack word (slot `wanted`) is the way wanted: its walk at once, after
+    the lack sentence — from the greeting, and from inside the walk of the channel lacked."""
+    session = Session(FLOWS)
+    session.greet()
+    if where != "greeting":
+        session.handle("我用支付宝" if walk == "wechat" else "我用微信")
+        session.handle("好了")
+    reply = session.handle(said)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    assert FLOWS.states[session.state].walk == walk, (said, reply.intent, reply.say)
+    assert reply.say.startswith("没有") and "还可以用" not in reply.say, (said, reply.say)
+
+
+@pytest.mark.parametrize("said", ["微信没有,支付宝也没有", "我手机上没有微信也没有支付宝"])
+def test_every_channel_said_to_be_lacked_is_named_and_none_offered(said):
+    """"微信没有,支付宝也没有" was told "没有微信也没关系。还可以用“支付宝”……": both lacked, neither offered."""
+    session = Session(FLOWS)
+    session.greet()
+    reply = session.handle(said)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    assert reply.intent == "lacks_channel", (said, reply.intent, reply.say)
+    assert reply.say.startswith("没有微信和支付宝也没关系"), reply.say
+    assert "“支付宝”" not in reply.say and "“微信”" not in reply.say, reply.say
 
 
 def _read_as(session, reply) -> set:

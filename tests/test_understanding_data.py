@@ -414,3 +414,17 @@ def test_the_channel_said_to_be_lacked_and_questions_that_lack_none(flows, said,
     understander = Understander.__new__(Understander)
     understander.configure(flows)
     assert understander.slots(said, understander.norm.text(said), None).get("lacked") == lacked
+
+
+@pytest.mark.parametrize("said, lacking, wanted", [("我不用微信,用支付宝", ["ch_wechat"], "ch_alipay"),
+                                                   ("微信没有,支付宝也没有", ["ch_wechat", "ch_alipay"], None),
+                                                   ("我没有微信", ["ch_wechat"], None),
+                                                   ("要不要用微信还是支付宝", None, None)])
+def test_every_channel_lacked_and_the_one_wanted(flows, said, lacking, wanted):
+    """Slots `lacking` (every channel with a lack word beside it) and `wanted` (the one other channel named)."""
+    from assistant.understanding import Understander
+
+    understander = Understander.__new__(Understander)
+    understander.configure(flows)
+    slots = understander.slots(said, understander.norm.text(said), None)
+    assert (slots.get("lacking"), slots.get("wanted")) == (lacking, wanted)

@@ -300,6 +300,10 @@ class Session:
         # "您是说“谢谢”吗?" would be silly.
         if u.action in (CHOOSE, CONFIRM) and u.intent in ASKS_AGAIN:
             return self._execute(u.intent, text)
+        # So are "lacks it" and the walk of the one other channel named ("我没有微信,用支付宝吧" was asked
+        # "您是说“支付宝”,还是“没有这个软件”?"): both lead into that walk (`_lacks_channel`).
+        if u.action == CHOOSE and {u.intent, u.second} == {"lacks_channel", u.slots.get("wanted")}:
+            return self._execute("lacks_channel", text, u.slots)
         # So is a "no" said first where nothing was asked: its reply is itself a question ("哪里不对?"),
         # and "您是说“不对”吗? 对的话说“对”" about "不是不是,我不是给我自己弄" would have the user answer
         # "对" to mean "不对". Only when the words open with the no: a question holding one
@@ -555,7 +559,8 @@ class Session:
             return self._content([self._say("want_certify"), *self._ask_sentences(self.state)], intent)
         if intent == "lacks_channel":
             # The channel said to be lacked, not the longest name: "我不用微信,用支付宝" lacks 微信.
-            return self._lacks_channel(slots.get("lacked") or slots.get("channel"))
+            return self._lacks_channel(slots.get("lacked") or slots.get("channel"), slots.get("wanted"),
+                                       slots.get("lacking", ()))
         if intent == "tell_region":
             return self._region_told()
         if intent == "no":
@@ -592,14 +597,26 @@ class Session:
             return reply
         raise AssertionError(f"control '{intent}' has no behaviour")  # the loader only allows known controls
 
-    def _lacks_channel(self, channel: str | None) -> Reply:
-        """"我没有微信": never the walk of the app named; the other ways instead (and leave its walk if in it)."""
+    def _lacks_channel(self, channel: str | None, wanted: str | None = None, lacking=()) -> Reply:
+        """"我没有微信": never the walk of the app named; the other ways instead (and leave its walk if in it).
+        "我不用微信,用支付宝" names the way wanted too (slot `wanted`): its walk at once, after "没有微信也没关系。",
+        rather than the list of ways and the user naming 支付宝 again. `lacking`: every channel said to be lacked
+        ("微信没有,支付宝也没有"), none of them offered."""
         label = self.flows.intents[channel].label if channel in self.flows.intents else None
         walk_of_channel = self._walk_of(self.flows.goto.get(channel, "")) if channel else None
         if walk_of_channel and self.flows.states[self.state].walk == walk_of_channel:
             if self.state != self.flows.start:
                 self._position.trigger(LEAVE)
-        others = [o for o in self.flows.states[self.flows.start].options if o != label]
+        if (wanted in self.flows.goto and wanted in self.allowed_intents()
+                and self.machine.get_transitions(wanted, source=self.state)):
+            walk = self._execute(wanted, "")
+            parts = ([self._say("lacks_channel", label=label)] if label else []) + walk.parts
+            return self._content(parts, wanted)
+        names = [label, *(self.flows.intents[c].label for c in lacking if c in self.flows.intents)]
+        lacked = [name for name in dict.fromkeys(names) if name]
+        others = [o for o in self.flows.states[self.flows.start].options if o not in lacked]
+        if label and len(lacked) > 1:  # "没有微信和支付宝也没关系。"
+            label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
         parts = [self._say("lacks_channel", label=label)] if label else []
         parts.append(self._say("other_channels", options=self._join(others)))
         return self._content(parts, "lacks_channel")

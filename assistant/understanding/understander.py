@@ -542,9 +542,14 @@ class Understander:
                 slots[name] = found[0][1]
                 if name == "channel":
                     slots["channels"] = list(dict.fromkeys(v for _, v in found))
-        lacked = self._lacked_channel(text) if "channel" in slots else None
+        lacked = self._lacked_channels(text) if "channel" in slots else []
         if lacked:
-            slots["lacked"] = lacked
+            slots["lacked"] = lacked[0]
+            slots["lacking"] = lacked
+            # The one other channel named, with no lack word beside it, is the way wanted: "我不用微信,用支付宝".
+            others = [c for c in slots["channels"] if c not in lacked]
+            if len(others) == 1:
+                slots["wanted"] = others[0]
         place = find_place(raw)
         if place:
             slots["region"] = place
@@ -553,17 +558,17 @@ class Understander:
             slots["date"] = said
         return slots
 
-    def _lacked_channel(self, text: str) -> str | None:
-        """The first channel named with a lack word right before or after its name (understanding.yaml
-        `lacked_channel`): "我不用微信用支付宝" lacks 微信, though 支付宝 is the longer name and so the `channel`
-        slot."""
+    def _lacked_channels(self, text: str) -> list[str]:
+        """The channels named with a lack word right before or after their name, in the order said
+        (understanding.yaml `lacked_channel`): "我不用微信用支付宝" lacks 微信, though 支付宝 is the longer name and so
+        the `channel` slot; "微信没有,支付宝也没有" lacks both."""
         spans = sorted({(m.start(), m.end(), v) for w, v in self.words["channel"] if w
                         for m in re.finditer(re.escape(w), text)})
         # A name inside a longer one ("一二三" inside "掌上一二三") is that one's.
         named = [(a, b, v) for a, b, v in spans
                  if not any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2, _ in spans)]
-        return next((v for a, b, v in named
-                     if self.lacked_before.search(text[:a]) or self.lacked_after.search(text[b:])), None)
+        return list(dict.fromkeys(v for a, b, v in named
+                                  if self.lacked_before.search(text[:a]) or self.lacked_after.search(text[b:])))
 
     def _lacked_patterns(self) -> tuple[re.Pattern, re.Pattern]:
         """understanding.yaml `lacked_channel`: before / after, each a pattern (a FlowError at its line if not)."""
