@@ -178,7 +178,8 @@ def build_kiosk(args) -> Kiosk:
 
     speaker = build_speaker(args, controller.session)
     listener = build_listener(args, controller.session, speaker)
-    controller.join_turns = listener.barge_in  # as in `run`: words going on over the reply continue the turn
+    # As in `run`: words going on over the reply continue the turn (half-duplex: when told from its echo by loudness).
+    controller.join_turns = True
     # As in `run`: the next step's sentences are rendered while the person does this one, paused while they speak.
     speaker.ahead = RenderAhead(speaker)
     listener.on_speech = speaker.ahead.user_speaking

@@ -654,6 +654,31 @@ def run(quick: bool = False) -> PartResult:
             note=(f"in audio time p50 {ms(percentile(waits_audio, 50))}, p95 {ms(percentile(waits_audio, 95))}; "
                   "wall includes decoding the last chunks and choosing the reading") if waits else ""))
 
+    # The same turns through the live loop itself, as the user lives them: a cut-off turn whose rest is joined
+    # (barge-in, or half-duplex when the user is told from the voice coming back by loudness) is heard whole.
+    from assistant.live.rejoin import JOIN_SECONDS
+    from bench.endpointing import echo_voice, loop_modes, loop_turn
+
+    voice = echo_voice()
+    modes = [m for m in loop_modes() if m[1] or m[2] is not None]  # the voice coming back, or a canceller
+    lived = {name: [] for name, _, _ in modes}
+    for e in paused:
+        case = {"id": e["id"], "state": e["state"], "speech_end": e["speech_end"],
+                "samples": read_wav(folder / e["files"][str(ENDPOINT_SNR)])}
+        for name, barge_in, under in modes:
+            lived[name].append(loop_turn(recognizer, judge, case, barge_in, under, voice))
+    for name, outcomes in lived.items():
+        if not outcomes:
+            continue
+        left = sum(o["outcome"] in ("lost", "own") for o in outcomes)
+        joined = sum(o["outcome"] == "joined" for o in outcomes)
+        result.figures.append(Figure(
+            part, f"turns cut off in the end, through the live loop (VoiceLoop), {name} ({len(outcomes)} turns)",
+            f"{pct(left / len(outcomes))} ({left}/{len(outcomes)})", "", "info",
+            f"{joined} joined: the rest said within {JOIN_SECONDS:g} s of the cut stopped the reply and was read "
+            "with the first part; a turn cut and not joined is acted on from its first part, the rest lost under the "
+            "reply or taken as a turn of its own"))
+
     noise_rows = []
     by_id = {e["id"]: e for e in entries}
     for kind in ("pink", "brown", "babble"):
@@ -686,9 +711,17 @@ def run(quick: bool = False) -> PartResult:
                  [[t["id"], f"{t['pause_from']}–{t['pause_to']}", t["speech_end"], t["ended_audio"],
                    "**yes**" if t["cut"] else "", ms(t["wait_wall"]) if "wait_wall" in t and not t["cut"] else "-",
                    t["kind"]]
-                  for t in turns]), ""])
+                  for t in turns]), "",
+        "Through the live loop (`VoiceLoop`, audio time, `bench.endpointing.loop_turn`): the step's prompt plays 4 s "
+        "before the turn and each reply 3 s; half-duplex (the default) with the reply coming back into the "
+        "microphone at a level under the user's voice (loud halves of both: 18 dB for a kiosk microphone near the "
+        "user, 8 dB for a laptop's beside its speakers; real Mandarin recordings as the voice), and with barge-in "
+        "(a canceller). whole = the first turn heard it all; joined = cut, and the rest joined to it; lost / own = "
+        "cut, and the rest lost under the reply or taken as a turn of its own.", "",
+        md_table(["row", *lived], [[t["id"], *(lived[name][i]["outcome"] for name in lived)]
+                                   for i, t in enumerate(turns)]) if turns and lived else "", ""])
     result.data = {"seed": SEED, "recipe": RECIPE, "rows": n_rows, "summary": sums, "results": results,
-                   "endpointing": turns}
+                   "endpointing": turns, "endpointing_loop": lived}
     return result
 
 

@@ -334,17 +334,31 @@ def measure(rows: int = 30, sentences: int = 12, pauses: int = 1, seed: int = 14
 
 
 class _Mic:
-    """Neighbour of the loop: the turn's audio in 0.1 s chunks, then its room; counts the seconds given."""
+    """Neighbour of the loop: `lead` seconds of the room (a prompt plays over them), then the turn's audio in 0.1 s
+    chunks, then its room; counts the seconds given. With `echo`, the speaker's voice comes back into it while the
+    speaker plays (a neighbour's reply, looped), as a microphone near the speakers hears it without a canceller."""
 
-    def __init__(self, samples: np.ndarray):
+    def __init__(self, samples: np.ndarray, echo: np.ndarray | None = None, lead: float = 0.0):
         pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
-        self.chunks = [pcm[i:i + CHUNK * 2] for i in range(0, len(pcm), CHUNK * 2)]
         self.room = pcm[-RATE:]  # the last half second, twice: the room after the last word
+        self.chunks = [self.room[:CHUNK * 2]] * int(round(lead * RATE / CHUNK))
+        self.chunks += [pcm[i:i + CHUNK * 2] for i in range(0, len(pcm), CHUNK * 2)]
         self.fed = 0.0
+        self.echo, self._at = echo, 0
+        self.speaker: _Speaker | None = None
 
     def read(self, timeout=1.0):
+        playing = self.speaker is not None and self.speaker.playing
         self.fed += CHUNK / RATE
-        return self.chunks.pop(0) if self.chunks else self.room[:CHUNK * 2]
+        chunk = self.chunks.pop(0) if self.chunks else self.room[:CHUNK * 2]
+        if self.echo is None or not playing:
+            return chunk
+        n = len(chunk) // 2
+        if self._at + n > len(self.echo):
+            self._at = 0
+        mixed = np.frombuffer(chunk, "<i2").astype(np.int32) + self.echo[self._at:self._at + n]
+        self._at += n
+        return np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
 
     def close(self):
         pass
@@ -357,6 +371,8 @@ class _Speaker:
 
     def __init__(self, mic: _Mic):
         self.mic, self._until = mic, 0.0
+        mic.speaker = self
+        self.stops = 0
 
     @property
     def playing(self) -> bool:
@@ -367,6 +383,7 @@ class _Speaker:
 
     def stop(self):
         self._until = 0.0
+        self.stops += 1
 
     def wait(self, timeout=None):
         pass
@@ -377,60 +394,127 @@ class _Speaker:
 
 REPLY_SECONDS = 3.0
 """How long the neighbour speaker's reply plays: longer than any pause in the turns."""
+LEAD_SECONDS = 4.0
+"""The step's prompt plays this long before the turn (with an echo, the loop learns how loud its voice comes back)."""
+ECHO_UNDER_DB = (18.0, 8.0)
+"""Half-duplex with the reply coming back into the microphone this far under the user's voice (the loud halves of
+both): a kiosk microphone near the user, and a laptop whose microphone sits by its speakers."""
 
 
-def through_loop(rows: int = 30, seed: int = 14, progress=None, show=None) -> str:
-    """The hesitation turns through the live loop itself (VoiceLoop: real recogniser and understanding, the
-    session in the turn's state, a speaker that plays each reply 3 s), half-duplex and with barge-in. A turn is cut
-    when the loop's first turn ended before the last word; then either the rest was joined (the last text the session
-    handled begins with the first), or it was lost (under the reply, half-duplex) or handled as a turn of its own."""
+def speech_db(samples: np.ndarray) -> float:
+    """The level of the loud half of 30 ms frames (dB of int16 units): how loud a voice is, pauses left out."""
+    from assistant.audio.samples import levels_db
+
+    n = len(samples) // 480 * 480
+    levels = levels_db(np.asarray(samples[:n], np.float64).reshape(-1, 480))
+    return float(np.median(levels[levels >= np.median(levels)]))
+
+
+def echo_voice() -> np.ndarray:
+    """The voice coming back: real Mandarin recordings (../shared/audio/real-mandarin, aishell), one after another."""
+    from assistant.audio.wavio import read_wav
+    from bench.common import REAL_AUDIO
+
+    files = sorted(REAL_AUDIO.glob("aishell_*.wav"))
+    return np.concatenate([read_wav(f) for f in files]).astype(np.int32)
+
+
+def loop_modes(echo_under=ECHO_UNDER_DB) -> list[tuple[str, bool, float | None]]:
+    """(name, barge-in, echo dB under the voice or None) for through_loop()."""
+    return ([("half-duplex, no echo", False, None)]
+            + [(f"half-duplex, echo {db:g} dB under the voice", False, db) for db in echo_under]
+            + [("barge-in (a canceller)", True, None)])
+
+
+def loop_turn(recognizer, judge, case: dict, barge_in: bool, echo_under: float | None, voice=None) -> dict:
+    """One turn with a hesitation through the live loop (VoiceLoop: real recogniser and understanding, the session in
+    the turn's state): what it handled, and when. Cut when its first handled words came before the last word; then
+    the rest was joined (the last text handled begins with the first), lost (under the reply) or a turn of its own."""
     from assistant.live.loop import LoopOptions, VoiceLoop
+
+    samples = case["samples"]
+    echo, lead = None, LEAD_SECONDS
+    if echo_under is not None:
+        voice = echo_voice() if voice is None else voice
+        gain = 10 ** ((speech_db(samples) - echo_under - speech_db(voice.astype(np.int16))) / 20)
+        echo = (voice * gain).astype(np.int32)
+    judge.put_in(case["state"])
+    session = judge.session
+    handled: list[tuple[str, float]] = []
+    mic = _Mic(samples, echo, lead)
+    speaker = _Speaker(mic)
+    handle = session.handle
+    session.handle = lambda text: handled.append((text, mic.fed)) or handle(text)
+    loop = VoiceLoop(session, recognizer, speaker, lambda: mic, LoopOptions(barge_in=barge_in, reminder_after=3.0),
+                     out=lambda _: None)
+    speaker._until = lead  # the step's prompt, playing when the user is about to speak
+    try:
+        while mic.chunks and len(handled) < 4:
+            loop.turn()
+    finally:
+        del session.handle
+        loop.listener.close()
+    said = [(t, at - lead) for t, at in handled if t]
+    out = {"id": case.get("id"), "said": [t for t, _ in said], "stops": speaker.stops}
+    if not said or said[0][1] >= case["speech_end"] - 0.05:
+        out["outcome"] = "whole"  # the first turn heard it all
+    else:
+        out["outcome"] = ("joined" if len(said) > 1 and said[-1][0].startswith(said[0][0])
+                          else "own" if len(said) > 1 else "lost")
+    return out
+
+
+def through_loop(rows: int = 30, seed: int = 14, progress=None, show=None, echo_under=ECHO_UNDER_DB,
+                 sentences: int = 12) -> str:
+    """The hesitation turns through the live loop itself (VoiceLoop: real recogniser and understanding, the
+    session in the turn's state, a speaker that plays each reply 3 s): half-duplex without an echo, half-duplex with
+    the reply coming back into the microphone (`echo_under` dB under the user's voice, after a prompt of 4 s), and with
+    barge-in. A turn is cut when the loop's first turn ended before the last word; then either the rest was joined
+    (the last text the session handled begins with the first), or it was lost (under the reply) or handled as a turn
+    of its own. The turns said at once (`sentences` dev rows without a pause, and the short answers) count the
+    replies stopped when nothing more was said: the price of stopping for the user going on."""
     from assistant.recognition.recognizer import Recognizer
     from bench.accuracy import Judge
 
     use_isolated_env()
-    turns = [c for c in cases(rows, 0, 0, seed) if c["kind"].startswith("hesitation")]
+    every = cases(rows, sentences, 0, seed)
+    turns = [c for c in every if c["kind"].startswith("hesitation")]
+    whole = [c for c in every if c["kind"].startswith(("sentence", "short answer,"))]
     judge = Judge()
     recognizer = Recognizer(model_dir())
-    counts = {mode: {"n": 0, "cut": 0, "joined": 0, "lost": 0, "own": 0} for mode in ("half-duplex", "barge-in")}
+    voice = echo_voice()
+    modes = loop_modes(echo_under)
+    counts = {name: {"n": 0, "cut": 0, "joined": 0, "lost": 0, "own": 0, "stopped": 0} for name, _, _ in modes}
+    for case in whole:  # said at once: a reply stopped here was stopped for nothing (the room, its own voice)
+        for name, barge_in, under in modes:
+            stopped = loop_turn(recognizer, judge, case, barge_in, under, voice)["stops"] > 0
+            counts[name]["stopped"] += stopped
+            if show and stopped:
+                show(f"{case['kind']} | {name} | reply stopped, nothing more said")
+        if progress:
+            progress(0, len(turns))
     for i, case in enumerate(turns):
-        for mode, barge_in in (("half-duplex", False), ("barge-in", True)):
-            judge.put_in(case["state"])
-            session = judge.session
-            handled: list[tuple[str, float]] = []
-            mic = _Mic(case["samples"])
-            handle = session.handle
-            session.handle = lambda text, handle=handle, handled=handled, mic=mic: (
-                handled.append((text, mic.fed)) or handle(text))
-            loop = VoiceLoop(session, recognizer, _Speaker(mic), lambda mic=mic: mic,
-                             LoopOptions(barge_in=barge_in, reminder_after=3.0), out=lambda _: None)
-            try:
-                while mic.chunks and len(handled) < 4:
-                    loop.turn()
-            finally:
-                del session.handle
-                loop.listener.close()
-            said = [(t, at) for t, at in handled if t]
-            e = counts[mode]
+        for name, barge_in, under in modes:
+            turn = loop_turn(recognizer, judge, case, barge_in, under, voice)
+            e = counts[name]
             e["n"] += 1
-            if not said or said[0][1] >= case["speech_end"] - 0.05:
-                continue  # the first turn heard it all
+            if turn["outcome"] == "whole":
+                continue
             e["cut"] += 1
-            outcome = ("joined" if len(said) > 1 and said[-1][0].startswith(said[0][0])
-                       else "own" if len(said) > 1 else "lost")
-            e[outcome] += 1
+            e[turn["outcome"]] += 1
             if show:
-                show(f"{case['kind']} | {mode} | {' / '.join(t for t, _ in said)} | {outcome}")
+                show(f"{case['kind']} | {name} | {' / '.join(turn['said'])} | {turn['outcome']}")
         if progress:
             progress(i + 1, len(turns))
     lines = []
-    for mode, e in counts.items():
+    for name, e in counts.items():
         left = e["cut"] - e["joined"]
-        lines.append([mode, e["n"], e["cut"], e["joined"], e["lost"], e["own"],
-                      f"{left} ({100 * left / e['n']:.0f} %)"])
+        lines.append([name, e["n"], e["cut"], e["joined"], e["lost"], e["own"],
+                      f"{left} ({100 * left / e['n']:.0f} %)", f"{e['stopped']} of {len(whole)}"])
     return ("Hesitation turns through the live loop (VoiceLoop, a reply plays 3 s)\n\n"
             + md_table(["loop", "turns", "first turn ended before the last word", "rest joined", "rest lost",
-                        "rest a turn of its own", "cut off in the end"], lines) + "\n")
+                        "rest a turn of its own", "cut off in the end", "replies stopped, turns said at once"],
+                       lines) + "\n")
 
 
 def main() -> None:
@@ -441,12 +525,13 @@ def main() -> None:
     parser.add_argument("--move", default="", help="other short-move waits to weigh, seconds, comma-separated")
     parser.add_argument("--join", default="", help="listening on after the end, seconds, comma-separated")
     parser.add_argument("--show", action="store_true", help="print every cut turn (dev and written turns only)")
-    parser.add_argument("--loop", action="store_true", help="the hesitation turns through the live loop instead")
+    parser.add_argument("--loop", action="store_true", help="the hesitation turns through the live loop instead "
+                        "(half-duplex without and with the voice coming back, and barge-in)")
     args = parser.parse_args()
     os.environ.setdefault("ASSISTANT_BENCH_CACHE", str(Path.home() / ".cache" / "pension-assistant-bench"))
     if args.loop:
         print(through_loop(args.rows, progress=lambda i, n: print(f"  {i}/{n}", end="\r", flush=True),
-                           show=print if args.show else None))
+                           show=print if args.show else None, sentences=args.sentences))
         return
 
     def seconds(text: str) -> list[float]:

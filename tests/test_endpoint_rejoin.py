@@ -134,10 +134,124 @@ def test_speech_long_after_the_end_is_a_turn_of_its_own(recognizer, natural):
     assert handled[0] == "好了" and len(handled) == 2 and not handled[1].startswith("好了"), handled
 
 
-def test_half_duplex_never_joins(recognizer, natural):
-    # The microphone hears the reply itself without barge-in: nothing said during it can be told apart, and words
-    # right after a short reply answer the reply. (A 0.5 s reply: the second half comes after it, and is heard.)
+def test_half_duplex_without_a_voice_heard_back_never_joins(recognizer, natural):
+    # The microphone hears the reply itself without barge-in; how loud it comes back was never heard here (no prompt
+    # played before the turn), so nothing said during it can be told apart, and words right after a short reply
+    # answer the reply. (A 0.5 s reply: the second half comes after it, and is heard.)
     handled, _, loop = _two_turns(recognizer, natural, pause=1.2, barge_in=False, reply_seconds=0.5)
     assert handled[0] == "好了" and len(handled) == 2 and "没找到" in handled[1], handled
     assert not handled[1].startswith("好了"), handled
-    assert loop._before is None
+    assert loop.speaker.stopped == 0 and not loop.listener.went_on
+
+
+# --- half-duplex: the user going on, told from the voice coming back by loudness (assistant/live/goes_on.py) ------
+def _voice_back() -> np.ndarray:
+    """What the speakers bring back into the microphone: real Mandarin recordings, one after another."""
+    from assistant.audio.wavio import read_wav
+    from tests.chatdriver import SHARED
+
+    files = sorted((SHARED / "audio" / "real-mandarin").glob("aishell_*.wav"))
+    if not files:
+        pytest.skip("real recordings not present")
+    return np.concatenate([read_wav(f) for f in files]).astype(np.float64)
+
+
+def _loud(samples) -> float:
+    """The level of the loud half of 30 ms frames (dB): how loud a voice is, its pauses left out."""
+    from assistant.audio.samples import levels_db
+
+    n = len(samples) // 480 * 480
+    levels = levels_db(np.asarray(samples[:n], np.float64).reshape(-1, 480))
+    return float(np.median(levels[levels >= np.median(levels)]))
+
+
+class LeakyMicrophone(Microphone):
+    """A microphone beside the speakers, no canceller: while the speaker plays, its voice comes back into it,
+    `under` dB under the user's. A prompt plays for the first `lead` seconds (the user waits through it)."""
+
+    def __init__(self, samples, user, under, lead=4.0):
+        super().__init__(np.concatenate([np.zeros(int(16000 * lead), np.int16), samples]))
+        voice = _voice_back()
+        self.echo = voice * 10 ** ((_loud(user) - under - _loud(voice)) / 20)
+        self.at, self.speaker = 0, None
+
+    def read(self, timeout=1.0):
+        playing = self.speaker is not None and self.speaker.playing
+        chunk = super().read(timeout)
+        if not playing:
+            return chunk
+        n = len(chunk) // 2
+        if self.at + n > len(self.echo):
+            self.at = 0
+        mixed = np.frombuffer(chunk, "<i2") + self.echo[self.at:self.at + n]
+        self.at += n
+        return np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
+
+
+def _leaky_turns(recognizer, natural, under: float, rest: str | None = "但是没找到那个按钮", noise=None):
+    """A prompt plays 4 s; then "好了", 1.2 s of quiet, and `rest` (or `noise`, or nothing), half-duplex, with the
+    reply coming back into the microphone `under` dB under the user's voice: the texts handled, and the speaker."""
+    first, second = natural("好了", rest or "好了")
+    parts = [first, np.zeros(int(16000 * 1.2), np.int16)]
+    if rest:
+        parts.append(second)
+    if noise is not None:
+        parts.append(noise)
+    mic = LeakyMicrophone(np.concatenate(parts), first, under)
+    speaker = Speaker(mic, 3.0)
+    mic.speaker = speaker
+    speaker._until = 4.0  # the step's prompt
+    session = _in_the_walk()
+    handled = []
+    handle = session.handle
+    session.handle = lambda text: handled.append(text) or handle(text)
+    loop = VoiceLoop(session, recognizer, speaker, lambda: mic, LoopOptions(barge_in=False, reminder_after=6.0),
+                     out=lambda _: None)
+    # What the loop said last (the step's prompt), said again if stopped for nothing.
+    loop.respond(session.handle("再说一遍"))
+    handled.clear()
+    speaker._until, speaker.said = 4.0, []
+    loop.turn()
+    loop.turn()
+    loop.listener.close()
+    return handled, speaker, session
+
+
+def test_half_duplex_joins_the_user_going_on_louder_than_the_voice_coming_back(recognizer, natural):
+    """A kiosk microphone near the user (the voice comes back 18 dB under theirs, loud halves; its loudest syllables
+    about 10 dB under): "好了……但是没找到那个按钮" was answered as "好了", and the rest lost under the reply.
+    Now the reply stops and both parts are one turn."""
+    handled, speaker, session = _leaky_turns(recognizer, natural, under=18.0)
+    assert handled[0] == "好了", handled
+    assert speaker.stopped >= 1, "the user going on stopped the reply"
+    assert len(handled) == 2 and handled[1].startswith("好了") and "没找到" in handled[1], handled
+    fresh = _in_the_walk()
+    fresh.handle(handled[1])
+    assert session.state == fresh.state, "heard in the step it was said in"
+
+
+def test_half_duplex_never_guesses_when_the_voice_comes_back_as_loud(recognizer, natural):
+    """A laptop's microphone by its speakers (the voice 8 dB under the user, its loudest syllables as loud as they):
+    loudness cannot tell them apart, so the reply is never stopped — half-duplex as before (the rest is lost)."""
+    handled, speaker, _ = _leaky_turns(recognizer, natural, under=8.0)
+    assert speaker.stopped == 0, handled
+    assert handled[:1] == ["好了"] and not any(t.startswith("好了") and "没找到" in t for t in handled), handled
+
+
+def test_half_duplex_a_user_who_said_all_is_not_stopped_by_the_voice_coming_back(recognizer, natural):
+    handled, speaker, _ = _leaky_turns(recognizer, natural, under=18.0, rest=None)
+    assert speaker.stopped == 0 and handled[:1] == ["好了"], handled
+
+
+def test_half_duplex_a_reply_stopped_for_a_noise_is_said_again(recognizer, natural):
+    """A knock as loud as the user within a moment of the turn's end stops the reply; no words come, so the reply is
+    said again rather than lost."""
+    rng = np.random.default_rng(7)
+    (first,) = natural("好了")
+    knock = rng.normal(0, 1, int(16000 * 0.5))
+    knock *= 10 ** (_loud(first) / 20) / np.sqrt(np.mean(knock ** 2))
+    handled, speaker, _ = _leaky_turns(recognizer, natural, under=18.0, rest=None, noise=knock.astype(np.int16))
+    assert handled[:1] == ["好了"], handled
+    if speaker.stopped:
+        assert speaker.said[-1] == speaker.said[-2], speaker.said  # the reply again, whole
+        assert len(handled) == 1, handled

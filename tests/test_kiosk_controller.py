@@ -550,3 +550,41 @@ def test_the_runner_times_the_gap_from_the_last_turn_through_empty_listens(flows
     KioskRunner(kiosk, listener, hands_free=True, clock=kiosk.clock, pause=lambda s: None, log=lambda m: None).run()
     assert seen[0] == ("好了", None) and seen[1] == (None, None)
     assert seen[2][1] == pytest.approx(1.4) and seen[3][1] == pytest.approx(1.0)
+
+
+class HalfDuplexListener(OnsetListener):
+    """The same, half-duplex (no canceller): a turn may be the user going on over the start of the reply, which
+    stopped it (MicListener.went_on), or a reply stopped for a noise with no words after (stopped_for_nothing)."""
+
+    barge_in = False
+    went_on = stopped_for_nothing = False
+
+    def listen(self, expected_phrases, timeout):
+        if not self.script:
+            raise EOFError
+        text, self.onset, seconds, how = self.script.pop(0)
+        self.went_on, self.stopped_for_nothing = how == "went on", how == "for nothing"
+        self.clock.now += seconds
+        return text
+
+
+def test_half_duplex_the_runner_joins_only_the_user_going_on_over_the_reply(flows, understander):
+    """Half-duplex, speech right after a short reply is no continuation (its onset says nothing: the microphone was
+    deaf while it played); the user going on over the reply's start is (assistant/live/goes_on.py)."""
+    seen = []
+    kiosk = joining_kiosk(flows, understander)
+    kiosk.heard = lambda text, after=None: seen.append((text, after))
+    script = [("好了", 0.5, 2.0, ""), ("再说一遍", 0.2, 1.0, ""), ("但是没找到", 0.3, 2.0, "went on")]
+    listener = HalfDuplexListener(script, kiosk.clock)
+    KioskRunner(kiosk, listener, hands_free=True, clock=kiosk.clock, pause=lambda s: None, log=lambda m: None).run()
+    assert seen == [("好了", None), ("再说一遍", None), ("但是没找到", 0.0)]
+
+
+def test_half_duplex_a_reply_stopped_for_nothing_is_said_again(flows, understander):
+    spoken = []
+    kiosk = joining_kiosk(flows, understander)
+    kiosk.speak = spoken.append
+    listener = HalfDuplexListener([("", None, 2.0, "for nothing")], kiosk.clock)
+    KioskRunner(kiosk, listener, hands_free=True, clock=kiosk.clock, pause=lambda s: None, log=lambda m: None).run()
+    assert len(spoken) == 2 and spoken[0] is spoken[1] is kiosk._reply, "the greeting again, whole; nothing handled"
+    assert kiosk.session.state == flows.start

@@ -205,6 +205,8 @@ class Endpointer:
         self._levels: deque = deque(maxlen=int(ROOM_SECONDS / FRAME_SECONDS))
         self.floor_db = -math.inf
         """the room's level (dB), learned from the sound heard lately (follow_room)"""
+        self._voiced_levels: list[float] = []
+        """levels (dB) of the frames heard as the speaker's voice (follow_room), for how loud they were"""
 
     def _room_allows(self, frame: bytes) -> bool:
         """False when this frame is no louder than the room: whatever the detector says, not the speaker."""
@@ -215,6 +217,14 @@ class Endpointer:
         self.floor_db = float(np.percentile(self._levels, ROOM_PERCENTILE))
         return level >= self.floor_db + ROOM_MARGIN_DB
 
+    @property
+    def voice_db(self) -> float | None:
+        """How loud the speaker was: the median level of the frames heard as their voice since the last speech
+        began after a reset (follow_room; None with fewer than 0.3 s of them)."""
+        if len(self._voiced_levels) * FRAME_SECONDS < 0.3:
+            return None
+        return float(np.median(self._voiced_levels))
+
     def feed(self, pcm: bytes) -> None:
         data = self._rest + pcm
         usable = len(data) // FRAME_BYTES * FRAME_BYTES
@@ -224,6 +234,8 @@ class Endpointer:
             frame_voiced = self._vad.is_speech(frame, RATE)
             if self.follow_room:
                 frame_voiced = self._room_allows(frame) and frame_voiced
+                if frame_voiced:
+                    self._voiced_levels.append(self._levels[-1])
             self._window.append(frame_voiced)
             self.elapsed += FRAME_SECONDS
             if frame_voiced:
@@ -254,9 +266,11 @@ class Endpointer:
         return self._open
 
     def forget_words(self) -> None:
-        """The recogniser starts afresh (the prompt ended): its words so far were not the user's."""
+        """The recogniser starts afresh (the prompt ended): its words so far were not the user's, nor the voice
+        heard so far (it was the prompt's)."""
         self._raw = self.text = self._open = ""
         self._text_at = self.elapsed
+        self._voiced_levels.clear()
 
     @property
     def quiet(self) -> float:

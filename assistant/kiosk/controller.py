@@ -126,7 +126,8 @@ class KioskController:
         on the step; without it the screen shows the whole reply at once"""
         self.session = Session(flows, config=config, today=self.today(), understander=understander)
         self.join_turns = join_turns
-        """barge-in: words that begin within rejoin.JOIN_SECONDS of a turn's end continue it (assistant/live/rejoin)"""
+        """words that begin within rejoin.JOIN_SECONDS of a turn's end continue it (assistant/live/rejoin): with
+        barge-in; half-duplex, the runner gives such a time only when the reply was stopped for the user going on"""
         self._before: tuple[rejoin.Before, bool] | None = None
         """the session (and whether this person had finished) before the last turn, while it may still go on"""
         self.active = False
@@ -235,6 +236,12 @@ class KioskController:
         return self.session.expected_phrases()
 
     # --- what goes out -------------------------------------------------------------------------------
+    def say_again(self) -> v.ReplyView | None:
+        """The last reply, said again whole: it was stopped for the user going on, and no words came (a noise)."""
+        with self._lock:
+            reply = self._reply
+        return self._respond(reply) if reply is not None else None
+
     def _respond(self, reply: Reply) -> v.ReplyView:
         with self._lock:
             self._reply = reply

@@ -83,6 +83,9 @@ class KioskRunner:
             return True
         if self.controller.mic_missing:
             self.controller.microphone_back()
+        if getattr(self.listener, "stopped_for_nothing", False):
+            self.controller.say_again()  # the reply was stopped for the user going on, and no words came
+            return True
         if text is None and pressed:
             text = ""  # pressed and said nothing: a silent turn, answered with "我没听到……"
         self.controller.heard(text, self._after_last_turn(started, text))
@@ -95,6 +98,10 @@ class KioskRunner:
         after = None
         if text is not None and onset is not None and self._last_end is not None:
             after = started + onset - self._last_end
+        if not getattr(self.listener, "barge_in", True):
+            # Half-duplex, speech during a reply is not heard: only the user going on over its start, which stopped
+            # it (assistant/live/goes_on.py), continues the last turn.
+            after = 0.0 if text and getattr(self.listener, "went_on", False) else None
         if text is not None:
             self._last_end = self.clock()
         return after

@@ -17,6 +17,7 @@ from assistant.audio.microphone import MicrophoneGone
 from assistant.diagnostics import trail, where
 from assistant.errors import AudioDeviceError, VoiceError
 from assistant.live import rejoin
+from assistant.live.goes_on import GoesOn
 from assistant.live.hearing import Hearing, clean
 from assistant.live.own_voice import own_voice_now, reads_like
 from assistant.privacy import mask
@@ -69,6 +70,9 @@ EDGE_MARGIN = 0.1
 """Kept before the detector's onset: it marks speech a few frames after the first soft consonant."""
 BARGE_EDGE_SECONDS = 2.0
 """The same for a barge-in, which is noticed only once two characters are recognised (about a second in)."""
+GONE_ON_WORDS_SECONDS = 2.0
+"""Half-duplex: after the reply was stopped because the user seemed to go on (assistant/live/goes_on.py), words must
+come within this long; else it was not the user (a loud noise), and the stopped reply is said again."""
 NEVER = math.inf
 """The recogniser's own end of turn is switched off in the live loop: the Endpointer decides."""
 
@@ -91,6 +95,8 @@ class _Turn:
     """whether the user is heard now (nothing playing), as last logged"""
     said: str = ""
     """what the voice was saying over the last seconds it played (Speaker.sounding), for its own words coming back"""
+    went_on_at: float | None = None
+    """half-duplex: audio time the reply was stopped because the user went on over it (assistant/live/goes_on.py)"""
     prompt_end: float | None = None
     """audio time the prompt ended (the voice stopped without a barge-in): speech from before it, kept as the edge,
     may be the user's first syllable or (through a canceller) the prompt's own last words"""
@@ -172,6 +178,13 @@ class MicListener:
         """called while the voice detector hears the user (not the assistant) speak: rendering ahead pauses"""
         self.onset: float | None = None
         """seconds from the start of the last turn heard to the speech that brought its first words"""
+        self.goes_on = GoesOn()
+        """half-duplex: tells the user going on over the start of a reply from its echo, by loudness"""
+        self.went_on = False
+        """half-duplex: the last turn heard is the rest of the one before, said over the start of its reply (which
+        was stopped): the loop joins the two"""
+        self.stopped_for_nothing = False
+        """half-duplex: the reply was stopped for the user going on, and no words came: it is to be said again"""
 
     def use(self, recognizer) -> None:
         """The recogniser to hear with, when it was not ready at construction."""
@@ -209,6 +222,7 @@ class MicListener:
         grammar = None if expected_phrases == [] else self.hearing.grammar(expected_phrases)
         phrases = self.hearing.session.expected_phrases() if expected_phrases is None else expected_phrases
         self.onset = None
+        self.went_on = self.stopped_for_nothing = False
         try:
             return self._listen(grammar, phrases, timeout)
         except BaseException:
@@ -258,10 +272,32 @@ class MicListener:
             # It hears the sound as it came (its room level and margins were measured so); the recognisers hear it
             # with the room's noise taken out. Under 10 ms waits inside the denoiser for the next chunk.
             turn.ends.feed(pcm)
+            going_on = not self.barge_in and self.goes_on.hear(pcm, playing) and playing
             pcm = self._denoiser.process(pcm)
             if not pcm:
                 continue
             turn.remember(pcm)
+            if going_on:
+                # Half-duplex, the user went on over the start of the reply, louder than its echo: stop it and hear
+                # the rest from where their voice rose (the loop joins it to the turn before).
+                self.speaker.stop()
+                turn.barged = turn.was_playing = True
+                turn.went_on_at = turn.ends.elapsed
+                self.went_on = True
+                log.debug("the user went on over the reply: it stopped")
+                back = self.goes_on.elapsed - (self.goes_on.onset or self.goes_on.elapsed) + EDGE_MARGIN
+                audio = b"".join(turn.recent)
+                edge = audio[-int(min(back, BARGE_EDGE_SECONDS) * RATE) * 2:]
+                self._restart(turn, None, edge)
+                self._accept(turn, edge)
+                continue
+            if turn.went_on_at is not None and not turn.words \
+                    and turn.ends.elapsed - turn.went_on_at >= GONE_ON_WORDS_SECONDS:
+                turn.drop()
+                self._turn = None
+                self.went_on, self.stopped_for_nothing = False, True
+                log.debug("the reply was stopped, and no words came: it is said again")
+                return ""
             if self.on_speech is not None and turn.ends.speaking and not playing:
                 self.on_speech()
             if turn.was_playing and not playing and not turn.barged:
@@ -312,7 +348,7 @@ class MicListener:
                 if playing and not turn.barged:
                     continue
                 self._turn = None
-                return self._not_its_tail(self._final_text(result, turn), turn)
+                return self._ended(turn, self._not_its_tail(self._final_text(result, turn), turn))
             elif not playing and not turn.words:
                 quiet += len(pcm) / 2 / RATE
                 if timeout and quiet >= timeout:
@@ -320,7 +356,13 @@ class MicListener:
             if (not playing or turn.barged) and turn.ends.over():
                 self._turn = None
                 self.onset = turn.onset
-                return self._not_its_tail(self._final_text(rec.finish_turn(), turn), turn)
+                return self._ended(turn, self._not_its_tail(self._final_text(rec.finish_turn(), turn), turn))
+
+    def _ended(self, turn: _Turn, text: str) -> str:
+        """A turn's words; half-duplex, the start of the reply to come is watched for the user going on."""
+        if not self.barge_in:
+            self.goes_on.watch(turn.ends.voice_db if text and not self.went_on else None)
+        return text
 
     def _barges_in(self, words: str, said: str) -> bool:
         """Words heard over the reply that stop it: enough of them, and not the reply's own (`said`: what the
@@ -428,7 +470,8 @@ class VoiceLoop:
         self.asleep = False
         """after goodbye: quiet until the user speaks again"""
         self._before: rejoin.Before | None = None
-        """the session before the last turn was handled, while that turn may still go on (barge-in only)"""
+        """the session before the last turn was handled, while that turn may still go on"""
+        self._last_reply = None
         self._mic_announced = False
         self._voice_failed = False
         self._failures = 0
@@ -439,6 +482,7 @@ class VoiceLoop:
             self.listener.on_speech = self.ahead.user_speaking
 
     def respond(self, reply) -> None:
+        self._last_reply = reply
         self.out(f"助手: {reply.say}")
         if self.on_reply:
             self.on_reply(reply)
@@ -510,16 +554,25 @@ class VoiceLoop:
     def turn(self) -> None:
         """Listen once and answer; after goodbye, a turn without words gets no answer."""
         text = self.listen()
+        if self.listener.stopped_for_nothing and self._last_reply is not None:
+            # Half-duplex: the reply was stopped for the user going on, and no words came (a loud noise): said again.
+            self._speak(self._last_reply.parts)
+            return
         if self.asleep and not text:
             return
         before, self._before = self._before, None
-        if before is not None and rejoin.joined(before, text, self.listener.onset):
-            # The user went on within a moment of the last turn's end: its reply (stopped by barge-in) is dropped
-            # and both parts are one turn, heard in the step it was said in.
+        if self.options.barge_in:
+            goes_on = rejoin.joined(before, text, self.listener.onset)
+        else:  # half-duplex: only when the reply was stopped for it (assistant/live/goes_on.py)
+            goes_on = before is not None and self.listener.went_on and bool(text)
+        if goes_on:
+            # The user went on within a moment of the last turn's end: its reply (stopped) is dropped and both parts
+            # are one turn, heard in the step it was said in.
+            assert before is not None
             rejoin.put_back(self.session, before)
             text = before.text + text
-            log.debug("speech went on %.1f s after the turn ended: both parts read as one", self.listener.onset)
-        if self.options.barge_in and text:
+            log.debug("speech went on %.1f s after the turn ended: both parts read as one", self.listener.onset or 0)
+        if text:
             self._before = rejoin.remember(self.session, text)
         reply = self.session.handle(text)
         if self.options.show_heard:  # after the turn: a refused number's digit groups are masked too
