@@ -51,3 +51,23 @@ def test_the_joined_judge_keeps_a_turn_the_speaker_goes_on_with():
     late = Joined(Endpointer(["好了"]), grace=0.3)
     _turn(late, pause=1.2)
     assert late.ended_at is not None and late.ended_at < 2.0 + 1.2, "speech after the grace is a turn of its own"
+
+
+def test_the_loop_benchs_voice_comes_back_at_the_level_it_says():
+    """bench.endpointing.loop_turn's microphone: while the speaker plays, the voice comes back `under` dB under the
+    user's (loud halves of both), and not at all once it stops."""
+    from bench.endpointing import _Mic, _Speaker, echo_voice, speech_db
+
+    voice = echo_voice()
+    user = (_speech()[:16000 * 3]).astype(np.int16)
+    quiet = np.zeros(16000 * 3, np.int16)
+    gain = 10 ** ((speech_db(user) - 18.0 - speech_db(voice.astype(np.int16))) / 20)
+    echo = (voice * gain).astype(np.int32)
+    assert abs(speech_db(echo.astype(np.int16)) - (speech_db(user) - 18.0)) < 0.5
+    mic = _Mic(np.concatenate([quiet, user]), echo, lead=0.0)
+    speaker = _Speaker(mic)
+    speaker.say(["……"])  # plays 3 s: the quiet part
+    back = np.frombuffer(b"".join(mic.read() for _ in range(30)), "<i2")
+    assert np.array_equal(back, echo[:len(back)]), "the voice itself, mixed into the room's quiet"
+    assert not speaker.playing
+    assert np.array_equal(np.frombuffer(mic.read(), "<i2"), user[:1600]), "nothing comes back once it stopped"
