@@ -198,3 +198,20 @@ def test_broken_flow_file_through_the_program_is_one_line_not_a_traceback(flows_
 def test_missing_flows_folder(tmp_path):
     with pytest.raises(FlowError, match="intents.yaml: file is missing"):
         load_flows(tmp_path)
+
+
+def test_entering_a_walk_names_it_once_and_never_says_renzheng_twice():
+    """"好,咱们用支付宝代人认证认证。" was said entering the family Alipay walk (its title already says 认证): found by hand
+    (session 54). Every walk's sentence is said as rendered ahead."""
+    from assistant.dialog import Session
+
+    flows = load_flows()
+    for walk, title in flows.titles.items():
+        said = flows.chosen(walk)
+        assert said and title in said and "认证认证" not in said, (walk, said)
+    session = Session(flows)
+    session.greet()
+    session.handle("家里人帮忙")
+    reply = session.handle("支付宝")
+    assert reply.say.startswith("好,咱们用支付宝代人认证。"), reply.say
+    assert reply.parts[0] in flows.fixed_sentences(), "rendered ahead, not synthesised live"

@@ -529,8 +529,8 @@ class Session:
         now = self.flows.states[self.state]
         if not now.walk or now.returns or now.walk == self.flows.states[before].walk:
             return []
-        title = self.flows.titles.get(now.walk)
-        return [self._say("chosen", title=title)] if title else []
+        chosen = self.flows.chosen(now.walk)
+        return [chosen] if chosen else []
 
     def _come_back(self, intent: str) -> Reply:
         before = self.state

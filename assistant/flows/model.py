@@ -157,6 +157,15 @@ class Flows:
         allowed = self.allowed_intents(state)
         return allowed if "yes" in allowed else [*allowed, "yes"]
 
+    def chosen(self, walk: str) -> str | None:
+        """"好,咱们用微信认证。" as a walk is entered (phrases.yaml `chosen`), or None without a title or that sentence.
+        A title that already says 认证 is not followed by another ("支付宝代人认证认证" was said)."""
+        title = self.titles.get(walk)
+        if not title or "chosen" not in self.say:
+            return None
+        text = self.say["chosen"].format(title=title)
+        return text.replace(title + "认证", title) if title.endswith("认证") else text
+
     def fixed_sentences(self) -> list[str]:
         """Every sentence the assistant may say that has no live part: rendered ahead of time."""
         texts = [s for st in self.states.values() for s in st.sentences + st.ask_sentences]
@@ -167,9 +176,8 @@ class Flows:
         for text in self.say.values():
             texts += sentences(text)
         texts += [r.note for r in self.regions.values() if r.note]
-        if "chosen" in self.say:
-            texts += [self.say["chosen"].format(title=t) for w, t in self.titles.items()
-                      if not any(st.returns for st in self.states.values() if st.walk == w)]
+        texts += [self.chosen(w) or "" for w in self.titles
+                  if not any(st.returns for st in self.states.values() if st.walk == w)]
         # Joining words ("、", "或者") are sentences only to the splitter, never said on their own; a short
         # sentence that ends like one ("您好!", "可以。") is said, so it is rendered ahead too.
         seen = dict.fromkeys(t for t in texts if "{" not in t and (len(re.findall(r"[\u3400-\u9fff]", t)) > 2

@@ -47,8 +47,7 @@ def likely_sentences(session) -> list[str]:
         targets = list(here.on.values())
         if here.walk is None:  # the greeting or another hub: a walk is chosen by name (微信, 支付宝, ...)
             targets += [t for t in flows.goto.values() if t in flows.states and flows.states[t].walk]
-            if "chosen" in flows.say:
-                found += [flows.say["chosen"].format(title=title) for title in flows.titles.values()]
+            found += [said for said in map(flows.chosen, flows.titles) if said]
         for target in dict.fromkeys(targets):
             found += flows.states[target].sentences if target in flows.states else []
         found += here.ask_sentences + here.sentences
