@@ -255,3 +255,27 @@ def test_half_duplex_a_reply_stopped_for_a_noise_is_said_again(recognizer, natur
     if speaker.stopped:
         assert speaker.said[-1] == speaker.said[-2], speaker.said  # the reply again, whole
         assert len(handled) == 1, handled
+
+
+def test_half_duplex_a_kiosk_polling_a_moment_at_a_time_still_joins(recognizer, natural):
+    """Hands-free, the kiosk listens a second at a time: the user going on, heard in one short listen, is still the
+    turn's when its words come in a later one (MicListener.went_on is the turn's, not the call's)."""
+    from assistant.live.loop import MicListener
+
+    first, second = natural("好了", "但是没找到那个按钮")
+    mic = LeakyMicrophone(np.concatenate([first, np.zeros(int(16000 * 1.2), np.int16), second]), first, 18.0)
+    speaker = Speaker(mic, 3.0)
+    mic.speaker, speaker._until = speaker, 4.0
+    listener = MicListener(recognizer, speaker, lambda: mic, _in_the_walk(), barge_in=False)
+    try:
+        heard = None
+        while heard is None:
+            heard = listener.listen(None, timeout=0.3)
+        assert heard == "好了" and not listener.went_on, heard
+        speaker.say(["把手机连上网。"])  # the reply begins; the kiosk polls again
+        polls, heard = 0, None
+        while heard is None and polls < 100:
+            heard, polls = listener.listen(None, timeout=0.3), polls + 1
+        assert speaker.stopped >= 1 and listener.went_on and heard and "没找到" in heard, (heard, polls)
+    finally:
+        listener.close()

@@ -283,7 +283,6 @@ class MicListener:
                 self.speaker.stop()
                 turn.barged = turn.was_playing = True
                 turn.went_on_at = turn.ends.elapsed
-                self.went_on = True
                 log.debug("the user went on over the reply: it stopped")
                 back = self.goes_on.elapsed - (self.goes_on.onset or self.goes_on.elapsed) + EDGE_MARGIN
                 audio = b"".join(turn.recent)
@@ -359,7 +358,9 @@ class MicListener:
                 return self._ended(turn, self._not_its_tail(self._final_text(rec.finish_turn(), turn), turn))
 
     def _ended(self, turn: _Turn, text: str) -> str:
-        """A turn's words; half-duplex, the start of the reply to come is watched for the user going on."""
+        """A turn's words; half-duplex, the start of the reply to come is watched for the user going on. (A turn
+        may span several listen() calls, a kiosk's polls: whether it went on is the turn's.)"""
+        self.went_on = turn.went_on_at is not None
         if not self.barge_in:
             self.goes_on.watch(turn.ends.voice_db if text and not self.went_on else None)
         return text
@@ -554,7 +555,8 @@ class VoiceLoop:
     def turn(self) -> None:
         """Listen once and answer; after goodbye, a turn without words gets no answer."""
         text = self.listen()
-        if self.listener.stopped_for_nothing and self._last_reply is not None:
+        # (getattr: a listener that is not a MicListener — a script, a file — never stops a reply.)
+        if getattr(self.listener, "stopped_for_nothing", False) and self._last_reply is not None:
             # Half-duplex: the reply was stopped for the user going on, and no words came (a loud noise): said again.
             self._speak(self._last_reply.parts)
             return
@@ -564,7 +566,7 @@ class VoiceLoop:
         if self.options.barge_in:
             goes_on = rejoin.joined(before, text, self.listener.onset)
         else:  # half-duplex: only when the reply was stopped for it (assistant/live/goes_on.py)
-            goes_on = before is not None and self.listener.went_on and bool(text)
+            goes_on = before is not None and getattr(self.listener, "went_on", False) and bool(text)
         if goes_on:
             # The user went on within a moment of the last turn's end: its reply (stopped) is dropped and both parts
             # are one turn, heard in the step it was said in.
