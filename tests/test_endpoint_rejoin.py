@@ -10,6 +10,7 @@ from assistant.dialog import Session
 from assistant.flows import load_flows
 from assistant.live import rejoin
 from assistant.live.loop import LoopOptions, VoiceLoop
+from bench.endpointing import speech_db
 
 FLOWS = load_flows()
 
@@ -146,23 +147,13 @@ def test_half_duplex_without_a_voice_heard_back_never_joins(recognizer, natural)
 
 # --- half-duplex: the user going on, told from the voice coming back by loudness (assistant/live/goes_on.py) ------
 def _voice_back() -> np.ndarray:
-    """What the speakers bring back into the microphone: real Mandarin recordings, one after another."""
-    from assistant.audio.wavio import read_wav
-    from tests.chatdriver import SHARED
+    """What the speakers bring back into the microphone: the loop bench's real Mandarin recordings."""
+    from bench.common import REAL_AUDIO
+    from bench.endpointing import echo_voice
 
-    files = sorted((SHARED / "audio" / "real-mandarin").glob("aishell_*.wav"))
-    if not files:
+    if not any(REAL_AUDIO.glob("aishell_*.wav")):
         pytest.skip("real recordings not present")
-    return np.concatenate([read_wav(f) for f in files]).astype(np.float64)
-
-
-def _loud(samples) -> float:
-    """The level of the loud half of 30 ms frames (dB): how loud a voice is, its pauses left out."""
-    from assistant.audio.samples import levels_db
-
-    n = len(samples) // 480 * 480
-    levels = levels_db(np.asarray(samples[:n], np.float64).reshape(-1, 480))
-    return float(np.median(levels[levels >= np.median(levels)]))
+    return echo_voice().astype(np.float64)
 
 
 class LeakyMicrophone(Microphone):
@@ -172,7 +163,7 @@ class LeakyMicrophone(Microphone):
     def __init__(self, samples, user, under, lead=4.0):
         super().__init__(np.concatenate([np.zeros(int(16000 * lead), np.int16), samples]))
         voice = _voice_back()
-        self.echo = voice * 10 ** ((_loud(user) - under - _loud(voice)) / 20)
+        self.echo = voice * 10 ** ((speech_db(user) - under - speech_db(voice)) / 20)
         self.at, self.speaker = 0, None
 
     def read(self, timeout=1.0):
@@ -249,7 +240,7 @@ def test_half_duplex_a_reply_stopped_for_a_noise_is_said_again(recognizer, natur
     rng = np.random.default_rng(7)
     (first,) = natural("好了")
     knock = rng.normal(0, 1, int(16000 * 0.5))
-    knock *= 10 ** (_loud(first) / 20) / np.sqrt(np.mean(knock ** 2))
+    knock *= 10 ** (speech_db(first) / 20) / np.sqrt(np.mean(knock ** 2))
     handled, speaker, _ = _leaky_turns(recognizer, natural, under=18.0, rest=None, noise=knock.astype(np.int16))
     assert handled[:1] == ["好了"], handled
     if speaker.stopped:

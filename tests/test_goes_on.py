@@ -22,11 +22,10 @@ def _recording(name: str) -> np.ndarray:
 
 
 def _at(samples: np.ndarray, db: float) -> np.ndarray:
-    """The recording with the loud half of its 30 ms frames at `db`."""
-    n = len(samples) // 480 * 480
-    levels = levels_db(samples[:n].reshape(-1, 480))
-    loud = float(np.median(levels[levels >= np.median(levels)]))
-    return samples * 10 ** ((db - loud) / 20)
+    """The recording with the loud half of its 30 ms frames at `db` (as the loop bench sets levels)."""
+    from bench.endpointing import speech_db
+
+    return samples * 10 ** ((db - speech_db(samples)) / 20)
 
 
 def _pcm(samples: np.ndarray) -> bytes:
