@@ -222,3 +222,24 @@ def test_the_rest_of_a_refused_number_is_never_echoed_in_heard():
     assert records[1]["intent"] == "private" and "110105" not in json.dumps(records[1], ensure_ascii=False)
     assert records[2]["intent"] == "private" and "1234" not in json.dumps(records[2], ensure_ascii=False)
     assert "2026-06-01" in records[3]["heard"], "a date is no ID number"
+
+
+@pytest.mark.parametrize("said", ["这个月能认证吗", "今天可以认证吗,下次什么时候认证"])
+def test_a_date_that_takes_in_today_asked_about_is_not_the_last_certification(said):
+    """Found by hand (session 54): "这个月能认证吗" was told "您上次是2026年12月1日认证的,下次最晚在……": a date that
+    takes in today, said without a word of having done it (phrases.yaml `certified_words`), is when the user wants to
+    certify. Asked when they last did instead; said with one, it is the last time."""
+    from datetime import date
+
+    from assistant.dialog import Session
+
+    session = Session(load_flows(), today=date(2026, 11, 23))
+    session.greet()
+    reply = session.handle(said)
+    if reply.intent in ("confirm", "choose") and session.pending[1] == "q_next_date":
+        reply = session.handle("对" if reply.intent == "confirm" else "下次什么时候认证")
+    assert reply.intent == "q_next_date" and "上次是哪天" in reply.say, reply.say
+    done = Session(load_flows(), today=date(2026, 11, 23))
+    done.greet()
+    reply = done.handle("我今天刚认证完,下次啥时候")
+    assert "您上次是2026年11月23日认证的" in reply.say and "2027年11月23日" in reply.say, reply.say

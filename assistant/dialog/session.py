@@ -646,7 +646,7 @@ class Session:
     def _answer(self, intent: str, text: str, slots: dict | None = None) -> Reply:
         answer_id = self.flows.answer_of[intent]
         if answer_id == "next_date":
-            return self._next_date(slots or {})
+            return self._next_date(slots or {}, text)
         if (intent == "q_phone_type" and (slots or {}).get("phone") == "feature"
                 and "no_smartphone" in self.flows.answer_of):
             answer_id = self.flows.answer_of["no_smartphone"]  # "老年机能用吗": no, and here is what to do instead
@@ -698,9 +698,14 @@ class Session:
                 return region.name, region.app
         return None
 
-    def _next_date(self, slots: dict) -> Reply:
+    def _next_date(self, slots: dict, text: str = "") -> Reply:
         answer = self.flows.answers["next_date"]
         said = self._said_date(slots)
+        if said and said.latest is not None and said.latest >= self.today and \
+                not any(word in text for word in self.flows.certified_words):
+            # A date that takes in today, said without a word of having done it, is when the user wants to certify
+            # ("这个月能认证吗", "今天能认证吗"), not when they last did: asked for that instead (phrases.yaml).
+            said = None
         last = said.day if said else getattr(self.config, "last_certified", None)
         place = self._rule_place()
         if last is None:

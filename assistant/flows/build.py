@@ -204,7 +204,8 @@ def _load_phrases(path: Path):
     check(data, PhrasesFile)
     texts = {str(k): _spoken(data["say"], k) for k in data["say"]}
     return (texts, [str(f) for f in data["fillers"]], tuple(str(g) for g in data.get("greetings") or ()),
-            tuple(str(w) for w in data.get("filler_words") or ()))
+            tuple(str(w) for w in data.get("filler_words") or ()),
+            tuple(str(w) for w in data.get("certified_words") or ()))
 
 
 def _region(name, body) -> Region:
@@ -238,7 +239,7 @@ def load_flows(directory=None) -> Flows:
     intents = _load_intents(root / "intents.yaml")
     start, states, controls, answer_of, goto, titles, confirm_in_words = _load_dialog(root / "dialog.yaml", intents)
     answers = _load_answers(root / "knowledge.yaml", answer_of)
-    say, fillers, greetings, filler_words = _load_phrases(root / "phrases.yaml")
+    say, fillers, greetings, filler_words, certified_words = _load_phrases(root / "phrases.yaml")
     general, regions, provinces = _load_regions(root / "regions.yaml")
     return Flows(start, intents, states, controls, answer_of, goto, answers, say, fillers, general, regions, provinces,
-                 titles, root, confirm_in_words, greetings, filler_words)
+                 titles, root, confirm_in_words, greetings, filler_words, certified_words)

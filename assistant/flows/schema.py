@@ -300,6 +300,7 @@ class PhrasesFile(_Shape):
     fillers: list[Text]
     filler_words: list[Text] = []
     greetings: list[Text] = []
+    certified_words: list[Text] = []
 
 
 # --- regions.yaml -------------------------------------------------------------------------------------------------
