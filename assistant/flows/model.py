@@ -135,7 +135,7 @@ class Flows:
     filler_words: tuple[str, ...] = ()
     """everyday words a filler stands inside ("金额"), kept whole when fillers are taken out (phrases.yaml)"""
     certified_words: tuple[str, ...] = ()
-    """words that say a certification was done ("认证完", "上次"): a date said with one is the last one (phrases.yaml)"""
+    """words that say a certification was done ("认证完", "上次"): a date said with one is the last (phrases.yaml)"""
 
     def label_in(self, intent: str, state: str) -> str:
         """How a reading is named in a question back in this state: outside a walk its `start_label` if it has one."""
