@@ -87,3 +87,42 @@ def test_natural_voice_never_renders_a_tone_instead_of_speech(monkeypatch):
             # The tone was clipped at full scale (RMS 0.37–0.5 of full scale); this voice's speech is about 0.1.
             rms = float(np.sqrt(np.mean(samples ** 2)))
             assert 0.02 < rms < 0.3, (text, rms)
+
+
+@pytest.mark.slow(seconds=20)
+@needs_natural
+def test_a_live_sentence_is_rendered_piece_by_piece_and_the_pieces_make_the_sentence(monkeypatch):
+    """Session 55: the natural voice renders a sentence clause by clause (word group by word group when slower)
+    and the speaker plays each piece as it comes. Its `chunks` must be the pieces it really renders: said one by
+    one with their pauses they last what the whole sentence lasts (FastSpeech2 predicts each piece's durations
+    from that piece alone; its random draws change the waveform, not the length)."""
+    import numpy as np
+
+    from assistant.speech.cache import VoiceCache
+    from assistant.speech.profiles import load_profile
+    from assistant.speech.speaker import Speaker
+
+    monkeypatch.setenv("ASSISTANT_NATURAL_PYTHON", NATURAL_PYTHON)
+    find_natural(refresh=True)
+    sentence = "大部分地区是十二个月认证一次,两次认证隔开不超过365天。"
+    with open_engine("natural") as engine:
+        for rate in (1.0, 0.7):
+            chunks = engine.chunks(sentence, rate)
+            assert len(chunks) >= (2 if rate == 1.0 else 3), chunks
+            assert chunks[-1][1] == 0.0 and "".join(c for c, _ in chunks).startswith("大部分")
+            whole, sample_rate = engine.synthesize(sentence, rate)
+            pieces = [engine.synthesize(chunk, rate)[0] for chunk, _ in chunks]
+            joined = sum(len(p) for p in pieces) + sum(int(round(sample_rate * pause)) for _, pause in chunks)
+            assert joined == pytest.approx(len(whole), rel=0.01), (rate, joined, len(whole))
+        calls = []
+        real = engine.synthesize
+
+        def counted(text, rate=1.0):
+            calls.append(text)
+            return real(text, rate)
+
+        engine.synthesize = counted
+        speaker = Speaker(load_profile("elder-slow"), VoiceCache(), engine=engine)
+        first, sample_rate, source = next(speaker.part_pieces(sentence, 0.7))
+        assert source == "live" and calls == [engine.chunks(sentence, 0.7)[0][0]], calls
+        assert speech_rms(np.asarray(first), sample_rate) > 0.02, "the first piece is speech"

@@ -1,3 +1,4 @@
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -260,3 +261,81 @@ def test_a_non_blocking_say_reports_each_sentence_as_the_voice_reaches_it():
     # Cut off (barge-in): quiet at once; nothing to say: quiet at once.
     assert [r[0] for r in follow(speaker, parts, stop_after=0)] == [0, None]
     assert [r[0] for r in follow(speaker, ["。"])] == [None]
+
+
+class PiecesEngine(ToneEngine):
+    """A voice that renders a sentence clause by clause, as the natural voice does (`chunks`); records each call."""
+
+    identity = "pieces-test"
+    PAUSE = 0.2
+
+    def __init__(self, fail_from: int | None = None):
+        self.calls: list[str] = []
+        self.fail_from = fail_from
+
+    def chunks(self, text, rate=1.0):
+        clauses = [c for c in text.replace("。", "，").split("，") if c]
+        return [(c + "，", self.PAUSE if i < len(clauses) - 1 else 0.0) for i, c in enumerate(clauses)]
+
+    def synthesize(self, text, rate=1.0):
+        if self.fail_from is not None and len(self.calls) >= self.fail_from:
+            raise VoiceError("the voice broke")
+        self.calls.append(text)
+        samples, sample_rate = super().synthesize(text, rate)
+        # The second clause of the test sentence is said half as loud: a voice's own rise and fall in a sentence.
+        return (samples / 2 if text.startswith("两次") else samples), sample_rate
+
+
+def test_a_live_sentence_sounds_after_its_first_clause_is_rendered_not_its_last():
+    """Session 55: a live sentence waited for the engine to render all of it before its first sample (0.6 s for an
+    answer's first sentence after 慢一点, more the slower and longer). An engine that renders in pieces anyway gives
+    each piece to the player as soon as it is rendered; joined they are the sentence, with the engine's pauses."""
+    engine = PiecesEngine()
+    speaker = Speaker(load_profile("elder-slow"), VoiceCache(), RecordingPlayer(), engine=engine)
+    sentence = "大部分地区是十二个月认证一次，两次认证隔开不超过三百六十五天，具体以当地为准。"
+    pieces = speaker.part_pieces(sentence, 0.7)
+    first, sample_rate, source = next(pieces)
+    assert engine.calls == ["大部分地区是十二个月认证一次，"] and source == "live", "only the first clause rendered"
+    rest = list(pieces)
+    assert len(engine.calls) == 3 and all(s == "live" for _, _, s in rest)
+    whole = np.concatenate([first, *(p for p, _, _ in rest)])
+    tones = sum(len(engine.synthesize(c, 0.7)[0]) for c, _ in engine.chunks(sentence))
+    assert len(whole) == pytest.approx(tones + 2 * PiecesEngine.PAUSE * sample_rate, abs=2)
+    # The reply: one part's pieces share one loudness (its first piece's gain), one timing entry covers them all.
+    samples, rate = speaker.render([sentence, "好了说好了。"], NORMAL)
+    assert [t[0] for t in speaker.last_timing] == [0, 1] and speaker.last_sources == ["live", "live"]
+    _, start, seconds = speaker.last_timing[0]
+    assert seconds == pytest.approx(len(whole) / sample_rate, abs=0.01)
+    said = samples[int(start * rate):int((start + seconds) * rate)]
+    levels = [effects.speech_rms(said[i:i + rate // 2], rate) for i in range(0, len(said) - rate // 2, rate // 2)]
+    assert max(levels) / min(levels) == pytest.approx(2.0, abs=0.1), "one gain for the sentence, not one a clause"
+
+
+def test_a_fixed_sentence_rendered_in_pieces_at_a_new_rate_is_kept_whole_and_read_back_whole():
+    profile, cache = load_profile("elder-slow"), VoiceCache()
+    engine = PiecesEngine()
+    sentence = "先点开微信，再点右下角的我，然后点服务。"
+    render_all([sentence], profile, engine, cache)
+    speaker = Speaker(profile, cache, RecordingPlayer(), engine=engine)
+    slower = SimpleNamespace(rate_step=-1, volume_step=0)
+    first, _ = speaker.render([sentence], slower)
+    assert speaker.last_sources == ["live"]
+    calls = len(engine.calls)
+    again, _ = speaker.render([sentence], slower)
+    assert speaker.last_sources == ["cache"] and len(engine.calls) == calls
+    assert len(again) == pytest.approx(len(first), abs=2 * 16000 * 0.05)  # trimmed once, whole, not per piece
+
+
+def test_a_voice_that_breaks_after_the_first_clause_says_the_rest_in_the_system_voice():
+    """The natural voice failing mid-sentence (engine "auto"): what was said stays said, the rest of that sentence
+    comes in the fallback voice at once — never a sentence cut off, never the first clause twice."""
+    profile = dataclasses.replace(load_profile("elder-slow"), engine="auto")
+    broken = PiecesEngine(fail_from=1)
+    broken.name = "natural"
+    speaker = Speaker(profile, VoiceCache(), RecordingPlayer(), engine=broken)
+    try:
+        pieces = list(speaker.part_pieces("大部分地区是十二个月认证一次，两次认证隔开不超过三百六十五天。", 1.0))
+        assert len(pieces) == 2 and broken.calls == ["大部分地区是十二个月认证一次，"]
+        assert speaker.engine.name == "pyttsx3" and len(pieces[1][0]) > 0
+    finally:
+        speaker.close()

@@ -38,8 +38,10 @@ def is_silent(samples: np.ndarray, threshold: float = 1e-3) -> bool:
     return len(samples) == 0 or float(np.max(np.abs(samples))) < threshold
 
 
-def trim_silence(samples: np.ndarray, sample_rate: int, keep_ms: float = 40, floor_db: float = -40) -> np.ndarray:
-    """Cut leading/trailing silence (below peak frame level + floor_db), keeping keep_ms of it.
+def trim_silence(samples: np.ndarray, sample_rate: int, keep_ms: float = 40, floor_db: float = -40,
+                 lead: bool = True, tail: bool = True) -> np.ndarray:
+    """Cut leading/trailing silence (below peak frame level + floor_db), keeping keep_ms of it; `lead`/`tail`
+    False keep that end (a sentence rendered in pieces is trimmed only where it begins and where it ends).
 
     Engines pad sentences differently; trimming lets the profile's sentence_pause_ms decide the pauses.
     """
@@ -49,8 +51,8 @@ def trim_silence(samples: np.ndarray, sample_rate: int, keep_ms: float = 40, flo
         return samples[:0]
     loud = np.nonzero(rms >= rms.max() * 10 ** (floor_db / 20))[0]
     keep = int(sample_rate * keep_ms / 1000)
-    start = max(0, loud[0] * frame - keep)
-    end = min(len(samples), (loud[-1] + 1) * frame + keep)
+    start = max(0, loud[0] * frame - keep) if lead else 0
+    end = min(len(samples), (loud[-1] + 1) * frame + keep) if tail else len(samples)
     return samples[start:end]
 
 
@@ -63,12 +65,18 @@ def speech_rms(samples: np.ndarray, sample_rate: int) -> float:
     return float(np.sqrt(np.mean(np.square(voiced))))
 
 
-def normalise_loudness(samples: np.ndarray, sample_rate: int, target_rms: float = REFERENCE_RMS) -> np.ndarray:
-    """Scale so voiced speech has target_rms: every engine and every cached clip then sounds equally loud."""
+def loudness_gain(samples: np.ndarray, sample_rate: int, target_rms: float = REFERENCE_RMS) -> float:
+    """The factor that gives voiced speech target_rms (1.0 for silence)."""
     level = speech_rms(samples, sample_rate)
-    if level <= 1e-6:
-        return samples.astype(np.float32, copy=False)
-    return (samples * (target_rms / level)).astype(np.float32)
+    return 1.0 if level <= 1e-6 else target_rms / level
+
+
+def normalise_loudness(samples: np.ndarray, sample_rate: int, target_rms: float = REFERENCE_RMS,
+                       gain: float | None = None) -> np.ndarray:
+    """Scale so voiced speech has target_rms: every engine and every cached clip then sounds equally loud. `gain`:
+    a factor already found (a sentence rendered in pieces keeps its first piece's, so its words stay level)."""
+    gain = loudness_gain(samples, sample_rate, target_rms) if gain is None else gain
+    return samples.astype(np.float32, copy=False) if gain == 1.0 else (samples * gain).astype(np.float32)
 
 
 def limit_peaks(samples: np.ndarray, sample_rate: int, ceiling: float = CEILING) -> np.ndarray:

