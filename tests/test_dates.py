@@ -5,10 +5,12 @@ from datetime import date
 
 import pytest
 
+from assistant.flows import load_flows
 from assistant.understanding.dates import SaidDate, parse_date, spoken_date, understand_date
 
 NOV = date(2026, 11, 30)  # a Monday; lunar 2026-10-22
 FEB = date(2027, 2, 10)  # just after the lunar new year (2027-02-06): checks every year rollover
+DONE = load_flows().certified_words  # the words that say it was done, as the understanding passes them
 
 
 def exact(y, m, d):
@@ -80,7 +82,17 @@ def test_exact_dates(text, today, expected):
     ("春节前认证的", NOV, vague((2026, 2, 2), (2026, 2, 16))),
 ])
 def test_vague_dates_give_the_range_they_cover(text, today, expected):
-    assert understand_date(text, today) == expected
+    assert understand_date(text, today, DONE) == expected
+
+
+def test_a_bare_this_year_is_a_date_only_with_a_word_of_having_done_it_from_flows():
+    """Session 55: one list (flows/phrases.yaml certified_words) for the dialog and for dates; dates.py had its own
+    pattern. Without the words nothing says it was done; with a volunteer's own word it is."""
+    assert understand_date("今年认证过了", NOV) is None
+    assert understand_date("今年已经弄好了", NOV, DONE) == vague((2026, 1, 1), (2026, 11, 30))
+    assert understand_date("今年整完了", NOV, DONE) is None
+    assert understand_date("今年整完了", NOV, ("整完",)) == vague((2026, 1, 1), (2026, 11, 30))
+    assert understand_date("去年", NOV) == vague((2025, 1, 1), (2025, 12, 31))  # other years need no word
 
 
 @pytest.mark.parametrize("text, today, expected", [
@@ -109,7 +121,7 @@ def test_lunar_dates_become_solar_ones(text, today, expected):
     "今年认证截止到啥时候", "今年还要认证吗", "今年的认证还没做呢",
 ])
 def test_future_or_impossible_dates_are_no_last_certification(text):
-    assert understand_date(text, NOV) is None
+    assert understand_date(text, NOV, DONE) is None
 
 
 @pytest.mark.parametrize("text", [

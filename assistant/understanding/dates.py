@@ -7,6 +7,7 @@ Everything here looks backwards: a last certification is never in the future.
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -81,8 +82,9 @@ _YEAR = r"(?:(\d{4})年|(大前年|前年|去年|今年))?的?"
 _YEAR_WORDS = {"大前年": -3, "前年": -2, "去年": -1, "今年": 0}
 
 
-def understand_date(text: str, today: date) -> SaidDate | None:
-    """What the text says about a past date; None when it says none, or only a future one."""
+def understand_date(text: str, today: date, done_words: Iterable[str] = ()) -> SaidDate | None:
+    """What the text says about a past date; None when it says none, or only a future one. `done_words` say a
+    certification was done (flows/phrases.yaml certified_words): without one, a bare 今年 is no date."""
     text = _plain(re.sub(r"\s+", "", text))
     if any(word in text for word in _FUTURE):
         return None
@@ -92,6 +94,7 @@ def understand_date(text: str, today: date) -> SaidDate | None:
             said = reader(arabic, today)
             if said:
                 return said
+        return _whole_year(arabic, today, tuple(done_words))
     except _NotPast:
         return None
     return None
@@ -314,15 +317,13 @@ def _year_part(text: str, today: date) -> SaidDate | None:
     return _latest_past([(date(y, first, 1), _month_end(y, last)) for y in _years(match, today.year)], today)
 
 
-_DONE_THIS_YEAR = re.compile(r"(认证|认|弄|做|办|刷|验|搞)[完好]?(过|了|的)|已经")
-"""This year named as when it was done: "今年认证过了", "今年我儿子帮我弄的"."""
-
-
-def _whole_year(text: str, today: date) -> SaidDate | None:
+def _whole_year(text: str, today: date, done_words: tuple[str, ...] = ()) -> SaidDate | None:
+    """A year named alone; this year only with a word of having done it (`done_words`, flows/phrases.yaml
+    certified_words: "今年认证过了", "今年我儿子帮我弄的")."""
     match = re.search(r"(?:(\d{4})年|(大前年|前年|去年|今年))(?!\d)", text)
     if not match:
         return None
-    if match.group(2) == "今年" and not _DONE_THIS_YEAR.search(text):
+    if match.group(2) == "今年" and not any(word in text for word in done_words):
         # "今年认证截止到啥时候", "今年还要认证吗": this year's certification, still to do — no last date. Read as one,
         # the deadline was counted from 1 January and said back as "您上次是2026年1月1日认证的".
         return None
@@ -332,5 +333,5 @@ def _whole_year(text: str, today: date) -> SaidDate | None:
 
 # Most specific first: a lunar month must be read before "8月15" is taken as a solar date, and an exact
 # date before the month or year it contains.
-_READERS = (_festival, _lunar, _full, _day_words, _relative_month, _week, _ago, _month, _year_part,
-            _whole_year)
+_READERS = (_festival, _lunar, _full, _day_words, _relative_month, _week, _ago, _month, _year_part)
+"""Then _whole_year, which also needs the words that say it was done."""

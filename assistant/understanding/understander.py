@@ -553,7 +553,7 @@ class Understander:
         place = find_place(raw)
         if place:
             slots["region"] = place
-        said = understand_date(raw, today or clock.today())
+        said = understand_date(raw, today or clock.today(), self.flows.certified_words)
         if said:
             slots["date"] = said
         return slots
