@@ -123,13 +123,6 @@ class Speaker:
                 return self.engine.identity
             raise
 
-    def part_audio(self, text: str, rate: float) -> tuple[np.ndarray, int, str]:
-        """One part at speed factor `rate`, whole: (samples, sample rate, "cache" | "live")."""
-        pieces = list(self.part_pieces(text, rate))
-        if len(pieces) == 1:
-            return pieces[0]
-        return np.concatenate([p[0] for p in pieces]).astype(np.float32), pieces[0][1], pieces[0][2]
-
     def part_pieces(self, text: str, rate: float):
         """One part at speed factor `rate` as it is rendered: (samples, sample rate, "cache" | "live") pieces that
         joined are the part — one from the cache, else each piece the engine renders on its own (the natural voice
@@ -204,10 +197,11 @@ class Speaker:
         return np.concatenate([p for _, p in pieces]).astype(np.float32), pieces[0][0], volume
 
     def _pieces(self, parts: list[str], settings=None, volume: float | None = None):
-        """The reply as it is rendered, one piece per part: (sample rate, samples) — the lead-in or the pause
-        before it, then the part loudness-normalised (and, with `volume`, at that volume with peaks limited), all at
-        the first part's sample rate; a last piece is the silence after the reply. last_sources and
-        last_timing grow as each part is rendered, so a reply can start sounding before its last part exists."""
+        """The reply as it is rendered, piece by piece (`part_pieces`: a part whole, or a live one clause by clause):
+        (sample rate, samples) — before a part's first piece the lead-in or the pause before it; each piece
+        loudness-normalised with its part's one gain (and, with `volume`, at that volume with peaks limited), all at
+        the first part's sample rate; a last piece is the silence after the reply. last_sources and last_timing
+        grow as each part is rendered, so a reply can start sounding before its last part exists."""
         rate = self.profile.effective_rate(settings)
         sources: list[str] = []
         timing: list[tuple[int, float, float]] = []
