@@ -117,8 +117,12 @@ class _Turn:
         back = ends.elapsed - ends.speech_start + EDGE_MARGIN
         if back > limit + EDGE_MARGIN:
             return b""
+        return self.last(back)
+
+    def last(self, seconds: float) -> bytes:
+        """The last `seconds` of the microphone audio kept (`recent`: BARGE_EDGE_SECONDS and a margin at most)."""
         audio = b"".join(self.recent)
-        return audio[-int(back * RATE) * 2:]
+        return audio[-int(seconds * RATE) * 2:]
 
     def restart(self, model) -> None:
         """A second reading from here on: grammar-biased while the main one is open, open while it is biased.
@@ -285,8 +289,7 @@ class MicListener:
                 turn.went_on_at = turn.ends.elapsed
                 log.debug("the user went on over the reply: it stopped")
                 back = self.goes_on.elapsed - (self.goes_on.onset or self.goes_on.elapsed) + EDGE_MARGIN
-                audio = b"".join(turn.recent)
-                edge = audio[-int(min(back, BARGE_EDGE_SECONDS) * RATE) * 2:]
+                edge = turn.last(min(back, BARGE_EDGE_SECONDS))
                 self._restart(turn, None, edge)
                 self._accept(turn, edge)
                 continue
