@@ -124,6 +124,8 @@ _LETTERS = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 _LONG_PAUSE = "。！？!?…；;"
 _SHORT_PAUSE = "，、,：:"
 _DROP = re.compile(r"[\"'“”‘’《》「」『』（）()\[\]【】—\-~·*#]")
+
+
 def clauses(text: str) -> list[tuple[str, bool]]:
     """(clause, whether it ends a sentence) as the natural voice reads `text`: letters spelt the way Chinese speakers
     say them (APP -> 诶批批), quotes and brackets dropped, split at Chinese and ASCII punctuation, a piece with
@@ -152,8 +154,14 @@ def prepare_text(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
         groups = word_groups(piece, speed.group_syllables)
         for group in groups[:-1]:
             chunks.append((group + "，", speed.group_pause))
-        chunks.append((groups[-1] + ("。" if final else "，"), speed.sentence_pause if final else speed.clause_pause))
+        chunks.append(_ended(groups[-1], final, speed))
     return chunks
+
+
+def _ended(piece: str, final: bool, speed) -> tuple[str, float]:
+    """The last piece of a clause with its mark and the pause after it: a full stop and the sentence's pause at the
+    end of a sentence, else a comma and the clause's."""
+    return piece + ("。" if final else "，"), speed.sentence_pause if final else speed.clause_pause
 
 
 def clause_chunks(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
@@ -163,10 +171,8 @@ def clause_chunks(text: str, rate: float = 1.0) -> list[tuple[str, float]]:
     voice's own process. Word groups are not cut here: jieba's tagger would cost the live process 130 MB and 1.4 s
     at its first slower sentence (session 55)."""
     speed = pace(rate)
-    found = clauses(text)
-    return [(piece + ("。" if final else "，"),
-             0.0 if i == len(found) - 1 else speed.sentence_pause if final else speed.clause_pause)
-            for i, (piece, final) in enumerate(found)]
+    chunks = [_ended(piece, final, speed) for piece, final in clauses(text)]
+    return [(chunk, 0.0 if i == len(chunks) - 1 else pause) for i, (chunk, pause) in enumerate(chunks)]
 
 
 #: Changes whenever the same text and rate would sound different (2: slower = pauses and word groups, pace()),
