@@ -607,16 +607,16 @@ class Session:
         if walk_of_channel and self.flows.states[self.state].walk == walk_of_channel:
             if self.state != self.flows.start:
                 self._position.trigger(LEAVE)
-        if (wanted in self.flows.goto and wanted in self.allowed_intents()
-                and self.machine.get_transitions(wanted, source=self.state)):
-            walk = self._execute(wanted, "")
-            parts = ([self._say("lacks_channel", label=label)] if label else []) + walk.parts
-            return self._content(parts, wanted)
         names = [label, *(self.flows.intents[c].label for c in lacking if c in self.flows.intents)]
         lacked = [name for name in dict.fromkeys(names) if name]
         others = [o for o in self.flows.states[self.flows.start].options if o not in lacked]
         if label and len(lacked) > 1:  # "没有微信和支付宝也没关系。"
             label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
+        if (wanted in self.flows.goto and wanted in self.allowed_intents()
+                and self.machine.get_transitions(wanted, source=self.state)):
+            walk = self._execute(wanted, "")
+            parts = ([self._say("lacks_channel", label=label)] if label else []) + walk.parts
+            return self._content(parts, wanted)
         parts = [self._say("lacks_channel", label=label)] if label else []
         parts.append(self._say("other_channels", options=self._join(others)))
         return self._content(parts, "lacks_channel")

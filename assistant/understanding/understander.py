@@ -137,7 +137,8 @@ class Understander:
                       for name, pairs in {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}.items()}
         self.feature_slots = self._feature_slots()
         """the kinds of slot the model sees as features (that one was named, not which): understanding.yaml"""
-        self.lacked_before, self.lacked_after, self.lacked_joined, self.lacked_all = self._lacked_patterns()
+        (self.lacked_before, self.lacked_after, self.lacked_joined, self.lacked_all, self.had_before,
+         self.had_after) = self._lacked_patterns()
         """a lack word right before / right after a channel's name: the channel the turn says the user lacks"""
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
@@ -567,8 +568,21 @@ class Understander:
         # A name inside a longer one ("一二三" inside "掌上一二三") is that one's.
         named = [(a, b, v) for a, b, v in spans
                  if not any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2, _ in spans)]
-        lacked = {i for i, (a, b, _) in enumerate(named)
-                  if self.lacked_before.search(text[:a]) or self.lacked_after.search(text[b:])}
+        before = [bool(self.lacked_before.search(text[:a])) for a, _, _ in named]
+        after = [bool(self.lacked_after.search(text[b:])) for _, b, _ in named]
+        for i in range(len(named) - 1):
+            if after[i] and before[i + 1]:
+                # One lack word between two names: the one of them with no "有" of its own lacks
+                # ("我有微信和支付宝没有掌上一二三": the 有 before the names joined with 支付宝; "微信没有支付宝有"); with
+                # neither said, both (safe: never walked).
+                first = i
+                while first and self.lacked_joined.fullmatch(text[named[first - 1][1]:named[first][0]]):
+                    first -= 1
+                if self.had_after.search(text[named[i + 1][1]:]):
+                    before[i + 1] = False
+                elif self.had_before.search(text[:named[first][0]]):
+                    after[i] = False
+        lacked = {i for i in range(len(named)) if before[i] or after[i]}
         # Names said together ("没有微信和支付宝", "微信和支付宝都没有", "微信支付宝我都没装") share the lack said
         # before the first or after the last of them.
         first = 0
@@ -588,22 +602,23 @@ class Understander:
             return bool(self.lacked_joined.fullmatch(between))
         return bool(self.lacked_all.search(text[following[1]:]) and self.lacked_after.search(text[following[1]:]))
 
-    def _lacked_patterns(self) -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
-        """understanding.yaml `lacked_channel`: before / after / joined / all, each a pattern (a FlowError at its
-        line if not)."""
+    def _lacked_patterns(self) -> tuple[re.Pattern, ...]:
+        """understanding.yaml `lacked_channel`: before / after / joined / all / had_before / had_after, each a
+        pattern (a FlowError at its line if not)."""
         section = self.config.get("lacked_channel") or {}
         if not hasattr(section, "get"):
             raise FlowError(self.config.file, self.config.line_of("lacked_channel"),
-                            "'lacked_channel' must map before / after / joined / all to patterns")
+                            "'lacked_channel' must map before / after / joined / all / had_before / had_after "
+                            "to patterns")
         patterns = []
-        for side in ("before", "after", "joined", "all"):
+        for side in ("before", "after", "joined", "all", "had_before", "had_after"):
             try:
                 patterns.append(re.compile(str(section.get(side) or "(?!)")))
             except re.error as e:
                 line = section.line_of(side) if hasattr(section, "line_of") else 0
                 raise FlowError(self.config.file, line, f"the pattern of '{side}' in lacked_channel is not a regular "
                                                         f"expression: {e}") from None
-        return patterns[0], patterns[1], patterns[2], patterns[3]
+        return tuple(patterns)
 
     def says_no_first(self, raw: str) -> bool:
         """The turn is nothing but "no", or opens with a "no" word of two characters or more ("不是不是,我不是……")."""
