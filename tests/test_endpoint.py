@@ -197,6 +197,38 @@ def test_the_open_reading_ends_a_whole_free_question_after_a_sentence_quiet():
     assert ends.wait() == OPEN_QUIET, "the prompt's own words, heard before it ended, are forgotten"
 
 
+def test_a_quick_end_needs_the_open_reading_to_hear_the_same_words():
+    """Session 56 (bench/endpointing, dev turns): a grammar makes a whole phrase of half a sentence — "我该说什么" from
+    "我该……" while the open reading heard "唔该" — and the quick end cut the elder off at their breath. Where the two
+    readings differ by more than a near miss, the open reading's words decide, never a shorter wait; where they
+    agree, or there is no open reading yet, the quick end stands."""
+    from types import SimpleNamespace as U
+
+    from assistant.audio.endpoint import MOVE_QUIET, UNSURE_QUIET
+
+    readings = {"好了": U(action="act", intent="next", cues=frozenset()),
+                "行了": U(action="act", intent="next", cues=frozenset()),
+                "过期失败了": U(action="act", intent="failed", cues=frozenset()),
+                "我七十八了": U(action="unknown", intent="out_of_scope", cues=frozenset()),
+                "唔该": U(action="unknown", intent="out_of_scope", cues=frozenset())}
+
+    def judge(grammar_words, said, **kw):
+        ends = Endpointer(["好了", "失败了", "我该说什么"], **{"meaning": readings.get, **kw})
+        ends.heard(grammar_words)
+        if said is not None:
+            ends.heard_open(said)
+        return ends.wait()
+
+    assert judge("我该说什么", "唔该") == UNSURE_QUIET, "an expected phrase the open reading did not hear"
+    assert judge("过期失败了", "我七十八了") == UNSURE_QUIET
+    assert judge("过期失败了", "我七十八了", open_words=False) == MOVE_QUIET, "without the open words: as before"
+    assert judge("好了", "好啦") == MOVE_QUIET, "a near miss agrees"
+    assert judge("好了", "好了好了") == MOVE_QUIET
+    assert judge("好了", None) == MOVE_QUIET, "no open reading yet: no doubt"
+    assert judge("好了", "行了") == MOVE_QUIET, "another reading that is as quick a move"
+    assert judge("我该说什么", "唔该", meaning=None) == COMPLETE_ANSWER_QUIET, "the words-only judge of before"
+
+
 def test_the_understanding_tells_the_judge_whether_the_words_ask(understander):
     """meaning_wait takes "asks something" from the understanding's own cues (one list, in flows/), so a yes-no
     question without a question word ends after a sentence's quiet, not the long unsure wait."""

@@ -282,12 +282,12 @@ class Endpointer:
         text = self.text
         if text in self.expected:
             # An expected phrase is a short move like any other the meaning would act on.
-            return self.move_quiet if self.meaning is not None else COMPLETE_ANSWER_QUIET
+            if self.meaning is None:
+                return COMPLETE_ANSWER_QUIET
+            return self._unless_open_differs(text, self.move_quiet)
         if self.meaning is not None and text and "[unk]" not in self._raw:
             # Words all in the recogniser's grammar (an [unk] is speech it could not place: never a whole move).
-            if text not in self._waits:
-                self._waits[text] = meaning_wait(text, self.meaning(text), self.expected, self.move_quiet)
-            return self._waits[text]
+            return self._unless_open_differs(text, self._meant(text))
         if words_promise_more(text):
             wait = HESITATION_QUIET
         elif sounds_finished(text):
@@ -296,6 +296,24 @@ class Endpointer:
             wait = OPEN_QUIET
         return min(wait, self._open_wait())
 
+    def _meant(self, words: str) -> float:
+        """meaning_wait for these words in this state, asked of the understanding once per words."""
+        if words not in self._waits:
+            self._waits[words] = meaning_wait(words, self.meaning(words), self.expected, self.move_quiet)
+        return self._waits[words]
+
+    def _unless_open_differs(self, text: str, wait: float) -> float:
+        """A quick end from the grammar's words, unless the open reading of the same sound says something else.
+        A grammar makes whole phrases of half a sentence: "我该说什么" from "我该……" (open: "唔该"), "过期失败了"
+        from the first words of a longer question (open: "我七十八了"); the elder then goes on after a breath and
+        was cut off (bench/endpointing, session 56). Where the two readings differ by more than a near miss
+        ("选好问" / "选好文" agree), the open reading's words decide the wait, never a shorter one."""
+        words = self._open
+        if (wait >= SENTENCE_QUIET or not self.open_words or not words
+                or near_miss(words, {text}) or near_miss(text, {words})):
+            return wait
+        return max(wait, self._meant(words))
+
     def _open_wait(self) -> float:
         """The wait the open reading's words allow: a sentence's quiet when the dialog would answer them as a whole
         question (or thank-you), a short move included (the grammar did not hear it as one: not that sure); else no
@@ -303,11 +321,7 @@ class Endpointer:
         words = self._open
         if self.meaning is None or not self.open_words or not words:
             return math.inf
-        key = "open:" + words
-        if key not in self._waits:
-            wait = meaning_wait(words, self.meaning(words), self.expected, self.move_quiet)
-            self._waits[key] = SENTENCE_QUIET if wait <= SENTENCE_QUIET else math.inf
-        return self._waits[key]
+        return SENTENCE_QUIET if self._meant(words) <= SENTENCE_QUIET else math.inf
 
     def over(self) -> bool:
         """True once words were heard and the speaker has been quiet long enough for what they said."""
