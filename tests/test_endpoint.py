@@ -212,11 +212,11 @@ def test_a_quick_end_needs_the_open_reading_to_hear_the_same_words():
                 "我七十八了": U(action="unknown", intent="out_of_scope", cues=frozenset()),
                 "唔该": U(action="unknown", intent="out_of_scope", cues=frozenset())}
 
-    def judge(grammar_words, said, **kw):
+    def judge(grammar_words, said, caught_up=True, **kw):
         ends = Endpointer(["好了", "失败了", "我该说什么"], **{"meaning": readings.get, **kw})
         ends.heard(grammar_words)
         if said is not None:
-            ends.heard_open(said)
+            ends.heard_open(said, caught_up)
         return ends.wait()
 
     assert judge("我该说什么", "唔该") == UNSURE_QUIET, "an expected phrase the open reading did not hear"
@@ -226,6 +226,7 @@ def test_a_quick_end_needs_the_open_reading_to_hear_the_same_words():
     assert judge("好了", "好了好了") == MOVE_QUIET
     assert judge("好了", None) == MOVE_QUIET, "no open reading yet: no doubt"
     assert judge("好了", "行了") == MOVE_QUIET, "another reading that is as quick a move"
+    assert judge("过期失败了", "我七十八了", caught_up=False) == MOVE_QUIET, "an open reading behind is only late"
     assert judge("我该说什么", "唔该", meaning=None) == COMPLETE_ANSWER_QUIET, "the words-only judge of before"
 
 

@@ -200,6 +200,8 @@ class Endpointer:
         self._text_at = 0.0
         self._open = ""
         """the open reading's words so far, cleaned (heard_open)"""
+        self._open_current = True
+        """whether the open reading had decoded all the audio fed when its words were given"""
         self._waits: dict[str, float] = {}
         """text → its wait, so the understanding is asked once per change of the words (never logged)"""
         self._levels: deque = deque(maxlen=int(ROOM_SECONDS / FRAME_SECONDS))
@@ -256,9 +258,12 @@ class Endpointer:
             self.text = _cleaned(raw)
             self._text_at = self.elapsed
 
-    def heard_open(self, raw: str) -> None:
-        """The open reading's words so far (raw), when the state's grammar hears the turn."""
+    def heard_open(self, raw: str, caught_up: bool = True) -> None:
+        """The open reading's words so far (raw), when the state's grammar hears the turn; caught_up=False when its
+        decoder is behind the microphone (a thread of its own, on a busy machine): its words then lag the
+        grammar's and say nothing against them."""
         self._open = _cleaned(raw)
+        self._open_current = caught_up
 
     @property
     def open_text(self) -> str:
@@ -307,9 +312,11 @@ class Endpointer:
         A grammar makes whole phrases of half a sentence: "我该说什么" from "我该……" (open: "唔该"), "过期失败了"
         from the first words of a longer question (open: "我七十八了"); the elder then goes on after a breath and
         was cut off (bench/endpointing, session 56). Where the two readings differ by more than a near miss
-        ("选好问" / "选好文" agree), the open reading's words decide the wait, never a shorter one."""
+        ("选好问" / "选好文" agree), the open reading's words decide the wait, never a shorter one. An open reading
+        behind the microphone is no evidence: "找" beside the grammar's "找到了人" is only late (the latency bench's
+        "找到了" waited 0.5 s more while the machine was busy)."""
         words = self._open
-        if (wait >= SENTENCE_QUIET or not self.open_words or not words
+        if (wait >= SENTENCE_QUIET or not self.open_words or not words or not self._open_current
                 or near_miss(words, {text}) or near_miss(text, {words})):
             return wait
         return max(wait, self._meant(words))

@@ -325,7 +325,9 @@ class MicListener:
                 turn.said = own_voice_now(self.speaker) or turn.said
             turn.feed(pcm)
             if turn.second is not None and turn.second.open:
-                turn.ends.heard_open(turn.second.words)  # a free question is [unk] to the grammar: its words
+                # A free question is [unk] to the grammar: its words; and whether they are up to date (behind the
+                # microphone they lag the grammar's words and say nothing against a quick end).
+                turn.ends.heard_open(turn.second.words, caught_up=turn.second.backlog() == 0)
             result = rec.accept(pcm)
             if isinstance(result, (Partial, Final)) and result.text:
                 turn.speech_started()
