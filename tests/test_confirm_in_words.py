@@ -84,3 +84,24 @@ def test_a_goodbye_in_its_own_words_after_a_question_back_at_the_greeting_leaves
 def test_a_yes_after_that_question_is_still_a_yes():
     records = chat(["好的吧", "对"])
     assert records[-2]["intent"] in ("confirm", "choose") and records[-1]["intent"] == "heard_yes", records[-1]
+
+
+LOST = "我找不着那个市民中心啊"
+"""at the greeting, asked back as not finding it ("您是说“找不到”吗?")"""
+
+
+@pytest.mark.parametrize("found", ["找着了", "找到了", "好了"])
+def test_found_after_cant_find_asked_is_not_a_yes(found):
+    """Session 56, by hand: at the greeting (no step to be done there), "找着了" after "您是说“找不到”吗?" was taken
+    for a yes, and the elder who had just found it was told where to search for it. The trouble readings take a yes
+    in words too (cant_find, failed, face_problem, spinning)."""
+    records = chat([LOST, found])
+    asked = records[-2]
+    assert asked["intent"] == "confirm" and "“找不到”" in asked["say"], asked
+    assert records[-1]["state"] != "trouble_entry" and records[-1]["intent"] != "cant_find", records[-1]
+
+
+@pytest.mark.parametrize("yes", ["对", "嗯", "是的"])
+def test_a_yes_to_cant_find_still_helps_to_find_it(yes):
+    records = chat([LOST, yes])
+    assert records[-1]["intent"] == "cant_find" and "搜索框" in records[-1]["say"], records[-1]

@@ -149,7 +149,7 @@ BREAKAGES = [
      "'on' must be a mapping"),
     ("dialog.yaml", "             not_yet, check_done,", "             not_yet, check_done, ch_wechat,",
      "'ch_wechat' is not a control"),
-    ("dialog.yaml", "  confirm_in_words: [goodbye, start_over, not_yet]", "  confirm_in_words: [goodbye, see_you, not_yet]",
+    ("dialog.yaml", "  confirm_in_words: [goodbye, start_over, not_yet,", "  confirm_in_words: [goodbye, see_you, not_yet,",
      "confirm_in_words: 'see_you' is not a global intent"),
     ("knowledge.yaml", "    overdue: 已经过了{days}天", "    overdu: 已经过了{days}天", "'overdu' is not a sentence of 'next_date'"),
     ("knowledge.yaml", "    say: 不麻烦,一般三到五分钟就能做完。", "    say: 不麻烦,一般{三到五分钟就能做完。", "lone '{'"),
