@@ -20,7 +20,9 @@ Two things more when the live loop gives them (issue 14):
 - **The open reading's words** (`heard_open()`): a free question is "[unk]" to the state's grammar, so its words
   alone would wait OPEN_QUIET (2 s) after every question. When the open reading, which decodes alongside, is a whole
   question the dialog would answer (or a thank-you), the turn ends after a sentence's quiet instead; never sooner,
-  and never longer than the grammar's words alone would have waited.
+  and never longer than the grammar's words alone would have waited. And the other way (session 56): a quick end
+  from the grammar's words needs the open reading to hear about the same words — a grammar makes a whole expected
+  phrase of the first words of a longer sentence ("我该说什么" from "我该……", open "唔该").
 Without them (meaning=None, follow_room=False) it judges exactly as before, for comparison in bench/endpointing.
 """
 
@@ -304,7 +306,8 @@ class Endpointer:
     def _meant(self, words: str) -> float:
         """meaning_wait for these words in this state, asked of the understanding once per words."""
         if words not in self._waits:
-            self._waits[words] = meaning_wait(words, self.meaning(words), self.expected, self.move_quiet)
+            understood = self.meaning(words) if self.meaning is not None else None
+            self._waits[words] = meaning_wait(words, understood, self.expected, self.move_quiet)
         return self._waits[words]
 
     def _unless_open_differs(self, text: str, wait: float) -> float:
@@ -313,8 +316,9 @@ class Endpointer:
         from the first words of a longer question (open: "我七十八了"); the elder then goes on after a breath and
         was cut off (bench/endpointing, session 56). Where the two readings differ by more than a near miss
         ("选好问" / "选好文" agree), the open reading's words decide the wait, never a shorter one. An open reading
-        behind the microphone is no evidence: "找" beside the grammar's "找到了人" is only late (the latency bench's
-        "找到了" waited 0.5 s more while the machine was busy)."""
+        behind the microphone (its thread has a backlog on a busy machine) is no evidence: "找" beside the grammar's
+        "找到了人" is only late. (A guard, not a measured cause: in the latency bench the two never disagreed at a
+        short answer; its "找到了" turn's 0.6–1.3 s varies with when the second reading finishes.)"""
         words = self._open
         if (wait >= SENTENCE_QUIET or not self.open_words or not words or not self._open_current
                 or near_miss(words, {text}) or near_miss(text, {words})):

@@ -139,7 +139,8 @@ class Understander:
         """the kinds of slot the model sees as features (that one was named, not which): understanding.yaml"""
         (self.lacked_before, self.lacked_after, self.lacked_joined, self.lacked_all, self.had_before,
          self.had_after) = self._lacked_patterns()
-        """a lack word right before / right after a channel's name: the channel the turn says the user lacks"""
+        """a lack word right before / right after a channel's name: the channel the turn says the user lacks; names
+        joined, or all said to lack; a "有" of a name's own (one lack word between two names is the other's)"""
         self.typed = {self.norm.text(t): i.name for i in flows.intents.values() for t in i.typed}
         # A turn of fillers and sounds that say nothing alone means something only when it is itself a phrase of
         # intents.yaml (normalised, with the intents it says).
@@ -573,8 +574,8 @@ class Understander:
         for i in range(len(named) - 1):
             if after[i] and before[i + 1]:
                 # One lack word between two names: the one of them with no "有" of its own lacks
-                # ("我有微信和支付宝没有掌上一二三": the 有 before the names joined with 支付宝; "微信没有支付宝有"); with
-                # neither said, both (safe: never walked).
+                # ("我有微信和支付宝没有掌上一二三": the 有 before the names joined with 支付宝;
+                # "微信没有支付宝有"); with neither said, both (safe: never walked).
                 first = i
                 while first and self.lacked_joined.fullmatch(text[named[first - 1][1]:named[first][0]]):
                     first -= 1
