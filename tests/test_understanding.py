@@ -313,12 +313,7 @@ def test_every_channel_said_to_be_lacked_is_named_and_none_offered(said):
     """"微信没有,支付宝也没有" was told "没有微信也没关系。还可以用“支付宝”……": both lacked, neither offered. Session 55,
     by hand: names said together share the lack (understanding.yaml lacked_channel `joined`, `all`) — "我没有微信和
     支付宝" had walked Alipay and "微信和支付宝都没有" WeChat, each the name without a lack word beside it."""
-    assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    reply = session.handle(said)
-    if reply.intent == "confirm":
-        reply = session.handle("对")
+    _, reply = _answered_at_greeting(said)
     assert reply.intent == "lacks_channel", (said, reply.intent, reply.say)
     assert reply.say.startswith("没有微信和支付宝也没关系"), reply.say
     assert "“支付宝”" not in reply.say and "“微信”" not in reply.say, reply.say
@@ -332,18 +327,24 @@ def test_one_lack_word_between_names_is_the_one_without_its_own_having(said, lac
     once normalised (as when spoken) and 没有 stood after 支付宝 as much as before 掌上12333. The names with a "有" of
     their own are had (understanding.yaml lacked_channel `had_before` / `had_after`): only the rest are said to be
     lacked, and the ones had are offered or walked."""
-    assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    reply = session.handle(said)
-    if reply.intent == "confirm":
-        reply = session.handle("对")
+    session, reply = _answered_at_greeting(said)
     assert reply.say.startswith("没有" + "和".join(lacked) + "也没关系"), (said, reply.intent, reply.say)
     if len(kept) > 1:  # offered back, none walked
         assert all(f"“{name}”" in reply.say for name in kept), reply.say
     else:  # the one had is walked at once
         assert FLOWS.states[session.state].walk != FLOWS.states[session.flows.start].walk, reply.say
         assert "还可以用" not in reply.say, reply.say
+
+
+def _answered_at_greeting(said: str):
+    """A session that greeted, and its reply to `said` (a sentence not in flows/), confirmed with "对" if asked."""
+    assert not training_sentences_among(FLOWS, [said])
+    session = Session(FLOWS)
+    session.greet()
+    reply = session.handle(said)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    return session, reply
 
 
 def _read_as(session, reply) -> set:
