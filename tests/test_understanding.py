@@ -336,6 +336,25 @@ def test_one_lack_word_between_names_is_the_one_without_its_own_having(said, lac
         assert "还可以用" not in reply.say, reply.say
 
 
+@pytest.mark.parametrize("said", ["俺手机上没有掌上12333那个", "我有微信和支付宝,没有掌上12333", "掌上12333我没装,用微信"])
+def test_lacking_another_channel_inside_a_walk_stays_in_it(said):
+    """Session 56, by hand: in the WeChat walk "我没有掌上12333" was told "还可以用“微信”或者“支付宝”……" — offered the
+    way already in use — and the step was not said again. Lacking another channel is no reason to leave the walk of
+    one the user has: the lack is acknowledged and the step said again, where they were."""
+    assert not training_sentences_among(FLOWS, [said])
+    session = Session(FLOWS)
+    session.greet()
+    session.handle("我用微信")
+    session.handle("好了")
+    step = session.state
+    reply = session.handle(said)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    assert session.state == step, (said, session.state, reply.say)
+    assert reply.say.startswith("没有掌上12333也没关系") and "还可以用" not in reply.say, reply.say
+    assert FLOWS.states[step].say.split("。")[0] in reply.say, reply.say
+
+
 def _answered_at_greeting(said: str):
     """A session that greeted, and its reply to `said` (a sentence not in flows/), confirmed with "对" if asked."""
     assert not training_sentences_among(FLOWS, [said])

@@ -612,6 +612,15 @@ class Session:
         others = [o for o in self.flows.states[self.flows.start].options if o not in lacked]
         if label and len(lacked) > 1:  # "没有微信和支付宝也没关系。"
             label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
+        walk_now = self.flows.states[self.state].walk
+        lacked_walks = {self._walk_of(self.flows.goto.get(c, "")) for c in (channel, *lacking) if c}
+        if walk_now and walk_now not in lacked_walks and (
+                wanted is None or self._walk_of(self.flows.goto.get(wanted, "")) == walk_now):
+            # In the walk of a channel the user has, lacking another is no reason to leave it (session 56, by hand:
+            # "我没有掌上12333" in the WeChat walk was offered WeChat among the other ways, the step not said again).
+            parts = [self._say("lacks_channel", label=label)] if label else []
+            return self._content([*parts, self._say("back_to_step"), *self._ask_sentences(self.state)],
+                                 "lacks_channel")
         if (wanted in self.flows.goto and wanted in self.allowed_intents()
                 and self.machine.get_transitions(wanted, source=self.state)):
             walk = self._execute(wanted, "")
