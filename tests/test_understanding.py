@@ -355,6 +355,22 @@ def test_lacking_another_channel_inside_a_walk_stays_in_it(said):
     assert FLOWS.states[step].say.split("。")[0] in reply.say, reply.say
 
 
+def test_lacking_the_channel_walked_among_others_leaves_its_walk():
+    """Rereading session 56: the walk was left only when the first channel named as lacked was the one walked, so
+    "掌上12333和微信我都没有" in the WeChat walk listed Alipay and stayed in the WeChat walk ("好了" went on with it)."""
+    said = "掌上12333和微信我都没有"
+    assert not training_sentences_among(FLOWS, [said])
+    session = Session(FLOWS)
+    session.greet()
+    session.handle("我用微信")
+    session.handle("好了")
+    reply = session.handle(said)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    assert FLOWS.states[session.state].walk != "wechat", (session.state, reply.say)
+    assert reply.say.startswith("没有掌上12333和微信也没关系") and "“支付宝”" in reply.say, reply.say
+
+
 def _answered_at_greeting(said: str):
     """A session that greeted, and its reply to `said` (a sentence not in flows/), confirmed with "对" if asked."""
     assert not training_sentences_among(FLOWS, [said])

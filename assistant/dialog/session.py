@@ -603,17 +603,17 @@ class Session:
         rather than the list of ways and the user naming 支付宝 again. `lacking`: every channel said to be lacked
         ("微信没有,支付宝也没有"), none of them offered."""
         label = self.flows.intents[channel].label if channel in self.flows.intents else None
-        walk_of_channel = self._walk_of(self.flows.goto.get(channel, "")) if channel else None
-        if walk_of_channel and self.flows.states[self.state].walk == walk_of_channel:
-            if self.state != self.flows.start:
-                self._position.trigger(LEAVE)
+        # The walk of any channel said to be lacked is left, not only the first named's ("掌上12333和微信我都没有" in
+        # the WeChat walk had stayed in it).
+        lacked_walks = {self._walk_of(self.flows.goto.get(c, "")) for c in (channel, *lacking) if c} - {None}
+        if self.flows.states[self.state].walk in lacked_walks and self.state != self.flows.start:
+            self._position.trigger(LEAVE)
         names = [label, *(self.flows.intents[c].label for c in lacking if c in self.flows.intents)]
         lacked = [name for name in dict.fromkeys(names) if name]
         others = [o for o in self.flows.states[self.flows.start].options if o not in lacked]
         if label and len(lacked) > 1:  # "没有微信和支付宝也没关系。"
             label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
         walk_now = self.flows.states[self.state].walk
-        lacked_walks = {self._walk_of(self.flows.goto.get(c, "")) for c in (channel, *lacking) if c}
         if walk_now and walk_now not in lacked_walks and (
                 wanted is None or self._walk_of(self.flows.goto.get(wanted, "")) == walk_now):
             # In the walk of a channel the user has, lacking another is no reason to leave it (session 56, by hand:

@@ -576,12 +576,12 @@ class Understander:
                 # One lack word between two names: the one of them with no "有" of its own lacks
                 # ("我有微信和支付宝没有掌上一二三": the 有 before the names joined with 支付宝;
                 # "微信没有支付宝有"); with neither said, both (safe: never walked).
-                first = i
-                while first and self.lacked_joined.fullmatch(text[named[first - 1][1]:named[first][0]]):
-                    first -= 1
+                group = i  # the first of the names joined with this one
+                while group and self.lacked_joined.fullmatch(text[named[group - 1][1]:named[group][0]]):
+                    group -= 1
                 if self.had_after.search(text[named[i + 1][1]:]):
                     before[i + 1] = False
-                elif self.had_before.search(text[:named[first][0]]):
+                elif self.had_before.search(text[:named[group][0]]):
                     after[i] = False
         lacked = {i for i in range(len(named)) if before[i] or after[i]}
         # Names said together ("没有微信和支付宝", "微信和支付宝都没有", "微信支付宝我都没装") share the lack said
