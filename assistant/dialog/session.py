@@ -215,7 +215,7 @@ class Session:
         # "您是说“再见”吗?", where a reflex "对" would end the session).
         return [i for i in self.flows.readable_intents(self.state)
                 if not (i in self.flows.goto and i not in state.on and state.walk is not None
-                        and self._walk_of(self.flows.goto[i]) == state.walk)]
+                        and self._channel_walk(i) == state.walk)]
 
     def same_effect(self) -> dict:
         return self.flows.same_effect(self.state)
@@ -537,7 +537,7 @@ class Session:
         self._position.trigger(intent)
         # "好了" at a detour's end is a move on done too; taken back, the detour is again what interrupted here.
         self.moved_on = (before, self.state, intent, self.state) if intent in self.understander.done_intents else None
-        return self._content([self._say("back_to_step"), *self._ask_sentences(self.state)], "next")
+        return self._content(self._return_prompt(), "next")
 
     def _control(self, intent: str, slots: dict | None = None) -> Reply:
         slots = slots or {}
@@ -605,7 +605,7 @@ class Session:
         label = self.flows.intents[channel].label if channel in self.flows.intents else None
         # The walk of any channel said to be lacked is left, not only the first named's ("掌上12333和微信我都没有" in
         # the WeChat walk had stayed in it).
-        lacked_walks = {self._walk_of(self.flows.goto.get(c, "")) for c in (channel, *lacking) if c} - {None}
+        lacked_walks = {self._channel_walk(c) for c in (channel, *lacking) if c} - {None}
         if self.flows.states[self.state].walk in lacked_walks and self.state != self.flows.start:
             self._position.trigger(LEAVE)
         names = [label, *(self.flows.intents[c].label for c in lacking if c in self.flows.intents)]
@@ -615,12 +615,11 @@ class Session:
             label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
         walk_now = self.flows.states[self.state].walk
         if walk_now and walk_now not in lacked_walks and (
-                wanted is None or self._walk_of(self.flows.goto.get(wanted, "")) == walk_now):
+                wanted is None or self._channel_walk(wanted) == walk_now):
             # In the walk of a channel the user has, lacking another is no reason to leave it (session 56, by hand:
             # "我没有掌上12333" in the WeChat walk was offered WeChat among the other ways, the step not said again).
             parts = [self._say("lacks_channel", label=label)] if label else []
-            return self._content([*parts, self._say("back_to_step"), *self._ask_sentences(self.state)],
-                                 "lacks_channel")
+            return self._content([*parts, *self._return_prompt()], "lacks_channel")
         if (wanted in self.flows.goto and wanted in self.allowed_intents()
                 and self.machine.get_transitions(wanted, source=self.state)):
             walk = self._execute(wanted, "")
@@ -639,7 +638,7 @@ class Session:
         parts = [self._say("region_noted", region=name)]
         state = self.flows.states[self.state]
         if state.walk:
-            return self._content([*parts, self._say("back_to_step"), *self._ask_sentences(self.state)], "tell_region")
+            return self._content([*parts, *self._return_prompt()], "tell_region")
         if state.certified and self.certified_today:
             return self._content([*parts, *self._next_after_success(), *self._ask_sentences(self.state)],
                                  "tell_region")
@@ -892,6 +891,10 @@ class Session:
 
     def _walk_of(self, state: str) -> str | None:
         return self.flows.states[state].walk if state in self.flows.states else None
+
+    def _channel_walk(self, intent: str) -> str | None:
+        """The walk a channel's intent (a `goto` of dialog.yaml) starts, or None."""
+        return self._walk_of(self.flows.goto.get(intent, ""))
 
     def _content(self, parts: list[str], intent: str) -> Reply:
         self.last_content = parts
