@@ -436,6 +436,7 @@ class Understander:
                 # story, so the scam answer is not offered back as the other of two readings.
                 if ranked[0][0] != "q_scam":
                     ranked = [r for r in ranked if r[0] != "q_scam"]
+        ranked = _without_lacked(ranked, slots.get("lacking", ()))
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
         if top == "no" and self.only_yes.fullmatch(text):
@@ -669,6 +670,17 @@ def _without_uncued(ranked, needs_cue: dict, cues: set) -> list:
     kept = [(i, p) for i, p in ranked if not (i in needs_cue and not needs_cue[i] & cues)]
     total = sum(p for _, p in kept) or 1.0
     return [(i, p / total) for i, p in kept] if len(kept) < len(ranked) else ranked
+
+
+def _without_lacked(ranked, lacking) -> list:
+    """A channel the turn says the user lacks is not the way they want: "我不会用微信,我闺女会" was asked "您是说“微信”
+    吗?", and a "对" would have walked them through the app they just said they cannot use (session 57). Its walk
+    leaves the readings and the rest share its probability; the lack itself, help from home, the other ways stay."""
+    kept = [(i, p) for i, p in ranked if i not in lacking]
+    if not kept or len(kept) == len(ranked):
+        return ranked
+    total = sum(p for _, p in kept) or 1.0
+    return [(i, p / total) for i, p in kept]
 
 
 def _pooled(ranked, same: dict) -> list:
