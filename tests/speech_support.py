@@ -80,6 +80,10 @@ def real_natural_python() -> str | None:
 #: "好了" cached on session 44's machine was heard as "跑完" by the recogniser alone, and five tests failed on it;
 #: of six fresh renders, four were heard "好 了", two "好嘞" or "好 好嘞".
 CLEAR_TRIES = 5
+#: A render is clear when the recogniser alone loses at most this share of its characters. 0.2 let through
+#: "点点老是对不上咋整啊" for 人脸老是对不上咋整啊 (session 57's machine): two characters of ten, the two that made it
+#: a face question, so the turn was not understood and waited 2.4 s. At most one in ten now.
+CLEAR_CER = 0.1
 
 
 def natural_sentences(vosk_model=None):
@@ -88,7 +92,7 @@ def natural_sentences(vosk_model=None):
     while the others wait, never reading half a file.
 
     With `vosk_model` (the loaded model), each sentence is one the recogniser alone hears clearly (character error rate
-    at most 0.2, else the best of CLEAR_TRIES renders): for tests of the live loop's timing and edges, which must
+    at most CLEAR_CER, else the best of CLEAR_TRIES renders): for tests of the live loop's timing and edges, which must
     not hang on one unlucky render. Tests that measure how well speech is heard pass none."""
     import os
 
@@ -105,8 +109,9 @@ def natural_sentences(vosk_model=None):
 
     heard = _plain_hearing(vosk_model) if vosk_model is not None else None
     # The chosen renders are kept apart: a test that measures hearing must never read one.
+    # (-v2: chosen at CLEAR_CER 0.1; renders chosen at 0.2 are not reused.)
     folder = Path(platformdirs.user_cache_dir("pension-assistant")) / (
-        "test-natural-voice" if heard is None else "test-natural-voice-clear")
+        "test-natural-voice" if heard is None else "test-natural-voice-clear-v2")
     folder.mkdir(parents=True, exist_ok=True)
 
     def clear(text, path):
@@ -122,14 +127,14 @@ def natural_sentences(vosk_model=None):
                 natural_voice_wavs([text], folder)  # another render (another random draw)
             samples = read_wav(path)
             tries.append((cer([(text, heard(samples))])[0], attempt, samples))
-            if tries[-1][0] <= 0.2:
+            if tries[-1][0] <= CLEAR_CER:
                 break
         error, attempt, samples = min(tries, key=lambda t: t[:2])
         if attempt != len(tries) - 1:
             from assistant.audio.wavio import write_wav
 
             write_wav(path, samples)  # the clearest is the one kept
-        if error <= 0.2:
+        if error <= CLEAR_CER:
             marker.touch()
         return samples
 

@@ -3,6 +3,8 @@ was heard buys; then, through the live loop's MicListener with the real recognis
 of the words so far and quiet judged relative to a babble room (natural voice, real recordings). Audio time
 only: no clock."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -148,6 +150,10 @@ def test_meaning_waits_follow_what_the_dialog_would_do():
                         expected) == UNSURE_QUIET
     assert meaning_wait("我女儿能不能", U(action="act", intent="q_family", cues=asks), expected) == HESITATION_QUIET
     assert meaning_wait("认证要不要", U(action="act", intent="q_fee", cues=asks), expected) == HESITATION_QUIET
+    # A topic and a modal verb, nothing after it, is half a sentence ("认证要……不要花钱"); a lone 要 / 能 is not.
+    assert meaning_wait("认证要", U(action="act", intent="want_certify"), expected) == HESITATION_QUIET
+    assert meaning_wait("刷脸能", U(action="confirm", intent="q_glasses"), expected) == HESITATION_QUIET
+    assert meaning_wait("点好能", U(action="act", intent="next"), expected) == MOVE_QUIET
     # A question asked whole ends after a sentence's quiet, though the dialog answers it with a move; a statement,
     # a topic's "呢" or a question it only asks about keep the long wait.
     assert meaning_wait("我女儿能帮我认证吗", U(action="act", intent="ch_family", cues=asks), expected) == SENTENCE_QUIET
@@ -230,6 +236,35 @@ def test_a_quick_end_needs_the_open_reading_to_hear_the_same_words():
     assert judge("我该说什么", "唔该", meaning=None) == COMPLETE_ANSWER_QUIET, "the words-only judge of before"
 
 
+def test_grammar_words_the_dialog_would_not_act_on_end_with_the_open_reading_s_whole_question():
+    """Session 57: the grammar forced "人脸老是对不上咋整啊" into its own words ("人脸了是对不上咋整啊"), which the dialog
+    would only ask about: the turn waited 2.4 s after a whole question. The open reading, up to date, ends it after a
+    sentence's quiet when it is a whole question; not when it is a short move ("认证成功以后……还要做什么" was cut at
+    "认证成功以后" on the dev turns), not when it is behind, not without open words."""
+    from types import SimpleNamespace as U
+
+    from assistant.audio.endpoint import UNSURE_QUIET
+
+    asks = frozenset({"question"})
+    readings = {"人脸了是对不上咋整啊": U(action="confirm", intent="face_problem", cues=asks),
+                "人脸老是对不上咋整啊": U(action="act", intent="face_problem", cues=asks),
+                "认证成功已提交": U(action="confirm", intent="submitted", cues=frozenset()),
+                "认证成功以后": U(action="act", intent="success", cues=frozenset())}
+
+    def judge(grammar_words, said, caught_up=True, **kw):
+        ends = Endpointer(["好了", "认证成功"], **{"meaning": readings.get, **kw})
+        ends.heard(grammar_words)
+        if said is not None:
+            ends.heard_open(said, caught_up)
+        return ends.wait()
+
+    assert judge("人脸 了 是 对不上 咋 整 啊", "人脸老是对不上咋整啊") == SENTENCE_QUIET
+    assert judge("人脸 了 是 对不上 咋 整 啊", None) == UNSURE_QUIET
+    assert judge("人脸 了 是 对不上 咋 整 啊", "人脸老是对不上咋整啊", caught_up=False) == UNSURE_QUIET
+    assert judge("人脸 了 是 对不上 咋 整 啊", "人脸老是对不上咋整啊", open_words=False) == UNSURE_QUIET
+    assert judge("认证成功已提交", "认证成功以后") == UNSURE_QUIET, "a short move is no whole question"
+
+
 def test_the_understanding_tells_the_judge_whether_the_words_ask(understander):
     """meaning_wait takes "asks something" from the understanding's own cues (one list, in flows/), so a yes-no
     question without a question word ends after a sentence's quiet, not the long unsure wait."""
@@ -267,8 +302,15 @@ class _FileMicrophone:
         self.pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
         self.room = np.ascontiguousarray(after, dtype="<i2").tobytes()
         self.read_samples = 0
+        self.listener = None
+        """Set: each chunk waits for the listener's second (open) reading to catch up, as it does with a
+        microphone's real-time pace; read as fast as the decoder goes, it fell a whole turn behind on a busy
+        machine, and the open words the live loop has were never there (session 57)."""
 
     def read(self, timeout=1.0):
+        deadline = time.monotonic() + 2.0
+        while self.listener is not None and self.listener.backlog() and time.monotonic() < deadline:
+            time.sleep(0.005)
         at = self.read_samples * 2
         if at < len(self.pcm):
             chunk = self.pcm[at:at + CHUNK * 2]
@@ -304,6 +346,7 @@ def _listen_in(state, recognizer, samples, after=None):
     session.machine.set_state(state)
     mic = _FileMicrophone(samples, np.zeros(CHUNK, np.int16) if after is None else after)
     listener = MicListener(recognizer, _Quiet(), lambda: mic, session, barge_in=False)
+    mic.listener = listener
     try:
         words = listener.listen(None, timeout=20)
     finally:

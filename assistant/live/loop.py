@@ -326,8 +326,10 @@ class MicListener:
             turn.feed(pcm)
             if turn.second is not None and turn.second.open:
                 # A free question is [unk] to the grammar: its words; and whether they are up to date (behind the
-                # microphone they lag the grammar's words and say nothing against a quick end).
-                turn.ends.heard_open(turn.second.words, caught_up=turn.second.backlog() == 0)
+                # microphone they lag the grammar's words and say nothing against a quick end). The chunk just fed
+                # is still queued: up to date is nothing queued before it (with "== 0" the open words were hardly
+                # ever up to date, session 57).
+                turn.ends.heard_open(turn.second.words, caught_up=turn.second.backlog() <= 1)
             result = rec.accept(pcm)
             if isinstance(result, (Partial, Final)) and result.text:
                 turn.speech_started()
