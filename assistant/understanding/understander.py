@@ -493,11 +493,10 @@ class Understander:
         # A turn that says "not yet" or "no" is never offered "done" as the other choice either: "正传着嘞" (still
         # uploading) was asked "您是说“还没弄好”,还是“好了”?" — the opposite of what was said, as one of two. The
         # likelier reading is then acted on or asked about alone.
+        # (Nor the walk of a channel the turn says the user lacks — "俺不会用支付宝,微信俺会" was asked "您是说“没有这个
+        # 软件”,还是“支付宝”?" — which _without_lacked took out of the readings above.)
         offers_opposite = (second in self.done_intents and top not in self.done_intents
-                       and cues & ({"negation", "not_yet"} | self.never_done_cues))
-        # Nor the walk of a channel the turn says the user lacks: "俺不会用支付宝,微信俺会" was asked "您是说“没有这个
-        # 软件”,还是“支付宝”?".
-        offers_opposite = offers_opposite or (second is not None and second == slots.get("lacked"))
+                           and cues & ({"negation", "not_yet"} | self.never_done_cues))
         if (second and p1 < act and p2 >= bands.choose and p1 + p2 >= pair
                 and OUT_OF_SCOPE not in (top, second) and not offers_opposite):
             return Understanding(top, CHOOSE, p1, second, ranked, guard=guard)
