@@ -238,10 +238,7 @@ def test_saying_one_can_is_not_saying_one_cannot(state, said):
     """Session 52: "我能出门" got the home-visit answer (0.83), "我识字" the can't-read one (0.90). Without a
     negation or a word of their own (understanding.yaml `needs_cue`: immobile, illiterate) neither is read, acted on
     or asked about. Sentences not in flows/."""
-    session = Session(FLOWS)
-    session.greet()
-    session.machine.set_state(state)
-    reply = session.handle(said)
+    session, reply = _heard_at(state, said)
     read = _read_as(session, reply)
     assert not read & {"bedridden", "cant_read"}, (said, reply.intent, reply.say)
 
@@ -259,10 +256,7 @@ def test_what_is_said_without_a_negation_is_still_heard(state, said, meant):
     """The other side of that guard: being kept from home, not reading, a phone that only makes calls ("光能打电话":
     光 for only, session 52 not understood) and living with a child abroad (out of scope at 0.46 in session 52)
     are read without a negation: acted on or asked about. Sentences not in flows/."""
-    session = Session(FLOWS)
-    session.greet()
-    session.machine.set_state(state)
-    reply = session.handle(said)
+    session, reply = _heard_at(state, said)
     read = _read_as(session, reply)
     assert meant in read, (said, reply.intent, reply.say)
 
@@ -277,9 +271,7 @@ def test_of_two_channels_the_one_said_to_be_lacked_is_the_one_lacked(said, lacke
     told "没有支付宝也没关系。还可以用“微信”……", and "俺不会用支付宝,微信俺会" was asked "……还是“支付宝”?". Now the
     channel with a lack word beside it (understanding.yaml `lacked_channel`) is named, and never offered as a walk."""
     assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    reply = session.handle(said)
+    session, reply = _heard_at("greeting", said)
     read = _read_as(session, reply)
     assert {"ch_wechat" if lacked == "微信" else "ch_alipay"}.isdisjoint(read), (said, reply.intent, reply.say)
     assert f"没有{kept}" not in reply.say, (said, reply.say)
@@ -376,9 +368,7 @@ def test_lacking_the_channel_walked_among_others_leaves_its_walk():
 def _answered_at_greeting(said: str):
     """A session that greeted, and its reply to `said` (a sentence not in flows/), confirmed with "对" if asked."""
     assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    reply = session.handle(said)
+    session, reply = _heard_at("greeting", said)
     if reply.intent == "confirm":
         reply = session.handle("对")
     return session, reply
@@ -390,12 +380,17 @@ def _read_as(session, reply) -> set:
     return set(session.pending[1:-1]) if reply.intent in ("confirm", "choose") else {reply.intent}
 
 
-def _said_at(state: str, said: str):
-    """The reply to `said` at `state` of a session that has greeted."""
+def _heard_at(state: str, said: str):
+    """A session that has greeted, set to `state`, and its reply to `said`."""
     session = Session(FLOWS)
     session.greet()
     session.machine.set_state(state)
-    return session.handle(said)
+    return session, session.handle(said)
+
+
+def _said_at(state: str, said: str):
+    """The reply to `said` at `state` of a session that has greeted."""
+    return _heard_at(state, said)[1]
 
 
 def test_asking_to_hear_it_again_is_never_goodbye():
@@ -1080,10 +1075,7 @@ def test_this_month_is_a_month_not_a_filler(state, said):
     """"这个月能认证吗" was "月能认证吗" to the model (这个 is a filler) and not understood (session 53's note). 这个月,
     那个月, 这个星期… are phrases.yaml `filler_words` now: a question of when. Sentences not in flows/."""
     assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    session.machine.set_state(state)
-    reply = session.handle(said)
+    session, reply = _heard_at(state, said)
     assert "q_next_date" in _read_as(session, reply), (said, reply.intent, reply.say)
 
 
@@ -1094,9 +1086,7 @@ def test_a_channel_said_to_be_lacked_is_never_the_walk_offered(said, lacked):
     "对" would have walked the elder through the app they had just said they cannot use. A channel the turn lacks
     (understanding.yaml `lacked_channel`) leaves the readings. Sentences not in flows/."""
     assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    reply = session.handle(said)
+    session, reply = _heard_at("greeting", said)
     assert lacked not in _read_as(session, reply), (said, reply.intent, reply.say)
     assert walk(session.state) != lacked.removeprefix("ch_"), (said, session.state, reply.say)
 
@@ -1112,10 +1102,7 @@ def test_what_an_elder_says_to_a_first_try_is_heard(state, said, meant):
     (what is…) were asked about as something else or not understood. Acted on or asked about as what was meant;
     sentences not in flows/ (their neighbours were added to state_examples.tsv)."""
     assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    session.machine.set_state(state)
-    reply = session.handle(said)
+    session, reply = _heard_at(state, said)
     assert meant in _read_as(session, reply), (said, reply.intent, reply.say)
 
 
@@ -1127,9 +1114,7 @@ def test_found_it_or_giving_up_at_the_greeting_is_no_lack_and_no_goodbye_done_at
     "我不想弄了" was asked about as lacking an app. Neither is a lack of one, and neither wipes the kiosk at once;
     found is no goodbye, nor wanting to certify. Sentences not in flows/."""
     assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS)
-    session.greet()
-    reply = session.handle(said)
+    session, reply = _heard_at("greeting", said)
     read = _read_as(session, reply)
     assert reply.intent != "goodbye" and "lacks_channel" not in read, (said, reply.intent)
     if "找" in said:
