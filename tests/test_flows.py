@@ -8,6 +8,7 @@ import sys
 from collections import deque
 
 import pytest
+import yaml
 
 from assistant import FLOWS_DIR
 from assistant.errors import FlowError
@@ -84,10 +85,16 @@ def test_every_quoted_source_is_in_its_seed_file():
     seeds = {p.name: _plain(p.read_text(encoding="utf-8")) for p in (SHARED / "seeds").glob("*.txt")}
     items = list(FLOWS.states.values()) + list(FLOWS.answers.values()) + list(FLOWS.regions.values())
     items.append(FLOWS.general_region)
+    rules = yaml.safe_load((FLOWS_DIR / "rules.yaml").read_text(encoding="utf-8"))["rules"]
     checked = 0
     for item in items:
         for source in item.sources:
             if source.file == "product":
+                continue
+            if source.file.startswith("rule "):
+                name = source.file.removeprefix("rule ").strip()
+                assert name in rules, f"line {source.line}: rule '{name}' is not in flows/rules.yaml"
+                assert _plain(source.quote) in _plain(rules[name]["text"]), f"line {source.line}: quote not in {name}"
                 continue
             assert source.file in seeds, f"line {source.line}: unknown seed {source.file}"
             assert _plain(source.quote) in seeds[source.file], f"line {source.line}: quote not in {source.file}"

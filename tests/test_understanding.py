@@ -184,14 +184,14 @@ def test_having_a_smartphone_at_the_greeting_is_neither_lacking_one_nor_asked_as
     assert reply.intent != "no_smartphone" and "没有智能手机" not in reply.say, (said, reply.intent, reply.say)
 
 
-@pytest.mark.parametrize("said", ["这些玩意儿俺都整不明白", pytest.param("手机上这些我不会鼓捣", marks=pytest.mark.xfail(
-    strict=True, reason="没听明白 since session 57's model: no smartphone 0.37, a hair under the confirm band (0.38), "
-    "help from home 0.23; not trained on (a test sentence)")), pytest.param("我一点都不懂这个", marks=pytest.mark.xfail(
+@pytest.mark.parametrize("said", ["这些玩意儿俺都整不明白", "手机上这些我不会鼓捣", pytest.param("我一点都不懂这个", marks=pytest.mark.xfail(
     strict=True, reason="没听明白 (0.14); 20 greeting sentences for it moved no figure: not kept (session 52)"))])
 def test_not_knowing_how_at_the_greeting_is_heard(said):
     """"这玩意我压根不会弄" at the greeting was "这句话我没听明白" (session 50): not knowing how is heard there —
     answered ("别着急,咱们慢慢来……", a step-by-step start, the ways without a smartphone) or asked about as one of
-    those, never "没听明白". Sentences not in flows/."""
+    those, never "没听明白". Sentences not in flows/ ("手机上这些我不会鼓捣" was "没听明白" with session 57's model, 0.37
+    against a confirm band of 0.38; session 58 added three sentences of not knowing how to handle (摆弄, 捣鼓) a phone,
+    and it is asked "您是说“没有智能手机”吗?")."""
     session = Session(FLOWS)
     session.greet()
     reply = session.handle(said)
@@ -1119,3 +1119,41 @@ def test_found_it_or_giving_up_at_the_greeting_is_no_lack_and_no_goodbye_done_at
     assert reply.intent != "goodbye" and "lacks_channel" not in read, (said, reply.intent)
     if "找" in said:
         assert not read & {"goodbye", "want_certify"}, (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("state, said", [("greeting", "我家老头子走了,他的养老金咋办"),
+                                         ("greeting", "俺家老太婆上个月过世了,她那个养老金咋弄"),
+                                         ("wechat.open", "我老伴没了,还用给他认证不"),
+                                         ("greeting", "我爸去世了,他的社保卡要注销吗")])
+def test_a_death_in_the_family_gets_a_kind_word_and_where_to_go(state, said):
+    """Session 58, by hand: "我家老头子走了,他的养老金咋办" was "没听明白", and "他的社保卡要注销吗" after a death was
+    told "这是骗子的套路!" (a scam pattern of a card to be cancelled). A death is answered (knowledge.yaml: bereaved:
+    condolence, no more certification for the one who died, the local office or 12333), never warned of as a scam,
+    and the user stays where they were. Sentences not in flows/."""
+    assert not training_sentences_among(FLOWS, [said])
+    session, reply = _heard_at(state, said)
+    assert reply.intent == "q_bereaved", (said, reply.intent, reply.say)
+    assert "节哀" in reply.say and "12333" in reply.say and "骗子" not in reply.say, reply.say
+    assert session.state == state
+
+
+@pytest.mark.parametrize("said", ["我走了", "它说我的社保卡异常要注销"])
+def test_leaving_and_a_scam_story_are_not_read_as_a_death(said):
+    """The other side: "我走了" alone is still goodbye (asked or done), and a card "to be cancelled" in a stranger's
+    story is still a scam (the card_abnormal pattern yields only to a death read by the model)."""
+    session, reply = _heard_at("greeting", said)
+    read = _read_as(session, reply)
+    assert "q_bereaved" not in read and read & {"goodbye", "q_scam"}, (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("state, said", [("alipay.prepare.info", "社保卡找不着了"),
+                                         ("wechat.prepare.info", "我那身份证不知道放哪了,找不到"),
+                                         ("app12333.prepare.info", "社保卡好像丢了")])
+def test_something_lost_at_the_preparation_step_is_never_done(state, said):
+    """Session 57, by hand: "社保卡找不着了" at the preparation step was asked "您是说“好了”吗?" — a "对" would have
+    moved on without the card. Something lost (understanding.yaml `went_wrong`: 找不着, 丢了, 不见了) is never done,
+    nor asked about as done. Sentences not in flows/."""
+    assert not training_sentences_among(FLOWS, [said])
+    session, reply = _heard_at(state, said)
+    read = _read_as(session, reply)
+    assert not read & {"next", "success", "yes"} and session.state == state, (said, reply.intent, reply.say)

@@ -23,7 +23,8 @@ class Phrase:
 
 @dataclass
 class Source:
-    """Where a fact comes from: a seed file and a quote from it, or 'product' for the assistant itself."""
+    """Where a fact comes from: a seed file and a quote from it, an official rule ("rule <name>", its text in
+    flows/rules.yaml) and a quote from it, or 'product' for the assistant itself."""
 
     file: str
     quote: str

@@ -101,12 +101,12 @@ def _phrase(value: str) -> str:
 
 def _source(value: str) -> str:
     if ":" not in value:
-        raise _fail("a source is '<seed file>: <quote>' or 'product: <what>'")
+        raise _fail("a source is '<seed file>: <quote>', 'rule <name>: <quote>' or 'product: <what>'")
     file, quote = (part.strip() for part in value.split(":", 1))
     if not quote:
         raise _fail("a source needs a quote after the file name")
-    if file != "product" and not file.endswith(".txt"):
-        raise _fail(f"source '{file}' is not a seed file name (…txt) or 'product'")
+    if file != "product" and not file.endswith(".txt") and not (file.startswith("rule ") and file[5:].strip()):
+        raise _fail(f"source '{file}' is not a seed file name (…txt), 'rule <name>' (flows/rules.yaml) or 'product'")
     return value
 
 

@@ -91,7 +91,8 @@ class Understander:
                                      dict(self.config.get("cue_exceptions") or {}))
         self.norm = self.featurizer.norm
         guards = self.config["guards"]
-        self.scams = [(str(g["kind"]), re.compile(str(g["pattern"]))) for g in guards.get("scam", [])]
+        self.scams = [(str(g["kind"]), re.compile(str(g["pattern"])), frozenset(map(str, g.get("except") or ())))
+                      for g in guards.get("scam", [])]
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
         self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or []))
         # A scam cue's words by their sound: recognition writes "验证码" as "验正码" and "密码" as "秘码", and a story
@@ -425,8 +426,8 @@ class Understander:
         bands = self.model.bands
         # 1. Scams before channels.
         if "q_scam" in allowed:
-            for kind, pattern in self.scams:
-                if pattern.search(text):
+            for kind, pattern, unless in self.scams:
+                if pattern.search(text) and ranked[0][0] not in unless:
                     return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind}, guard=f"scam:{kind}")
             if self.scam_cues and self.scam_cues <= cues | self._scam_cues_by_sound(text):
                 if ranked[0][0] not in self.scam_cues_except:
