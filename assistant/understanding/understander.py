@@ -93,6 +93,12 @@ class Understander:
         guards = self.config["guards"]
         self.scams = [(str(g["kind"]), re.compile(str(g["pattern"])), frozenset(map(str, g.get("except") or ())))
                       for g in guards.get("scam", [])]
+        for g, (kind, _, unless) in zip(guards.get("scam", []), self.scams, strict=True):
+            # A misspelt name would leave the pattern never yielding, silently: said at load time instead.
+            for intent in sorted(unless - set(flows.intents)):
+                raise FlowError(self.config.file, g.line_of("except") if hasattr(g, "line_of") else 0,
+                                f"the '{kind}' scam pattern's 'except' names '{intent}', which is not an intent of "
+                                "intents.yaml")
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
         self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or []))
         # A scam cue's words by their sound: recognition writes "验证码" as "验正码" and "密码" as "秘码", and a story
