@@ -671,11 +671,17 @@ class Understander:
         return "\n".join(lines)
 
 
+def _sharing(ranked, kept: list) -> list:
+    """`kept` (some of `ranked`, in its order), sharing the probability of the readings left out."""
+    if len(kept) == len(ranked):
+        return ranked
+    total = sum(p for _, p in kept) or 1.0
+    return [(i, p / total) for i, p in kept]
+
+
 def _without_uncued(ranked, needs_cue: dict, cues: set) -> list:
     """Drop the readings whose required cue is absent; the rest share their probability."""
-    kept = [(i, p) for i, p in ranked if not (i in needs_cue and not needs_cue[i] & cues)]
-    total = sum(p for _, p in kept) or 1.0
-    return [(i, p / total) for i, p in kept] if len(kept) < len(ranked) else ranked
+    return _sharing(ranked, [(i, p) for i, p in ranked if not (i in needs_cue and not needs_cue[i] & cues)])
 
 
 def _without_lacked(ranked, lacking) -> list:
@@ -683,10 +689,7 @@ def _without_lacked(ranked, lacking) -> list:
     吗?", and a "对" would have walked them through the app they just said they cannot use (session 57). Its walk
     leaves the readings and the rest share its probability; the lack itself, help from home, the other ways stay."""
     kept = [(i, p) for i, p in ranked if i not in lacking]
-    if not kept or len(kept) == len(ranked):
-        return ranked
-    total = sum(p for _, p in kept) or 1.0
-    return [(i, p / total) for i, p in kept]
+    return _sharing(ranked, kept) if kept else ranked
 
 
 def _pooled(ranked, same: dict) -> list:
