@@ -1124,12 +1124,16 @@ def test_found_it_or_giving_up_at_the_greeting_is_no_lack_and_no_goodbye_done_at
 @pytest.mark.parametrize("state, said", [("greeting", "我家老头子走了,他的养老金咋办"),
                                          ("greeting", "俺家老太婆上个月过世了,她那个养老金咋弄"),
                                          ("wechat.open", "我老伴没了,还用给他认证不"),
-                                         ("greeting", "我爸去世了,他的社保卡要注销吗")])
+                                         ("greeting", "我爸去世了,他的社保卡要注销吗"),
+                                         ("greeting", "我爹前年冬天走的,他那养老金咋整"),
+                                         ("greeting", "俺老伴过世好几个月了,钱还往卡里打"),
+                                         ("done", "我公公也走了,他的要咋办")])
 def test_a_death_in_the_family_gets_a_kind_word_and_where_to_go(state, said):
     """Session 58, by hand: "我家老头子走了,他的养老金咋办" was "没听明白", and "他的社保卡要注销吗" after a death was
     told "这是骗子的套路!" (a scam pattern of a card to be cancelled). A death is answered (knowledge.yaml: bereaved:
     condolence, no more certification for the one who died, the local office or 12333), never warned of as a scam,
-    and the user stays where they were. Sentences not in flows/."""
+    and the user stays where they were. Session 59: a death told as "走的" (in winter, years ago), the pension still
+    paid in, a parent-in-law at the end of a walk. Sentences not in flows/."""
     assert not training_sentences_among(FLOWS, [said])
     session, reply = _heard_at(state, said)
     assert reply.intent == "q_bereaved", (said, reply.intent, reply.say)
@@ -1170,3 +1174,20 @@ def test_something_lost_at_the_preparation_step_is_never_done(state, said):
     session, reply = _heard_at(state, said)
     read = _read_as(session, reply)
     assert not read & {"next", "success", "yes"} and session.state == state, (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("state, said", [("alipay.prepare.info", "社保卡丢了,还能不能认证"),
+                                         ("greeting", "社保卡丢了咋认证"),
+                                         pytest.param("app12333.prepare.info", "我那卡丢了,没卡能弄不", marks=pytest.mark.xfail(
+                                             strict=True, reason="the went_wrong guard's \"别着急,慢慢来\" (the model "
+                                             "does not read it as asking what is needed; session 59)"))])
+def test_asking_whether_a_lost_card_stops_certifying_is_told_what_is_needed(state, said):
+    """Session 59, by hand: "社保卡丢了还能认证吗" got "别着急,慢慢来" or a choice of two unrelated answers. What the
+    phone asks for is the name and the ID and social-security numbers (003: "记不住可以翻社保卡,或者问子女"), not
+    the card in the hand: the documents answer says so, or it is asked about. Never done. Sentences not in flows/."""
+    assert not training_sentences_among(FLOWS, [said])
+    session, reply = _heard_at(state, said)
+    read = _read_as(session, reply)
+    assert "q_documents" in read and session.state == state, (said, reply.intent, reply.say)
+    if reply.intent == "q_documents":
+        assert "身份证号" in reply.say and "问问子女" in reply.say, reply.say
