@@ -133,3 +133,20 @@ def test_troubleshooting_from_any_step(utterance, state, words):
     assert records[5]["state"] == state
     assert all(w in records[5]["say"] for w in words)
     assert records[6]["state"] == records[4]["state"], "好了 goes back to the interrupted step"
+
+
+@pytest.mark.parametrize("first, walk", [("那个 掌上12333", "app12333"), ("呃 我用微信吧", "wechat")])
+def test_submitted_told_at_the_move_step_goes_to_the_submitted_step(first, walk):
+    """Session 59, by hand: "显示提交成功了" at the step of the face moves (where the screen's answer comes) was
+    answered and left the user there, to say "好了" and then be asked the result they had just told. It goes to the
+    submitted step, as "成功了" goes to the end."""
+    with Conversation() as conversation:
+        state = conversation.say_surely(first)["state"]
+        for _ in range(30):
+            if state.endswith("face.move"):
+                break
+            state = conversation.say_surely("没注册过" if state.endswith("account") else "好了")["state"]
+        else:
+            pytest.fail("the walk never reached the move step")
+        reply = conversation.say("显示提交成功了")
+    assert reply["state"] == f"{walk}.face.submitted" and "交上去了" in reply["say"], reply

@@ -479,6 +479,10 @@ class Session:
     def _execute(self, intent: str, text: str, slots: dict | None = None) -> Reply:
         slots = slots or {}
         state = self.flows.states[self.state]
+        # "我没有微信,用支付宝吧" read as 支付宝 alone (acted on, or asked and answered "对"): the channel lacked beside
+        # it is said first ("没有微信也没关系。"), as when it is read as the lack, which starts the wanted walk too.
+        if intent in self.flows.goto and slots.get("wanted") == intent and slots.get("lacked") not in (None, intent):
+            intent = "lacks_channel"
         # The step's own answer comes first: "没有" at "您以前注册过吗?" is that answer, not the control "no".
         if intent in self.flows.controls and intent not in state.on:
             return self._control(intent, slots)
