@@ -156,6 +156,16 @@ def test_back_start_over_person_goodbye():
     assert "再见" in records[8]["say"]
 
 
+@pytest.mark.parametrize("control, ack", [("上一步", "回到上一步"), ("重新开始", "从头开始")])
+def test_say_it_again_after_going_back_repeats_the_step_not_the_going_back(control, ack):
+    """Session 59, by hand: "刚才说啥来着" after "上一步" was "好的,回到上一步。先准备好手机……" — as if it had gone back
+    once more. "再说一遍" repeats the step's words without the acknowledgement."""
+    records = chat(["微信", "好了", "好了", control, "再说一遍"])
+    assert ack in records[4]["say"], records[4]
+    assert ack not in records[5]["say"] and records[5]["state"] == records[4]["state"], records[5]
+    assert records[5]["say"] and records[5]["say"] in records[4]["say"], records[5]
+
+
 BAD = [
     ("", "silence", "我还在听"),
     ("asdf qwer zxcv", "foreign", "普通话"),

@@ -445,8 +445,7 @@ class Session:
             reply.parts.insert(0, undone)
             reply.say = undone + reply.say
             return reply
-        self.last_content = self._state_sentences(self.state)  # "再说一遍" repeats the step, not the apology
-        return self._reply([undone, *self.last_content], "back")
+        return self._acknowledged(undone, self._state_sentences(self.state), "back")  # not the apology again
 
     def _only_asks_again(self, readings: set) -> bool:
         """The readings are "好了" (and perhaps an outcome) where "好了" repeats this step's question."""
@@ -589,12 +588,12 @@ class Session:
             return self._reply([ack, *self.last_content], intent, controls=[intent] if changed else [])
         if intent == "back":
             if not self.history:
-                return self._content([self._say("first_step"), *self._ask_sentences(self.state)], intent)
+                return self._acknowledged(self._say("first_step"), self._ask_sentences(self.state), intent)
             self._position.trigger(STEP_BACK)
-            return self._content([self._say("back"), *self._state_sentences(self.state)], intent)
+            return self._acknowledged(self._say("back"), self._state_sentences(self.state), intent)
         if intent == "start_over":
             self.reset()
-            return self._content([self._say("start_over"), *self._ask_sentences(self.state)], intent)
+            return self._acknowledged(self._say("start_over"), self._ask_sentences(self.state), intent)
         if intent == "thanks":
             # A thank-you is no goodbye and no request: a kind word, the step's question again, nothing moved;
             # "再说一遍" afterwards still repeats the step, not "不客气".
@@ -912,6 +911,13 @@ class Session:
     def _content(self, parts: list[str], intent: str) -> Reply:
         self.last_content = parts
         return self._reply(parts, intent)
+
+    def _acknowledged(self, ack: str, parts: list[str], intent: str) -> Reply:
+        """`ack` ("好的,回到上一步。") then the step's `parts`; "再说一遍" afterwards repeats the step, not the ack
+        (session 59, by hand: "刚才说啥来着" after "上一步" was "好的,回到上一步。……" again, as if it had gone back
+        once more)."""
+        self.last_content = parts
+        return self._reply([ack, *parts], intent)
 
     def _reply(self, parts: list[str], intent: str | None, controls=None) -> Reply:
         state = self.flows.states[self.state]
