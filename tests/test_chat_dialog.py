@@ -156,6 +156,26 @@ def test_back_start_over_person_goodbye():
     assert "再见" in records[8]["say"]
 
 
+@pytest.mark.parametrize("said, state", [("那就用那个", "wechat.prepare.phone"), ("好", "wechat.prepare.phone"),
+                                         ("行,就它吧", "wechat.prepare.phone"), ("不用了", "greeting"),
+                                         ("那用支付宝呢", "alipay.prepare.phone")])
+def test_a_yes_right_after_the_simplest_way_is_recommended_takes_it(said, state):
+    """Session 59, by hand: "哪个最简单" is answered "用微信最省事……想用微信,就说“微信”", and "那就用那个" then was
+    "没听清". The answer offers that walk (knowledge.yaml `offers`): a yes takes it, a no is heard ("好的,那就不用。")
+    and the question asked again, another channel named is that one."""
+    records = chat(["哪个最简单", said])
+    assert records[-2]["state"] == "greeting" and "微信最省事" in records[-2]["say"], records[-2]
+    assert records[-1]["state"] == state, records[-1]
+    if said == "不用了":
+        assert records[-1]["say"].startswith("好的,那就不用") and "您想用什么认证" in records[-1]["say"], records[-1]
+
+
+def test_in_a_walk_a_done_after_the_simplest_answer_is_the_steps_own():
+    """Inside a walk nothing is offered: "好了" after the answer is the step's done, never another walk."""
+    records = chat(["支付宝", "哪个最简单", "好了"])
+    assert records[-1]["state"] == "alipay.prepare.network", records[-1]
+
+
 @pytest.mark.parametrize("control, ack", [("上一步", "回到上一步"), ("重新开始", "从头开始")])
 def test_say_it_again_after_going_back_repeats_the_step_not_the_going_back(control, ack):
     """Session 59, by hand: "刚才说啥来着" after "上一步" was "好的,回到上一步。先准备好手机……" — as if it had gone back

@@ -680,7 +680,14 @@ class Session:
             parts = sentences(answer.templates[kind]) + sentences(answer.templates["then"])
         else:
             parts = answer.sentences
-        return self._content([*parts, *self._return_prompt()], intent)
+        reply = self._content([*parts, *self._return_prompt()], intent)
+        # An answer that recommends a walk ("用微信最省事", knowledge.yaml `offers`), given where none is under way: a
+        # yes next starts it. Never inside a walk, where "好了" after the answer is the step's own "done".
+        offered = answer.offers
+        if (offered and self.flows.states[self.state].walk is None and offered in self.allowed_intents()
+                and self.machine.get_transitions(offered, source=self.state)):
+            self.pending = ("offer", offered)
+        return reply
 
     def _answer_kind(self, answer, slots: dict) -> str | None:
         """Which first sentence of an answer fits (knowledge.yaml `by`): by a slot of the turn (a scam's kind), or,
@@ -794,6 +801,18 @@ class Session:
 
     def _resolve_pending(self, pending: tuple, text: str) -> Reply | None:
         kind = pending[0]
+        if kind == "offer":
+            # Right after an answer that recommends a walk: "好" / "行,就它吧" / "那就用那个" take it; "不用了" is
+            # heard ("好的,那就不用。") and the question of this place asked again; anything else as usual.
+            u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
+            if self._sure_of_something_else(pending, text, u):
+                return None
+            answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
+            if answer == "yes":
+                return self._execute(pending[1], text)
+            if answer == "no":
+                return self._content([self._say("declined"), *self._ask_sentences(self.state)], "no")
+            return None
         if kind == "remind":
             u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
             if self._sure_of_something_else(pending, text, u):

@@ -184,15 +184,18 @@ def _targets_walk(data, walk) -> bool:
     return walk in targets
 
 
-def _load_answers(path: Path, answer_ids):
+def _load_answers(path: Path, answer_ids, goto):
     data = load_yaml(path)
     check(data, KnowledgeFile)
     answers = {}
     for aid, body in data["answers"].items():
-        templates = {k: _spoken(body, k) or "" for k in body if k not in ("say", "source", "by")}
-        by = body.get("by")
+        templates = {k: _spoken(body, k) or "" for k in body if k not in ("say", "source", "by", "offers")}
+        by, offers = body.get("by"), body.get("offers")
+        if offers is not None and str(offers) not in goto:
+            raise FlowError(data.file, body.line_of("offers"), f"answer '{aid}' offers '{offers}', which is no walk "
+                            f"of dialog.yaml's goto ({', '.join(goto)})")
         answers[aid] = Answer(str(aid), _spoken(body, "say") or "", _sources(body), templates,
-                              str(by) if by is not None else None)
+                              str(by) if by is not None else None, str(offers) if offers is not None else None)
     for intent, aid in answer_ids.items():
         if aid not in answers:
             raise FlowError(data.file, 0, f"intent '{intent}' is answered by '{aid}', which knowledge.yaml lacks")
@@ -238,7 +241,7 @@ def load_flows(directory=None) -> Flows:
     root = Path(directory) if directory else FLOWS_DIR
     intents = _load_intents(root / "intents.yaml")
     start, states, controls, answer_of, goto, titles, confirm_in_words = _load_dialog(root / "dialog.yaml", intents)
-    answers = _load_answers(root / "knowledge.yaml", answer_of)
+    answers = _load_answers(root / "knowledge.yaml", answer_of, goto)
     say, fillers, greetings, filler_words, certified_words = _load_phrases(root / "phrases.yaml")
     general, regions, provinces = _load_regions(root / "regions.yaml")
     return Flows(start, intents, states, controls, answer_of, goto, answers, say, fillers, general, regions, provinces,

@@ -85,6 +85,9 @@ class Answer:
     templates: dict[str, str] = field(default_factory=dict)
     by: str | None = None
     """a slot (e.g. scam, cover) whose value picks the template said first, before `then`"""
+    offers: str | None = None
+    """a walk's intent (a `goto`) the answer recommends ("用微信最省事"): outside a walk, a yes right after it
+    ("好,就用这个") starts that walk"""
 
     @property
     def sentences(self) -> list[str]:

@@ -233,6 +233,7 @@ class AnswerShape(BaseModel):
     say: Text
     source: Sources
     by: Text | None = None
+    offers: Text | None = None
 
 
 def _answers(answers):
@@ -243,7 +244,7 @@ def _answers(answers):
         if not isinstance(body, dict):
             continue
         needed = TEMPLATES.get(str(aid))
-        texts = {key: value for key, value in body.items() if key not in ("source", "by")}
+        texts = {key: value for key, value in body.items() if key not in ("source", "by", "offers")}
         for key, text in texts.items():
             if not isinstance(text, str):
                 raise _fail(f"'{key}' of '{aid}' must be text", aid, key)
