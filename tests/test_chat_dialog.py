@@ -273,3 +273,21 @@ def test_a_date_that_takes_in_today_asked_about_is_not_the_last_certification(sa
     done.greet()
     reply = done.handle("我今天刚认证完,下次啥时候")
     assert "您上次是2026年11月23日认证的" in reply.say and "2027年11月23日" in reply.say, reply.say
+
+
+@pytest.mark.parametrize("state, asked, said, to", [
+    ("app12333.face.submitted", "next", "短信来了,说认证通过了", "done"),
+    ("wechat.face.result", "next", "上面写着认证成功了", "done")])
+def test_a_sentence_that_surely_tells_another_move_of_the_step_answers_a_question_back_with_that_move(
+        state, asked, said, to):
+    """Session 59, by hand: asked "您是说“好了”吗?" at the submitted step, "短信来了,说认证通过了" was taken as the yes
+    (it reads as done among yes, no and 好了) and the user was sent to wait for the result they had just told. A
+    sentence the step surely reads as another of its own moves is that move."""
+    from assistant.dialog import Session
+
+    session = Session(load_flows())
+    session.greet()
+    session.machine.set_state(state)
+    session.pending = ("confirm", asked, "好的")
+    reply = session.handle(said)
+    assert session.state == to, (said, reply.intent, reply.say)

@@ -873,10 +873,15 @@ class Session:
         # readings are: "再见" after "您是说“对”吗?" at the greeting was a yes at 0.9 among yes and no alone, and
         # the question was asked again instead of leaving.
         own = self.understander.phrases.get(self.understander.norm.text(text), set()) - asked
-        if answer.action == ACT and not own:
-            return False
         whole = self.understander.understand(text, self.state, self.allowed_intents(), self.today,
                                              self.same_effect())
+        # A sentence this step surely moves on as another of its own moves tells that move, whatever it also says to
+        # the question (session 59, by hand: "短信来了,说认证通过了" after "您是说“好了”吗?" at the submitted step was
+        # taken as the yes, and the user went on waiting for a result they had just been told).
+        if whole.sure and whole.intent not in asked and whole.intent in self.flows.states[self.state].on:
+            return True
+        if answer.action == ACT and not own:
+            return False
         return whole.sure and whole.intent not in asked and (answer.action != ACT or whole.intent in own)
 
     def _yes_no_phrase(self, text: str) -> str | None:
