@@ -108,6 +108,16 @@ def test_torn_between_the_wish_and_the_channel_it_names_starts_that_walk(said, w
     assert reply["state"].startswith(walk) and "还是" not in reply["say"], reply
 
 
+@pytest.mark.parametrize("said, walk", [("我帮我妈弄,用我的支付宝", "family_alipay.")])
+def test_help_from_a_relative_on_the_channel_named_is_that_channels_walk_for_a_relative(said, walk):
+    """Typed by hand, session 59: a son at the kiosk, "我帮我妈弄,用我的支付宝", was asked "您是说“支付宝”,还是“家里人
+    帮忙”?" (and "好了" after it was "好的。您想用什么认证?"). A choice only between help from a relative and the one
+    channel named goes where the relative's step goes by that channel: 支付宝代人认证."""
+    assert not training_sentences_among(load_flows(), [said])
+    reply = chat([said])[-1]
+    assert reply["state"].startswith(walk) and "家里人" in reply["say"], reply
+
+
 @pytest.mark.parametrize("said", NOT_A_CHOICE)
 def test_a_channel_lacked_asked_about_or_weighed_is_no_choice(said):
     reply = chat([said])[-1]

@@ -322,6 +322,12 @@ class Session:
         if u.action == CHOOSE and (channel := self._named_channel(u)):
             self.misses = 0
             return self._execute(channel, text, u.slots)
+        if u.action == CHOOSE and (channel := self._family_channel(u)):
+            # "我帮我妈弄,用我的支付宝" was asked "您是说“支付宝”,还是“家里人帮忙”?": help from a relative on the
+            # channel named is that channel's walk for a relative (the family step's own `on`), whichever is answered.
+            self.misses = 0
+            self._execute("ch_family", text)
+            return self._execute(channel, text, u.slots)
         if u.action == CHOOSE:
             self.pending = ("choose", u.intent, u.second, text)
             self.pending_slots = u.slots
@@ -385,6 +391,20 @@ class Session:
         # A choice only between the wish and the channel its words name ("俺想弄养老金认证,用微信" was asked
         # "您是说“微信”,还是“认证养老金”?"): both readings lead into that walk, as a wish that names it does.
         return named[0] if u.action != CHOOSE or readings == {"want_certify", named[0]} else None
+
+    def _family_channel(self, u) -> str | None:
+        """The channel of a choice only between help from a relative and the one channel the words name, when the
+        relative's step goes on by that channel (dialog.yaml `family`: 支付宝 → 代人认证) and nothing says the channel
+        is lacked, asked about or weighed against another."""
+        readings = {u.intent, u.second}
+        family = self.flows.goto.get("ch_family")
+        if "ch_family" not in readings or u.cues & _NOT_A_CHOICE or family not in self.flows.states \
+                or "ch_family" not in self.allowed_intents() \
+                or not self.machine.get_transitions("ch_family", source=self.state):
+            return None
+        (channel,) = readings - {"ch_family"} or {None}
+        named = u.slots.get("channels", ())
+        return channel if list(named) == [channel] and channel in self.flows.states[family].on else None
 
     @staticmethod
     def _yes_only_heard(state) -> bool:
