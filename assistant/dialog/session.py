@@ -824,20 +824,14 @@ class Session:
         if kind == "offer":
             # Right after an answer that recommends a walk: "好" / "行,就它吧" / "那就用那个" take it; "不用了" is
             # heard ("好的,那就不用。") and the question of this place asked again; anything else as usual.
-            u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
-            if self._sure_of_something_else(pending, text, u):
-                return None
-            answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
+            answer = self._offer_answered(pending, text)
             if answer == "yes":
                 return self._execute(pending[1], text)
             if answer == "no":
                 return self._content([self._say("declined"), *self._ask_sentences(self.state)], "no")
             return None
         if kind == "remind":
-            u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
-            if self._sure_of_something_else(pending, text, u):
-                return None  # handled as usual
-            answer = self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
+            answer = self._offer_answered(pending, text)
             if answer == "yes":
                 return self._make_reminder(pending[1])
             if answer == "no":
@@ -878,6 +872,13 @@ class Session:
         if answer == "no":
             return self._reply([self._say("confirm_again")], "no")
         return None
+
+    def _offer_answered(self, pending: tuple, text: str) -> str | None:
+        """"yes" or "no" to an offer (a walk, a calendar reminder); None for anything else, to be handled as usual."""
+        u = self.understander.understand(text, self.state, ["yes", "no"], self.today)
+        if self._sure_of_something_else(pending, text, u):
+            return None
+        return self._yes_no_phrase(text) or (u.intent if _answered(u) else None)
 
     def _sure_of_something_else(self, pending: tuple, text: str, answer) -> bool:
         """A yes/no question is answered among its own few readings, where any turn finds a likeliest one. A turn
