@@ -170,6 +170,13 @@ def test_a_yes_right_after_the_simplest_way_is_recommended_takes_it(said, state)
         assert records[-1]["say"].startswith("好的,那就不用") and "您想用什么认证" in records[-1]["say"], records[-1]
 
 
+def test_a_channel_said_to_be_lacked_is_never_taken_by_a_yes_to_the_simplest_answer():
+    """Found rereading (session 59): after "我没有微信", "哪个最简单" still says WeChat is simplest (the guides' fact), and
+    a "好" then started the WeChat walk the user had just said they lack. Nothing lacked is offered."""
+    records = chat(["我没有微信", "哪个最简单", "好"])
+    assert not records[-1]["state"].startswith("wechat."), records[-1]
+
+
 def test_in_a_walk_a_done_after_the_simplest_answer_is_the_steps_own():
     """Inside a walk nothing is offered: "好了" after the answer is the step's done, never another walk."""
     records = chat(["支付宝", "哪个最简单", "好了"])

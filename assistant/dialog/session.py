@@ -200,6 +200,8 @@ class Session:
         self.last_content: list[str] = []
         self.place = None
         """where the user said they live (a regions.Place), remembered for the conversation"""
+        self.lacked: set[str] = set()
+        """the channels the user said they lack ("我没有微信"): never offered by an answer afterwards"""
         self.certified_today = False
         self.recent_number = 0
         self.moved_on: tuple[str, str, str, str | None] | None = None
@@ -635,6 +637,7 @@ class Session:
         rather than the list of ways and the user naming 支付宝 again. `lacking`: every channel said to be lacked
         ("微信没有,支付宝也没有"), none of them offered."""
         label = self.flows.intents[channel].label if channel in self.flows.intents else None
+        self.lacked |= {c for c in (channel, *lacking) if c}
         # The walk of any channel said to be lacked is left, not only the first named's ("掌上12333和微信我都没有" in
         # the WeChat walk had stayed in it).
         lacked_walks = {self._channel_walk(c) for c in (channel, *lacking) if c} - {None}
@@ -704,8 +707,8 @@ class Session:
         # An answer that recommends a walk ("用微信最省事", knowledge.yaml `offers`), given where none is under way: a
         # yes next starts it. Never inside a walk, where "好了" after the answer is the step's own "done".
         offered = answer.offers
-        if (offered and self.flows.states[self.state].walk is None and offered in self.allowed_intents()
-                and self.machine.get_transitions(offered, source=self.state)):
+        if (offered and offered not in self.lacked and self.flows.states[self.state].walk is None
+                and offered in self.allowed_intents() and self.machine.get_transitions(offered, source=self.state)):
             self.pending = ("offer", offered)
         return reply
 
