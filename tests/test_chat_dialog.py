@@ -177,6 +177,41 @@ def test_a_channel_said_to_be_lacked_is_never_taken_by_a_yes_to_the_simplest_ans
     assert not records[-1]["state"].startswith("wechat."), records[-1]
 
 
+@pytest.mark.parametrize("lacks, simplest, taken", [
+    (["我没有微信"], "支付宝也方便", "alipay.prepare.phone"),
+    (["我没有微信", "支付宝也没有"], "家里人用他们的手机", "family"),
+    (["我没有支付宝"], "微信最省事", "wechat.prepare.phone"),
+])
+def test_the_simplest_way_named_is_one_the_user_has(lacks, simplest, taken):
+    """Session 60, by hand: after "我没有微信", "哪个最简单" still said "用微信最省事……想用微信,就说“微信”" — an app the
+    user had just said they do not have. The answer names the simplest way left (knowledge.yaml `instead`), and a yes
+    takes that one."""
+    records = chat([*lacks, "哪个最简单", "好"])
+    answer = records[-2]["say"]
+    assert simplest in answer, records[-2]
+    for lacked in ("微信", "支付宝"):
+        if any(lacked in said for said in lacks):
+            assert f"用{lacked}" not in answer.replace(f"没有{lacked}", ""), answer
+    assert records[-1]["state"] == taken, records[-1]
+
+
+def test_the_ways_offered_leave_out_the_apps_said_to_be_lacked():
+    """Session 60, by hand: "我没有微信" then "支付宝我也没有" was answered "没有支付宝也没关系。还可以用“微信”或者……",
+    and every question of the greeting after it listed 微信 and 支付宝 again. The ways offered are those left; with
+    none left, a relative's help and the other ways; choosing a lacked app after all takes it (and it is offered
+    again). "重新开始" forgets what was lacked."""
+    records = chat(["我没有微信", "支付宝我也没有", "我能说什么", "上一步", "掌上12333也没有", "重新开始"])
+    second, helped, back, none_left, fresh = (r["say"] for r in records[2:])
+    assert "没有支付宝也没关系" in second and "微信" not in second and "掌上12333" in second, second
+    assert "微信" not in helped and "支付宝" not in helped and "“掌上12333”或者“家里人帮忙”" in helped, helped
+    assert "微信" not in back and "掌上12333" in back, back
+    assert "12333" in none_left and "家里人帮忙" in none_left and "其他办法" in none_left, none_left
+    assert "还可以用" not in none_left, none_left
+    assert "“微信”" in fresh and "“支付宝”" in fresh, fresh
+    records = chat(["我没有微信", "那还是微信吧", "重新开始"])
+    assert records[2]["state"] == "wechat.prepare.phone", records[2]
+
+
 def test_in_a_walk_a_done_after_the_simplest_answer_is_the_steps_own():
     """Inside a walk nothing is offered: "好了" after the answer is the step's done, never another walk."""
     records = chat(["支付宝", "哪个最简单", "好了"])

@@ -171,6 +171,10 @@ BREAKAGES = [
     ("knowledge.yaml", "    say: 不麻烦,一般三到五分钟就能做完。", "    say: 不麻烦,一般{三到五分钟就能做完。", "lone '{'"),
     ("knowledge.yaml", "    remaining: 离现在还有{days}天。", "    remaining: 离现在还有{dayz}天。", "uses {dayz}"),
     ("knowledge.yaml", "    offers: ch_wechat", "    offers: ch_wechta", "offers 'ch_wechta', which is no walk"),
+    ("knowledge.yaml", "    instead: simplest_for_family", "    instead: simplest_for_famly",
+     "said instead as 'simplest_for_famly', which knowledge.yaml lacks"),
+    ("knowledge.yaml", "    instead: simplest_for_family", "    instead: simplest", "which leads back to it"),
+    ("knowledge.yaml", "  fee:\n    say:", "  fee:\n    instead: simplest\n    say:", "offers no walk"),
     ("phrases.yaml", "  chosen: 好,咱们用{title}认证。", "  chosen: 好,咱们用{titel}认证。", "uses {titel}"),
     # The schema (assistant/flows/schema.py): keys, types and format strings of every file, at load time.
     ("dialog.yaml", "        say: 打开微信,点“我”。点好了说“好了”。", "        sey: 打开微信,点“我”。点好了说“好了”。",

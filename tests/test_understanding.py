@@ -149,8 +149,9 @@ def test_help_from_home_turned_down_never_starts_the_family_walk(understander):
 
 
 def test_not_having_an_app_never_starts_its_walk():
-    with Conversation() as chat:
-        for said, app in [("我没有微信", "微信"), ("我不想用支付宝", "支付宝"), ("我手机上没装支付宝", "支付宝")]:
+    # Each in a conversation of its own: the apps lacked earlier in one are left out of what is offered (session 60).
+    for said, app in [("我没有微信", "微信"), ("我不想用支付宝", "支付宝"), ("我手机上没装支付宝", "支付宝")]:
+        with Conversation() as chat:
             reply = chat.say(said)
             assert reply["state"] == "greeting", (said, reply)
             assert reply["intent"] == "lacks_channel" and app in reply["say"]

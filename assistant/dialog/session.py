@@ -234,7 +234,25 @@ class Session:
 
     def options(self) -> list[str]:
         state = self.flows.states[self.state]
+        if self.state == self.flows.start and self.lacked:
+            return self._start_options(with_family=True)
         return state.options or (_STEP_OPTIONS if state.walk else ["重新开始", "我能说什么", "再见"])
+
+    def _lacked_labels(self) -> set[str]:
+        return {self.flows.intents[c].label for c in self.lacked if c in self.flows.intents}
+
+    def _start_options(self, with_family: bool = False) -> list[str]:
+        """The ways to certify offered at the start, without those the user said they lack: after "我没有微信" and
+        "支付宝也没有", "您可以说“微信”……" would name the very apps they just said they do not have. With fewer apps
+        left, a relative's help is named among them (with_family; the greeting's own question leaves it to its first
+        words); none left: a relative's help and the other ways. (The family step does not filter: a relative's 支付宝
+        is not the user's.)"""
+        lacked = self._lacked_labels()
+        left = [o for o in self.flows.states[self.flows.start].options if o not in lacked]
+        family = [self.flows.intents[i].label for i in ("ch_family", "other_ways") if i in self.flows.intents]
+        if not left:
+            return family
+        return [*left, *family[:1]] if with_family else left
 
     # --- turns ---------------------------------------------------------------------------------
     def greet(self) -> Reply:
@@ -523,6 +541,9 @@ class Session:
             return self._content(self._state_sentences(self.state), intent)
         before = self.state
         self._position.trigger(intent)
+        if self._channel_walk(intent) == self.flows.states[self.state].walk:
+            # Chosen after all ("我没有微信" … "那就微信吧"): the user has it (or will get it); offered again.
+            self.lacked.discard(intent)
         self.moved_on = (before, self.state, intent, None) if intent in self.understander.done_intents else None
         says = self._state_sentences(self.state)
         if self.flows.states[self.state].certified:
@@ -645,7 +666,8 @@ class Session:
             self._position.trigger(LEAVE)
         names = [label, *(self.flows.intents[c].label for c in lacking if c in self.flows.intents)]
         lacked = [name for name in dict.fromkeys(names) if name]
-        others = [o for o in self.flows.states[self.flows.start].options if o not in lacked]
+        others = self._start_options() if "no_channel_left" in self.flows.say else [
+            o for o in self.flows.states[self.flows.start].options if o not in lacked]
         if label and len(lacked) > 1:  # "没有微信和支付宝也没关系。"
             label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
         walk_now = self.flows.states[self.state].walk
@@ -661,7 +683,10 @@ class Session:
             parts = ([self._say("lacks_channel", label=label)] if label else []) + walk.parts
             return self._content(parts, wanted)
         parts = [self._say("lacks_channel", label=label)] if label else []
-        parts.append(self._say("other_channels", options=self._join(others)))
+        if set(others) & set(self.flows.states[self.flows.start].options):
+            parts.append(self._say("other_channels", options=self._join(others)))
+        else:  # every app of the greeting lacked ("微信没有,支付宝也没有", then "12333也没有")
+            parts.extend(sentences(self._say("no_channel_left")))
         return self._content(parts, "lacks_channel")
 
     def _region_told(self) -> Reply:
@@ -696,6 +721,9 @@ class Session:
         if answer_id == "region_app" and "region_app" in self.flows.answers:
             return self._content([*self._region_app(), *self._return_prompt()], intent)
         answer = self.flows.answers[answer_id]
+        while answer.offers in self.lacked and answer.instead:
+            # "哪个最简单" after "我没有微信": the simplest way the user has, not WeChat (the loader forbids loops).
+            answer = self.flows.answers[answer.instead]
         kind = self._answer_kind(answer, slots or {})
         if kind in answer.templates:
             # The point of this question first (a scam's kind: "来电显示也可能是假的"; sunglasses, not the whole
@@ -929,9 +957,15 @@ class Session:
         return self.flows.say[key].format(**values)
 
     def _state_sentences(self, name: str) -> list[str]:
+        if name == self.flows.start and self.lacked:
+            return self._ask_sentences(name)  # back at the greeting: its question, without the apps lacked
         return self.flows.states[name].sentences
 
     def _ask_sentences(self, name: str) -> list[str]:
+        if name == self.flows.start and self.lacked and "ask_channel" in self.flows.say:
+            # The greeting's question without the apps the user said they lack ("咱们接着刚才的。您想用什么认证?
+            # 可以说“微信”……" right after "我没有微信" sounded as if nobody had listened).
+            return [self._say("ask_channel", options=self._join(self._start_options(with_family=True)))]
         return self.flows.states[name].ask_sentences
 
     def _return_prompt(self) -> list[str]:

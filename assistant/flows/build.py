@@ -189,13 +189,29 @@ def _load_answers(path: Path, answer_ids, goto):
     check(data, KnowledgeFile)
     answers = {}
     for aid, body in data["answers"].items():
-        templates = {k: _spoken(body, k) or "" for k in body if k not in ("say", "source", "by", "offers")}
-        by, offers = body.get("by"), body.get("offers")
+        templates = {k: _spoken(body, k) or "" for k in body if k not in ("say", "source", "by", "offers", "instead")}
+        by, offers, instead = body.get("by"), body.get("offers"), body.get("instead")
         if offers is not None and str(offers) not in goto:
             raise FlowError(data.file, body.line_of("offers"), f"answer '{aid}' offers '{offers}', which is no walk "
                             f"of dialog.yaml's goto ({', '.join(goto)})")
+        if instead is not None and offers is None:
+            raise FlowError(data.file, body.line_of("instead"), f"answer '{aid}' says '{instead}' instead of what it "
+                            "offers, but offers no walk")
         answers[aid] = Answer(str(aid), _spoken(body, "say") or "", _sources(body), templates,
-                              str(by) if by is not None else None, str(offers) if offers is not None else None)
+                              str(by) if by is not None else None, str(offers) if offers is not None else None,
+                              str(instead) if instead is not None else None)
+    bodies = {str(aid): body for aid, body in data["answers"].items()}
+    for aid in bodies:
+        # "instead" names another answer, and following them never comes back round (simplest → alipay → simplest
+        # would be said for ever once both are lacked). Reported at the `instead` that goes wrong.
+        seen, at = [aid], aid
+        while (then := answers[at].instead) is not None:
+            if then not in answers or then in seen:
+                why = "which knowledge.yaml lacks" if then not in answers else "which leads back to it"
+                raise FlowError(data.file, bodies[at].line_of("instead"),
+                                f"answer '{at}' is said instead as '{then}', {why}")
+            seen.append(then)
+            at = then
     for intent, aid in answer_ids.items():
         if aid not in answers:
             raise FlowError(data.file, 0, f"intent '{intent}' is answered by '{aid}', which knowledge.yaml lacks")

@@ -88,6 +88,9 @@ class Answer:
     offers: str | None = None
     """a walk's intent (a `goto`) the answer recommends ("用微信最省事"): outside a walk, a yes right after it
     ("好,就用这个") starts that walk"""
+    instead: str | None = None
+    """another answer said in its place when the walk it offers is one the user said they lack ("用微信最省事" to
+    someone who has just said "我没有微信")"""
 
     @property
     def sentences(self) -> list[str]:

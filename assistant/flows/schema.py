@@ -47,7 +47,8 @@ TEMPLATES = {
 }
 """Answers filled in live: the sentences the dialog needs and the {placeholders} each may use."""
 SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels": ("options",),
-              "region_noted": ("region",), "you_can_say": ("options",), "confirm": ("label",),
+              "ask_channel": ("options",), "region_noted": ("region",), "you_can_say": ("options",),
+              "confirm": ("label",),
               "confirm_question": ("label",), "choose": ("first", "second"), "help_state": ("options",),
               "region_label": ("region",)}
 """phrases.yaml sentences filled in live, and their {placeholders}; every other sentence is said as written."""
@@ -234,6 +235,7 @@ class AnswerShape(BaseModel):
     source: Sources
     by: Text | None = None
     offers: Text | None = None
+    instead: Text | None = None
 
 
 def _answers(answers):
@@ -244,7 +246,7 @@ def _answers(answers):
         if not isinstance(body, dict):
             continue
         needed = TEMPLATES.get(str(aid))
-        texts = {key: value for key, value in body.items() if key not in ("source", "by", "offers")}
+        texts = {key: value for key, value in body.items() if key not in ("source", "by", "offers", "instead")}
         for key, text in texts.items():
             if not isinstance(text, str):
                 raise _fail(f"'{key}' of '{aid}' must be text", aid, key)
