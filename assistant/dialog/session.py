@@ -298,7 +298,7 @@ class Session:
         if u.action == UNKNOWN and u.guard == "says nothing" and self._only_greets(text):
             return self._reply([self._say("hello"), *self._ask_sentences(self.state)], "hello")
         if u.action == UNKNOWN and u.guard == "went wrong":
-            if u.slots.get("lost") and "q_documents" in self.flows.answer_of and "q_documents" in self.allowed_intents():
+            if u.slots.get("lost") and "q_documents" in (self.flows.answer_of.keys() & self.allowed_intents()):
                 # A card or ID lost (the `lost` slot's own words: 卡丢, 证找不着…), nothing more understood: what to do
                 # without it, not "弄好了再说好了" (session 60: "我社保卡丢了" at a face step).
                 return self._answer("q_documents", text, u.slots)
