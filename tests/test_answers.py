@@ -261,3 +261,15 @@ def test_asking_whether_a_person_is_speaking_is_answered(understander, state, sa
     "现在跟我讲话的是个真人不", "这声音是真人在说吗", did not move the first)."""
     reply = ask(at(state, understander), said)
     assert reply.intent == "q_assistant", (reply.intent, reply.say)
+
+
+def test_a_lost_card_in_the_wechat_family_walk_is_not_told_the_card_is_not_needed():
+    """Session 60, rereading: "丢了也不要紧……不用拿着卡" is false in the WeChat 亲情服务 walk, which photographs the
+    card's front to bind it; there a lost card hears that it cannot be bound and the way that needs no card (a
+    relative's Alipay, 代人认证), never "不用拿着卡". Elsewhere, the sentence for any walk."""
+    lost = {"lost": "card"}
+    reply = at("family_wechat.bind")._answer("q_documents", "俺娘的社保卡丢了", lost)
+    assert "绑不上" in reply.say and "代人认证" in reply.say and "不用拿着卡" not in reply.say, reply.say
+    for state in ("greeting", "family_alipay.proxy", "wechat.prepare.info"):
+        reply = at(state)._answer("q_documents", "俺娘的社保卡丢了", lost)
+        assert "不用拿着卡" in reply.say and "绑不上" not in reply.say, (state, reply.say)

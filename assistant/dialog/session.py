@@ -729,6 +729,10 @@ class Session:
             # "哪个最简单" after "我没有微信": the simplest way the user has, not WeChat (the loader forbids loops).
             answer = self.flows.answers[answer.instead]
         kind = self._answer_kind(answer, slots or {})
+        walk = self.flows.states[self.state].walk
+        if kind and f"{kind}_{walk}" in answer.templates:
+            # This walk's own sentence for the kind (a lost card in the WeChat 亲情服务 walk, which photographs it).
+            kind = f"{kind}_{walk}"
         if kind in answer.templates:
             # The point of this question first (a scam's kind: "来电显示也可能是假的"; sunglasses, not the whole
             # list), then what always holds.
