@@ -471,7 +471,11 @@ class Session:
         # worked?" 0.48, failed 0.43). Only a turn that asks something is that question.
         asks = "question" in self.understander.featurizer.cues_in(said)
         reading, p = next(((i, q) for i, q in ranked if i in correcting), (None, 0.0))
-        if reading is None or (top != reading and asks) or p < self.understander.correction_min \
+        # Right after the move, "上一步" means the same: back to the step left. Its belief counts with the
+        # correction's (session 60: "刚刚那步我还没弄完", read back 0.60 / not yet 0.34, was asked "上一步, or
+        # 还没弄好?" — and "还没弄好" then would have left the user one step ahead).
+        p += sum(q for i, q in ranked if i == "back" and reading is not None)
+        if reading is None or (top not in (reading, "back") and asks) or p < self.understander.correction_min \
                 or (u.guard or "").startswith("scam"):
             return None
         self.moved_on = None
