@@ -674,8 +674,7 @@ class Session:
             self._position.trigger(LEAVE)
         names = [label, *(self.flows.intents[c].label for c in lacking if c in self.flows.intents)]
         lacked = [name for name in dict.fromkeys(names) if name]
-        others = self._start_options() if "no_channel_left" in self.flows.say else [
-            o for o in self.flows.states[self.flows.start].options if o not in lacked]
+        others = self._start_options()
         if label and len(lacked) > 1:  # "没有微信和支付宝也没关系。"
             label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
         walk_now = self.flows.states[self.state].walk
@@ -974,7 +973,7 @@ class Session:
         return self.flows.states[name].sentences
 
     def _ask_sentences(self, name: str) -> list[str]:
-        if name == self.flows.start and self.lacked and "ask_channel" in self.flows.say:
+        if name == self.flows.start and self.lacked:
             # The greeting's question without the apps the user said they lack ("咱们接着刚才的。您想用什么认证?
             # 可以说“微信”……" right after "我没有微信" sounded as if nobody had listened).
             return [self._say("ask_channel", options=self._join(self._start_options(with_family=True)))]
