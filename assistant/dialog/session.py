@@ -235,24 +235,22 @@ class Session:
     def options(self) -> list[str]:
         state = self.flows.states[self.state]
         if self.state == self.flows.start and self.lacked:
-            return self._start_options(with_family=True)
+            return self._start_options()
         return state.options or (_STEP_OPTIONS if state.walk else ["重新开始", "我能说什么", "再见"])
 
-    def _lacked_labels(self) -> set[str]:
-        return {self.flows.intents[c].label for c in self.lacked if c in self.flows.intents}
+    def _apps_left(self) -> list[str]:
+        """The apps of the greeting the user has not said they lack: after "我没有微信" and "支付宝也没有", "您可以说
+        “微信”……" would name the very apps they just said they do not have. (The family step does not filter: a
+        relative's 支付宝 is not the user's.)"""
+        lacked = {self.flows.intents[c].label for c in self.lacked if c in self.flows.intents}
+        return [o for o in self.flows.states[self.flows.start].options if o not in lacked]
 
-    def _start_options(self, with_family: bool = False) -> list[str]:
-        """The ways to certify offered at the start, without those the user said they lack: after "我没有微信" and
-        "支付宝也没有", "您可以说“微信”……" would name the very apps they just said they do not have. With fewer apps
-        left, a relative's help is named among them (with_family; the greeting's own question leaves it to its first
-        words); none left: a relative's help and the other ways. (The family step does not filter: a relative's 支付宝
-        is not the user's.)"""
-        lacked = self._lacked_labels()
-        left = [o for o in self.flows.states[self.flows.start].options if o not in lacked]
+    def _start_options(self) -> list[str]:
+        """The ways offered at the greeting once apps were lacked: those left and a relative's help (the greeting's
+        own question leaves that to its first words); none left: a relative's help and the other ways."""
         family = [self.flows.intents[i].label for i in ("ch_family", "other_ways") if i in self.flows.intents]
-        if not left:
-            return family
-        return [*left, *family[:1]] if with_family else left
+        left = self._apps_left()
+        return [*left, *family[:1]] if left else family
 
     # --- turns ---------------------------------------------------------------------------------
     def greet(self) -> Reply:
@@ -474,7 +472,8 @@ class Session:
         # Right after the move, "上一步" means the same: back to the step left. Its belief counts with the
         # correction's (session 60: "刚刚那步我还没弄完", read back 0.60 / not yet 0.34, was asked "上一步, or
         # 还没弄好?" — and "还没弄好" then would have left the user one step ahead).
-        p += sum(q for i, q in ranked if i == "back" and reading is not None)
+        if reading is not None:
+            p += dict(ranked).get("back", 0.0)
         if reading is None or (top not in (reading, "back") and asks) or p < self.understander.correction_min \
                 or (u.guard or "").startswith("scam"):
             return None
@@ -674,7 +673,6 @@ class Session:
             self._position.trigger(LEAVE)
         names = [label, *(self.flows.intents[c].label for c in lacking if c in self.flows.intents)]
         lacked = [name for name in dict.fromkeys(names) if name]
-        others = self._start_options()
         if label and len(lacked) > 1:  # "没有微信和支付宝也没关系。"
             label = self._say("comma").join(lacked[:-1]) + self._say("and") + lacked[-1]
         walk_now = self.flows.states[self.state].walk
@@ -690,8 +688,9 @@ class Session:
             parts = ([self._say("lacks_channel", label=label)] if label else []) + walk.parts
             return self._content(parts, wanted)
         parts = [self._say("lacks_channel", label=label)] if label else []
-        if set(others) & set(self.flows.states[self.flows.start].options):
-            parts.append(self._say("other_channels", options=self._join(others)))
+        left = self._apps_left()
+        if left:
+            parts.append(self._say("other_channels", options=self._join(left)))
         else:  # every app of the greeting lacked ("微信没有,支付宝也没有", then "12333也没有")
             parts.extend(sentences(self._say("no_channel_left")))
         return self._content(parts, "lacks_channel")
@@ -976,7 +975,7 @@ class Session:
         if name == self.flows.start and self.lacked:
             # The greeting's question without the apps the user said they lack ("咱们接着刚才的。您想用什么认证?
             # 可以说“微信”……" right after "我没有微信" sounded as if nobody had listened).
-            return [self._say("ask_channel", options=self._join(self._start_options(with_family=True)))]
+            return [self._say("ask_channel", options=self._join(self._start_options()))]
         return self.flows.states[name].ask_sentences
 
     def _return_prompt(self) -> list[str]:
