@@ -273,3 +273,46 @@ def test_a_lost_card_in_the_wechat_family_walk_is_not_told_the_card_is_not_neede
     for state in ("greeting", "family_alipay.proxy", "wechat.prepare.info"):
         reply = at(state)._answer("q_documents", "俺娘的社保卡丢了", lost)
         assert "不用拿着卡" in reply.say and "绑不上" not in reply.say, (state, reply.say)
+
+
+# Session 61, by hand: right after the scam warning "我已经把验证码告诉他了" was "没听明白" and "我没给他" was asked as
+# "家里人帮忙". Someone who fell for it hears what to do now first (the scam guard's kind `gave`); someone who did
+# not hears "做得对" (the model's scam_refused). Not sentences of flows/.
+FELL_FOR_IT = [("greeting", "糟了,验证码我已经告诉那人了"), ("wechat.fill", "他发的那个链接我点开了"),
+               ("done", "钱我都转给人家了,咋办呀"), ("app12333.login", "我把银行卡密码念给对方了")]
+NOT_FALLEN = ["我没把验证码告诉他", "他让我把验证码告诉他", "那人要我点链接", "那链接我可没敢点"]
+REFUSED = ["我可没给他", "验证码我一个字也没跟他说", "我当场就把那人电话给挂了"]
+
+
+@pytest.mark.parametrize("state, said", FELL_FOR_IT)
+def test_having_fallen_for_a_scam_hears_what_to_do_now_first(understander, state, said):
+    session = at(state, understander)
+    reply = ask(session, said)
+    assert reply.intent == "q_scam" and reply.parts[0].startswith("别慌"), (reply.intent, reply.say)
+    assert "银行" in reply.parts[0] and "110" in reply.parts[0] and "12333官方不会主动打电话" in reply.say
+    assert session.state == state  # the walk goes on where it was
+
+
+@pytest.mark.parametrize("said", NOT_FALLEN)
+def test_a_scam_not_fallen_for_or_only_asked_is_not_told_it_was(understander, said):
+    """A negation, or the scammer's demand told ("他让我……"), is no "别慌" — a warning or "做得对" instead."""
+    reply = ask(at("greeting", understander), said)
+    assert not reply.say.startswith("别慌"), (said, reply.intent, reply.say)
+    assert reply.intent in ("q_scam", "scam_refused"), (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("said", REFUSED)
+def test_not_falling_for_it_after_the_warning_is_praised_and_the_walk_goes_on(understander, said):
+    session = at("wechat.prepare.network", understander)
+    assert ask(session, "有人打电话说他是12333的,要我的验证码").intent == "q_scam"
+    reply = ask(session, said)
+    assert reply.intent == "scam_refused" and reply.say.startswith("做得对"), (said, reply.intent, reply.say)
+    assert "110" in reply.say  # what to do had it gone otherwise, too
+    assert session.state == "wechat.prepare.network" and "连上网" in reply.say  # and back to the step
+
+
+def test_the_scam_follow_ups_are_tested_on_sentences_not_trained_on():
+    from tests.chatdriver import training_sentences_among
+
+    said = [s for _, s in FELL_FOR_IT] + NOT_FALLEN + REFUSED
+    assert len(said) == 11 and not training_sentences_among(FLOWS, said)

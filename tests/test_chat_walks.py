@@ -147,6 +147,21 @@ def test_a_failure_told_while_getting_ready_for_the_face_is_the_face_walk(unders
     assert session.handle("还没弄好").intent == "not_yet" and session.state == step
 
 
+@pytest.mark.parametrize("step, said, walk", [("family_wechat.bind", "支付宝", "family_alipay"),
+                                              ("family_wechat.open", "那换成支付宝吧", "family_alipay"),
+                                              ("family_alipay.proxy", "微信", "family_wechat")])
+def test_the_other_app_named_in_a_relatives_walk_is_the_relatives_too(understander, step, said, walk):
+    """Session 60, noticed: inside the WeChat 亲情服务 walk "支付宝" started the user's own Alipay walk (本人认证),
+    though a relative holds the phone. Before the face, the other app is the other walk of a relative's help."""
+    session = Session(FLOWS, understander=understander)
+    session.greet()
+    session.machine.set_state(step)
+    reply = session.handle(said)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    assert session.state == f"{walk}.open" and "家里人" in reply.say, (reply.intent, session.state, reply.say)
+
+
 @pytest.mark.parametrize("utterance, state, words", [
     ("找不到在哪里", "trouble_entry.search", ["搜索框", "退休认证"]),
     ("它提示要更新", "trouble_update.update", ["新版本", "更新"]),

@@ -432,5 +432,6 @@ def test_every_channel_lacked_and_the_one_wanted(flows, said, lacking, wanted):
 
 def test_a_scam_pattern_yielding_to_no_intent_is_one_line_with_its_place(flows_copy):
     """A misspelt name under a scam pattern's `except` would leave it never yielding, without a word."""
-    error, line = _understanding_error(flows_copy, "      except: [q_bereaved]", "      except: [q_bereved]")
+    error, line = _understanding_error(flows_copy, "      except: [q_bereaved, scam_refused]",
+                                       "      except: [q_bereved, scam_refused]")
     assert "q_bereved" in str(error) and "card_abnormal" in str(error) and error.line == line
