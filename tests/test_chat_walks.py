@@ -162,6 +162,18 @@ def test_the_other_app_named_in_a_relatives_walk_is_the_relatives_too(understand
     assert session.state == f"{walk}.open" and "家里人" in reply.say, (reply.intent, session.state, reply.say)
 
 
+@pytest.mark.parametrize("step, said", [("family_wechat.bind", "微信"), ("family_alipay.proxy", "支付宝"),
+                                        ("family_wechat.face.frame", "微信")])
+def test_naming_the_app_of_a_relatives_walk_does_not_leave_it_for_the_users_own(understander, step, said):
+    """Session 61: "微信" in the WeChat 亲情服务 walk started the user's own WeChat walk (本人认证); it names the walk
+    one is in, as "微信" does in the WeChat walk."""
+    session = Session(FLOWS, understander=understander)
+    session.greet()
+    session.machine.set_state(step)
+    session.handle(said)
+    assert session.state.split(".")[0] == step.split(".")[0], (step, said, session.state)
+
+
 @pytest.mark.parametrize("utterance, state, words", [
     ("找不到在哪里", "trouble_entry.search", ["搜索框", "退休认证"]),
     ("它提示要更新", "trouble_update.update", ["新版本", "更新"]),

@@ -215,9 +215,17 @@ class Session:
         # greeting, a choice, the result) it gets "好的。" and the question of that place again (`_execute`), not
         # "没听清" (they would say it louder) nor a guess at something else ("好了" at the greeting was asked
         # "您是说“再见”吗?", where a reflex "对" would end the session).
+        # A relative's walk too: "微信" in the WeChat 亲情服务 walk names the walk it is in (the `family` step's own
+        # `on` leads there), not the user's own WeChat walk (session 61: it started 本人认证 there).
         return [i for i in self.flows.readable_intents(self.state)
                 if not (i in self.flows.goto and i not in state.on and state.walk is not None
-                        and self._channel_walk(i) == state.walk)]
+                        and state.walk in self._walks_named(i))]
+
+    def _walks_named(self, intent: str) -> set:
+        """The walks a channel's intent starts: its own (`goto`), and those a step's `on` leads it to instead
+        (at the `family` step "微信" is the WeChat 亲情服务 walk)."""
+        dests = [self.flows.goto.get(intent, ""), *(s.on[intent] for s in self.flows.states.values() if intent in s.on)]
+        return {w for w in map(self._walk_of, dests) if w is not None}
 
     def same_effect(self) -> dict:
         return self.flows.same_effect(self.state)
