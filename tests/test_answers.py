@@ -316,3 +316,29 @@ def test_the_scam_follow_ups_are_tested_on_sentences_not_trained_on():
 
     said = [s for _, s in FELL_FOR_IT] + NOT_FALLEN + REFUSED
     assert len(said) == 11 and not training_sentences_among(FLOWS, said)
+
+
+# Session 61, after the first frozen run: a refusal told with the scam itself ("他要验证码,我没给") was the scam
+# warning — the story's pattern acted before the model's scam_refused could. The words of not falling for it
+# (understanding.yaml `scam_not_fallen`) now make a yielding pattern, or the cues rule, give way. Not in flows/.
+STORY_REFUSED = ["有人打电话说是社保局的,要我报验证码,我没报", "短信里让我点链接认证,我没点,直接删了",
+                 "那人让我把钱转到安全账户,我可没转"]
+STORY_FALLEN = ["他要验证码,我没多想就告诉他了", "有人让我把钱转到安全账户,我转了"]
+
+
+@pytest.mark.parametrize("said", STORY_REFUSED)
+def test_a_scam_story_told_as_not_fallen_for_is_praised(understander, said):
+    reply = ask(at("done", understander), said)
+    assert reply.intent == "scam_refused" and reply.say.startswith("做得对"), (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("said", STORY_FALLEN)
+def test_a_scam_story_without_a_refusal_is_still_the_warning(understander, said):
+    reply = ask(at("done", understander), said)
+    assert reply.intent == "q_scam" and "做得对" not in reply.say, (said, reply.intent, reply.say)
+
+
+def test_the_refused_stories_are_not_training_sentences():
+    from tests.chatdriver import training_sentences_among
+
+    assert not training_sentences_among(FLOWS, STORY_REFUSED + STORY_FALLEN)

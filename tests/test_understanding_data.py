@@ -435,3 +435,9 @@ def test_a_scam_pattern_yielding_to_no_intent_is_one_line_with_its_place(flows_c
     error, line = _understanding_error(flows_copy, "      except: [q_bereaved, scam_refused]",
                                        "      except: [q_bereved, scam_refused]")
     assert "q_bereved" in str(error) and "card_abnormal" in str(error) and error.line == line
+
+
+def test_a_not_fallen_reading_that_is_no_intent_is_one_line_with_its_place(flows_copy):
+    """scam_not_fallen's reading misspelt would leave every refusal told with its scam the warning, without a word."""
+    error, line = _understanding_error(flows_copy, "    intent: scam_refused", "    intent: scam_refuse")
+    assert "scam_refuse" in str(error) and "scam_not_fallen" in str(error) and error.line == line

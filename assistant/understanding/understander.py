@@ -99,6 +99,14 @@ class Understander:
                 raise FlowError(self.config.file, g.line_of("except") if hasattr(g, "line_of") else 0,
                                 f"the '{kind}' scam pattern's 'except' names '{intent}', which is not an intent of "
                                 "intents.yaml")
+        not_fallen = guards.get("scam_not_fallen") or {}
+        self.not_fallen_intent = str(not_fallen.get("intent") or "")
+        """the reading a scam story yields to when told as not fallen for (scam_refused), or none"""
+        if self.not_fallen_intent and self.not_fallen_intent not in flows.intents:
+            raise FlowError(self.config.file, not_fallen.line_of("intent") if hasattr(not_fallen, "line_of") else 0,
+                            f"'scam_not_fallen' names '{self.not_fallen_intent}', which is not an intent of "
+                            "intents.yaml")
+        self.not_fallen = re.compile(str(not_fallen.get("pattern") or "(?!)"))
         self.scam_cues = set(map(str, guards.get("scam_cues") or []))
         self.scam_cues_except = set(map(str, guards.get("scam_cues_except") or []))
         # A scam cue's words by their sound: recognition writes "验证码" as "验正码" and "密码" as "秘码", and a story
@@ -381,6 +389,11 @@ class Understander:
                                 f"({', '.join(self.featurizer.cues)})")
         return frozenset(map(str, names))
 
+    def _not_fallen(self, text: str, unless, allowed) -> bool:
+        """A scam story whose rule yields to the not-fallen reading, told in words that say it was not fallen for."""
+        return (self.not_fallen_intent in unless and self.not_fallen_intent in allowed
+                and bool(self.not_fallen.search(text)))
+
     def _scam_cues_by_sound(self, text: str) -> set:
         """The scam cues whose words are in the turn by their sound (fuzzy pinyin), whatever characters were heard."""
         if not self.scam_sounds:
@@ -433,16 +446,26 @@ class Understander:
         # 1. Scams before channels.
         if "q_scam" in allowed:
             for kind, pattern, unless in self.scams:
-                if pattern.search(text) and ranked[0][0] not in unless:
-                    return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind}, guard=f"scam:{kind}")
+                if pattern.search(text):
+                    if self._not_fallen(text, unless, allowed):
+                        return Understanding(self.not_fallen_intent, ACT, 1.0, ranked=ranked, guard="scam:not fallen")
+                    # The not-fallen reading is yielded to on its words only: the model reads "没多想就告诉他了"
+                    # (fell for it) as not fallen for, 0.91 (session 61).
+                    if ranked[0][0] not in unless - {self.not_fallen_intent}:
+                        return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind},
+                                             guard=f"scam:{kind}")
             if self.scam_cues and self.scam_cues <= cues | self._scam_cues_by_sound(text):
-                if ranked[0][0] not in self.scam_cues_except:
+                if self._not_fallen(text, self.scam_cues_except, allowed):
+                    return Understanding(self.not_fallen_intent, ACT, 1.0, ranked=ranked, guard="scam:not fallen")
+                if ranked[0][0] not in self.scam_cues_except - {self.not_fallen_intent}:
                     return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
                                          guard="scam:" + "+".join(sorted(self.scam_cues)))
                 # The rule yielded to the best reading ("短信验证码一直不来" read as how to register): judged no scam
                 # story, so the scam answer is not offered back as the other of two readings.
                 if ranked[0][0] != "q_scam":
                     ranked = [r for r in ranked if r[0] != "q_scam"]
+            if ranked[0][0] == "q_scam" and self._not_fallen(text, {self.not_fallen_intent}, allowed):
+                return Understanding(self.not_fallen_intent, ACT, 1.0, ranked=ranked, guard="scam:not fallen")
         ranked = _without_lacked(ranked, slots.get("lacking", ()))
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
