@@ -279,8 +279,10 @@ def test_a_lost_card_in_the_wechat_family_walk_is_not_told_the_card_is_not_neede
 # "家里人帮忙". Someone who fell for it hears what to do now first (the scam guard's kind `gave`); someone who did
 # not hears "做得对" (the model's scam_refused). Not sentences of flows/.
 FELL_FOR_IT = [("greeting", "糟了,验证码我已经告诉那人了"), ("wechat.fill", "他发的那个链接我点开了"),
-               ("done", "钱我都转给人家了,咋办呀"), ("app12333.login", "我把银行卡密码念给对方了")]
-NOT_FALLEN = ["我没把验证码告诉他", "他让我把验证码告诉他", "那人要我点链接", "那链接我可没敢点"]
+               ("done", "钱我都转给人家了,咋办呀"), ("app12333.login", "我把银行卡密码念给对方了"),
+               ("waiting", "那人叫我报密码,我就报给他了")]
+NOT_FALLEN = ["我没把验证码告诉他", "他让我把验证码告诉他", "那人要我点链接", "那链接我可没敢点",
+              "儿子让我把验证码告诉他,我就告诉了"]
 REFUSED = ["我可没给他", "验证码我一个字也没跟他说", "我当场就把那人电话给挂了"]
 
 
@@ -295,7 +297,7 @@ def test_having_fallen_for_a_scam_hears_what_to_do_now_first(understander, state
 
 @pytest.mark.parametrize("said", NOT_FALLEN)
 def test_a_scam_not_fallen_for_or_only_asked_is_not_told_it_was(understander, said):
-    """A negation, or the scammer's demand told ("他让我……"), is no "别慌" — a warning or "做得对" instead."""
+    """A negation, the scammer's demand told ("他让我……"), or a son's, is no "别慌" — a warning or "做得对" instead."""
     reply = ask(at("greeting", understander), said)
     assert not reply.say.startswith("别慌"), (said, reply.intent, reply.say)
     assert reply.intent in ("q_scam", "scam_refused"), (said, reply.intent, reply.say)
@@ -315,7 +317,7 @@ def test_the_scam_follow_ups_are_tested_on_sentences_not_trained_on():
     from tests.chatdriver import training_sentences_among
 
     said = [s for _, s in FELL_FOR_IT] + NOT_FALLEN + REFUSED
-    assert len(said) == 11 and not training_sentences_among(FLOWS, said)
+    assert len(said) == 13 and not training_sentences_among(FLOWS, said)
 
 
 # Session 61, after the first frozen run: a refusal told with the scam itself ("他要验证码,我没给") was the scam
