@@ -127,6 +127,17 @@ def test_a_failure_said_while_the_phone_looks_at_the_face_is_the_face_walk(said)
         assert conversation.say("好了")["state"] == "wechat.face.move"
 
 
+def _said_at(understander, step: str, said: str):
+    """A session standing at `step` (as if walked there) after `said`; a "您是说……吗?" answered "对", as a user would."""
+    session = Session(FLOWS, understander=understander)
+    session.greet()
+    session.machine.set_state(step)
+    reply = session.handle(said)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    return session, reply
+
+
 @pytest.mark.parametrize("step, said", [("wechat.face.light", "它说认证失败"), ("alipay.face.cover", "刷了三回都没过"),
                                         ("app12333.face.hair", "弄了好几遍,还是通不过")])
 def test_a_failure_told_while_getting_ready_for_the_face_is_the_face_walk(understander, step, said):
@@ -136,12 +147,7 @@ def test_a_failure_told_while_getting_ready_for_the_face_is_the_face_walk(unders
     from tests.chatdriver import training_sentences_among
 
     assert not training_sentences_among(FLOWS, [said])
-    session = Session(FLOWS, understander=understander)
-    session.greet()
-    session.machine.set_state(step)
-    reply = session.handle(said)
-    if reply.intent == "confirm":
-        reply = session.handle("对")
+    session, reply = _said_at(understander, step, said)
     assert session.state == "trouble_face.light" and "光线" in reply.say, (reply.intent, reply.say)
     assert session.handle("好了") and session.state == step
     assert session.handle("还没弄好").intent == "not_yet" and session.state == step
@@ -153,12 +159,7 @@ def test_a_failure_told_while_getting_ready_for_the_face_is_the_face_walk(unders
 def test_the_other_app_named_in_a_relatives_walk_is_the_relatives_too(understander, step, said, walk):
     """Session 60, noticed: inside the WeChat 亲情服务 walk "支付宝" started the user's own Alipay walk (本人认证),
     though a relative holds the phone. Before the face, the other app is the other walk of a relative's help."""
-    session = Session(FLOWS, understander=understander)
-    session.greet()
-    session.machine.set_state(step)
-    reply = session.handle(said)
-    if reply.intent == "confirm":
-        reply = session.handle("对")
+    session, reply = _said_at(understander, step, said)
     assert session.state == f"{walk}.open" and "家里人" in reply.say, (reply.intent, session.state, reply.say)
 
 
@@ -167,10 +168,7 @@ def test_the_other_app_named_in_a_relatives_walk_is_the_relatives_too(understand
 def test_naming_the_app_of_a_relatives_walk_does_not_leave_it_for_the_users_own(understander, step, said):
     """Session 61: "微信" in the WeChat 亲情服务 walk started the user's own WeChat walk (本人认证); it names the walk
     one is in, as "微信" does in the WeChat walk."""
-    session = Session(FLOWS, understander=understander)
-    session.greet()
-    session.machine.set_state(step)
-    session.handle(said)
+    session, _ = _said_at(understander, step, said)
     assert session.state.split(".")[0] == step.split(".")[0], (step, said, session.state)
 
 
