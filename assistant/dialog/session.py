@@ -172,6 +172,8 @@ class Session:
         self.understander = understander or Understander(flows)
         self._position = _Position()
         self.machine = build_machine(flows, self._position)
+        self._walks_named = {intent: self._walks_of_channel(intent) for intent in flows.goto}
+        """channel intent -> the walks it starts, once: the flows do not change in a session"""
         self.voice = VoiceSettings()
         self.reset()
 
@@ -219,9 +221,9 @@ class Session:
         # `on` leads there), not the user's own WeChat walk (session 61: it started 本人认证 there).
         return [i for i in self.flows.readable_intents(self.state)
                 if not (i in self.flows.goto and i not in state.on and state.walk is not None
-                        and state.walk in self._walks_named(i))]
+                        and state.walk in self._walks_named[i])]
 
-    def _walks_named(self, intent: str) -> set:
+    def _walks_of_channel(self, intent: str) -> set:
         """The walks a channel's intent starts: its own (`goto`), and those a step's `on` leads it to instead
         (at the `family` step "微信" is the WeChat 亲情服务 walk)."""
         dests = [self.flows.goto.get(intent, ""), *(s.on[intent] for s in self.flows.states.values() if intent in s.on)]
