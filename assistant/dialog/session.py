@@ -305,20 +305,18 @@ class Session:
             return self._reply([self._say("heard_yes"), *self._ask_sentences(self.state)], "heard_yes")
         if u.action == UNKNOWN and u.guard == "says nothing" and self._only_greets(text):
             return self._reply([self._say("hello"), *self._ask_sentences(self.state)], "hello")
+        if (u.slots.get("lost") and "q_documents" in (self.flows.answer_of.keys() & self.allowed_intents())
+                and ((u.action == UNKNOWN and u.guard == "went wrong")
+                     or (u.action in (CHOOSE, CONFIRM) and "q_documents" in (u.intent, u.second)))):
+            # A card or ID lost (the `lost` slot's own words: 卡丢, 证找不着…): what to do without it, when nothing
+            # more was understood — not "弄好了再说好了" (session 60: "我社保卡丢了" at a face step) — or when the
+            # documents answer is one of the readings asked about — not "您是说“要准备什么”,还是“还没弄好”?", a
+            # question they cannot answer (session 61, the light step, model c4eb5d23).
+            return self._answer("q_documents", text, u.slots)
         if u.action == UNKNOWN and u.guard == "went wrong":
-            if u.slots.get("lost") and "q_documents" in (self.flows.answer_of.keys() & self.allowed_intents()):
-                # A card or ID lost (the `lost` slot's own words: 卡丢, 证找不着…), nothing more understood: what to do
-                # without it, not "弄好了再说好了" (session 60: "我社保卡丢了" at a face step).
-                return self._answer("q_documents", text, u.slots)
             # Something went wrong at a step, nothing more understood: take your time, and how to get help; nothing
             # is asked back.
             return self._reply([self._say("went_wrong")], "went_wrong")
-        if (u.slots.get("lost") and u.action in (CHOOSE, CONFIRM) and "q_documents" in (u.intent, u.second)
-                and "q_documents" in self.allowed_intents()):
-            # The same when the documents answer is one of the readings asked about: "您是说“要准备什么”,还是“还没弄
-            # 好”?" asks someone who said their card is gone a question they cannot answer (session 61, "我社保卡丢了"
-            # at the light step with model c4eb5d23); the `lost` slot's own words settle which reading it was.
-            return self._answer("q_documents", text, u.slots)
         if u.action == UNKNOWN:
             # Out of scope but not surely so (a filler, a cough, babble, a half sentence): "没听清" and a second try
             # is kinder than "这个我帮不上忙"; a sure one (above the act band) gets that answer below.

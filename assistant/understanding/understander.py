@@ -389,10 +389,9 @@ class Understander:
                                 f"({', '.join(self.featurizer.cues)})")
         return frozenset(map(str, names))
 
-    def _not_fallen(self, text: str, unless, allowed) -> bool:
-        """A scam story whose rule yields to the not-fallen reading, told in words that say it was not fallen for."""
-        return (self.not_fallen_intent in unless and self.not_fallen_intent in allowed
-                and bool(self.not_fallen.search(text)))
+    def _not_fallen(self, ranked) -> Understanding:
+        """The reading of a scam told as not fallen for (scam_refused), where the scam rules gave way to it."""
+        return Understanding(self.not_fallen_intent, ACT, 1.0, ranked=ranked, guard="scam:not fallen")
 
     def _scam_cues_by_sound(self, text: str) -> set:
         """The scam cues whose words are in the turn by their sound (fuzzy pinyin), whatever characters were heard."""
@@ -445,18 +444,20 @@ class Understander:
         bands = self.model.bands
         # 1. Scams before channels.
         if "q_scam" in allowed:
+            # Told as not fallen for (`scam_not_fallen`'s words): a rule yielding to that reading gives way on them.
+            refused = self.not_fallen_intent in allowed and bool(self.not_fallen.search(text))
             for kind, pattern, unless in self.scams:
                 if pattern.search(text):
-                    if self._not_fallen(text, unless, allowed):
-                        return Understanding(self.not_fallen_intent, ACT, 1.0, ranked=ranked, guard="scam:not fallen")
+                    if refused and self.not_fallen_intent in unless:
+                        return self._not_fallen(ranked)
                     # The not-fallen reading is yielded to on its words only: the model reads "没多想就告诉他了"
                     # (fell for it) as not fallen for, 0.91 (session 61).
                     if ranked[0][0] not in unless - {self.not_fallen_intent}:
                         return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind},
                                              guard=f"scam:{kind}")
             if self.scam_cues and self.scam_cues <= cues | self._scam_cues_by_sound(text):
-                if self._not_fallen(text, self.scam_cues_except, allowed):
-                    return Understanding(self.not_fallen_intent, ACT, 1.0, ranked=ranked, guard="scam:not fallen")
+                if refused and self.not_fallen_intent in self.scam_cues_except:
+                    return self._not_fallen(ranked)
                 if ranked[0][0] not in self.scam_cues_except - {self.not_fallen_intent}:
                     return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": "general"},
                                          guard="scam:" + "+".join(sorted(self.scam_cues)))
@@ -464,8 +465,8 @@ class Understander:
                 # story, so the scam answer is not offered back as the other of two readings.
                 if ranked[0][0] != "q_scam":
                     ranked = [r for r in ranked if r[0] != "q_scam"]
-            if ranked[0][0] == "q_scam" and self._not_fallen(text, {self.not_fallen_intent}, allowed):
-                return Understanding(self.not_fallen_intent, ACT, 1.0, ranked=ranked, guard="scam:not fallen")
+            if refused and ranked[0][0] == "q_scam":
+                return self._not_fallen(ranked)
         ranked = _without_lacked(ranked, slots.get("lacking", ()))
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
