@@ -344,3 +344,52 @@ def test_the_refused_stories_are_not_training_sentences():
     from tests.chatdriver import training_sentences_among
 
     assert not training_sentences_among(FLOWS, STORY_REFUSED + STORY_FALLEN)
+
+
+# Session 62, by hand: "我七十五了还要认证吗" was "没听明白" at the greeting, and "都八十多岁了还得认证啊" asked as how
+# often. The age said (understanding.yaml slot `age`) makes the why answer say first that age does not excuse it, and
+# how the old are helped. Not sentences of flows/.
+AGE_ASKED = [("greeting", "我七十五了还要认证吗"), ("greeting", "都八十多岁了还得认证啊"),
+             ("wechat.open", "我这么大岁数了,还要年年认证吗")]
+
+
+@pytest.mark.parametrize("state, said", AGE_ASKED)
+def test_an_elder_asking_whether_their_age_excuses_them_hears_it_does_not_and_how_they_are_helped(understander,
+                                                                                                   state, said):
+    session = at(state, understander)
+    reply = ask(session, said)
+    assert reply.intent == "q_why" and reply.parts[0] == "岁数大了也要认证。", (said, reply.intent, reply.say)
+    assert "子女" in reply.say and "上门认证" in reply.say
+    assert session.state == state
+
+
+def test_why_asked_without_an_age_is_the_plain_answer(understander):
+    reply = ask(at("greeting", understander), "到底为啥要搞这个认证")
+    assert reply.intent == "q_why" and "岁数" not in reply.say and "排队盖章" in reply.say, reply.say
+
+
+# Session 62, by hand: at the steps that ask for the phone's code, saying it was typed in ("短信验证码我输进去了") was
+# warned of as a scam (its 短信 counted as a stranger by the cues rule). A stranger asking for it still is one.
+CODE_TYPED = [("app12333.reset", "短信验证码我输进去了,新密码也设好了", "app12333.login"),
+              ("app12333.register", "短信验证码来了,我填上了", "app12333.entry")]
+CODE_ASKED_FOR = ["有人打电话要我的短信验证码", "对方让我把短信验证码念给他听"]
+
+
+@pytest.mark.parametrize("state, said, after", CODE_TYPED)
+def test_the_phones_code_typed_in_at_its_own_step_is_no_scam(understander, state, said, after):
+    session = at(state, understander)
+    reply = ask(session, said)
+    assert reply.intent == "next" and session.state == after, (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("said", CODE_ASKED_FOR)
+def test_a_stranger_asking_for_the_phones_code_is_still_a_scam(understander, said):
+    reply = ask(at("app12333.reset", understander), said)
+    assert reply.intent == "q_scam" and "骗子" in reply.say, (said, reply.intent, reply.say)
+
+
+def test_the_age_and_code_sentences_are_not_training_sentences():
+    from tests.chatdriver import training_sentences_among
+
+    said = [s for _, s in AGE_ASKED] + ["到底为啥要搞这个认证"] + [s for _, s, _ in CODE_TYPED] + CODE_ASKED_FOR
+    assert len(said) == 8 and not training_sentences_among(FLOWS, said)

@@ -186,6 +186,9 @@ BREAKAGES = [
     ("intents.yaml", "phrases: [微信, 用微信,", "phrases: 微信\n    typed: [用微信,", "'phrases' must be a list"),
     ("regions.yaml", "    cycle_days: 180", "    cycle_days: \"180\"", "'cycle_days' must be a whole number"),
     ("phrases.yaml", "  not_understood: 对不起,我没听清。", "  not_understood: [对不起]", "'not_understood' must be text"),
+    # A walk's own `on` (every step of it, the face steps spliced in too): reported at the walk's line, not a step's.
+    ("dialog.yaml", "    on: {ch_alipay: family_alipay}", "    on: {ch_alipay: family_alipy}",
+     "unknown step or state 'family_alipy'"),
 ]
 
 

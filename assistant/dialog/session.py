@@ -223,6 +223,16 @@ class Session:
                 if not (i in self.flows.goto and i not in state.on and state.walk is not None
                         and state.walk in self._walks_named[i])]
 
+    def _walk_named_alone(self, u) -> str | None:
+        """The channel intent whose phrase the whole turn is ("微信", "用支付宝"), when it names the walk one is in and
+        the turn was neither acted on nor asked about as done ("微信" at the step that opens WeChat may say it is
+        open: "您是说“好了”吗?" stays); else None."""
+        walk = self.flows.states[self.state].walk
+        if u.action == ACT or walk is None or {u.intent, u.second} & set(self.understander.done_intents):
+            return None
+        return next((i for i in self.understander.phrases.get(u.text or "", ())
+                     if i in self._walks_named and walk in self._walks_named[i]), None)
+
     def _walks_of_channel(self, intent: str) -> set:
         """The walks a channel's intent starts: its own (`goto`), and those a step's `on` leads it to instead
         (at the `family` step "微信" is the WeChat 亲情服务 walk)."""
@@ -313,6 +323,12 @@ class Session:
             # documents answer is one of the readings asked about — not "您是说“要准备什么”,还是“还没弄好”?", a
             # question they cannot answer (session 61, the light step, model c4eb5d23).
             return self._answer("q_documents", text, u.slots)
+        named = self._walk_named_alone(u)
+        if named:
+            # The app of the walk one is in, said alone ("支付宝" in 支付宝代人认证): not a move — the model may not read
+            # it there (allowed_intents) and guessed at something else (session 62: "您是说“要更新”吗?") — but heard:
+            # we are certifying with it, this step again.
+            return self._reply([self._say("in_walk"), *self._ask_sentences(self.state)], named)
         if u.action == UNKNOWN and u.guard == "went wrong":
             # Something went wrong at a step, nothing more understood: take your time, and how to get help; nothing
             # is asked back.

@@ -94,13 +94,13 @@ def _load_dialog(path: Path, intents):
     data = load_yaml(path)
     check(data, DialogFile)
     states: dict[str, State] = {}
-    raw_on: dict[str, tuple[LDict, dict, str]] = {}  # state -> (body, on mapping, step prefix)
+    raw_on: dict[str, tuple[LDict, dict, str, LDict]] = {}  # state -> (body, on mapping, step prefix, its walk)
 
     for name, body in data["states"].items():
         states[name] = State(name, _spoken(body, "say") or "", list(body.get("options", [])), {}, _sources(body),
                              body.file, body.line, ask=_spoken(body, "ask") or "",
                              certified=body.get("certified", False))
-        raw_on[name] = (body, body.get("on", {}), "")
+        raw_on[name] = (body, body.get("on", {}), "", body)
 
     walks = data["walks"]
     expander = _WalkExpander(walks)
@@ -112,13 +112,14 @@ def _load_dialog(path: Path, intents):
         if walk in used and not _targets_walk(data, walk):
             continue  # only ever spliced into other walks
         steps = expander.steps(walk, walk)
+        walk_on = walks[walk].get("on") or {}
         returns = any(RETURN in (s.get("on") or {}).values() for _, _, s in steps)
         number, total = 0, sum(1 for _, _, s in steps if not s.get("alt"))
         for i, (name, prefix, step) in enumerate(steps):
             if name in states:
                 raise FlowError(step.file, step.line, f"step '{name}' is defined twice")
             number += 0 if step.get("alt") else 1
-            on = dict(step.get("on", {}))
+            on = {**walk_on, **step.get("on", {})}
             if "next" in step:
                 on.setdefault("next", f"{prefix}.{step['next']}")
             elif "next" not in on:
@@ -129,7 +130,7 @@ def _load_dialog(path: Path, intents):
             states[name] = State(name, _spoken(step, "say") or "", list(step.get("options", [])), {}, _sources(step),
                                  step.file, step.line, walk, (max(number, 1), total), returns,
                                  _spoken(step, "ask") or "")
-            raw_on[name] = (step, on, prefix)
+            raw_on[name] = (step, on, prefix, walks[walk])
 
     def resolve(target, prefix, where):
         if target == RETURN:
@@ -143,9 +144,11 @@ def _load_dialog(path: Path, intents):
         return next((n.split(".", 1)[1] for n, st in states.items()
                      if st.walk == walk and n.startswith(walk + ".")), "")
 
-    for name, (body, on, prefix) in raw_on.items():
+    for name, (body, on, prefix, walk_body) in raw_on.items():
         for intent, target in on.items():
-            where = (body.file, body["on"].line_of(intent) if "on" in body and intent in body["on"] else body.line)
+            # The line that says it: the step's own `on`, else its walk's.
+            said = next((b for b in (body, walk_body) if intent in (b.get("on") or {})), body)
+            where = (said.file, said["on"].line_of(intent) if intent in (said.get("on") or {}) else said.line)
             if intent not in intents:
                 raise FlowError(*where, f"'{name}' reacts to unknown intent '{intent}'")
             states[name].on[intent] = resolve(str(target), prefix, where)

@@ -208,6 +208,9 @@ Step = Annotated[Annotated[UseShape, Tag("~splice")] | Annotated[StepShape, Tag(
 
 class WalkShape(_Shape):
     title: Text | None = None
+    on: dict[str, Text] = {}
+    """What every step of the walk does on these intents, the steps spliced in by `use:` too, unless a step's own
+    `on` says otherwise (a relative's walk: the other app named is the other relative's walk, at the face too)."""
     steps: Annotated[list[Step], Field(min_length=1)]
 
 
