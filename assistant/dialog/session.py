@@ -325,9 +325,9 @@ class Session:
             return self._answer("q_documents", text, u.slots)
         named = self._walk_named_alone(u)
         if named:
-            # The app of the walk one is in, said alone ("支付宝" in 支付宝代人认证): not a move — the model may not read
-            # it there (allowed_intents) and guessed at something else (session 62: "您是说“要更新”吗?") — but heard:
-            # we are certifying with it, this step again.
+            # The app of the walk one is in, said alone ("支付宝" in 支付宝代人认证): not a move — the model may not
+            # read it there (allowed_intents) and guessed at something else (session 62: "您是说“要更新”吗?") — but
+            # heard: we are certifying with it, this step again.
             return self._reply([self._say("in_walk"), *self._ask_sentences(self.state)], named)
         if u.action == UNKNOWN and u.guard == "went wrong":
             # Something went wrong at a step, nothing more understood: take your time, and how to get help; nothing
