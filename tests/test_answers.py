@@ -393,3 +393,49 @@ def test_the_age_and_code_sentences_are_not_training_sentences():
 
     said = [s for _, s in AGE_ASKED] + ["到底为啥要搞这个认证"] + [s for _, s, _ in CODE_TYPED] + CODE_ASKED_FOR
     assert len(said) == 8 and not training_sentences_among(FLOWS, said)
+
+
+# Session 62, by hand: "我没填", "我没下", "我没摇" at their steps (not done yet) were praised "做得对!" as refusing a
+# scammer. A refusal is read as one when told with the scam (understanding.yaml needs_cue), or right after the
+# warning, where its words (`scam_not_fallen`) answer it whatever the model made of them. Not sentences of flows/.
+NOT_DONE_YET = [("wechat.fill", "我没填"), ("app12333.download", "我没下呢"), ("wechat.face.move", "俺没摇")]
+AFTER_WARNING = ["没给没给,我一个字没说", "咱一分钱也没转给他", "俺压根没搭理他"]
+
+
+@pytest.mark.parametrize("state, said", NOT_DONE_YET)
+def test_a_step_not_done_is_no_scam_refused(understander, state, said):
+    session = at(state, understander)
+    reply = ask(session, said)
+    assert reply.intent != "scam_refused" and "做得对" not in reply.say, (said, reply.intent, reply.say)
+    assert session.state == state
+
+
+@pytest.mark.parametrize("said", AFTER_WARNING)
+def test_right_after_the_warning_the_words_of_refusing_are_praised(understander, said):
+    session = at("alipay.open", understander)
+    assert ask(session, "有个人打电话说我养老金要停,叫我把验证码报给他").intent == "q_scam"
+    reply = session.handle(said)
+    assert reply.intent == "scam_refused" and reply.say.startswith("做得对"), (said, reply.intent, reply.say)
+    assert session.state == "alipay.open"
+    # Only right after it: the same words a turn later are read as they would be anywhere.
+    assert not session.warned
+
+
+def test_the_refusal_sentences_are_not_training_sentences():
+    from tests.chatdriver import training_sentences_among
+
+    said = [s for _, s in NOT_DONE_YET] + AFTER_WARNING + ["有个人打电话说我养老金要停,叫我把验证码报给他"]
+    assert len(said) == 7 and not training_sentences_among(FLOWS, said)
+
+
+def test_hearsay_of_scammers_gets_the_advice_not_this_is_a_scam(understander):
+    """Session 62: "听说有冒充社保的骗子,咋晓得……" asks how to tell (the advice), it tells of no stranger; it was
+    "这多半是骗子!". A stranger told of is still the warning."""
+    from tests.chatdriver import training_sentences_among
+
+    heard, met = "听人说有冒充社保局的骗子,咱咋分得清真假", "昨天有个冒充社保局的人打电话,要我的验证码"
+    assert not training_sentences_among(FLOWS, [heard, met])
+    reply = ask(at("greeting", understander), heard)
+    assert reply.intent == "q_scam" and reply.say.startswith("防骗"), reply.say
+    reply = ask(at("greeting", understander), met)
+    assert reply.intent == "q_scam" and "骗子" in reply.parts[0] and not reply.say.startswith("防骗"), reply.say

@@ -200,6 +200,8 @@ class Session:
         self.pending_slots: dict = {}
         """what the sentence asked about named (a scam kind, sunglasses), kept for when the user says 对"""
         self.last_content: list[str] = []
+        self.warned = False
+        """the last reply was the scam warning: a turn of not having fallen for it is read as that (handle)"""
         self.place = None
         """where the user said they live (a regions.Place), remembered for the conversation"""
         self.lacked: set[str] = set()
@@ -280,6 +282,12 @@ class Session:
         return self._reply(parts, None)
 
     def handle(self, text: str) -> Reply:
+        warned, self.warned = self.warned, False
+        reply = self._handle(text, warned)
+        self.warned = reply.intent == "q_scam"
+        return reply
+
+    def _handle(self, text: str, warned: bool) -> Reply:
         text = (text or "").strip()
         private = find_private(text, after_number=self.recent_number > 0)
         self.recent_number = max(self.recent_number - 1, 0)
@@ -323,6 +331,14 @@ class Session:
             # documents answer is one of the readings asked about — not "您是说“要准备什么”,还是“还没弄好”?", a
             # question they cannot answer (session 61, the light step, model c4eb5d23).
             return self._answer("q_documents", text, u.slots)
+        refusal = self.understander.not_fallen_intent
+        if (warned and u.intent != "q_scam" and refusal in self.flows.answer_of
+                and self.understander.not_fallen.search(u.text or "")):
+            # Right after the scam warning, the words of not having fallen for it ("我没给他", "咱一分钱都没转")
+            # answer it, whatever else the model made of them (session 61: "我没给他" was asked "您是说“家里人帮忙”
+            # 吗?"). Elsewhere such a turn needs the scam told with it (understanding.yaml needs_cue: "我没填" at its
+            # step is not done yet). A new scam story, or having fallen for it (q_scam), is that.
+            return self._answer(refusal, text, u.slots)
         named = self._walk_named_alone(u)
         if named:
             # The app of the walk one is in, said alone ("支付宝" in 支付宝代人认证): not a move — the model may not
