@@ -167,7 +167,7 @@ def test_the_other_app_named_in_a_relatives_walk_is_the_relatives_too(understand
 
 
 @pytest.mark.parametrize("step, said", [("family_wechat.bind", "微信"), ("family_alipay.proxy", "支付宝"),
-                                        ("family_wechat.face.frame", "微信")])
+                                        ("family_wechat.face.frame", "微信"), ("family_wechat.other", "俺这用的就是微信嘛")])
 def test_naming_the_app_of_a_relatives_walk_does_not_leave_it_for_the_users_own(understander, step, said):
     """Session 61: "微信" in the WeChat 亲情服务 walk started the user's own WeChat walk (本人认证); it names the walk
     one is in, as "微信" does in the WeChat walk."""
@@ -205,3 +205,9 @@ def test_submitted_told_at_the_move_step_goes_to_the_submitted_step(first, walk)
             pytest.fail("the walk never reached the move step")
         reply = conversation.say("显示提交成功了")
     assert reply["state"] == f"{walk}.face.submitted" and "交上去了" in reply["say"], reply
+
+
+def test_the_walks_own_app_said_with_trouble_is_not_taken_for_naming_it(understander):
+    """"微信打不开了" in the WeChat 亲情服务 walk is trouble, not "we are certifying with WeChat": not the in-walk reply."""
+    session, reply = _said_at(understander, "family_wechat.bind", "微信打不开了")
+    assert not reply.say.startswith("咱们正在认证"), reply.say
