@@ -167,7 +167,7 @@ def test_the_other_app_named_in_a_relatives_walk_is_the_relatives_too(understand
 
 
 @pytest.mark.parametrize("step, said", [("family_wechat.bind", "微信"), ("family_alipay.proxy", "支付宝"),
-                                        ("family_wechat.face.frame", "微信"), ("family_wechat.other", "俺这用的就是微信嘛")])
+                                        ("family_wechat.face.frame", "微信")])
 def test_naming_the_app_of_a_relatives_walk_does_not_leave_it_for_the_users_own(understander, step, said):
     """Session 61: "微信" in the WeChat 亲情服务 walk started the user's own WeChat walk (本人认证); it names the walk
     one is in, as "微信" does in the WeChat walk."""

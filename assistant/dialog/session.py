@@ -226,17 +226,14 @@ class Session:
                         and state.walk in self._walks_named[i])]
 
     def _walk_named_alone(self, u) -> str | None:
-        """The channel intent of the walk one is in, when the turn names it and no other channel ("微信", "嗯,微信,我用
-        的就是微信"), says nothing wrong, lacking, denied or asked, and was neither acted on nor asked about as done
-        ("微信" at the step that opens WeChat may say it is open: "您是说“好了”吗?" stays); else None. (Session 62: a
-        blind writer's "嗯,微信,我用的就是微信" in the WeChat 亲情服务 walk was asked "您是说“支付宝”吗?".)"""
+        """The channel intent whose phrase the whole turn is ("微信", "用支付宝"), when it names the walk one is in and
+        the turn was neither acted on nor asked about as done ("微信" at the step that opens WeChat may say it is
+        open: "您是说“好了”吗?" stays); else None."""
         walk = self.flows.states[self.state].walk
-        if (u.action == ACT or walk is None or {u.intent, u.second} & set(self.understander.done_intents)
-                or u.cues & {"negation", "went_wrong", "lack", "question"}):
+        if u.action == ACT or walk is None or {u.intent, u.second} & set(self.understander.done_intents):
             return None
-        named = set(u.slots.get("channels") or ()) or set(self.understander.phrases.get(u.text or "", ()))
-        ours = {i for i in named if i in self._walks_named and walk in self._walks_named[i]}
-        return next(iter(ours)) if len(ours) == 1 and named <= ours else None
+        return next((i for i in self.understander.phrases.get(u.text or "", ())
+                     if i in self._walks_named and walk in self._walks_named[i]), None)
 
     def _walks_of_channel(self, intent: str) -> set:
         """The walks a channel's intent starts: its own (`goto`), and those a step's `on` leads it to instead
