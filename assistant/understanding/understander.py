@@ -405,9 +405,10 @@ class Understander:
         # The spans that hold a cue's words without saying it (cue_exceptions: "短信验证码" names no stranger) are left
         # out here too, as for the cue by its characters.
         exceptions = self.featurizer.exceptions
+        plain = self.norm.key(text)
         cues = set()
         for cue, sounds in self.scam_sounds.items():
-            key = self.norm.key(exceptions[cue].sub(" ", text) if cue in exceptions else text)
+            key = self.norm.key(exceptions[cue].sub(" ", text)) if cue in exceptions else plain
             if any(k in key for k in sounds):
                 cues.add(cue)
         self._sounded = (text, frozenset(cues))
