@@ -230,7 +230,7 @@ class Session:
         the turn was neither acted on nor asked about as done ("微信" at the step that opens WeChat may say it is
         open: "您是说“好了”吗?" stays); else None."""
         walk = self.flows.states[self.state].walk
-        if u.action == ACT or walk is None or {u.intent, u.second} & set(self.understander.done_intents):
+        if u.action == ACT or walk is None or {u.intent, u.second} & self.understander.done_intents:
             return None
         return next((i for i in self.understander.phrases.get(u.text or "", ())
                      if i in self._walks_named and walk in self._walks_named[i]), None)
