@@ -388,11 +388,49 @@ def test_a_stranger_asking_for_the_phones_code_is_still_a_scam(understander, sai
     assert reply.intent == "q_scam" and "骗子" in reply.say, (said, reply.intent, reply.say)
 
 
+# Session 63, by hand: at the register step "短信来了,验证码我填进去了" was still warned of as a scam (its 短信 the person
+# cue). At the steps where the app itself texts a code (understanding.yaml `own_code`) its text message names nobody;
+# a stranger named beside it still does, and elsewhere a text message asking for a code is still a scam story.
+SMS_CAME = [("app12333.register", "短信来了,验证码我填进去了", "app12333.entry"),
+            ("app12333.register", "收到短信了,填上了", "app12333.entry")]
+SMS_STRANGER = [("app12333.register", "有人发短信问我要验证码"), ("app12333.reset", "短信里那人说让我把验证码报给他"),
+                ("greeting", "收到个短信,说要验证码")]
+
+
+@pytest.mark.parametrize("state, said, after", SMS_CAME)
+def test_the_apps_own_text_message_at_its_step_is_no_stranger(understander, state, said, after):
+    session = at(state, understander)
+    reply = ask(session, said)
+    assert reply.intent == "next" and session.state == after, (said, reply.intent, reply.say)
+
+
+@pytest.mark.parametrize("state, said", SMS_STRANGER)
+def test_a_text_message_with_a_stranger_or_away_from_its_step_is_still_a_scam(understander, state, said):
+    reply = ask(at(state, understander), said)
+    assert reply.intent == "q_scam" and "骗子" in reply.say, (said, reply.intent, reply.say)
+
+
+def test_a_misspelt_own_code_step_is_named_at_its_line(flows_copy):
+    from assistant.errors import FlowError
+    from assistant.understanding import Understander
+
+    root = flows_copy
+    config = root / "understanding.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("states: [app12333.register, app12333.reset]",
+                                   "states: [app12333.register, app12333.rest]"), encoding="utf-8")
+    line = text[:text.index("states: [app12333.register")].count("\n") + 1
+    with pytest.raises(FlowError) as error:
+        Understander(load_flows(root), model=object())
+    assert f"understanding.yaml:{line}" in str(error.value) and "app12333.rest" in str(error.value)
+
+
 def test_the_age_and_code_sentences_are_not_training_sentences():
     from tests.chatdriver import training_sentences_among
 
-    said = [s for _, s in AGE_ASKED] + ["到底为啥要搞这个认证"] + [s for _, s, _ in CODE_TYPED] + CODE_ASKED_FOR
-    assert len(said) == 8 and not training_sentences_among(FLOWS, said)
+    said = ([s for _, s in AGE_ASKED] + ["到底为啥要搞这个认证"] + [s for _, s, _ in CODE_TYPED] + CODE_ASKED_FOR
+            + [s for _, s, _ in SMS_CAME] + [s for _, s in SMS_STRANGER])
+    assert len(said) == 13 and not training_sentences_among(FLOWS, said)
 
 
 # Session 62, by hand: "我没填", "我没下", "我没摇" at their steps (not done yet) were praised "做得对!" as refusing a

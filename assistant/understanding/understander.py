@@ -119,6 +119,13 @@ class Understander:
                 line = guards.line_of("scam_cue_sounds") if hasattr(guards, "line_of") else 0
                 raise FlowError(self.config.file, line, f"'scam_cue_sounds' names '{cue}', which is not among "
                                                         f"scam_cues ({', '.join(sorted(self.scam_cues))})")
+        own_code = guards.get("own_code") or {}
+        self.own_code_states = set(map(str, own_code.get("states") or ()))
+        """the steps where the app itself texts the user a code: there its text message names no stranger"""
+        for state in sorted(self.own_code_states - set(flows.states)):
+            raise FlowError(self.config.file, own_code.line_of("states") if hasattr(own_code, "line_of") else 0,
+                            f"'own_code' names the step '{state}', which is not a state of dialog.yaml")
+        self.own_code_words = re.compile(str(own_code.get("words") or "(?!)"))
         self.done_intents = set(str(i) for i in guards["done_intents"])
         self.not_done_cues = self._cue_names(guards, "not_done_cues", _NOT_DONE_CUES)
         """a turn with one of these cues is never acted on as done (it may be asked about: "口罩摘了,眼镜不戴")"""
@@ -211,13 +218,13 @@ class Understander:
         ranked = self.model.rank(self.featurizer.features_of_normalised(text, kind, self._featured(slots)), allowed)
         ranked = self.post_process(ranked, cues, same or {})
         answers = self.answers_in.get(state, self.answers)
-        result = self._asked_before_leaving(self._decide(text, cues, ranked, allowed, slots, answers), text, kind)
+        result = self._asked_before_leaving(self._decide(text, state, cues, ranked, allowed, slots, answers),
+                                            text, kind)
         if result.guard == "not-done" and result.action != ACT and "question" in cues:
             result = self._question_after_done(text, kind, allowed, same or {}, answers) or result
         result.slots, result.text, result.cues = {**slots, **result.slots}, text, frozenset(cues)
         if result.intent == "q_scam":
-            if ("scam" not in result.slots and "question" in cues
-                    and not self.scam_cues & (cues | self._scam_cues_by_sound(text))):
+            if "scam" not in result.slots and "question" in cues and not self._scam_cues(text, state, cues):
                 # "怎么认出骗子来": asked how to tell or avoid one, no stranger and no money told — advice, not
                 # "这多半是骗子!" (flows/knowledge.yaml, scam: advice).
                 result.slots["scam"] = "advice"
@@ -447,7 +454,16 @@ class Understander:
             return Understanding("not_yet", CONFIRM, p, ranked=ranked, guard="not-done")
         return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
 
-    def _decide(self, text, cues, ranked, allowed, slots, answers) -> Understanding:
+    def _scam_cues(self, text: str, state: str | None, cues: set) -> set:
+        """The scam cues of a turn, by its characters (`cues`) or by their sound; at a step where the app itself
+        texts the user a code (`own_code`), read in the turn less that text message."""
+        if state in self.own_code_states:
+            own = self.own_code_words.sub(" ", text)
+            if own != text:
+                text, cues = own, set(self.featurizer.cues_in(own))
+        return self.scam_cues & (cues | self._scam_cues_by_sound(text))
+
+    def _decide(self, text, state, cues, ranked, allowed, slots, answers) -> Understanding:
         bands = self.model.bands
         # 1. Scams before channels.
         if "q_scam" in allowed:
@@ -462,7 +478,7 @@ class Understander:
                     if ranked[0][0] not in unless - {self.not_fallen_intent}:
                         return Understanding("q_scam", ACT, 1.0, ranked=ranked, slots={"scam": kind},
                                              guard=f"scam:{kind}")
-            if self.scam_cues and self.scam_cues <= cues | self._scam_cues_by_sound(text):
+            if self.scam_cues and self.scam_cues <= self._scam_cues(text, state, cues):
                 if refused and self.not_fallen_intent in self.scam_cues_except:
                     return self._not_fallen(ranked)
                 if ranked[0][0] not in self.scam_cues_except - {self.not_fallen_intent}:
