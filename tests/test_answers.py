@@ -425,12 +425,27 @@ def test_a_misspelt_own_code_step_is_named_at_its_line(flows_copy):
     assert f"understanding.yaml:{line}" in str(error.value) and "app12333.rest" in str(error.value)
 
 
+# Session 63, by hand: "嗯,微信,我用的就是微信" in the WeChat 亲情服务 walk (where "微信" is no move) was asked "您是说
+# “支付宝”吗?" — the opposite of what was said. A turn naming an app is never read as another app.
+WALKS_OWN_APP = [("family_wechat.bind", "嗯,微信,我用的就是微信", "支付宝"),
+                 ("family_wechat.fill", "微信,俺用的一直是微信", "支付宝"),
+                 ("family_alipay.proxy", "支付宝,我用的就是支付宝", "微信")]
+
+
+@pytest.mark.parametrize("state, said, other", WALKS_OWN_APP)
+def test_naming_the_walks_own_app_is_never_asked_as_the_other(understander, state, said, other):
+    session = at(state, understander)
+    reply = ask(session, said)
+    walk = state.split(".")[0]
+    assert session.state.startswith(walk + ".") and other not in reply.say, (said, reply.intent, reply.say)
+
+
 def test_the_age_and_code_sentences_are_not_training_sentences():
     from tests.chatdriver import training_sentences_among
 
     said = ([s for _, s in AGE_ASKED] + ["到底为啥要搞这个认证"] + [s for _, s, _ in CODE_TYPED] + CODE_ASKED_FOR
-            + [s for _, s, _ in SMS_CAME] + [s for _, s in SMS_STRANGER])
-    assert len(said) == 13 and not training_sentences_among(FLOWS, said)
+            + [s for _, s, _ in SMS_CAME] + [s for _, s in SMS_STRANGER] + [s for _, s, _ in WALKS_OWN_APP])
+    assert len(said) == 16 and not training_sentences_among(FLOWS, said)
 
 
 # Session 62, by hand: "我没填", "我没下", "我没摇" at their steps (not done yet) were praised "做得对!" as refusing a

@@ -157,6 +157,8 @@ class Understander:
         # there (digits said, a repeat folded), and as written it was never found.
         self.words = {name: [(self.norm.text(w), v) for w, v in pairs]
                       for name, pairs in {**_slot_words(root), **_pairs(word_lists(self.config, "slots"))}.items()}
+        self.app_intents = {v for _, v in self.words.get("channel", ())}
+        """the intents of the apps named in templates.yaml's channel list (ch_wechat, ch_alipay …)"""
         self.feature_slots = self._feature_slots()
         """the kinds of slot the model sees as features (that one was named, not which): understanding.yaml"""
         (self.lacked_before, self.lacked_after, self.lacked_joined, self.lacked_all, self.had_before,
@@ -454,6 +456,18 @@ class Understander:
             return Understanding("not_yet", CONFIRM, p, ranked=ranked, guard="not-done")
         return Understanding(None, UNKNOWN, p1, ranked=ranked, guard="not-done")
 
+    def _without_unnamed_apps(self, ranked, slots: dict) -> list:
+        """A turn that names an app it does not say it lacks is not about another app: "嗯,微信,我用的就是微信" in
+        the WeChat 亲情服务 walk (where "微信" is no move) was asked "您是说“支付宝”吗?" — the opposite of what was said
+        (session 63). The readings of the other apps of templates.yaml's channel list leave; nothing else gains
+        their probability (a reading put on the wrong app is no evidence for the rest), so the turn is asked about
+        or said again rather than acted on more readily. Lacking, help from home and questions stay."""
+        named = set(slots.get("channels", ())) - set(slots.get("lacking", ()))
+        if not named:
+            return ranked
+        kept = [(i, p) for i, p in ranked if i in named or i not in self.app_intents]
+        return kept or ranked
+
     def _scam_cues(self, text: str, state: str | None, cues: set) -> set:
         """The scam cues of a turn, by its characters (`cues`) or by their sound; at a step where the app itself
         texts the user a code (`own_code`), read in the turn less that text message."""
@@ -491,6 +505,7 @@ class Understander:
             if refused and ranked[0][0] == "q_scam":
                 return self._not_fallen(ranked)
         ranked = _without_lacked(ranked, slots.get("lacking", ()))
+        ranked = self._without_unnamed_apps(ranked, slots)
         (top, p1), (second, p2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
         guard = None
         if top == "no" and self.only_yes.fullmatch(text):
