@@ -375,19 +375,6 @@ CODE_TYPED = [("app12333.reset", "短信验证码我输进去了,新密码也设
 CODE_ASKED_FOR = ["有人打电话要我的短信验证码", "对方让我把短信验证码念给他听"]
 
 
-@pytest.mark.parametrize("state, said, after", CODE_TYPED)
-def test_the_phones_code_typed_in_at_its_own_step_is_no_scam(understander, state, said, after):
-    session = at(state, understander)
-    reply = ask(session, said)
-    assert reply.intent == "next" and session.state == after, (said, reply.intent, reply.say)
-
-
-@pytest.mark.parametrize("said", CODE_ASKED_FOR)
-def test_a_stranger_asking_for_the_phones_code_is_still_a_scam(understander, said):
-    reply = ask(at("app12333.reset", understander), said)
-    assert reply.intent == "q_scam" and "骗子" in reply.say, (said, reply.intent, reply.say)
-
-
 # Session 63, by hand: at the register step "短信来了,验证码我填进去了" was still warned of as a scam (its 短信 the person
 # cue). At the steps where the app itself texts a code (understanding.yaml `own_code`) its text message names nobody;
 # a stranger named beside it still does, and elsewhere a text message asking for a code is still a scam story.
@@ -397,15 +384,15 @@ SMS_STRANGER = [("app12333.register", "有人发短信问我要验证码"), ("ap
                 ("greeting", "收到个短信,说要验证码")]
 
 
-@pytest.mark.parametrize("state, said, after", SMS_CAME)
-def test_the_apps_own_text_message_at_its_step_is_no_stranger(understander, state, said, after):
+@pytest.mark.parametrize("state, said, after", CODE_TYPED + SMS_CAME)
+def test_the_phones_code_typed_in_at_its_own_step_is_no_scam(understander, state, said, after):
     session = at(state, understander)
     reply = ask(session, said)
     assert reply.intent == "next" and session.state == after, (said, reply.intent, reply.say)
 
 
-@pytest.mark.parametrize("state, said", SMS_STRANGER)
-def test_a_text_message_with_a_stranger_or_away_from_its_step_is_still_a_scam(understander, state, said):
+@pytest.mark.parametrize("state, said", [("app12333.reset", said) for said in CODE_ASKED_FOR] + SMS_STRANGER)
+def test_a_stranger_asking_for_the_phones_code_is_still_a_scam(understander, state, said):
     reply = ask(at(state, understander), said)
     assert reply.intent == "q_scam" and "骗子" in reply.say, (said, reply.intent, reply.say)
 
