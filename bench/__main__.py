@@ -31,8 +31,17 @@ def machine() -> dict:
         except OSError:
             return ""
 
-    cpu = next((line.split(":", 1)[1].strip() for line in read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor())
+    first = {}
+    for line in read("/proc/cpuinfo").splitlines():
+        key, _, value = line.partition(":")
+        first.setdefault(key.strip(), value.strip())
+    cpu = first.get("model name") or platform.processor()
+    # "AMD EPYC" names two generations alike here; the family / model / stepping tell them apart. Spoken figures differ
+    # a little between them (the natural voice renders and vosk decodes slightly differently per CPU: session 62's
+    # code, 80.0 / 73.3 / 70.0 % on its machine, was 82.2 / 80.0 / 71.1 % on session 63's with one row of the subset
+    # changed), so two runs compare only when these match.
+    if "cpu family" in first:
+        cpu += f" (family {first['cpu family']}, model {first.get('model', '?')}, stepping {first.get('stepping', '?')})"
     mem = next((int(line.split()[1]) // 1024 for line in read("/proc/meminfo").splitlines()
                 if line.startswith("MemTotal")), None)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
