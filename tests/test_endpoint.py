@@ -381,8 +381,8 @@ def test_a_half_question_with_a_hesitation_is_not_cut_off(natural, recognizer):
         "session 62: since the language model was mixed with the session's sentences the natural voice's words are "
         "heard 人脸了是对不上咋整啊 (open: 点脸老是…), read as the face trouble at 0.83, under the act band: the long "
         "wait (2.5 s). Counting a reading asked about as whole cut one more dev question with a pause (bench."
-        "endpointing): not kept. Not strict: on session 63's machine (same code and language model) it was heard "
-        "right and passed — the natural voice renders a little differently from one CPU to another")))])
+        "endpointing): not kept. Not strict: on session 63's machine, a Zen 3 (session 62's was a Zen 4), the same code "
+        "and language model heard it right and it passed — the natural voice renders a little differently per CPU")))])
 def test_a_whole_question_ends_about_a_second_after_its_last_word(natural, recognizer, state, said):
     """A question asked whole ends after a sentence's quiet, also when the dialog answers it with a move or an
     answer that is not a question's (no smartphone, the face trouble): it waited the 2.4 s of a long statement.
