@@ -155,7 +155,7 @@ BREAKAGES = [
     ("intents.yaml", "    phrases: [再见, 拜拜,", "    phrases: [再见, 12333, 拜拜,", "put 12333 in quotes"),
     ("intents.yaml", "  faster:\n", "  slower:\n", "given twice"),
     ("intents.yaml", "phrases: [快一点, 快点说,", "phrases: [慢一点, 快点说,", "reads the same as"),
-    ("knowledge.yaml", "    source: \"000_493390c0cddda157.txt: 整个流程仅需3-5分钟\"", "    source: \"somewhere\"",
+    ("knowledge.yaml", "      - \"000_493390c0cddda157.txt: 整个流程仅需3-5分钟\"", "      - \"somewhere\"",
      "a source is"),
     ("regions.yaml", "    cycle_days: 180", "    cycle_days: 5", "not a plausible cycle"),
     ("phrases.yaml", "  not_understood: 对不起,我没听清。\n", "", "sentence 'not_understood' is missing"),

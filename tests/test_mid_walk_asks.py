@@ -233,3 +233,27 @@ def test_stuck_before_a_way_is_picked_is_pointed_to_the_easiest_way_not_to_face_
     assert "“哪个最简单”" in reply["say"] and "刷不了脸" not in reply["say"] and "找人帮忙" in reply["say"], reply
     reply = conversation.say("哪个最简单")
     assert reply["intent"] == "q_simplest" and "微信" in reply["say"], reply
+
+
+# Session 64, by hand: after "提交成功" (handed in, the result awaited) "要等多久啊" was told "不麻烦,一般三到五分钟就能
+# 做完" — how long certifying takes, to someone already done. There it is when the result comes (knowledge.yaml
+# duration `by: where`, the states marked `awaiting_result` in dialog.yaml); at a step of the walk, how long it takes.
+HOW_LONG = "那得等多长时间啊"
+
+
+def test_how_long_sentence_is_not_a_training_sentence():
+    assert not training_sentences_among(load_flows(), [HOW_LONG])
+
+
+def test_how_long_after_handing_in_is_when_the_result_comes_not_how_long_it_takes():
+    conversation = _at("wechat.face.result")
+    conversation.say_surely("提交成功")
+    assert conversation.session.state == "wechat.face.submitted"
+    for where in ("wechat.face.submitted", "waiting"):
+        reply = conversation.say_surely(HOW_LONG)
+        assert reply["intent"] == "q_duration" and conversation.session.state == where, reply
+        assert "几分钟内就出结果" in reply["say"] and "12333问问" in reply["say"], reply
+        assert "三到五分钟就能做完" not in reply["say"], reply
+        conversation.say_surely("好了")  # the submitted step, done: waiting for the result
+    reply = _at("wechat.face.move").say_surely(HOW_LONG)
+    assert reply["intent"] == "q_duration" and "三到五分钟就能做完" in reply["say"], reply

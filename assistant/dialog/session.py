@@ -799,9 +799,15 @@ class Session:
     def _answer_kind(self, answer, slots: dict) -> str | None:
         """Which first sentence of an answer fits (knowledge.yaml `by`): by a slot of the turn (a scam's kind), or,
         `by: where`, by where the user is — "walk" in a channel's or a trouble walk, "start" outside one (the
-        greeting, the other ways): "刷不了脸就说……" means nothing to someone who has not picked a way yet."""
+        greeting, the other ways): "刷不了脸就说……" means nothing to someone who has not picked a way yet — and
+        "waiting" once the certification was handed in (dialog.yaml `awaiting_result`) where the answer has a sentence
+        for it: "要等多久" there asks when the result comes, not how long certifying takes (session 64, by hand:
+        "不麻烦,一般三到五分钟就能做完" to someone already done)."""
         if answer.by == "where":
-            return "walk" if self.flows.states[self.state].walk else "start"
+            state = self.flows.states[self.state]
+            if state.awaiting_result and "waiting" in answer.templates:
+                return "waiting"
+            return "walk" if state.walk else "start"
         return slots.get(answer.by) if answer.by else None
 
     def _region_app(self) -> list[str]:

@@ -99,7 +99,8 @@ def _load_dialog(path: Path, intents):
     for name, body in data["states"].items():
         states[name] = State(name, _spoken(body, "say") or "", list(body.get("options", [])), {}, _sources(body),
                              body.file, body.line, ask=_spoken(body, "ask") or "",
-                             certified=body.get("certified", False))
+                             certified=body.get("certified", False),
+                             awaiting_result=body.get("awaiting_result", False))
         raw_on[name] = (body, body.get("on", {}), "", body)
 
     walks = data["walks"]
@@ -129,7 +130,7 @@ def _load_dialog(path: Path, intents):
                 on["next"] = following
             states[name] = State(name, _spoken(step, "say") or "", list(step.get("options", [])), {}, _sources(step),
                                  step.file, step.line, walk, (max(number, 1), total), returns,
-                                 _spoken(step, "ask") or "")
+                                 _spoken(step, "ask") or "", awaiting_result=step.get("awaiting_result", False))
             raw_on[name] = (step, on, prefix, walks[walk])
 
     def resolve(target, prefix, where):

@@ -65,6 +65,9 @@ class State:
     """the short form said when coming back here after a question (defaults to say)"""
     certified: bool = False
     """arriving here means the certification was just done: the next deadline is counted from today"""
+    awaiting_result: bool = False
+    """the certification was handed in ("提交成功") and its result is awaited: "要等多久" asks about the result, not
+    about how long certifying takes (knowledge.yaml `by: where`, the kind "waiting")"""
 
     @property
     def sentences(self) -> list[str]:

@@ -176,6 +176,7 @@ class StateShape(_Shape):
     source: Sources
     on: dict[str, Text] = {}
     certified: StrictBool = False
+    awaiting_result: StrictBool = False
 
 
 class StepShape(_Shape):
@@ -187,6 +188,7 @@ class StepShape(_Shape):
     on: dict[str, Text] = {}
     next: Text | None = None
     alt: StrictBool = False
+    awaiting_result: StrictBool = False
 
 
 class UseShape(_Shape):
