@@ -130,6 +130,8 @@ class Understander:
         self.not_done_cues = self._cue_names(guards, "not_done_cues", _NOT_DONE_CUES)
         """a turn with one of these cues is never acted on as done (it may be asked about: "口罩摘了,眼镜不戴")"""
         self.never_done_cues = self._cue_names(guards, "never_done_cues", ())
+        self.cannot = re.compile(str(guards.get("cannot") or "(?!)"))
+        """not being able to do it ("点不进去", "不会选"): never "没听清" when nothing else is understood"""
         """a turn with one of these ("屏幕黑了", "手机没电了") is not even asked about as done"""
         corrections = guards.get("corrections") or {}
         self.corrections = {str(r): set(map(str, moves)) for r, moves in (corrections.get("readings") or {}).items()}
@@ -224,6 +226,8 @@ class Understander:
                                             text, kind)
         if result.guard == "not-done" and result.action != ACT and "question" in cues:
             result = self._question_after_done(text, kind, allowed, same or {}, answers) or result
+        if result.action == UNKNOWN and result.intent is None and self.cannot.search(text):
+            result = self._cannot_do(result, allowed, answers)
         result.slots, result.text, result.cues = {**slots, **result.slots}, text, frozenset(cues)
         if result.intent == "q_scam":
             if "scam" not in result.slots and "question" in cues and not self._scam_cues(text, state, cues):
@@ -231,6 +235,18 @@ class Understander:
                 # "这多半是骗子!" (flows/knowledge.yaml, scam: advice).
                 result.slots["scam"] = "advice"
             result.slots.setdefault("scam", "general")
+        return result
+
+    def _cannot_do(self, result: "Understanding", allowed, answers) -> "Understanding":
+        """A turn that says the user cannot do it ("点不进去", "选不了"), nothing else understood: where "failed" is
+        answered in place (the stuck answer, the step again) that answer; where it would move the user (a face step's
+        trouble walk), no move — take your time, and how to get help (guard "went wrong"). Not "没听清": they were
+        heard (session 64, by hand: "点不进去", "不会选", "下载不了" at their steps)."""
+        if "failed" in allowed and "failed" in answers:
+            p = dict(result.ranked).get("failed", 0.0)
+            return Understanding("failed", ACT, p, ranked=result.ranked, guard="cannot")
+        if "next" in allowed:
+            return Understanding(None, UNKNOWN, result.probability, ranked=result.ranked, guard="went wrong")
         return result
 
     def _question_after_done(self, text: str, kind, allowed, same: dict, answers) -> "Understanding | None":
