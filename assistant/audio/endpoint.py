@@ -127,9 +127,7 @@ def meaning_wait(text: str, understood, expected=(), move_quiet: float = MOVE_QU
     if words_promise_more(text) or _QUESTION_HALF.search(text) or _TOPIC_THEN_MODAL.search(text):
         return HESITATION_QUIET
     intent = getattr(understood, "intent", None)
-    if intent in (None, OUT_OF_SCOPE) or getattr(understood, "guard", None) == "cannot":
-        # (A "can't" answered only because nothing else was understood — "点不进去" — is often followed by what is
-        # wrong: it waits as it did when it was not understood.)
+    if intent in (None, OUT_OF_SCOPE):
         # Not understood: the speaker may be half way through (or it was noise): the long wait.
         return UNSURE_QUIET
     acted = understood.action == ACT

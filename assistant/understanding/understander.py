@@ -227,7 +227,7 @@ class Understander:
         if result.guard == "not-done" and result.action != ACT and "question" in cues:
             result = self._question_after_done(text, kind, allowed, same or {}, answers) or result
         if result.action == UNKNOWN and result.intent is None and self.cannot.search(text):
-            result = self._cannot_do(result, allowed, answers)
+            result = self._cannot_do(result, allowed)
         result.slots, result.text, result.cues = {**slots, **result.slots}, text, frozenset(cues)
         if result.intent == "q_scam":
             if "scam" not in result.slots and "question" in cues and not self._scam_cues(text, state, cues):
@@ -237,14 +237,11 @@ class Understander:
             result.slots.setdefault("scam", "general")
         return result
 
-    def _cannot_do(self, result: "Understanding", allowed, answers) -> "Understanding":
-        """A turn that says the user cannot do it ("点不进去", "选不了"), nothing else understood: where "failed" is
-        answered in place (the stuck answer, the step again) that answer; where it would move the user (a face step's
-        trouble walk), no move — take your time, and how to get help (guard "went wrong"). Not "没听清": they were
-        heard (session 64, by hand: "点不进去", "不会选", "下载不了" at their steps)."""
-        if "failed" in allowed and "failed" in answers:
-            p = dict(result.ranked).get("failed", 0.0)
-            return Understanding("failed", ACT, p, ranked=result.ranked, guard="cannot")
+    def _cannot_do(self, result: "Understanding", allowed) -> "Understanding":
+        """A turn that says the user cannot do it ("点不进去", "选不了"), nothing else understood, at a step: no move
+        and no "没听清" (they were heard, session 64 by hand) — take your time, and how to get help (guard "went
+        wrong", as for trouble). Nothing is acted on: a first version answered "还是不行" in place (the stuck answer)
+        and on the frozen rows it turned no turn right and three noisy ones wrong (bench/README.md, session 64)."""
         if "next" in allowed:
             return Understanding(None, UNKNOWN, result.probability, ranked=result.ranked, guard="went wrong")
         return result
