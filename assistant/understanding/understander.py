@@ -130,9 +130,9 @@ class Understander:
         self.not_done_cues = self._cue_names(guards, "not_done_cues", _NOT_DONE_CUES)
         """a turn with one of these cues is never acted on as done (it may be asked about: "口罩摘了,眼镜不戴")"""
         self.never_done_cues = self._cue_names(guards, "never_done_cues", ())
-        self.cannot = re.compile(str(guards.get("cannot") or "(?!)"))
-        """not being able to do it ("点不进去", "不会选"): never "没听清" when nothing else is understood"""
         """a turn with one of these ("屏幕黑了", "手机没电了") is not even asked about as done"""
+        self.cannot = re.compile(str(guards.get("cannot") or "(?!)"))
+        """not being able to do it ("点不进去", "不会选"): never "没听清" at a step when nothing else is understood"""
         corrections = guards.get("corrections") or {}
         self.corrections = {str(r): set(map(str, moves)) for r, moves in (corrections.get("readings") or {}).items()}
         """reading -> the done moves it takes back when said right after one (the dialog's undo)"""
