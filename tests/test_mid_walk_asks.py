@@ -195,12 +195,15 @@ def test_i_see_it_is_the_step_done(state, said):
 # sure "stuck" at a step with no failure of its own is answered at the answer band, without asking first (session
 # 48 held it to the act band everywhere); stuck with the network at the network step is the network answer.
 SURE_STUCK = [("wechat.open", "这个东西我实在弄不成"), ("alipay.entry", "这个我真是弄不来")]
+READ_AS_WORRY = pytest.mark.xfail(
+    strict=True, reason="session 65: since the worry of one's own ability is an intent (worried), read as it at 0.53 "
+    "and asked back \"您是说“我怕弄不来”吗?\" — a yes gets the reassurance, not the trouble words")
 NETWORK_STUCK = [("wechat.prepare.network", "这个网我弄不了")]
 
 CITY_IS_RIGHT = "城市它自己跳到哈尔滨了,没毛病"  # "了,没毛病" once had the question cue of "V了没"
 
 
-@pytest.mark.parametrize("state, said", SURE_STUCK)
+@pytest.mark.parametrize("state, said", [pytest.param(*SURE_STUCK[0], marks=READ_AS_WORRY), SURE_STUCK[1]])
 def test_sure_stuck_at_a_step_without_a_failure_of_its_own_is_answered_at_once(state, said):
     conversation = _at(state)
     step = conversation.records[-1]["say"]
@@ -273,5 +276,23 @@ def test_cannot_sentences_are_not_training_sentences():
 def test_cannot_do_it_at_a_step_moves_nowhere_and_is_not_a_miss(state, said):
     conversation = _at(state)
     reply = conversation.say(said)
-    assert reply["intent"] == "went_wrong" and "别着急" in reply["say"] and "找人帮忙" in reply["say"], reply
-    assert "没听" not in reply["say"] and conversation.session.state == state, reply
+    # Or the worry of one's own ability (session 65: "这个我搞不明白" is read as `worried` at 0.90): reassured, and
+    # the same ways to help; either way nothing moves and it is no miss.
+    assert reply["intent"] in ("went_wrong", "worried"), reply
+    assert reply["say"].startswith(("别着急", "别担心")) and "找人帮忙" in reply["say"], reply
+    assert "我没听" not in reply["say"] and conversation.session.state == state, reply
+
+
+# Session 65, by hand: where there is no step to finish, a "can't" that nothing else understood was "没听清" too.
+CANNOT_HERE = [("greeting", "呃我点不进去啊")]
+
+
+@pytest.mark.parametrize("state, said", CANNOT_HERE)
+def test_cannot_do_it_where_there_is_no_step_is_heard_and_the_question_comes_again(state, said):
+    assert not training_sentences_among(load_flows(), [said])
+    conversation = Conversation()  # it starts at the greeting
+    assert conversation.session.state == state
+    reply = conversation.say(said)
+    assert reply["intent"] == "went_wrong" and reply["say"].startswith("别着急") and "家里人帮忙" in reply["say"], reply
+    assert "弄好了再说" not in reply["say"] and "没听" not in reply["say"], reply
+    assert "您想用什么认证" in reply["say"] and conversation.session.state == state, reply

@@ -324,7 +324,7 @@ class Session:
         if u.action == UNKNOWN and u.guard == "says nothing" and self._only_greets(text):
             return self._reply([self._say("hello"), *self._ask_sentences(self.state)], "hello")
         if (u.slots.get("lost") and "q_documents" in (self.flows.answer_of.keys() & self.allowed_intents())
-                and ((u.action == UNKNOWN and u.guard == "went wrong")
+                and ((u.action == UNKNOWN and u.guard in ("went wrong", "cannot here"))
                      or (u.action in (CHOOSE, CONFIRM) and "q_documents" in (u.intent, u.second)))):
             # A card or ID lost (the `lost` slot's own words: 卡丢, 证找不着…): what to do without it, when nothing
             # more was understood — not "弄好了再说好了" (session 60: "我社保卡丢了" at a face step) — or when the
@@ -349,6 +349,11 @@ class Session:
             # Something went wrong at a step, nothing more understood: take your time, and how to get help; nothing
             # is asked back.
             return self._reply([self._say("went_wrong")], "went_wrong")
+        if u.action == UNKNOWN and u.guard == "cannot here":
+            # "这个我操作不了" where there is no step to finish (the greeting, the other ways): not "没听清" (they
+            # were heard, session 65 by hand) nor "弄好了再说好了" — take your time, the ways to get help, and the
+            # question of this place again. Nothing is acted on.
+            return self._reply([self._say("cannot_here"), *self._ask_sentences(self.state)], "went_wrong")
         if u.action == UNKNOWN:
             # Out of scope but not surely so (a filler, a cough, babble, a half sentence): "没听清" and a second try
             # is kinder than "这个我帮不上忙"; a sure one (above the act band) gets that answer below.

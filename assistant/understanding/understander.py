@@ -241,10 +241,11 @@ class Understander:
         """A turn that says the user cannot do it ("点不进去", "选不了"), nothing else understood, at a step: no move
         and no "没听清" (they were heard, session 64 by hand) — take your time, and how to get help (guard "went
         wrong", as for trouble). Nothing is acted on: a first version answered "还是不行" in place (the stuck answer)
-        and on the frozen rows it turned no turn right and three noisy ones wrong (bench/README.md, session 64)."""
-        if "next" in allowed:
-            return Understanding(None, UNKNOWN, result.probability, ranked=result.ranked, guard="went wrong")
-        return result
+        and on the frozen rows it turned no turn right and three noisy ones wrong (bench/README.md, session 64).
+        Where there is no step to finish (the greeting, the other ways) the guard is "cannot here": the same, in words
+        that fit there (session 65, by hand: "这个我操作不了" at the greeting was "没听清")."""
+        guard = "went wrong" if "next" in allowed else "cannot here"
+        return Understanding(None, UNKNOWN, result.probability, ranked=result.ranked, guard=guard)
 
     def _question_after_done(self, text: str, kind, allowed, same: dict, answers) -> "Understanding | None":
         """"头发弄好了,我站哪儿光线好点": a step reported done, then a question. Read whole, the turn is "done" with a
