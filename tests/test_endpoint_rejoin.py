@@ -103,6 +103,12 @@ class Speaker:
         pass
 
 
+DONE_HEARD = ("好了", "好的")
+"""How the natural voice's "好了" comes out of the recogniser: "好的" where the voice renders it a little differently
+(session 65, an AMD Zen 4 machine, every run; "好了" on Zen 3). Both are a whole expected answer of the step, done.
+What is tested here is where the turns end and which are joined, not the words (the bench measures those)."""
+
+
 def _two_turns(recognizer, natural, pause: float, barge_in: bool = True, reply_seconds: float = 3.0):
     """"好了", a pause, "但是没找到那个按钮", through the loop in the walk's first step: the texts handled."""
     first, second = natural("好了", "但是没找到那个按钮")
@@ -121,8 +127,8 @@ def _two_turns(recognizer, natural, pause: float, barge_in: bool = True, reply_s
 
 def test_a_short_answer_explained_after_a_pause_is_one_turn(recognizer, natural):
     handled, session, loop = _two_turns(recognizer, natural, pause=1.2)
-    assert handled[0] == "好了", handled  # answered at once: the quick end of a short answer stays
-    assert len(handled) == 2 and handled[1].startswith("好了") and "没找到" in handled[1], handled
+    assert handled[0] in DONE_HEARD, handled  # answered at once: the quick end of a short answer stays
+    assert len(handled) == 2 and handled[1].startswith(handled[0]) and "没找到" in handled[1], handled
     assert loop.speaker.stopped >= 1, "the reply to the first half was stopped when the user went on"
     fresh = _in_the_walk()
     fresh.handle(handled[1])
@@ -132,7 +138,7 @@ def test_a_short_answer_explained_after_a_pause_is_one_turn(recognizer, natural)
 
 def test_speech_long_after_the_end_is_a_turn_of_its_own(recognizer, natural):
     handled, _, _ = _two_turns(recognizer, natural, pause=3.5)
-    assert handled[0] == "好了" and len(handled) == 2 and not handled[1].startswith("好了"), handled
+    assert handled[0] in DONE_HEARD and len(handled) == 2 and not handled[1].startswith(DONE_HEARD), handled
 
 
 def test_half_duplex_without_a_voice_heard_back_never_joins(recognizer, natural):
@@ -140,8 +146,8 @@ def test_half_duplex_without_a_voice_heard_back_never_joins(recognizer, natural)
     # played before the turn), so nothing said during it can be told apart, and words right after a short reply
     # answer the reply. (A 0.5 s reply: the second half comes after it, and is heard.)
     handled, _, loop = _two_turns(recognizer, natural, pause=1.2, barge_in=False, reply_seconds=0.5)
-    assert handled[0] == "好了" and len(handled) == 2 and "没找到" in handled[1], handled
-    assert not handled[1].startswith("好了"), handled
+    assert handled[0] in DONE_HEARD and len(handled) == 2 and "没找到" in handled[1], handled
+    assert not handled[1].startswith(DONE_HEARD), handled
     assert loop.speaker.stopped == 0 and not loop.listener.went_on
 
 

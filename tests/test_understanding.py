@@ -185,19 +185,30 @@ def test_having_a_smartphone_at_the_greeting_is_neither_lacking_one_nor_asked_as
     assert reply.intent != "no_smartphone" and "没有智能手机" not in reply.say, (said, reply.intent, reply.say)
 
 
-@pytest.mark.parametrize("said", ["这些玩意儿俺都整不明白", "手机上这些我不会鼓捣", pytest.param("我一点都不懂这个", marks=pytest.mark.xfail(
-    strict=True, reason="没听明白 (0.14); 20 greeting sentences for it moved no figure: not kept (session 52)"))])
+NOT_KNOWING_HOW = ["这些玩意儿俺都整不明白", "手机上这些我不会鼓捣"]
+"""(Session 52's expected failure "我一点都不懂这个" is gone: since session 65 "我一点都不懂" is a phrase of `worried`,
+the same sentence once 这个 is taken out as a filler, so it would test only that the model remembers.)"""
+
+
+def test_the_not_knowing_how_sentences_are_not_training_sentences():
+    from tests.chatdriver import training_sentences_among
+
+    assert not training_sentences_among(FLOWS, NOT_KNOWING_HOW)
+
+
+@pytest.mark.parametrize("said", NOT_KNOWING_HOW)
 def test_not_knowing_how_at_the_greeting_is_heard(said):
     """"这玩意我压根不会弄" at the greeting was "这句话我没听明白" (session 50): not knowing how is heard there —
     answered ("别着急,咱们慢慢来……", a step-by-step start, the ways without a smartphone) or asked about as one of
     those, never "没听明白". Sentences not in flows/ ("手机上这些我不会鼓捣" was "没听明白" with session 57's model, 0.37
     against a confirm band of 0.38; session 58 added three sentences of not knowing how to handle (摆弄, 捣鼓) a phone,
-    and it is asked "您是说“没有智能手机”吗?")."""
+    and it is asked "您是说“没有智能手机”吗?"). Since session 65 the reassurance of `worried` ("别担心,咱们慢慢来……家里人
+    帮忙……找人帮忙") is such an answer too."""
     session = Session(FLOWS)
     session.greet()
     reply = session.handle(said)
     read = _read_as(session, reply)
-    assert read & {"failed", "want_certify", "no_smartphone", "other_ways"}, (said, reply.intent, reply.say)
+    assert read & {"failed", "want_certify", "no_smartphone", "other_ways", "worried"}, (said, reply.intent, reply.say)
 
 
 @pytest.mark.parametrize("said", ["我人在西雅图", "我在芬兰女儿那边"])
@@ -761,7 +772,9 @@ def test_a_turn_that_opens_with_no_is_never_asked_about_as_yes_even_when_the_mod
     allowed = ["yes", "no", "ch_family", "not_yet"]
     for said in ["不是不是,我不是给我自己弄", "不对,我不会弄"]:
         u = guarded.understand(said, "alipay.who", allowed)
-        assert u.action == "unknown" and u.guard == "not-done", (said, u.action, u.intent)
+        # "不会弄" is a can't as well: where "好了" is not understood, it is then heard as one (guard "cannot here",
+        # session 65) — after the not-done rule made it not understood, never instead of it.
+        assert u.action == "unknown" and u.intent is None and u.guard in ("not-done", "cannot here"), (said, u.action, u.intent)
     # "Not yet" said after the "no" is asked about as not yet (session 50), never as yes.
     u = guarded.understand("没有,还没好", "alipay.who", allowed)
     assert (u.intent, u.action, u.guard) == ("not_yet", "confirm", "not-done"), (u.intent, u.action)

@@ -350,9 +350,9 @@ class Session:
             # is asked back.
             return self._reply([self._say("went_wrong")], "went_wrong")
         if u.action == UNKNOWN and u.guard == "cannot here":
-            # "这个我操作不了" where there is no step to finish (the greeting, the other ways): not "没听清" (they
-            # were heard, session 65 by hand) nor "弄好了再说好了" — take your time, the ways to get help, and the
-            # question of this place again. Nothing is acted on.
+            # "呃我点不进去啊" where "好了" finishes nothing (the greeting, the other ways, a step that asks a choice):
+            # not "没听清" (they were heard, session 65 by hand) nor "弄好了再说好了" — take your time, the ways to get
+            # help, and the question of this place again. Nothing is acted on.
             return self._reply([self._say("cannot_here"), *self._ask_sentences(self.state)], "went_wrong")
         if u.action == UNKNOWN:
             # Out of scope but not surely so (a filler, a cough, babble, a half sentence): "没听清" and a second try

@@ -242,8 +242,9 @@ class Understander:
         and no "没听清" (they were heard, session 64 by hand) — take your time, and how to get help (guard "went
         wrong", as for trouble). Nothing is acted on: a first version answered "还是不行" in place (the stuck answer)
         and on the frozen rows it turned no turn right and three noisy ones wrong (bench/README.md, session 64).
-        Where there is no step to finish (the greeting, the other ways) the guard is "cannot here": the same, in words
-        that fit there (session 65, by hand: "这个我操作不了" at the greeting was "没听清")."""
+        Where "好了" finishes nothing (the greeting, the other ways, a step that asks a choice) the guard is "cannot
+        here": the same, in words that fit there (session 65, by hand: "呃我点不进去啊" at the greeting was
+        "没听清")."""
         guard = "went wrong" if "next" in allowed else "cannot here"
         return Understanding(None, UNKNOWN, result.probability, ranked=result.ranked, guard=guard)
 
