@@ -266,6 +266,9 @@ def test_how_long_after_handing_in_is_when_the_result_comes_not_how_long_it_take
 # being able to do it (understanding.yaml guards `cannot`), nothing else understood at a step, moves nothing and is
 # no miss: take your time, and how to get help (phrases.yaml went_wrong). At the greeting it is left to the model.
 CANNOT = [("wechat.city", "这个城市我选不来"), ("app12333.login", "我登录不进去啊"), ("wechat.face.frame", "这个我搞不明白")]
+HEARD_AS = {"这个我搞不明白": "worried"}
+"""Session 65: "这个我搞不明白" is read as the worry of one's own ability (worried, 0.90) — reassured, with the same ways
+to help; the others are the went_wrong words. Either way nothing moves and it is no miss."""
 
 
 def test_cannot_sentences_are_not_training_sentences():
@@ -276,10 +279,9 @@ def test_cannot_sentences_are_not_training_sentences():
 def test_cannot_do_it_at_a_step_moves_nowhere_and_is_not_a_miss(state, said):
     conversation = _at(state)
     reply = conversation.say(said)
-    # Or the worry of one's own ability (session 65: "这个我搞不明白" is read as `worried` at 0.90): reassured, and
-    # the same ways to help; either way nothing moves and it is no miss.
-    assert reply["intent"] in ("went_wrong", "worried"), reply
-    assert reply["say"].startswith(("别着急", "别担心")) and "找人帮忙" in reply["say"], reply
+    worried = HEARD_AS.get(said) == "worried"
+    assert reply["intent"] == ("worried" if worried else "went_wrong"), reply
+    assert reply["say"].startswith("别担心" if worried else "别着急") and "找人帮忙" in reply["say"], reply
     assert "我没听" not in reply["say"] and conversation.session.state == state, reply
 
 
