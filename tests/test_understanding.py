@@ -1141,7 +1141,10 @@ def test_found_it_or_giving_up_at_the_greeting_is_no_lack_and_no_goodbye_done_at
                                          ("wechat.open", "我老伴没了,还用给他认证不"),
                                          ("greeting", "我爸去世了,他的社保卡要注销吗"),
                                          ("greeting", "我爹前年冬天走的,他那养老金咋整"),
-                                         ("greeting", "俺老伴过世好几个月了,钱还往卡里打"),
+                                         pytest.param("greeting", "俺老伴过世好几个月了,钱还往卡里打", marks=pytest.mark.xfail(
+                                             strict=True, reason="session 66: the money still paid in is near the new "
+                                             "payment question: asked back \"您是说“家里老人去世了怎么办”吗?\" "
+                                             "(q_bereaved 0.51 with model f18f4701), a yes gets the answer")),
                                          ("done", "我公公也走了,他的要咋办")])
 def test_a_death_in_the_family_gets_a_kind_word_and_where_to_go(state, said):
     """Session 58, by hand: "我家老头子走了,他的养老金咋办" was "没听明白", and "他的社保卡要注销吗" after a death was

@@ -132,7 +132,7 @@ class Understander:
         self.never_done_cues = self._cue_names(guards, "never_done_cues", ())
         """a turn with one of these ("屏幕黑了", "手机没电了") is not even asked about as done"""
         self.cannot = re.compile(str(guards.get("cannot") or "(?!)"))
-        """not being able to do it ("点不进去", "不会选"): never "没听清" at a step when nothing else is understood"""
+        """not being able to do it ("点不进去", "不会选"): never "没听清" if nothing else was understood (_cannot_do)"""
         corrections = guards.get("corrections") or {}
         self.corrections = {str(r): set(map(str, moves)) for r, moves in (corrections.get("readings") or {}).items()}
         """reading -> the done moves it takes back when said right after one (the dialog's undo)"""
