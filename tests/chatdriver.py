@@ -157,3 +157,21 @@ def training_sentences_among(flows, sentences) -> set[str]:
 
     norm = Normalizer.of(flows).text
     return {norm(example.text) for example in training_examples(flows)} & {norm(s) for s in sentences}
+
+
+def session_at(flows, state: str, understander=None, config=None, today: date = date(2026, 11, 30)):
+    """A fresh Session standing at a state (as if the user had walked there), for a turn said there."""
+    from assistant.dialog import Session
+
+    session = Session(flows, config=config, today=today, understander=understander)
+    session.greet()
+    session.machine.set_state(state)
+    return session
+
+
+def ask(session, text: str):
+    """Say it; a yes/no question back ("您是说……吗?") is answered "对", as the user meant it."""
+    reply = session.handle(text)
+    if reply.intent == "confirm":
+        reply = session.handle("对")
+    return reply

@@ -10,25 +10,15 @@ import pytest
 
 from assistant.dialog import Session
 from assistant.flows import load_flows
+from tests.chatdriver import ask, session_at
 
 FLOWS = load_flows()
 TODAY = date(2026, 11, 30)
 
 
-def ask(session: Session, text: str):
-    """Say it; a yes/no question back ("您是说……吗?") or a choice is answered as the user meant it."""
-    reply = session.handle(text)
-    if reply.intent == "confirm":
-        reply = session.handle("对")
-    return reply
-
-
 def at(state: str, understander=None, config=None) -> Session:
     """A fresh conversation standing at a state (as if the user had walked there)."""
-    session = Session(FLOWS, config=config, today=TODAY, understander=understander)
-    session.greet()
-    session.machine.set_state(state)
-    return session
+    return session_at(FLOWS, state, understander, config, TODAY)
 
 
 # (what is asked, several ways, with fillers and dialect; words the answer must hold; words it must not)

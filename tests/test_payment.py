@@ -13,6 +13,7 @@ import pytest
 
 from assistant.dialog import Session
 from assistant.flows import load_flows
+from tests.chatdriver import ask, session_at
 
 FLOWS = load_flows()
 TODAY = date(2026, 11, 30)
@@ -30,18 +31,13 @@ AMOUNT = [("done", "我一个月到底能领多少钱")]
 
 
 def at(state: str, understander) -> Session:
-    session = Session(FLOWS, today=TODAY, understander=understander)
-    session.greet()
-    session.machine.set_state(state)
-    return session
+    return session_at(FLOWS, state, understander, today=TODAY)
 
 
 @pytest.mark.parametrize("state, said", PAYMENT)
 def test_a_question_about_the_money_is_answered_where_the_user_is(understander, state, said):
     session = at(state, understander)
-    reply = session.handle(said)
-    if reply.intent == "confirm":  # "您是说“钱什么时候到账”吗?" answered as the user meant it
-        reply = session.handle("对")
+    reply = ask(session, said)  # "您是说“钱什么时候到账”吗?" answered as the user meant it
     assert reply.intent == "q_payment", (said, reply.intent, reply.say)
     assert "照常按时发" in reply.say and "以当地社保部门或12333为准" in reply.say and "全额补发" in reply.say, reply.say
     assert session.state == state
@@ -49,10 +45,7 @@ def test_a_question_about_the_money_is_answered_where_the_user_is(understander, 
 
 @pytest.mark.parametrize("state, said, intent", LOOK_ALIKES)
 def test_a_look_alike_keeps_its_own_answer(understander, state, said, intent):
-    session = at(state, understander)
-    reply = session.handle(said)
-    if reply.intent == "confirm":
-        reply = session.handle("对")
+    reply = ask(at(state, understander), said)
     assert reply.intent == intent, (said, reply.intent, reply.say)
 
 

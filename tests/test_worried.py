@@ -12,6 +12,7 @@ import pytest
 
 from assistant.dialog import Session
 from assistant.flows import load_flows
+from tests.chatdriver import ask, session_at
 
 FLOWS = load_flows()
 TODAY = date(2026, 11, 30)
@@ -27,18 +28,13 @@ WITH_A_REQUEST = [("greeting", "我弄不来这个,叫我儿子来弄", "ch_fami
 
 
 def at(state: str, understander) -> Session:
-    session = Session(FLOWS, today=TODAY, understander=understander)
-    session.greet()
-    session.machine.set_state(state)
-    return session
+    return session_at(FLOWS, state, understander, today=TODAY)
 
 
 @pytest.mark.parametrize("state, said", WORRIED)
 def test_a_worried_elder_is_reassured_and_stays_at_their_step(understander, state, said):
     session = at(state, understander)
-    reply = session.handle(said)
-    if reply.intent == "confirm":  # "您是说“我怕弄不来”吗?" answered as the user meant it
-        reply = session.handle("对")
+    reply = ask(session, said)  # "您是说“我怕弄不来”吗?" answered as the user meant it
     assert reply.intent == "worried", (said, reply.intent, reply.say)
     assert reply.say.startswith("别担心") and "家里人帮忙" in reply.say and "找人帮忙" in reply.say, reply.say
     assert session.state == state
@@ -46,10 +42,7 @@ def test_a_worried_elder_is_reassured_and_stays_at_their_step(understander, stat
 
 @pytest.mark.parametrize("state, said, intent", WITH_A_REQUEST)
 def test_a_worry_said_with_a_request_keeps_the_requests_reading(understander, state, said, intent):
-    session = at(state, understander)
-    reply = session.handle(said)
-    if reply.intent == "confirm":
-        reply = session.handle("对")
+    reply = ask(at(state, understander), said)
     assert reply.intent == intent, (said, reply.intent, reply.say)
 
 
