@@ -175,3 +175,16 @@ def ask(session, text: str):
     if reply.intent == "confirm":
         reply = session.handle("对")
     return reply
+
+
+def audit_rows_of(where: str) -> int:
+    """How many sentences of flows/audit.tsv are sourced for this place ("knowledge:payment")."""
+    import csv
+
+    with open(ROOT / "flows" / "audit.tsv", encoding="utf-8", newline="") as f:
+        return sum(row["where"] == where for row in csv.DictReader(f, delimiter="\t"))
+
+
+def said_in(cases) -> list[str]:
+    """The sentence (second value) of each parametrize case, a plain tuple or a pytest.param."""
+    return [(case.values if hasattr(case, "values") else case)[1] for case in cases]

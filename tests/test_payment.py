@@ -13,7 +13,7 @@ import pytest
 
 from assistant.dialog import Session
 from assistant.flows import load_flows
-from tests.chatdriver import ask, session_at
+from tests.chatdriver import ask, audit_rows_of, said_in, session_at
 
 FLOWS = load_flows()
 TODAY = date(2026, 11, 30)
@@ -57,20 +57,16 @@ def test_how_much_is_not_answered_as_when(understander, state, said):
 
 def test_the_payment_answer_is_an_answer_everywhere_and_every_sentence_is_sourced(understander):
     """Understood in every state (an answer of `global`), and each of its sentences has an audit row."""
-    import csv
-
     assert FLOWS.answer_of["q_payment"] == "payment" and FLOWS.answers["payment"]
     for name in ("greeting", "done", "waiting", "wechat.face.light", "family_wechat.bind"):
         assert "q_payment" in at(name, understander).allowed_intents(), name
-    with open("flows/audit.tsv", encoding="utf-8", newline="") as f:
-        rows = [r["where"] for r in csv.DictReader(f, delimiter="\t")]
-    assert rows.count("knowledge:payment") == 4
+    assert audit_rows_of("knowledge:payment") == 4
 
 
 def test_the_payment_sentences_are_not_training_sentences():
     from tests.chatdriver import training_sentences_among
 
-    said = [(p.values if hasattr(p, "values") else p)[1] for p in PAYMENT] + [s for _, s, _ in LOOK_ALIKES] + [s for _, s in AMOUNT]
+    said = said_in(PAYMENT) + [s for _, s, _ in LOOK_ALIKES] + [s for _, s in AMOUNT]
     assert len(said) == 8 and not training_sentences_among(FLOWS, said)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from assistant.dialog import Session
 from assistant.flows import load_flows
-from tests.chatdriver import ask, session_at
+from tests.chatdriver import ask, audit_rows_of, said_in, session_at
 
 FLOWS = load_flows()
 TODAY = date(2026, 11, 30)
@@ -48,18 +48,14 @@ def test_a_worry_said_with_a_request_keeps_the_requests_reading(understander, st
 
 def test_the_reassurance_is_an_answer_everywhere_and_every_sentence_is_sourced(understander):
     """Understood in every state (an answer of `global`), and each of its sentences has an audit row."""
-    import csv
-
     assert FLOWS.answer_of["worried"] == "worried" and FLOWS.answers["worried"]
     for name in ("greeting", "wechat.face.light", "done", "trouble_face.light", "family_wechat.bind"):
         assert "worried" in at(name, understander).allowed_intents(), name
-    with open("flows/audit.tsv", encoding="utf-8", newline="") as f:
-        rows = [r["where"] for r in csv.DictReader(f, delimiter="\t")]
-    assert rows.count("knowledge:worried") == 5
+    assert audit_rows_of("knowledge:worried") == 5
 
 
 def test_the_worried_sentences_are_not_training_sentences():
     from tests.chatdriver import training_sentences_among
 
-    said = [(w.values if hasattr(w, "values") else w)[1] for w in WORRIED] + [s for _, s, _ in WITH_A_REQUEST]
+    said = said_in(WORRIED) + [s for _, s, _ in WITH_A_REQUEST]
     assert len(said) == 6 and not training_sentences_among(FLOWS, said)
