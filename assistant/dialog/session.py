@@ -551,12 +551,15 @@ class Session:
         return "next" in readings and on.get("next") == self.state and readings <= {"next", "yes", *on}
 
     def _out_of_scope(self) -> Reply:
-        """Chit-chat: a kind word and the choices; three turns that go nowhere in a row offer a person."""
+        """Out of scope (chit-chat, or the pension itself: how much, this year's rise): a kind word, where such
+        questions are answered, and the choices; three turns that go nowhere in a row offer a person (12333 among
+        them)."""
         self.misses += 1
         if self.misses >= MISSES_BEFORE_PERSON:
             self.misses = 0
             return self._reply([self._say("out_of_scope"), self._say("offer_person")], OUT_OF_SCOPE)
-        return self._reply([self._say("out_of_scope"), self._you_can_say()], OUT_OF_SCOPE)
+        return self._reply([self._say("out_of_scope"), self._say("other_pension_matters"), self._you_can_say()],
+                           OUT_OF_SCOPE)
 
     def _remember(self, slots: dict):
         if slots.get("region"):

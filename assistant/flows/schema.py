@@ -57,7 +57,8 @@ NEEDED_SAY = ("not_understood", "not_understood_long", "you_can_say", "offer_per
               "back_to_step", "slower", "faster", "louder", "softer", "slowest", "fastest", "loudest", "softest",
               "first_step", "back", "undone", "declined", "went_wrong", "disagree", "heard_yes", "hello", "start_over",
               "help_state", "help_always", "ask_channel", "no_channel_left",
-              "numbers", "secret", "too_long", "foreign", "no_date", "not_heard", "or", "and", "comma")
+              "numbers", "secret", "too_long", "foreign", "no_date", "not_heard", "or", "and", "comma",
+              "out_of_scope", "other_pension_matters")
 """phrases.yaml sentences the dialog says by name."""
 MAX_OPTIONS = 3
 
