@@ -356,8 +356,9 @@ class Session:
             return self._reply([self._say("cannot_here"), *self._ask_sentences(self.state)], "went_wrong")
         if u.action == UNKNOWN:
             # Out of scope but not surely so (a filler, a cough, babble, a half sentence): "没听清" and a second try
-            # is kinder than "这个我帮不上忙"; a sure one (above the act band) gets that answer below.
-            return self._not_understood(text)
+            # is kinder than "这个我帮不上忙"; a sure one (above the act band) gets that answer below. A whole sentence
+            # the model reads likeliest as out of scope also hears where pension questions are answered (session 67).
+            return self._not_understood(text, leans_out_of_scope=u.intent == OUT_OF_SCOPE)
         assert u.intent is not None  # every reading but "not understood" names an intent
         # Only a turn acted on resets the count of turns that went nowhere; a question back ("您是说……吗?") counts
         # as one, so someone who is asked about three unrelated things in a row is offered a person.
@@ -1012,7 +1013,11 @@ class Session:
         said = text.strip(_END_MARKS)
         return next((i for i in ("yes", "no") if said in {p.text for p in self.flows.intents[i].phrases}), None)
 
-    def _not_understood(self, text: str) -> Reply:
+    def _not_understood(self, text: str, leans_out_of_scope: bool = False) -> Reply:
+        """"没听清" (short), "没听明白,换个说法" (a whole sentence), or the foreign-language word. A whole sentence
+        whose likeliest reading is out of scope, below the act band, is most often a question about the pension
+        itself ("我那个养老金今年涨没涨", 0.73 with model 07da2bf6): said again in other words it would be as little
+        understood, so it also hears where such questions are answered (12333). Short turns (babble, a cough) do not."""
         self.misses += 1
         foreign = not has_chinese(text)
         long = chinese_count(text) >= LONG_TURN
@@ -1020,6 +1025,8 @@ class Session:
         if self.misses >= MISSES_BEFORE_PERSON:
             self.misses = 0
             return self._reply([first, self._say("offer_person")], "foreign" if foreign else "unknown")
+        if long and not foreign and leans_out_of_scope:
+            return self._reply([first, self._say("other_pension_matters"), self._you_can_say()], "unknown")
         return self._reply([first, self._you_can_say()], "foreign" if foreign else "unknown")
 
     # --- sentences ------------------------------------------------------------------------------
