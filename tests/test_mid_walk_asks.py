@@ -101,9 +101,9 @@ def test_a_question_back_about_a_place_names_it_and_about_anything_else_uses_its
     session = Conversation().session
     place = Place(province="河北", city="石家庄", county="正定", said="正定")
     heard = Understanding(intent="tell_region", action="confirm", slots={"region": place})
-    assert session._label("tell_region", heard) == "我是正定的"
-    assert session._label("next", heard) == session.flows.intents["next"].label
-    assert session._label("tell_region", Understanding(intent="tell_region", action="confirm")) == "我是哪里的"
+    assert session._label("tell_region", heard.slots) == "我是正定的"
+    assert session._label("next", heard.slots) == session.flows.intents["next"].label
+    assert session._label("tell_region", Understanding(intent="tell_region", action="confirm").slots) == "我是哪里的"
 
 
 def test_a_word_that_is_also_a_county_is_no_place_named():

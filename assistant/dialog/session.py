@@ -406,24 +406,24 @@ class Session:
             self.pending = ("choose", u.intent, u.second, text)
             self.pending_slots = u.slots
             assert u.second is not None  # a choice is between two readings
-            first, second = (self._label(i, u) for i in (u.intent, u.second))
+            first, second = (self._label(i, u.slots) for i in (u.intent, u.second))
             return self._reply([self._say("choose", first=first, second=second)], "choose")
         if u.action == CONFIRM:
             # Asked about the channel named, not the wish: "您是说“掌上12333”吗?" is what the "对" decides.
             intent = self._named_channel(u) or u.intent
             self.pending = ("confirm", intent, text)
             self.pending_slots = u.slots
-            label = self._label(intent, u)
+            label = self._label(intent, u.slots)
             key = "confirm_question" if label.endswith(("吗", "呢")) else "confirm"
             return self._reply([self._say(key, label=label)], "confirm")
         if u.intent == OUT_OF_SCOPE:
             return self._out_of_scope()
         return self._execute(self._named_channel(u) or u.intent, text, u.slots)
 
-    def _label(self, intent: str, u) -> str:
+    def _label(self, intent: str, slots: dict) -> str:
         """How a reading is named in a question back: its label, or for a place heard the place ("您是说“我是北京的”吗?"
         rather than "您是说“我是哪里的”吗?")."""
-        place = u.slots.get("region")
+        place = slots.get("region")
         if intent == "tell_region" and place is not None:
             return self.flows.say["region_label"].format(region=place.county or place.city or place.province)
         return self.flows.label_in(intent, self.state)
@@ -971,6 +971,14 @@ class Session:
         if u.intent is not None and u.intent in candidates and u.action == ACT:
             self.misses = 0
             return self._execute(u.intent, pending[-1], self.pending_slots)
+        if kind == "choose" and answer == "yes":
+            # "对" to "您是说“A”,还是“B”?" names neither (session 67, by hand: at a step it was then read as "好了" and
+            # moved the user on, whichever they meant; at the greeting it was "好的" and the choice was dropped). The
+            # question is asked again, naming both; it counts as a turn that went nowhere.
+            self.misses += 1
+            self.pending = pending
+            first, second = (self._label(i, self.pending_slots) for i in candidates)
+            return self._reply([self._say("choose_which", first=first, second=second)], "choose")
         if answer == "no":
             return self._reply([self._say("confirm_again")], "no")
         return None

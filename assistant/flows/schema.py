@@ -49,7 +49,8 @@ TEMPLATES = {
 SAY_FIELDS = {"chosen": ("title",), "lacks_channel": ("label",), "other_channels": ("options",),
               "ask_channel": ("options",), "region_noted": ("region",), "you_can_say": ("options",),
               "confirm": ("label",),
-              "confirm_question": ("label",), "choose": ("first", "second"), "help_state": ("options",),
+              "confirm_question": ("label",), "choose": ("first", "second"),
+              "choose_which": ("first", "second"), "help_state": ("options",),
               "region_label": ("region",)}
 """phrases.yaml sentences filled in live, and their {placeholders}; every other sentence is said as written."""
 NEEDED_SAY = ("not_understood", "not_understood_long", "you_can_say", "offer_person", "silence", "confirm", "choose",
@@ -58,7 +59,7 @@ NEEDED_SAY = ("not_understood", "not_understood_long", "you_can_say", "offer_per
               "first_step", "back", "undone", "declined", "went_wrong", "disagree", "heard_yes", "hello", "start_over",
               "help_state", "help_always", "ask_channel", "no_channel_left",
               "numbers", "secret", "too_long", "foreign", "no_date", "not_heard", "or", "and", "comma",
-              "out_of_scope", "other_pension_matters")
+              "out_of_scope", "other_pension_matters", "choose_which")
 """phrases.yaml sentences the dialog says by name."""
 MAX_OPTIONS = 3
 
