@@ -48,3 +48,15 @@ def test_a_yes_that_is_one_of_the_readings_is_that_reading(understander):
     session = asked("greeting", "yes", "q_next_date", understander)
     reply = session.handle("对")
     assert reply.intent != "choose", (reply.intent, reply.say)
+
+
+def test_yes_after_yes_to_the_same_choice_offers_a_person_in_the_end(understander):
+    """The choice itself, and each bare yes to it, are turns that went nowhere: the third offers a person."""
+    session = asked("wechat.city", "next", "cant_find", understander)
+    session.misses = 1  # the choice asked counted as one (Session.handle)
+    first = session.handle("对")
+    last = session.handle("对")
+    assert first.intent == "choose" and last.say == FLOWS.say["offer_person"], (first.say, last.say)
+    assert session.state == "wechat.city"
+    session.handle("对")  # now a yes to "要不要找人帮忙?" (tests/test_offer_person_answered.py)
+    assert session.state == "human", session.state

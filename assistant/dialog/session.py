@@ -551,14 +551,21 @@ class Session:
         on = self.flows.states[self.state].on
         return "next" in readings and on.get("next") == self.state and readings <= {"next", "yes", *on}
 
+    def _offer_person(self, parts: list[str], intent: str) -> Reply:
+        """Three turns in a row went nowhere: "好像不太顺利。要不要找人帮忙?……" A yes to it ("要", "对") reaches
+        the person (the `human` control), "不用了" is heard and the place's question asked again; until session 67
+        "要" was read as the step's "好了" and moved the user on."""
+        self.misses = 0
+        self.pending = ("offer", "human")
+        return self._reply([*parts, self._say("offer_person")], intent)
+
     def _out_of_scope(self) -> Reply:
         """Out of scope (chit-chat, or the pension itself: how much, this year's rise): a kind word, where such
         questions are answered, and the choices; three turns that go nowhere in a row offer a person (12333 among
         them)."""
         self.misses += 1
         if self.misses >= MISSES_BEFORE_PERSON:
-            self.misses = 0
-            return self._reply([self._say("out_of_scope"), self._say("offer_person")], OUT_OF_SCOPE)
+            return self._offer_person([self._say("out_of_scope")], OUT_OF_SCOPE)
         return self._reply([self._say("out_of_scope"), self._say("other_pension_matters"), self._you_can_say()],
                            OUT_OF_SCOPE)
 
@@ -974,8 +981,11 @@ class Session:
         if kind == "choose" and answer == "yes":
             # "对" to "您是说“A”,还是“B”?" names neither (session 67, by hand: at a step it was then read as "好了" and
             # moved the user on, whichever they meant; at the greeting it was "好的" and the choice was dropped). The
-            # question is asked again, naming both; it counts as a turn that went nowhere.
+            # question is asked again, naming both; it counts as a turn that went nowhere, and the third such turn
+            # offers a person instead of asking once more.
             self.misses += 1
+            if self.misses >= MISSES_BEFORE_PERSON:
+                return self._offer_person([], "unknown")
             self.pending = pending
             first, second = (self._label(i, self.pending_slots) for i in candidates)
             return self._reply([self._say("choose_which", first=first, second=second)], "choose")
@@ -1031,8 +1041,7 @@ class Session:
         long = chinese_count(text) >= LONG_TURN
         first = self._say("foreign" if foreign else "not_understood_long" if long else "not_understood")
         if self.misses >= MISSES_BEFORE_PERSON:
-            self.misses = 0
-            return self._reply([first, self._say("offer_person")], "foreign" if foreign else "unknown")
+            return self._offer_person([first], "foreign" if foreign else "unknown")
         if long and not foreign and leans_out_of_scope:
             return self._reply([first, self._say("other_pension_matters"), self._you_can_say()], "unknown")
         return self._reply([first, self._you_can_say()], "foreign" if foreign else "unknown")
